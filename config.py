@@ -1,0 +1,156 @@
+"""Configuration classes, read from FUNDAPP_* environment variables.
+
+FUNDAPP_ENV chooses the class (development, testing, production); everything an operator may
+need to change is an environment variable, so the same code runs on a laptop and in production.
+"""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name, default=False):
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name, default):
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _database_url(url):
+    # SQLAlchemy's default PostgreSQL driver is psycopg2; the project installs psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run safely; the message says what to set."""
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = _env("FUNDAPP_SECRET_KEY", "dev-only-insecure-key-change-me")
+    SQLALCHEMY_DATABASE_URI = _database_url(
+        _env("FUNDAPP_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'fundapp.sqlite3'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = _env("FUNDAPP_REDIS_URL")
+    RQ_QUEUES = ["default"]
+    # Seconds between a failed job's attempts (RQ); the length is the number of retries.
+    JOB_RETRY_INTERVALS = [30, 120, 600]
+    JOB_TIMEOUT = 300
+
+    # Mail: with no SMTP host, messages go to the outbox table and the log only.
+    SMTP_HOST = _env("FUNDAPP_SMTP_HOST")
+    SMTP_PORT = _env_int("FUNDAPP_SMTP_PORT", 25)
+    SMTP_USERNAME = _env("FUNDAPP_SMTP_USERNAME")
+    SMTP_PASSWORD = _env("FUNDAPP_SMTP_PASSWORD")
+    SMTP_STARTTLS = _env_bool("FUNDAPP_SMTP_STARTTLS", False)
+    SMTP_SSL = _env_bool("FUNDAPP_SMTP_SSL", False)
+    SMTP_TIMEOUT = _env_int("FUNDAPP_SMTP_TIMEOUT", 30)
+    MAIL_FROM = _env("FUNDAPP_MAIL_FROM", "International Fund for Metropolises <fund@metropolis.org>")
+    # Links in e-mails are built from this address, never from the request's Host header.
+    BASE_URL = _env("FUNDAPP_BASE_URL", "http://127.0.0.1:5000")
+
+    LANGUAGES = ["en", "fr", "es"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "fundapp" / "translations")
+    FUND_TIMEZONE = "Europe/Madrid"
+    DEFAULT_GRANT_CAP_CENTS = 100_000_00  # EUR 100,000, the default per-grant cap of a call
+
+    INVITATION_TTL = timedelta(days=_env_int("FUNDAPP_INVITATION_TTL_DAYS", 14))
+    PASSWORD_RESET_TTL = timedelta(hours=_env_int("FUNDAPP_PASSWORD_RESET_TTL_HOURS", 2))
+    PASSWORD_MIN_LENGTH = 10
+
+    # Failed logins allowed before the form refuses, per account and per address.
+    LOGIN_LIMIT_PER_ACCOUNT = _env("FUNDAPP_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS = _env("FUNDAPP_LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_KEY_PREFIX = "fundapp-limits"
+    RATELIMIT_HEADERS_ENABLED = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = None  # a focal point may keep a form open for hours
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    FORCE_HTTPS = False
+    HSTS = False
+    PAGE_SIZE = 50
+
+    @classmethod
+    def check(cls, config):
+        """Refuse configurations that are unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _database_url(
+        _env("FUNDAPP_TEST_DATABASE_URL", "postgresql://postgres:postgres@127.0.0.1:5432/fundapp_test")
+    )
+    REDIS_URL = _env("FUNDAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    RATELIMIT_STORAGE_URI = REDIS_URL
+    JOB_RETRY_INTERVALS = [0, 0]
+    SMTP_HOST = None
+    BASE_URL = "http://fundapp.test"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    FORCE_HTTPS = _env_bool("FUNDAPP_FORCE_HTTPS", True)
+    HSTS = True
+
+    @classmethod
+    def check(cls, config):
+        key = config.get("SECRET_KEY")
+        if not _env("FUNDAPP_SECRET_KEY") or key == Config.SECRET_KEY or len(key) < 32:
+            raise ConfigError(
+                "fundapp will not start in production without a secret key: set FUNDAPP_SECRET_KEY "
+                "to a long random value (for example the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        if not _env("FUNDAPP_DATABASE_URL"):
+            raise ConfigError(
+                "fundapp will not start in production on the embedded SQLite file: set "
+                "FUNDAPP_DATABASE_URL to the PostgreSQL database."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name=None):
+    name = name or _env("FUNDAPP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"FUNDAPP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.") from None

@@ -1,0 +1,132 @@
+"""fundapp: grant management for the International Fund for Metropolises."""
+import logging
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import ConfigError, config_for
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config_name=None, overrides=None):
+    config_class = config_for(config_name)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=False,
+    )
+    app.config.from_object(config_class)
+    if overrides:
+        app.config.update(overrides)
+    config_class.check(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    if config_class.ENV_NAME == "production":
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app):
+    from .core import i18n, jobs
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.viewer_timezone)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or (
+        app.config.get("REDIS_URL") or "memory://"
+    )
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["HSTS"],
+        strict_transport_security_max_age=31536000,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        frame_options="DENY",
+        content_security_policy=CSP,
+        referrer_policy="same-origin",
+    )
+
+    from .accounts import auth
+
+    auth.init_login(app)
+    i18n.init_app(app)
+    jobs.init_app(app)
+    _import_models_and_jobs()
+
+
+def _import_models_and_jobs():
+    # Models must be known to the metadata (migrations) and jobs to the registry (workers).
+    from .accounts import models as _accounts_models  # noqa: F401
+    from .core import mail as _mail, models as _core_models  # noqa: F401
+    from .funding import models as _funding_models  # noqa: F401
+    from .members import models as _members_models  # noqa: F401
+
+
+def _register_blueprints(app):
+    from .accounts.routes import bp as accounts_bp
+    from .core.routes import bp as core_bp
+    from .members.routes import bp as members_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(members_bp)
+
+
+def _register_error_pages(app):
+    def page(code, template="errors/error.html", **context):
+        def handler(error):
+            if code == 500:
+                db.session.rollback()
+            return render_template(template, code=code, error=error, **context), code
+
+        return handler
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, page(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/error.html", code=400, error=error, csrf=True), 400
+
+    @app.after_request
+    def _no_store_for_signed_in(response):
+        # Pages with a city's data must not be kept by shared caches or the back button after logout.
+        if request.endpoint and request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _register_cli(app):
+    from .cli import fund_cli, users_cli
+
+    app.cli.add_command(fund_cli)
+    app.cli.add_command(users_cli)
+
+
+__all__ = ["create_app", "ConfigError"]

@@ -1,0 +1,1 @@
+"""Users, roles, login, invitations and password reset."""

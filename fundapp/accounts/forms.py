@@ -1,0 +1,83 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from ..core.i18n import LANGUAGE_NAMES
+from ..core.timeutil import timezone_choices
+from .models import GENDERS, ROLE_LABELS
+
+LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class AcceptInvitationForm(NewPasswordForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    timezone = SelectField(_l("Timezone"), choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(tz, tz) for tz in timezone_choices()]
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[])
+    member = SelectField(_l("Member city (for a city focal point)"), choices=[], coerce=int, validate_choice=False)
+    donor = SelectField(_l("Donor (for a donor officer)"), choices=[], coerce=int, validate_choice=False)
+    language = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
+
+
+class RolesForm(FlaskForm):
+    roles = SelectMultipleField(_l("Roles"), choices=list(ROLE_LABELS.items()))
+    member = SelectField(_l("Member city (for a city focal point)"), choices=[], coerce=int, validate_choice=False)
+    donor = SelectField(_l("Donor (for a donor officer)"), choices=[], coerce=int, validate_choice=False)
+
+
+class ActiveForm(FlaskForm):
+    active = BooleanField(_l("Active"))
+
+
+class ReviewerProfileForm(FlaskForm):
+    gender = SelectField(_l("Gender"), choices=list(GENDERS.items()))
+    region = SelectField(_l("Region"), choices=[], validate_choice=True)
+    country = StringField(_l("Country (ISO code, e.g. ES)"), validators=[Optional(), Length(min=2, max=2)])
+    languages = SelectMultipleField(_l("Languages read"), choices=LANGUAGE_CHOICES)
+    expertise = TextAreaField(_l("Expertise"), validators=[Length(max=4000)])
+    affiliation = StringField(_l("Affiliation"), validators=[Length(max=200)])
+    affiliation_member = SelectField(_l("Affiliated member city"), choices=[], coerce=int, validate_choice=False)
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)

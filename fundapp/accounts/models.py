@@ -1,0 +1,250 @@
+"""Users and what they may do: roles (a user may hold several), reviewer profiles, tokens."""
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.permissions import ROLES
+from ..core.timeutil import UTCDateTime, utcnow
+from ..extensions import db
+
+ROLE_LABELS = {
+    "applicant": _l("City focal point"),
+    "reviewer": _l("Reviewer"),
+    "staff": _l("Programme staff"),
+    "admin": _l("Administrator"),
+    "donor": _l("Donor officer"),
+}
+
+GENDERS = {
+    "woman": _l("Woman"),
+    "man": _l("Man"),
+    "other": _l("Other"),
+    "undisclosed": _l("Prefers not to say"),
+}
+
+_hasher = PasswordHasher()
+
+
+def new_token():
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token):
+    """Tokens are stored as digests: a leaked table gives no working link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class User(db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
+    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="Europe/Madrid")
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    # Part of the login session: rotating it signs out every session of this user.
+    session_token: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True, default=new_token)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    grants = relationship("RoleGrant", back_populates="user", lazy="selectin", cascade="all, delete-orphan")
+    reviewer_profile = relationship("ReviewerProfile", back_populates="user", uselist=False,
+                                    cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("language IN ('en', 'fr', 'es')", name="language_known"),
+    )
+
+    def __str__(self):
+        return self.name
+
+    # -- flask-login -------------------------------------------------------------------------
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return self.session_token
+
+    def rotate_session_token(self):
+        self.session_token = new_token()
+
+    # -- passwords ---------------------------------------------------------------------------
+    def set_password(self, password):
+        self.password_hash = _hasher.hash(password)
+
+    def check_password(self, password):
+        if not self.password_hash:
+            return False
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def password_needs_rehash(self):
+        return bool(self.password_hash) and _hasher.check_needs_rehash(self.password_hash)
+
+    # -- roles -------------------------------------------------------------------------------
+    def role_names(self):
+        names = {g.role for g in self.grants}
+        if "admin" in names:
+            names.add("staff")
+        return names
+
+    def has_role(self, *roles):
+        return bool(self.role_names() & set(roles))
+
+    def member_ids(self):
+        return [g.member_id for g in self.grants if g.role == "applicant" and g.member_id]
+
+    def donor_ids(self):
+        return [g.donor_id for g in self.grants if g.role == "donor" and g.donor_id]
+
+    @property
+    def member(self):
+        for g in self.grants:
+            if g.role == "applicant":
+                return g.member
+        return None
+
+    @property
+    def donor(self):
+        for g in self.grants:
+            if g.role == "donor":
+                return g.donor
+        return None
+
+    # -- access ------------------------------------------------------------------------------
+    def can_view(self, user):
+        return bool(user and user.is_authenticated and (user.id == self.id or user.has_role("staff")))
+
+    @classmethod
+    def visible_to(cls, user):
+        return sa.true() if user.has_role("staff") else cls.id == user.id
+
+
+class RoleGrant(db.Model):
+    """One role of one user; applicant roles name the member city, donor roles the donor."""
+
+    __tablename__ = "role_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False)
+    role: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member.id"), index=True)
+    donor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donor.id"), index=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    user = relationship("User", back_populates="grants")
+    member = relationship("Member", lazy="joined")
+    donor = relationship("Donor", lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "role", name="uq_role_grant_user_role"),
+        sa.CheckConstraint(f"role IN {ROLES!r}", name="role_known"),
+        sa.CheckConstraint("(role = 'applicant') = (member_id IS NOT NULL)", name="applicant_has_member"),
+        sa.CheckConstraint("(role = 'donor') = (donor_id IS NOT NULL)", name="donor_has_donor"),
+    )
+
+    @property
+    def label(self):
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+class ReviewerProfile(db.Model):
+    """What the conflict checks and panel balance need to know about a reviewer."""
+
+    __tablename__ = "reviewer_profile"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    gender: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="undisclosed")
+    region: Mapped[str | None] = mapped_column(sa.String(40))
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    expertise: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    languages: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="en")
+    affiliation: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    affiliation_member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member.id"), index=True)
+
+    user = relationship("User", back_populates="reviewer_profile")
+    affiliation_member = relationship("Member")
+
+    __table_args__ = (sa.CheckConstraint(f"gender IN {tuple(GENDERS)!r}", name="gender_known"),)
+
+    @property
+    def language_list(self):
+        return [x for x in self.languages.split(",") if x]
+
+
+class Invitation(db.Model):
+    """An e-mailed link that lets a new city focal point or reviewer set a password."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    role: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member.id"))
+    donor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donor.id"))
+    language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
+    token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    accepted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    member = relationship("Member")
+    donor = relationship("Donor")
+    invited_by = relationship("User", foreign_keys=[invited_by_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(f"role IN {ROLES!r}", name="role_known"),
+        sa.CheckConstraint("(role = 'applicant') = (member_id IS NOT NULL)", name="applicant_has_member"),
+        sa.CheckConstraint("(role = 'donor') = (donor_id IS NOT NULL)", name="donor_has_donor"),
+        sa.CheckConstraint("(accepted_at IS NULL) = (user_id IS NULL)", name="accepted_has_user"),
+    )
+
+    @property
+    def role_label(self):
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def status(self):
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= utcnow():
+            return "expired"
+        return "pending"
+
+
+class PasswordReset(db.Model):
+    """A single-use, expiring password reset link."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    user = relationship("User")

@@ -1,0 +1,327 @@
+"""Every change to accounts: create, invite, accept, sign in and out, passwords, roles."""
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from ..core import audit
+from ..core.errors import Refused
+from ..core.mail import queue_mail
+from ..core.permissions import ROLES
+from ..core.timeutil import utcnow
+from ..extensions import db
+from .models import Invitation, PasswordReset, ReviewerProfile, RoleGrant, User, new_token, token_digest
+
+PUBLIC_FIELDS = ["email", "name", "language", "timezone", "active"]
+
+
+def normalize_email(email):
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email):
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def external_url(endpoint, **values):
+    """An absolute link for e-mails, built from FUNDAPP_BASE_URL, never from the request's Host."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    scheme, _, netloc = base.partition("://")
+    adapter = current_app.url_map.bind(netloc, url_scheme=scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def check_password_strength(password, field="password"):
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        raise Refused(_l("Use at least %(n)d characters.", n=minimum), field=field)
+
+
+def _grant(user, role, member=None, donor=None):
+    if role not in ROLES:
+        raise Refused(_l("Unknown role."), field="role")
+    if role == "applicant" and member is None:
+        raise Refused(_l("A city focal point must belong to a member city."), field="member")
+    if role == "donor" and donor is None:
+        raise Refused(_l("A donor officer must belong to a donor."), field="donor")
+    existing = next((g for g in user.grants if g.role == role), None)
+    if existing is not None:
+        existing.member = member if role == "applicant" else None
+        existing.donor = donor if role == "donor" else None
+        return existing
+    grant = RoleGrant(role=role, member=member if role == "applicant" else None,
+                      donor=donor if role == "donor" else None)
+    user.grants.append(grant)
+    if role == "reviewer" and user.reviewer_profile is None:
+        user.reviewer_profile = ReviewerProfile()
+    return grant
+
+
+def create_user(*, email, name, roles, password=None, language="en", actor=None, commit=True):
+    """roles: [(role, member_or_None, donor_or_None)]."""
+    email = normalize_email(email)
+    if not email or "@" not in email:
+        raise Refused(_l("Enter a valid e-mail address."), field="email")
+    if find_user_by_email(email) is not None:
+        raise Refused(_l("An account with this e-mail address already exists."), field="email")
+    if password is not None:
+        check_password_strength(password)
+    user = User(email=email, name=name.strip(), language=language)
+    if password is not None:
+        user.set_password(password)
+    db.session.add(user)
+    for role, member, donor in roles:
+        _grant(user, role, member, donor)
+    db.session.flush()
+    audit.record("user.create", user, after={**audit.snapshot(user, PUBLIC_FIELDS), "roles": sorted(r for r, _m, _d in roles)},
+                 summary=f"account created for {email}", actor=actor)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def authenticate(email, password):
+    """The user when the e-mail and password match an active account; None otherwise (same for all)."""
+    user = find_user_by_email(email)
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+def record_login(user, password):
+    user.last_login_at = utcnow()
+    if user.password_needs_rehash():
+        # The password is only known at login: keep its hash on the current argon2 parameters.
+        user.set_password(password)
+    audit.record("user.login", user, summary=f"{user.email} signed in", actor=user)
+    db.session.commit()
+
+
+def logout(user):
+    """Signing out ends every session of this user, not just this browser's."""
+    user.rotate_session_token()
+    audit.record("user.logout", user, summary=f"{user.email} signed out", actor=user)
+    db.session.commit()
+
+
+def change_password(user, current_password, new_password):
+    if not user.check_password(current_password):
+        raise Refused(_l("Your current password is not right."), field="current_password")
+    check_password_strength(new_password, field="new_password")
+    user.set_password(new_password)
+    user.rotate_session_token()
+    audit.record("user.password_change", user, summary=f"{user.email} changed the password", actor=user)
+    db.session.commit()
+
+
+def update_profile(user, *, name, language, timezone, actor):
+    before = audit.snapshot(user, PUBLIC_FIELDS)
+    if language not in current_app.config["LANGUAGES"]:
+        raise Refused(_l("Choose English, French or Spanish."), field="language")
+    user.name = name.strip()
+    user.language = language
+    user.timezone = timezone
+    audit.record("user.update", user, before=before, after=audit.snapshot(user, PUBLIC_FIELDS), actor=actor)
+    db.session.commit()
+
+
+def set_language(user, language):
+    if language not in current_app.config["LANGUAGES"]:
+        raise Refused(_l("Choose English, French or Spanish."), field="language")
+    if user.language != language:
+        before = {"language": user.language}
+        user.language = language
+        audit.record("user.language", user, before=before, after={"language": language}, actor=user)
+        db.session.commit()
+
+
+def set_active(user, active, *, actor):
+    if user.id == actor.id and not active:
+        raise Refused(_l("You cannot deactivate your own account."))
+    before = {"active": user.active}
+    user.active = active
+    if not active:
+        user.rotate_session_token()
+    audit.record("user.activate" if active else "user.deactivate", user, before=before,
+                 after={"active": active}, actor=actor)
+    db.session.commit()
+
+
+def set_roles(user, roles, *, actor):
+    """roles: [(role, member_or_None, donor_or_None)]; replaces what the user holds."""
+    if user.id == actor.id and "admin" in user.role_names() and "admin" not in {r for r, _m, _d in roles}:
+        raise Refused(_l("You cannot remove your own administrator role."), field="roles")
+    before = sorted(g.role for g in user.grants)
+    keep = {r for r, _m, _d in roles}
+    for grant in list(user.grants):
+        if grant.role not in keep:
+            user.grants.remove(grant)
+    for role, member, donor in roles:
+        _grant(user, role, member, donor)
+    audit.record("user.roles", user, before={"roles": before}, after={"roles": sorted(keep)}, actor=actor)
+    db.session.commit()
+
+
+def update_reviewer_profile(user, *, actor, **fields):
+    profile = user.reviewer_profile
+    if profile is None:
+        raise Refused(_l("This user is not a reviewer."))
+    before = audit.snapshot(profile)
+    for key, value in fields.items():
+        setattr(profile, key, value)
+    audit.record("reviewer_profile.update", profile, object_id=user.id, before=before,
+                 after=audit.snapshot(profile), actor=actor)
+    db.session.commit()
+
+
+# -- invitations -----------------------------------------------------------------------------
+
+INVITABLE_BY_STAFF = ("applicant", "reviewer")
+
+
+def invite(*, actor, email, name, role, member=None, donor=None, language="en"):
+    """Invite a city focal point or a reviewer (admins may invite any role) by e-mail."""
+    email = normalize_email(email)
+    if role not in ROLES:
+        raise Refused(_l("Unknown role."), field="role")
+    if role not in INVITABLE_BY_STAFF and not actor.has_role("admin"):
+        raise Refused(_l("Only an administrator can invite this role."), field="role")
+    if role == "applicant" and member is None:
+        raise Refused(_l("Choose the member city this focal point works for."), field="member")
+    if role == "donor" and donor is None:
+        raise Refused(_l("Choose the donor this officer works for."), field="donor")
+    existing = find_user_by_email(email)
+    if existing is not None and role in existing.role_names():
+        raise Refused(_l("This person already has an account with this role."), field="email")
+    token = new_token()
+    invitation = Invitation(
+        email=email, name=name.strip(), role=role,
+        member=member if role == "applicant" else None,
+        donor=donor if role == "donor" else None,
+        language=language, token_digest=token_digest(token),
+        expires_at=utcnow() + current_app.config["INVITATION_TTL"], invited_by_id=actor.id,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("invitation.create", invitation, after={"email": email, "role": role}, actor=actor,
+                 summary=f"{email} invited as {role}")
+    queue_mail(
+        email, "invitation", language=language, to_name=invitation.name,
+        link=external_url("accounts.accept_invitation", token=token),
+        inviter=actor.name, role=role, member=member.name if member else None,
+        expires_at=invitation.expires_at,
+    )
+    db.session.commit()
+    return invitation, token
+
+
+def find_invitation(token):
+    """(invitation, problem): problem is None, 'unknown', 'expired', 'used' or 'revoked'."""
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_digest == token_digest(token or "")))
+    if invitation is None:
+        return None, "unknown"
+    if invitation.accepted_at is not None:
+        return invitation, "used"
+    if invitation.revoked_at is not None:
+        return invitation, "revoked"
+    if invitation.expires_at <= utcnow():
+        return invitation, "expired"
+    return invitation, None
+
+
+def accept_invitation(token, *, name, password):
+    invitation, problem = find_invitation(token)
+    if problem is not None:
+        raise Refused(_l("This invitation link can no longer be used."))
+    check_password_strength(password)
+    # Lock the invitation so a double submit cannot create two accounts.
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise Refused(_l("This invitation link can no longer be used."))
+    user = find_user_by_email(invitation.email)
+    if user is None:
+        user = User(email=invitation.email, name=name.strip(), language=invitation.language)
+        db.session.add(user)
+    user.set_password(password)
+    user.rotate_session_token()
+    _grant(user, invitation.role, invitation.member, invitation.donor)
+    db.session.flush()
+    db.session.execute(sa.update(Invitation).where(Invitation.id == invitation.id).values(user_id=user.id))
+    audit.record("invitation.accept", invitation, after={"user_id": user.id, "role": invitation.role}, actor=user,
+                 summary=f"{user.email} accepted the invitation")
+    db.session.commit()
+    return user
+
+
+def revoke_invitation(invitation, *, actor):
+    if invitation.accepted_at is not None:
+        raise Refused(_l("This invitation has already been accepted."))
+    invitation.revoked_at = utcnow()
+    audit.record("invitation.revoke", invitation, actor=actor, summary=f"invitation of {invitation.email} revoked")
+    db.session.commit()
+
+
+# -- password reset --------------------------------------------------------------------------
+
+def request_password_reset(email):
+    """Send a reset link when the address has an active account; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return None
+    token = new_token()
+    reset = PasswordReset(user=user, token_digest=token_digest(token),
+                          expires_at=utcnow() + current_app.config["PASSWORD_RESET_TTL"])
+    db.session.add(reset)
+    db.session.flush()
+    audit.record("password_reset.request", user, actor=user, summary=f"{user.email} asked for a reset link")
+    queue_mail(user.email, "password_reset", language=user.language, to_name=user.name,
+               link=external_url("accounts.reset_password", token=token), expires_at=reset.expires_at)
+    db.session.commit()
+    return token
+
+
+def find_reset(token):
+    reset = db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_digest == token_digest(token or "")))
+    if reset is None:
+        return None, "unknown"
+    if reset.used_at is not None:
+        return reset, "used"
+    if reset.expires_at <= utcnow():
+        return reset, "expired"
+    return reset, None
+
+
+def reset_password(token, password):
+    reset, problem = find_reset(token)
+    if problem is not None:
+        raise Refused(_l("This reset link can no longer be used."))
+    check_password_strength(password)
+    claimed = db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise Refused(_l("This reset link can no longer be used."))
+    user = reset.user
+    user.set_password(password)
+    user.rotate_session_token()
+    audit.record("user.password_reset", user, actor=user, summary=f"{user.email} reset the password")
+    db.session.commit()
+    return user
+
+
+def set_demo_password(user, password):
+    """Demo data only (never in production): put a demo account back to its printed password."""
+    if current_app.config.get("ENV_NAME") == "production":
+        raise Refused(_l("Not available in production."))
+    if not user.check_password(password) or not user.active:
+        user.set_password(password)
+        user.active = True
+        audit.record("user.demo_reset", user, summary=f"demo password set for {user.email}")
+        db.session.commit()

@@ -1,0 +1,20 @@
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from .models import Invitation, RoleGrant, User
+
+
+def users_page(*, q="", role="", page=1, per_page=50):
+    stmt = sa.select(User).options(selectinload(User.grants)).order_by(User.name, User.id)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+    if role:
+        stmt = stmt.where(User.id.in_(sa.select(RoleGrant.user_id).where(RoleGrant.role == role)))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def invitations_page(*, page=1, per_page=50):
+    stmt = sa.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

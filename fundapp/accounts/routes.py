@@ -1,0 +1,322 @@
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..core.errors import Refused
+from ..core.permissions import admin_required, get_visible_or_404, staff_required
+from ..extensions import db, limiter
+from ..funding.queries import donor_choices
+from ..members.models import REGIONS
+from ..members.queries import member_choices
+from . import operations
+from .forms import (AcceptInvitationForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LanguageForm,
+                    LoginForm, NewPasswordForm, ProfileForm, ReviewerProfileForm, RolesForm)
+from .models import ROLE_LABELS, Invitation, User
+from .queries import invitations_page, users_page
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_account_key():
+    return "login-account:" + operations.normalize_email(request.form.get("email", ""))
+
+
+def _login_failed(response):
+    # Only failed attempts count: a failed login re-renders the form, a good one redirects.
+    return response.status_code == 200
+
+
+def _safe_next(target):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
+               methods=["POST"], deduct_when=_login_failed, scope="login-account")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               deduct_when=_login_failed, scope="login-address")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = operations.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors = [_("The e-mail address or the password is not right.")]
+        else:
+            operations.record_login(user, form.password.data)
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    user = current_user._get_current_object()
+    operations.logout(user)
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        operations.request_password_reset(form.email.data)
+        return render_template("accounts/reset_sent.html", email=form.email.data)
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    reset, problem = operations.find_reset(token)
+    if problem is not None:
+        return render_template("accounts/link_invalid.html", kind="reset", problem=problem), 410
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            operations.reset_password(token, form.password.data)
+        except Refused as refusal:
+            if not refusal.apply_to(form):
+                return render_template("accounts/link_invalid.html", kind="reset", problem="used"), 410
+        else:
+            flash(_("Your password is changed. Sign in with the new one."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, user=reset.user)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token):
+    invitation, problem = operations.find_invitation(token)
+    if problem is not None:
+        return render_template("accounts/link_invalid.html", kind="invitation", problem=problem), 410
+    form = AcceptInvitationForm()
+    if request.method == "GET":
+        form.name.data = invitation.name
+    if form.validate_on_submit():
+        try:
+            user = operations.accept_invitation(token, name=form.name.data, password=form.password.data)
+        except Refused as refusal:
+            if not refusal.apply_to(form):
+                return render_template("accounts/link_invalid.html", kind="invitation", problem="used"), 410
+        else:
+            session.clear()
+            login_user(user)
+            flash(_("Welcome to the International Fund for Metropolises."), "success")
+            return redirect(url_for("core.home"))
+    return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user, prefix="profile")
+    password_form = ChangePasswordForm(prefix="password")
+    if form.validate_on_submit():
+        try:
+            operations.update_profile(user, name=form.name.data, language=form.language.data,
+                                      timezone=form.timezone.data, actor=user)
+        except Refused as refusal:
+            refusal.apply_to(form)
+        else:
+            flash(_("Your account is saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, password_form=password_form, user=user)
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user, prefix="profile")
+    password_form = ChangePasswordForm(prefix="password")
+    if password_form.validate_on_submit():
+        try:
+            operations.change_password(user, password_form.current_password.data, password_form.new_password.data)
+        except Refused as refusal:
+            refusal.apply_to(password_form)
+        else:
+            # This session carries on with the new token; every other session is signed out.
+            login_user(user)
+            flash(_("Your password is changed. Other sessions have been signed out."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, password_form=password_form, user=user), 200
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["language"] = form.language.data
+        if current_user.is_authenticated:
+            operations.set_language(current_user._get_current_object(), form.language.data)
+    return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))
+
+
+# -- staff: people ---------------------------------------------------------------------------
+
+@bp.route("/users")
+@staff_required
+def users():
+    q = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    page = users_page(q=q, role=role if role in ROLE_LABELS else "", page=request.args.get("page", 1, type=int),
+                      per_page=current_app.config["PAGE_SIZE"])
+    return render_template("accounts/users.html", page=page, q=q, role=role, role_labels=ROLE_LABELS)
+
+
+def _invite_form():
+    form = InviteForm()
+    allowed = ROLE_LABELS if current_user.has_role("admin") else {
+        k: v for k, v in ROLE_LABELS.items() if k in operations.INVITABLE_BY_STAFF}
+    form.role.choices = list(allowed.items())
+    form.member.choices = [(0, "—")] + member_choices()
+    form.donor.choices = [(0, "—")] + donor_choices()
+    return form
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@staff_required
+def invite():
+    form = _invite_form()
+    if form.validate_on_submit():
+        from ..members.models import Member
+        from ..funding.models import Donor
+
+        member = db.session.get(Member, form.member.data) if form.member.data else None
+        donor = db.session.get(Donor, form.donor.data) if form.donor.data else None
+        try:
+            invitation, _token = operations.invite(
+                actor=current_user._get_current_object(), email=form.email.data, name=form.name.data,
+                role=form.role.data, member=member, donor=donor, language=form.language.data)
+        except Refused as refusal:
+            if not refusal.apply_to(form):
+                flash(refusal.message, "error")
+        else:
+            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+            return redirect(url_for("accounts.invitations"))
+    return render_template("accounts/invite.html", form=form)
+
+
+@bp.route("/invitations")
+@staff_required
+def invitations():
+    page = invitations_page(page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
+    return render_template("accounts/invitations.html", page=page)
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@staff_required
+def revoke_invitation(invitation_id):
+    invitation = db.session.get(Invitation, invitation_id) or abort(404)
+    try:
+        operations.revoke_invitation(invitation, actor=current_user._get_current_object())
+    except Refused as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash(_("Invitation revoked."), "success")
+    return redirect(url_for("accounts.invitations"))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@staff_required
+def user_detail(user_id):
+    user = get_visible_or_404(User, user_id)
+    roles_form = RolesForm(prefix="roles", data={
+        "roles": sorted(g.role for g in user.grants),
+        "member": (user.member.id if user.member else 0),
+        "donor": (user.donor.id if user.donor else 0),
+    })
+    roles_form.member.choices = [(0, "—")] + member_choices()
+    roles_form.donor.choices = [(0, "—")] + donor_choices()
+    profile_form = None
+    if user.reviewer_profile is not None:
+        p = user.reviewer_profile
+        profile_form = ReviewerProfileForm(prefix="reviewer", data={
+            "gender": p.gender, "region": p.region or "", "country": p.country or "",
+            "languages": p.language_list, "expertise": p.expertise, "affiliation": p.affiliation,
+            "affiliation_member": p.affiliation_member_id or 0,
+        })
+        profile_form.region.choices = [("", "—")] + [(k, str(v)) for k, v in REGIONS.items()]
+        profile_form.affiliation_member.choices = [(0, "—")] + member_choices()
+    return render_template("accounts/user.html", user=user, roles_form=roles_form, profile_form=profile_form,
+                           role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@admin_required
+def update_roles(user_id):
+    from ..funding.models import Donor
+    from ..members.models import Member
+
+    user = get_visible_or_404(User, user_id)
+    form = RolesForm(prefix="roles")
+    form.member.choices = [(0, "—")] + member_choices()
+    form.donor.choices = [(0, "—")] + donor_choices()
+    if form.validate_on_submit():
+        member = db.session.get(Member, form.member.data) if form.member.data else None
+        donor = db.session.get(Donor, form.donor.data) if form.donor.data else None
+        try:
+            operations.set_roles(user, [(r, member, donor) for r in form.roles.data],
+                                 actor=current_user._get_current_object())
+        except Refused as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            flash(_("Roles saved."), "success")
+    else:
+        flash(_("The roles could not be saved."), "error")
+    return redirect(url_for("accounts.user_detail", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@admin_required
+def set_active(user_id):
+    user = get_visible_or_404(User, user_id)
+    active = request.form.get("active") == "1"
+    try:
+        operations.set_active(user, active, actor=current_user._get_current_object())
+    except Refused as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash(_("Account activated.") if active else _("Account deactivated."), "success")
+    return redirect(url_for("accounts.user_detail", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/reviewer", methods=["POST"])
+@staff_required
+def update_reviewer(user_id):
+    from ..core.i18n import valid_country
+
+    user = get_visible_or_404(User, user_id)
+    if user.reviewer_profile is None:
+        abort(404)
+    form = ReviewerProfileForm(prefix="reviewer")
+    form.region.choices = [("", "—")] + [(k, str(v)) for k, v in REGIONS.items()]
+    form.affiliation_member.choices = [(0, "—")] + member_choices()
+    if form.validate_on_submit() and (not form.country.data or valid_country(form.country.data)):
+        operations.update_reviewer_profile(
+            user, actor=current_user._get_current_object(), gender=form.gender.data,
+            region=form.region.data or None, country=(form.country.data or "").upper() or None,
+            languages=",".join(form.languages.data), expertise=form.expertise.data,
+            affiliation=form.affiliation.data, affiliation_member_id=form.affiliation_member.data or None)
+        flash(_("Reviewer profile saved."), "success")
+        return redirect(url_for("accounts.user_detail", user_id=user_id))
+    if form.country.data and not valid_country(form.country.data):
+        form.country.errors = list(form.country.errors) + [_("Not an ISO country code.")]
+    roles_form = RolesForm(prefix="roles")
+    roles_form.member.choices = [(0, "—")] + member_choices()
+    roles_form.donor.choices = [(0, "—")] + donor_choices()
+    return render_template("accounts/user.html", user=user, roles_form=roles_form, profile_form=form,
+                           role_labels=ROLE_LABELS), 400

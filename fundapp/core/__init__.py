@@ -1,0 +1,1 @@
+"""What every feature shares: time, money, audit log, permissions, jobs, mail, PDFs, states."""

@@ -1,0 +1,78 @@
+"""The audit log: every change writes an entry in the same transaction as the change."""
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from .models import AuditEntry
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+def _jsonable(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj, fields=None):
+    """The object's column values (or just `fields`) as a JSON-ready dict."""
+    if obj is None:
+        return None
+    mapper = sa.inspect(obj).mapper
+    names = fields or [c.key for c in mapper.column_attrs]
+    return {name: _jsonable(getattr(obj, name)) for name in names}
+
+
+def _current_actor_id():
+    if g.get("fundapp_job_id") is not None:  # a background job acts for nobody in particular
+        return None
+    try:
+        if current_user and current_user.is_authenticated:
+            return current_user.id
+    except Exception:  # outside a request or before login is set up
+        return None
+    return None
+
+
+def record(action, obj=None, *, object_type=None, object_id=None, before=None, after=None,
+           summary="", actor=None):
+    """Add an audit entry to the current transaction (it commits or rolls back with the change)."""
+    if obj is not None:
+        object_type = object_type or type(obj).__name__
+        if object_id is None:
+            if obj in db.session.new:
+                db.session.flush()
+            object_id = getattr(obj, "id", None)
+    entry = AuditEntry(
+        action=action,
+        object_type=object_type or "-",
+        object_id=None if object_id is None else str(object_id),
+        before=_jsonable(before),
+        after=_jsonable(after),
+        summary=(summary or "")[:300],
+        actor_id=actor.id if actor is not None else _current_actor_id(),
+        remote_addr=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session, flush_context, instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditLogIsAppendOnly("audit entries are never changed or deleted")

@@ -1,0 +1,68 @@
+"""Language and timezone of the viewer, and the formatting filters templates use."""
+from babel import Locale
+from flask import current_app, request, session
+from flask_babel import format_datetime, get_locale as babel_locale
+from flask_login import current_user
+
+from .money import format_eur
+from .timeutil import as_utc, in_zone
+
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+
+
+def select_locale():
+    """The user's choice, else the switcher's choice this session, else the browser, else English."""
+    languages = current_app.config["LANGUAGES"]
+    try:
+        if current_user and current_user.is_authenticated and current_user.language in languages:
+            return current_user.language
+    except Exception:
+        pass
+    if request:
+        chosen = session.get("language")
+        if chosen in languages:
+            return chosen
+        return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def viewer_timezone():
+    try:
+        if current_user and current_user.is_authenticated and current_user.timezone:
+            return current_user.timezone
+    except Exception:
+        pass
+    return current_app.config["FUND_TIMEZONE"]
+
+
+def country_name(code):
+    if not code:
+        return ""
+    locale = babel_locale() or Locale("en")
+    return locale.territories.get(code.upper(), code)
+
+
+def valid_country(code):
+    return bool(code) and len(code) == 2 and code.upper() in Locale("en").territories and code.isalpha()
+
+
+def format_instant(value, tz_name=None, fmt="medium"):
+    """An instant in the viewer's timezone (or tz_name), with the zone's name."""
+    if value is None:
+        return ""
+    tz_name = tz_name or viewer_timezone()
+    local = in_zone(as_utc(value), tz_name)
+    return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} ({tz_name})"
+
+
+def init_app(app):
+    app.jinja_env.filters["eur"] = format_eur
+    app.jinja_env.filters["instant"] = format_instant
+    app.jinja_env.filters["country"] = country_name
+
+    @app.context_processor
+    def _language_context():
+        return {
+            "LANGUAGE_NAMES": LANGUAGE_NAMES,
+            "current_language": str(babel_locale() or "en"),
+        }

@@ -1,0 +1,129 @@
+"""E-mail: rendered in the recipient's language into the outbox, sent by a job with retries.
+
+queue_mail() is called from operations, inside their transaction; the message row and its send
+job commit together. The job sends through SMTP when FUNDAPP_SMTP_HOST is set, otherwise it
+writes the message to the log and marks it "logged" (the embedded default).
+"""
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from ..extensions import db
+from .jobs import enqueue, job
+from .models import OutboxMessage
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def render_mail(template, language, **context):
+    """(subject, body) of templates/email/<template>.txt in `language`.
+
+    The template's first line is "Subject: ..."; the rest is the body.
+    """
+    with force_locale(language):
+        text = render_template(f"email/{template}.txt", language=language, **context)
+    first, _, body = text.lstrip().partition("\n")
+    if not first.startswith("Subject:"):
+        raise ValueError(f"email/{template}.txt must start with a 'Subject:' line")
+    return first[len("Subject:"):].strip(), body.strip() + "\n"
+
+
+def queue_mail(to_email, template, *, language="en", to_name=None, attachments=(), dedupe_key=None,
+               **context):
+    """Record a message in the outbox and queue its send job; both commit with the caller."""
+    if dedupe_key is not None:
+        existing = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    subject, body = render_mail(template, language, to_name=to_name, **context)
+    message = OutboxMessage(
+        to_email=to_email,
+        to_name=to_name,
+        subject=subject,
+        body=body,
+        language=language,
+        template=template,
+        status="queued",
+        dedupe_key=dedupe_key,
+    )
+    message.attachments = list(attachments)
+    db.session.add(message)
+    db.session.flush()
+    enqueue("mail.send", message_id=message.id, dedupe_key=f"mail.send:{message.id}")
+    return message
+
+
+def _claim(message_id):
+    """Move the message from queued to sending in one conditional UPDATE.
+
+    Two runs of the same job cannot both claim it, so a message is never sent twice.
+    """
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_(("queued", "failed")))
+        .values(status="sending", attempts=OutboxMessage.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def build_email(message, config):
+    email = EmailMessage()
+    email["From"] = config["MAIL_FROM"]
+    email["To"] = formataddr((message.to_name or "", message.to_email))
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="fundapp")
+    email["Content-Language"] = message.language
+    email.set_content(message.body)
+    for document in message.attachments:
+        maintype, _, subtype = document.content_type.partition("/")
+        email.add_attachment(document.data, maintype=maintype, subtype=subtype or "octet-stream",
+                             filename=document.filename)
+    return email
+
+
+def _smtp_send(email, config):
+    host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT"]
+    if config["SMTP_SSL"]:
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    with client:
+        if config["SMTP_STARTTLS"] and not config["SMTP_SSL"]:
+            client.starttls(context=ssl.create_default_context())
+        if config["SMTP_USERNAME"]:
+            client.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+        client.send_message(email)
+
+
+@job("mail.send", timeout=120)
+def send_message(message_id):
+    if not _claim(message_id):
+        return "already handled"
+    message = db.session.get(OutboxMessage, message_id)
+    config = current_app.config
+    try:
+        if config.get("SMTP_HOST"):
+            _smtp_send(build_email(message, config), config)
+            message.status = "sent"
+        else:
+            log.info("mail (no SMTP configured) to %s: %s\n%s", message.to_email, message.subject, message.body)
+            message.status = "logged"
+    except Exception as exc:
+        db.session.rollback()
+        message = db.session.get(OutboxMessage, message_id)
+        message.status = "failed"
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.commit()
+        raise
+    message.sent_at = utcnow()
+    message.last_error = None
+    db.session.commit()
+    return message.status

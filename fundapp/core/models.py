@@ -1,0 +1,120 @@
+"""Tables every feature shares: the audit log, job records, the mail outbox, stored documents."""
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .timeutil import UTCDateTime, utcnow
+
+
+class AuditEntry(db.Model):
+    """One change: who, when, what, to which object, and the values before and after.
+
+    Append-only: written in the same transaction as the change it records, never updated or
+    deleted (the ORM refuses, and on PostgreSQL a trigger refuses too).
+    """
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(80), nullable=False, index=True)
+    object_type: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    object_id: Mapped[str | None] = mapped_column(sa.String(60))
+    summary: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
+
+    actor = relationship("User", lazy="joined")
+
+    __table_args__ = (sa.Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+    def changed_fields(self):
+        before, after = self.before or {}, self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+JOB_STATES = ("queued", "running", "retrying", "done", "failed")
+
+
+class JobRecord(db.Model):
+    """A background job as the UI sees it: queued, running, done, or failed with the reason."""
+
+    __tablename__ = "job_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False, index=True)
+    args: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(nullable=False, default=1)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    run_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    started_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {JOB_STATES!r}", name="status_known"),
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
+
+
+class Document(db.Model):
+    """A file kept in the database (uploads and generated PDFs), so any machine can serve it."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    __table_args__ = (sa.CheckConstraint("size >= 0", name="size_not_negative"),)
+
+
+MAIL_STATES = ("queued", "sending", "sent", "logged", "failed")
+
+outbox_attachment = sa.Table(
+    "outbox_attachment",
+    db.metadata,
+    sa.Column("message_id", sa.ForeignKey("outbox_message.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("document_id", sa.ForeignKey("document.id"), primary_key=True),
+)
+
+
+class OutboxMessage(db.Model):
+    """Every e-mail fundapp sends, rendered in the recipient's language, with its delivery state."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_email: Mapped[str] = mapped_column(sa.String(254), nullable=False, index=True)
+    to_name: Mapped[str | None] = mapped_column(sa.String(200))
+    subject: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
+    template: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    attachments = relationship("Document", secondary=outbox_attachment, lazy="selectin")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {MAIL_STATES!r}", name="status_known"),
+        sa.CheckConstraint(
+            "(status IN ('sent', 'logged')) = (sent_at IS NOT NULL)", name="delivered_has_time"
+        ),
+    )

@@ -1,0 +1,136 @@
+"""The reportlab base every letter and report uses: letterhead, page numbers, a Unicode font.
+
+Output is deterministic (reportlab's invariant mode: no creation time, fixed document id), so
+the same content always gives the same bytes and a stored letter can be checked against a new
+rendering. DejaVu Sans is embedded, so every member's name prints (Chișinău, Muğla, Xi’an).
+"""
+import io
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT = "DejaVuSans"
+FONT_BOLD = "DejaVuSans-Bold"
+BRAND = colors.HexColor("#1f4e79")
+
+_fonts_registered = False
+
+
+def register_fonts():
+    global _fonts_registered
+    if _fonts_registered:
+        return
+    pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+    _fonts_registered = True
+
+
+def styles():
+    register_fonts()
+    base = getSampleStyleSheet()
+    return {
+        "body": ParagraphStyle("body", parent=base["BodyText"], fontName=FONT, fontSize=10, leading=14),
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontName=FONT, fontSize=8, leading=10),
+        "title": ParagraphStyle("title", parent=base["Title"], fontName=FONT_BOLD, fontSize=16, leading=20,
+                                textColor=BRAND, alignment=0),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=FONT_BOLD, fontSize=12, leading=16,
+                             textColor=BRAND),
+        "right": ParagraphStyle("right", parent=base["BodyText"], fontName=FONT, fontSize=10, alignment=TA_RIGHT),
+    }
+
+
+def para(text, style="body"):
+    """A paragraph of plain text (escaped: names with & or < print as written)."""
+    return Paragraph(escape(str(text)), styles()[style])
+
+
+def table(rows, col_widths=None, header=True):
+    """A simple ruled table of plain text cells."""
+    st = styles()
+    data = [[c if not isinstance(c, str) else Paragraph(escape(c), st["small"]) for c in row] for row in rows]
+    t = Table(data, colWidths=col_widths, repeatRows=1 if header else 0)
+    commands = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")))
+    t.setStyle(TableStyle(commands))
+    return t
+
+
+class _NumberedCanvas(Canvas):
+    """Holds pages until the end so each can print "page n of N"."""
+
+    page_label = "Page {page} of {pages}"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved_pages = []
+
+    def showPage(self):
+        self._saved_pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._saved_pages)
+        for state in self._saved_pages:
+            self.__dict__.update(state)
+            self.setFont(FONT, 8)
+            self.setFillColor(colors.grey)
+            self.drawRightString(A4[0] - 20 * mm, 12 * mm,
+                                 self.page_label.format(page=self._pageNumber, pages=total))
+            super().showPage()
+        super().save()
+
+
+def render(story, *, title, subject="", letterhead="Metropolis · International Fund for Metropolises",
+           footer="", page_label="Page {page} of {pages}", language="en"):
+    """Render a list of flowables to PDF bytes on A4 with the fund's letterhead."""
+    register_fonts()
+    buffer = io.BytesIO()
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=28 * mm,
+        bottomMargin=22 * mm,
+        title=title,
+        subject=subject,
+        author="Metropolis",
+        creator="fundapp",
+        lang=language,
+        invariant=1,
+    )
+
+    def decorate(canvas, _doc):
+        canvas.saveState()
+        canvas.setFillColor(BRAND)
+        canvas.rect(0, A4[1] - 14 * mm, A4[0], 14 * mm, stroke=0, fill=1)
+        canvas.setFillColor(colors.white)
+        canvas.setFont(FONT_BOLD, 11)
+        canvas.drawString(20 * mm, A4[1] - 9 * mm, letterhead)
+        if footer:
+            canvas.setFillColor(colors.grey)
+            canvas.setFont(FONT, 8)
+            canvas.drawString(20 * mm, 12 * mm, footer)
+        canvas.restoreState()
+
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
+    canvas_class = type("FundCanvas", (_NumberedCanvas,), {"page_label": page_label})
+    doc.build(list(story), canvasmaker=canvas_class)
+    return buffer.getvalue()

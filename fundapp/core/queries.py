@@ -1,0 +1,27 @@
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from .models import JobRecord
+
+
+def home_figures(user):
+    """What the home page shows: the fund for everyone, and each role's own figures."""
+    from ..accounts.models import Invitation, User
+    from ..funding.queries import fund_totals
+    from ..members.models import Member
+
+    donors, contributed = fund_totals()
+    figures = {"donors": donors, "contributed_cents": contributed,
+               "cap_cents": current_app.config["DEFAULT_GRANT_CAP_CENTS"]}
+    if not user.is_authenticated:
+        return figures
+    if user.has_role("staff"):
+        figures["members"] = db.session.scalar(sa.select(sa.func.count(Member.id)))
+        figures["users"] = db.session.scalar(sa.select(sa.func.count(User.id)))
+        figures["pending_invitations"] = db.session.scalar(
+            sa.select(sa.func.count(Invitation.id)).where(Invitation.accepted_at.is_(None),
+                                                          Invitation.revoked_at.is_(None)))
+        figures["failed_jobs"] = db.session.scalar(
+            sa.select(sa.func.count(JobRecord.id)).where(JobRecord.status == "failed"))
+    return figures

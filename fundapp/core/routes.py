@@ -1,0 +1,63 @@
+"""Pages every role shares: home, and the staff views of the audit log, jobs and outbox."""
+import sqlalchemy as sa
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+
+from ..extensions import db
+from .models import AuditEntry, JobRecord, OutboxMessage
+from .permissions import staff_required
+from .queries import home_figures
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+def home():
+    figures = home_figures(current_user)
+    return render_template("core/home.html", figures=figures)
+
+
+@bp.route("/healthz")
+def healthz():
+    db.session.execute(sa.text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.route("/audit")
+@staff_required
+def audit_log():
+    object_type = request.args.get("object_type", "").strip()
+    object_id = request.args.get("object_id", "").strip()
+    action = request.args.get("action", "").strip()
+    stmt = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if object_type:
+        stmt = stmt.where(AuditEntry.object_type == object_type)
+    if object_id:
+        stmt = stmt.where(AuditEntry.object_id == object_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("core/audit.html", page=page, object_type=object_type, object_id=object_id,
+                           action=action)
+
+
+@bp.route("/jobs")
+@staff_required
+def jobs():
+    status = request.args.get("status", "")
+    stmt = sa.select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id.desc())
+    if status:
+        stmt = stmt.where(JobRecord.status == status)
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("core/jobs.html", page=page, status=status)
+
+
+@bp.route("/outbox")
+@staff_required
+def outbox():
+    stmt = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("core/outbox.html", page=page)

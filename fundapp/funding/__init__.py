@@ -1,0 +1,1 @@
+"""Donors, their contributions, and the fund's ledger."""

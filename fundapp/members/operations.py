@@ -1,0 +1,148 @@
+"""Every change to members: create, edit, and the all-or-nothing CSV import."""
+import csv
+import io
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from ..core import audit
+from ..core.errors import Refused
+from ..core.i18n import valid_country
+from ..extensions import db
+from .models import MEMBERSHIPS, REGIONS, Member
+
+MEMBERS_CSV = Path(__file__).resolve().parent / "metropolis_members_2024.csv"
+CSV_COLUMNS = ("name", "country", "region", "membership")
+FIELDS = ["name", "country", "region", "membership", "dues_paid_through"]
+
+
+def _clean(name, country, region, membership, dues_paid_through):
+    """Normalised values, or Refused naming the field at fault."""
+    name = (name or "").strip()
+    country = (country or "").strip().upper()
+    region = (region or "").strip()
+    membership = (membership or "").strip() or "full"
+    if not name:
+        raise Refused(_l("The name is required."), field="name")
+    if len(name) > 160:
+        raise Refused(_l("The name is longer than 160 characters."), field="name")
+    if not valid_country(country):
+        raise Refused(_l("“%(code)s” is not an ISO country code.", code=country), field="country")
+    if region not in REGIONS:
+        raise Refused(_l("“%(region)s” is not a Metropolis region.", region=region), field="region")
+    if membership not in MEMBERSHIPS:
+        raise Refused(_l("Membership must be full or associate, not “%(value)s”.", value=membership),
+                      field="membership")
+    if dues_paid_through in ("", None):
+        dues_paid_through = None
+    else:
+        try:
+            dues_paid_through = int(dues_paid_through)
+        except (TypeError, ValueError):
+            raise Refused(_l("The dues year must be a year such as 2025."), field="dues_paid_through") from None
+        if not 1900 <= dues_paid_through <= 2200:
+            raise Refused(_l("The dues year must be a year such as 2025."), field="dues_paid_through")
+    return dict(name=name, country=country, region=region, membership=membership,
+                dues_paid_through=dues_paid_through)
+
+
+def _name_taken(name, except_id=None):
+    stmt = sa.select(Member.id).where(sa.func.lower(Member.name) == name.lower())
+    if except_id is not None:
+        stmt = stmt.where(Member.id != except_id)
+    return db.session.scalar(stmt) is not None
+
+
+def create_member(*, actor, **values):
+    values = _clean(**values)
+    if _name_taken(values["name"]):
+        raise Refused(_l("A member with this name already exists."), field="name")
+    member = Member(**values)
+    db.session.add(member)
+    db.session.flush()
+    audit.record("member.create", member, after=audit.snapshot(member, FIELDS), actor=actor,
+                 summary=f"member {member.name} created")
+    db.session.commit()
+    return member
+
+
+def update_member(member, *, actor, **values):
+    values = _clean(**values)
+    if _name_taken(values["name"], except_id=member.id):
+        raise Refused(_l("A member with this name already exists."), field="name")
+    before = audit.snapshot(member, FIELDS)
+    for key, value in values.items():
+        setattr(member, key, value)
+    after = audit.snapshot(member, FIELDS)
+    if before != after:
+        audit.record("member.update", member, before=before, after=after, actor=actor,
+                     summary=f"member {member.name} edited")
+    db.session.commit()
+    return member
+
+
+class ImportRefused(Refused):
+    """The CSV had bad rows; `errors` lists (line number, reason). Nothing was imported."""
+
+
+def parse_members_csv(text):
+    """Rows as clean dicts, or ImportRefused with every bad row and its reason."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportRefused(_l("The file has no column %(columns)s.", columns=", ".join(missing)),
+                            errors=[(1, _l("Expected the columns: %(columns)s.", columns=", ".join(CSV_COLUMNS)))])
+    rows, errors, seen = [], [], {}
+    for index, raw in enumerate(reader, start=2):
+        try:
+            row = _clean(raw.get("name"), raw.get("country"), raw.get("region"), raw.get("membership"),
+                         raw.get("dues_paid_through"))
+        except Refused as refusal:
+            errors.append((index, refusal.message))
+            continue
+        key = row["name"].lower()
+        if key in seen:
+            errors.append((index, _l("“%(name)s” is already on line %(line)d.", name=row["name"], line=seen[key])))
+            continue
+        seen[key] = index
+        rows.append(row)
+    if errors:
+        raise ImportRefused(_l("Nothing was imported: %(n)d line(s) need correcting.", n=len(errors)),
+                            errors=errors)
+    if not rows:
+        raise ImportRefused(_l("The file has no members."), errors=[])
+    return rows
+
+
+def import_members(text, *, actor=None):
+    """Create new members and update existing ones (matched by name), all or nothing.
+
+    Returns (created, updated). A dues year in the file replaces the stored one; a file without
+    that column leaves dues standing as it was.
+    """
+    rows = parse_members_csv(text)
+    existing = {m.name.lower(): m for m in db.session.scalars(sa.select(Member))}
+    created = updated = 0
+    for row in rows:
+        member = existing.get(row["name"].lower())
+        if member is None:
+            db.session.add(Member(**row))
+            created += 1
+            continue
+        before = audit.snapshot(member, FIELDS)
+        for key in ("name", "country", "region", "membership"):
+            setattr(member, key, row[key])
+        if row["dues_paid_through"] is not None:
+            member.dues_paid_through = row["dues_paid_through"]
+        if audit.snapshot(member, FIELDS) != before:
+            updated += 1
+    audit.record("member.import", object_type="Member", after={"created": created, "updated": updated,
+                                                               "rows": len(rows)},
+                 actor=actor, summary=f"member import: {created} created, {updated} updated")
+    db.session.commit()
+    return created, updated
+
+
+def import_bundled_members(actor=None):
+    return import_members(MEMBERS_CSV.read_text(encoding="utf-8"), actor=actor)
