@@ -41,9 +41,12 @@ class ConfigError(RuntimeError):
     """Raised when the configuration cannot run safely; the message says what to set."""
 
 
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
+
+
 class Config:
     ENV_NAME = "base"
-    SECRET_KEY = _env("FUNDAPP_SECRET_KEY", "dev-only-insecure-key-change-me")
+    SECRET_KEY = _env("FUNDAPP_SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(
         _env("FUNDAPP_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'fundapp.sqlite3'}")
     )
@@ -111,8 +114,10 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url(
         _env("FUNDAPP_TEST_DATABASE_URL", "postgresql://postgres:postgres@127.0.0.1:5432/fundapp_test")
     )
-    REDIS_URL = _env("FUNDAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    RATELIMIT_STORAGE_URI = REDIS_URL
+    # "none" runs the tests as the embedded default does: jobs in-process, limits in memory.
+    REDIS_URL = None if _env("FUNDAPP_TEST_REDIS_URL") == "none" else _env(
+        "FUNDAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     JOB_RETRY_INTERVALS = [0, 0]
     SMTP_HOST = None
     BASE_URL = "http://fundapp.test"
@@ -128,7 +133,7 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls, config):
         key = config.get("SECRET_KEY")
-        if not _env("FUNDAPP_SECRET_KEY") or key == Config.SECRET_KEY or len(key) < 32:
+        if not key or key == DEV_SECRET_KEY or len(key) < 32:
             raise ConfigError(
                 "fundapp will not start in production without a secret key: set FUNDAPP_SECRET_KEY "
                 "to a long random value (for example the output of "

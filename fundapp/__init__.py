@@ -8,7 +8,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, config_for
 
-from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+from flask_talisman import Talisman
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +62,8 @@ def _init_extensions(app):
         app.config.get("REDIS_URL") or "memory://"
     )
     limiter.init_app(app)
-    talisman.init_app(
+    # One Talisman per app: it keeps its settings on the instance.
+    Talisman(
         app,
         force_https=app.config["FORCE_HTTPS"],
         strict_transport_security=app.config["HSTS"],

@@ -233,15 +233,6 @@ def accept_invitation(token, *, name, password):
     if problem is not None:
         raise Refused(_l("This invitation link can no longer be used."))
     check_password_strength(password)
-    # Lock the invitation so a double submit cannot create two accounts.
-    claimed = db.session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
-        .values(accepted_at=utcnow())
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        raise Refused(_l("This invitation link can no longer be used."))
     user = find_user_by_email(invitation.email)
     if user is None:
         user = User(email=invitation.email, name=name.strip(), language=invitation.language)
@@ -250,7 +241,15 @@ def accept_invitation(token, *, name, password):
     user.rotate_session_token()
     _grant(user, invitation.role, invitation.member, invitation.donor)
     db.session.flush()
-    db.session.execute(sa.update(Invitation).where(Invitation.id == invitation.id).values(user_id=user.id))
+    # One conditional UPDATE claims the link: a double submit cannot use it twice.
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow(), user_id=user.id)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise Refused(_l("This invitation link can no longer be used."))
     audit.record("invitation.accept", invitation, after={"user_id": user.id, "role": invitation.role}, actor=user,
                  summary=f"{user.email} accepted the invitation")
     db.session.commit()

@@ -1,0 +1,56 @@
+# The two commands: `make run` and `make test`. Everything they need is installed from here.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := $(VENV)/.installed
+PO_FILES := $(wildcard fundapp/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test install services test-postgres test-sqlite worker translations-extract translations-update clean
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) fund demo
+	./scripts/serve.sh
+
+test: install services
+	$(MAKE) --no-print-directory test-postgres test-sqlite
+
+install: $(STAMP) $(MO_FILES)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fundapp needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Catalogues are compiled at install; the .mo files are not kept in git.
+fundapp/translations/%/LC_MESSAGES/messages.mo: fundapp/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
+
+services:
+	./scripts/ensure-services.sh
+
+# The whole suite on PostgreSQL and Redis, then the marked subset on the embedded SQLite default.
+test-postgres:
+	$(PY) -m pytest
+
+test-sqlite:
+	FUNDAPP_TEST_DATABASE_URL=sqlite:///$(CURDIR)/instance/test-sqlite.db FUNDAPP_TEST_REDIS_URL=none \
+		$(PY) -m pytest -m sqlite -p no:cacheprovider
+
+worker: install
+	$(FLASK) rq worker
+
+translations-extract: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o fundapp/translations/messages.pot .
+
+translations-update: translations-extract
+	$(VENV)/bin/pybabel update -i fundapp/translations/messages.pot -d fundapp/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3 instance/*.db
+	find fundapp/translations -name '*.mo' -delete

@@ -1,0 +1,127 @@
+"""The audit log is written with the change, never rewritten; workflows go through their table."""
+import pytest
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from fundapp.core import audit
+from fundapp.core.audit import AuditLogIsAppendOnly
+from fundapp.core.models import AuditEntry
+from fundapp.core.states import State, Transition, TransitionError, Workflow
+from fundapp.extensions import db
+from fundapp.members.models import Member
+
+from ..helpers import count, make_member, make_user
+
+DEMO = Workflow(
+    "demo",
+    states=[
+        State("draft", _l("Draft"), _l("Draft")),
+        State("published", _l("Published"), _l("Open")),
+        State("closed", _l("Closed"), _l("Closed"), final=True),
+    ],
+    transitions=[
+        Transition("draft", "publish", "published", frozenset({"staff"}), _l("Publish")),
+        Transition("published", "close", "closed", frozenset({"staff", "system"}), _l("Close"), needs_reason=True),
+    ],
+)
+
+
+@pytest.mark.sqlite
+def test_an_entry_is_written_in_the_same_transaction_as_the_change(app):
+    with app.app_context():
+        member = make_member()
+        member.name = "Barcelona (changed)"
+        audit.record("member.update", member, before={"name": "Barcelona"}, after={"name": member.name})
+        db.session.rollback()
+        assert count(AuditEntry) == 0
+        assert db.session.get(Member, member.id).name == "Barcelona"
+
+
+@pytest.mark.sqlite
+def test_entries_cannot_be_changed_or_deleted_through_the_app(app):
+    with app.app_context():
+        entry = audit.record("x.y", object_type="Thing", object_id=1, summary="first")
+        db.session.commit()
+        entry.summary = "rewritten"
+        with pytest.raises(AuditLogIsAppendOnly):
+            db.session.commit()
+        db.session.rollback()
+        db.session.delete(db.session.get(AuditEntry, entry.id))
+        with pytest.raises(AuditLogIsAppendOnly):
+            db.session.commit()
+
+
+def test_postgres_refuses_to_rewrite_the_audit_log_even_in_sql(app):
+    with app.app_context():
+        audit.record("x.y", object_type="Thing", object_id=1, summary="first")
+        db.session.commit()
+        with pytest.raises(sa.exc.DBAPIError, match="never changed or deleted"):
+            db.session.execute(sa.text("UPDATE audit_entry SET summary = 'x'"))
+        db.session.rollback()
+        with pytest.raises(sa.exc.DBAPIError, match="never changed or deleted"):
+            db.session.execute(sa.text("DELETE FROM audit_entry"))
+        db.session.rollback()
+
+
+@pytest.mark.sqlite
+def test_staff_browse_the_audit_log_and_others_cannot(app, make_client):
+    with app.app_context():
+        member = make_member()
+        make_user("staff@fund.example", "staff")
+        make_user("focal@bcn.example", "applicant", member=member)
+        audit.record("member.update", member, before={"name": "A"}, after={"name": "B"}, summary="renamed")
+        db.session.commit()
+    staff = make_client()
+    staff.login("staff@fund.example")
+    page = staff.get("/audit?object_type=Member").get_data(as_text=True)
+    assert "member.update" in page and "renamed" in page
+    focal = make_client()
+    focal.login("focal@bcn.example")
+    assert focal.get("/audit").status_code == 403
+
+
+def test_a_transition_moves_the_state_and_writes_an_audit_entry(app):
+    class Thing:
+        id = 7
+        state = "draft"
+
+    with app.test_request_context():
+        staff = make_user("staff@fund.example", "staff")
+        thing = Thing()
+        t = DEMO.apply(thing, "publish", staff)
+        db.session.commit()
+        assert thing.state == "published" and t.target == "published"
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "demo.publish"))
+        assert entry.before == {"state": "draft"} and entry.after == {"state": "published"}
+        assert entry.actor_id == staff.id and entry.object_id == "7"
+
+
+def test_a_transition_not_in_the_table_or_not_for_the_role_is_refused(app):
+    class Thing:
+        id = 1
+        state = "draft"
+
+    with app.test_request_context():
+        focal = make_user("focal@x.example", "applicant", member=make_member())
+        staff = make_user("staff@fund.example", "staff")
+        with pytest.raises(TransitionError, match="not allowed"):
+            DEMO.apply(Thing(), "publish", focal)
+        with pytest.raises(TransitionError, match="cannot be done"):
+            DEMO.apply(Thing(), "close", staff)
+        thing = Thing()
+        DEMO.apply(thing, "publish", staff)
+        with pytest.raises(TransitionError, match="reason"):
+            DEMO.apply(thing, "close", staff)
+        DEMO.apply(thing, "close", None, reason="deadline passed")
+        assert thing.state == "closed" and DEMO.is_final("closed")
+        assert [t.action for t in DEMO.allowed_actions("draft", {"staff"})] == ["publish"]
+        assert str(DEMO.applicant_label("published")) == "Open"
+
+
+def test_a_table_with_unknown_states_or_duplicate_rows_is_refused_at_import():
+    states = [State("a", "A", "A"), State("b", "B", "B")]
+    with pytest.raises(ValueError):
+        Workflow("bad", states, [Transition("a", "go", "zzz", frozenset({"staff"}), "Go")])
+    with pytest.raises(ValueError):
+        Workflow("bad", states, [Transition("a", "go", "b", frozenset({"staff"}), "Go"),
+                                 Transition("a", "go", "a", frozenset({"staff"}), "Go")])
