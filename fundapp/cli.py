@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from .accounts import operations as accounts
 from .core.errors import Refused
 from .core.permissions import ROLES
+from .core.timeutil import utcnow
 from .extensions import db
 from .funding import operations as funding
 from .funding.models import Donor
@@ -52,12 +53,16 @@ def _donor(short_name):
 
 
 @fund_cli.command("demo")
-def demo_command():
-    """Load the demo fund (idempotent): members, donors, one user per role."""
+@click.option("--without-call", is_flag=True, help="Leave the Local Care Systems call out (to create it by hand).")
+def demo_command(without_call):
+    """Load the demo fund (idempotent): members, donors, one user per role, the published call."""
     if current_app.config.get("ENV_NAME") == "production":
         raise click.ClickException("The demo data is never loaded in production.")
     created, updated = members.import_bundled_members()
     click.echo(f"Members: {created} created, {updated} updated from the 2024 member list.")
+    year = utcnow().year
+    if members.record_dues_where_missing(year):
+        click.echo(f"Members without dues on record are taken as paid through {year}.")
     for spec in DONORS:
         donor = db.session.scalar(sa.select(Donor).where(Donor.short_name == spec["short_name"]))
         if donor is None:
@@ -77,6 +82,26 @@ def demo_command():
         else:
             accounts.set_demo_password(user, spec["password"])
         click.echo(f"  {', '.join(spec['roles']):<10} {spec['email']:<24} password: {spec['password']}")
+    if not without_call:
+        call = _demo_call()
+        click.echo(f"\nCall {call.code} ({call.staff_label}), open until {call.closes_at.isoformat()}: "
+                   f"/calls/{call.code}")
+
+
+def _demo_call():
+    from .calls import demo, operations as calls
+    from .calls.models import Call
+    from .funding.models import Contribution
+
+    call = db.session.scalar(sa.select(Call).where(Call.code == demo.CODE))
+    if call is not None:
+        return call
+    admin = accounts.find_user_by_email("admin@fundapp.test")
+    funding = {c.id: c.eur_cents for c in db.session.scalars(sa.select(Contribution))}
+    call = calls.save_call(None, actor=admin, values=demo.call_values(), funding=funding)
+    for name, weight in demo.CRITERIA:
+        calls.save_criterion(call, None, actor=admin, values=demo.criterion_values(name, weight))
+    return calls.publish_call(call, actor=admin)
 
 
 @users_cli.command("create")

@@ -1,6 +1,6 @@
 """Every change to accounts: create, invite, accept, sign in and out, passwords, roles."""
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..core import audit
@@ -8,6 +8,7 @@ from ..core.errors import Refused
 from ..core.mail import queue_mail
 from ..core.permissions import ROLES
 from ..core.timeutil import utcnow
+from ..core.urls import external_url
 from ..extensions import db
 from .models import Invitation, PasswordReset, ReviewerProfile, RoleGrant, User, new_token, token_digest
 
@@ -20,14 +21,6 @@ def normalize_email(email):
 
 def find_user_by_email(email):
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
-
-
-def external_url(endpoint, **values):
-    """An absolute link for e-mails, built from FUNDAPP_BASE_URL, never from the request's Host."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    scheme, _, netloc = base.partition("://")
-    adapter = current_app.url_map.bind(netloc, url_scheme=scheme)
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def check_password_strength(password, field="password"):

@@ -55,8 +55,30 @@ def format_instant(value, tz_name=None, fmt="medium"):
     return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} ({tz_name})"
 
 
+def countdown(until, now):
+    """'3 days, 4 hours' until an instant (server time), or '' once it has passed."""
+    from flask_babel import ngettext
+
+    seconds = int((as_utc(until) - as_utc(now)).total_seconds())
+    if seconds <= 0:
+        return ""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", days))
+    if hours or days:
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
+    if not days:
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
+    return ", ".join(parts)
+
+
 def init_app(app):
     app.jinja_env.filters["eur"] = format_eur
+    app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
+    app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["country"] = country_name
 

@@ -118,3 +118,23 @@ class OutboxMessage(db.Model):
             "(status IN ('sent', 'logged')) = (sent_at IS NOT NULL)", name="delivered_has_time"
         ),
     )
+
+
+class Notice(db.Model):
+    """A message on a user's home page (a call opened, a decision arrived), until dismissed."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    message: Mapped[str] = mapped_column(sa.String(500), nullable=False)
+    link: Mapped[str | None] = mapped_column(sa.String(300))
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    dismissed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_notice_user_open", "user_id", "dismissed_at"),)
+
+    def can_view(self, user):
+        return bool(user and user.is_authenticated and user.id == self.user_id)

@@ -14,8 +14,17 @@ def home_figures(user):
     donors, contributed = fund_totals()
     figures = {"donors": donors, "contributed_cents": contributed,
                "cap_cents": current_app.config["DEFAULT_GRANT_CAP_CENTS"]}
+    from ..calls.queries import public_calls
+    from .notices import open_notices
+
+    calls = public_calls()
+    figures["open_calls"] = [c for c in calls if c.accepts_submissions()]
     if not user.is_authenticated:
         return figures
+    figures["notices"] = open_notices(user)
+    member = user.member if user.has_role("applicant") else None
+    if member is not None:
+        figures["calls_for_city"] = [(c, c.ineligibility_reasons(member)) for c in calls]
     if user.has_role("staff"):
         figures["members"] = db.session.scalar(sa.select(sa.func.count(Member.id)))
         figures["users"] = db.session.scalar(sa.select(sa.func.count(User.id)))

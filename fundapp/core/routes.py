@@ -1,11 +1,12 @@
 """Pages every role shares: home, and the staff views of the audit log, jobs and outbox."""
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request
-from flask_login import current_user
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from ..extensions import db
-from .models import AuditEntry, JobRecord, OutboxMessage
-from .permissions import staff_required
+from . import operations
+from .models import AuditEntry, JobRecord, Notice, OutboxMessage
+from .permissions import get_visible_or_404, staff_required
 from .queries import home_figures
 
 bp = Blueprint("core", __name__)
@@ -15,6 +16,14 @@ bp = Blueprint("core", __name__)
 def home():
     figures = home_figures(current_user)
     return render_template("core/home.html", figures=figures)
+
+
+@bp.route("/notices/<int:notice_id>/dismiss", methods=["POST"])
+@login_required
+def dismiss_notice(notice_id):
+    notice = get_visible_or_404(Notice, notice_id)
+    operations.dismiss_notice(notice)
+    return redirect(url_for("core.home"))
 
 
 @bp.route("/healthz")

@@ -22,6 +22,8 @@ class State:
     staff_label: object
     applicant_label: object
     final: bool = False
+    # What holds in this state ("public", "editable", ...): code asks for a flag, never a name.
+    flags: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,13 @@ class Workflow:
 
     def is_final(self, name):
         return self._states[name].final
+
+    def has(self, name, flag):
+        return flag in self._states[name].flags
+
+    def states_with(self, flag):
+        """Names of the states carrying `flag`, for SQL filters (`state IN (...)`)."""
+        return [s.name for s in self.states if flag in s.flags]
 
     def allowed_actions(self, state, roles):
         roles = set(roles)

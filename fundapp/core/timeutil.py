@@ -63,3 +63,17 @@ def timezone_choices():
 
 def in_zone(value, tz_name):
     return as_utc(value).astimezone(ZoneInfo(tz_name))
+
+
+def from_local(naive, tz_name):
+    """The instant a wall-clock time names in tz_name (as typed in a form), in UTC."""
+    if naive is None:
+        return None
+    return naive.replace(tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
+
+
+def to_local_naive(instant, tz_name):
+    """The wall-clock time of an instant in tz_name, for a datetime-local form field."""
+    if instant is None:
+        return None
+    return in_zone(instant, tz_name).replace(tzinfo=None)

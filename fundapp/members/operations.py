@@ -146,3 +146,15 @@ def import_members(text, *, actor=None):
 
 def import_bundled_members(actor=None):
     return import_members(MEMBERS_CSV.read_text(encoding="utf-8"), actor=actor)
+
+
+def record_dues_where_missing(year, *, actor=None):
+    """Demo data: members with no dues on record are taken as paid through `year`."""
+    members = db.session.scalars(sa.select(Member).where(Member.dues_paid_through.is_(None))).all()
+    for member in members:
+        member.dues_paid_through = year
+    if members:
+        audit.record("member.dues_bulk", object_type="Member", after={"year": year, "members": len(members)},
+                     actor=actor, summary=f"dues recorded through {year} for {len(members)} members")
+    db.session.commit()
+    return len(members)

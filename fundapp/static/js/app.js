@@ -12,3 +12,16 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Deadlines: show the instant on the visitor's own clock as well.
+// The server alone decides whether a deadline has passed; this is display only.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-instant]").forEach(function (el) {
+    var when = new Date(el.getAttribute("data-instant"));
+    if (isNaN(when)) { return; }
+    var text = when.toLocaleString(document.documentElement.lang || undefined,
+      { dateStyle: "full", timeStyle: "short" });
+    el.textContent = el.getAttribute("data-template").replace("{when}", text);
+    el.hidden = false;
+  });
+});

@@ -1,0 +1,1 @@
+"""Calls for proposals: criteria, eligibility, publication, public pages."""

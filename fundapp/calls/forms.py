@@ -1,0 +1,89 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateTimeLocalField, EmailField, HiddenField, IntegerField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..core.forms import DecimalText, MoneyField
+from ..core.timeutil import timezone_choices
+from ..members.models import MEMBERSHIPS, REGIONS
+
+LANGUAGE_LABELS = {"en": _l("English"), "fr": _l("French"), "es": _l("Spanish")}
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CallForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
+    theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=100)])
+    contact_email = EmailField(_l("Contact address for applicants"),
+                               validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
+    title_fr = StringField(_l("Title (French)"), validators=[Length(max=300)])
+    title_es = StringField(_l("Title (Spanish)"), validators=[Length(max=300)])
+    summary_en = TextAreaField(_l("Summary (English)"), validators=[Length(max=2000)])
+    summary_fr = TextAreaField(_l("Summary (French)"), validators=[Length(max=2000)])
+    summary_es = TextAreaField(_l("Summary (Spanish)"), validators=[Length(max=2000)])
+    body_en = TextAreaField(_l("Full text (English)"), validators=[Length(max=50000)])
+    body_fr = TextAreaField(_l("Full text (French)"), validators=[Length(max=50000)])
+    body_es = TextAreaField(_l("Full text (Spanish)"), validators=[Length(max=50000)])
+    opens_at = DateTimeLocalField(_l("Opens (in the call's timezone)"), format="%Y-%m-%dT%H:%M",
+                                  validators=[DataRequired(message=_l("Give the date and time."))])
+    closes_at = DateTimeLocalField(_l("Closes (in the call's timezone)"), format="%Y-%m-%dT%H:%M",
+                                   validators=[DataRequired(message=_l("Give the date and time."))])
+    timezone = SelectField(_l("Timezone of the call"), choices=[])
+    cap = MoneyField(_l("Grant cap (EUR)"), validators=[InputRequired(message=_l("Give the cap in euros."))])
+    min_grant = MoneyField(_l("Minimum grant (EUR, optional)"), validators=[Optional()])
+    duration_min_months = IntegerField(_l("Shortest project (months)"), validators=[NumberRange(min=1, max=120)])
+    duration_max_months = IntegerField(_l("Longest project (months)"), validators=[NumberRange(min=1, max=120)])
+    min_cofunding_pct = DecimalText(_l("Minimum co-funding share (% of the project, optional)"), validators=[Optional()])
+    eligible_memberships = CheckboxList(_l("Who may apply"), choices=list(MEMBERSHIPS.items()))
+    eligible_regions = CheckboxList(_l("Regions (none ticked: every region)"), choices=list(REGIONS.items()))
+    dues_required = BooleanField(_l("Membership dues must be paid"))
+    one_application_per_lead = BooleanField(_l("One application per lead city"))
+    partners_allowed = BooleanField(_l("Partner cities allowed"))
+    required_documents = TextAreaField(_l("Required documents (one per line)"), validators=[Length(max=5000)])
+    overall_threshold = DecimalText(_l("Overall threshold (score out of 100, optional)"), validators=[Optional()])
+    reviewers_per_application = IntegerField(_l("Reviewers per application"), validators=[NumberRange(min=1, max=20)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(tz, tz) for tz in timezone_choices()]
+
+    def fund_fields(self):
+        return [f for f in self if f.name.startswith("fund_")]
+
+
+def call_form_class(contributions):
+    """CallForm with one amount field per contribution that can fund the envelope."""
+    attrs = {}
+    for contribution in contributions:
+        attrs[f"fund_{contribution.id}"] = MoneyField(
+            _l("From %(donor)s (contribution #%(id)d)", donor=contribution.donor.short_name, id=contribution.id),
+            validators=[Optional()],
+        )
+    return type("CallFormWithFunding", (CallForm,), attrs)
+
+
+class CriterionForm(FlaskForm):
+    name_en = StringField(_l("Name (English)"), validators=[Length(max=200)])
+    name_fr = StringField(_l("Name (French)"), validators=[Length(max=200)])
+    name_es = StringField(_l("Name (Spanish)"), validators=[Length(max=200)])
+    guidance_en = TextAreaField(_l("Guidance for reviewers (English)"), validators=[Length(max=4000)])
+    guidance_fr = TextAreaField(_l("Guidance for reviewers (French)"), validators=[Length(max=4000)])
+    guidance_es = TextAreaField(_l("Guidance for reviewers (Spanish)"), validators=[Length(max=4000)])
+    weight = DecimalText(_l("Weight"), validators=[InputRequired(message=_l("Give a weight."))])
+    scale_min = DecimalText(_l("Scale from"), validators=[InputRequired(message=_l("Give the bottom of the scale."))])
+    scale_max = DecimalText(_l("Scale to"), validators=[InputRequired(message=_l("Give the top of the scale."))])
+    scale_step = DecimalText(_l("Step"), validators=[InputRequired(message=_l("Give the step."))])
+    threshold = DecimalText(_l("Threshold (optional)"), validators=[Optional()])
+    position = IntegerField(_l("Position"), validators=[Optional(), NumberRange(min=0, max=100)])
+
+
+class StateForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])

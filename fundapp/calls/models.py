@@ -1,0 +1,255 @@
+"""Calls for proposals, the criteria they are scored on, and the money that funds them."""
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.states import State, Transition, Workflow
+from ..core.timeutil import UTCDateTime, in_zone, utcnow
+from ..extensions import db
+
+LANGUAGES = ("en", "fr", "es")
+
+STAFF = frozenset({"staff"})
+STAFF_OR_SYSTEM = frozenset({"staff", "system"})
+
+CALL_WORKFLOW = Workflow(
+    "call",
+    states=[
+        State("draft", _l("Draft"), _l("In preparation"), flags=frozenset({"editable"})),
+        State("published", _l("Published"), _l("Open"), flags=frozenset({"editable", "public", "accepting"})),
+        State("closed", _l("Closed"), _l("Closed"), flags=frozenset({"public"})),
+        State("in_review", _l("In review"), _l("Applications under review"), flags=frozenset({"public"})),
+        State("decided", _l("Decided"), _l("Decided"), flags=frozenset({"public"})),
+        State("archived", _l("Archived"), _l("Archived"), final=True),
+    ],
+    transitions=[
+        Transition("draft", "publish", "published", STAFF, _l("Publish")),
+        Transition("published", "unpublish", "draft", STAFF, _l("Back to draft"), needs_reason=True),
+        Transition("published", "close", "closed", STAFF_OR_SYSTEM, _l("Close now"), needs_reason=True),
+        Transition("closed", "start_review", "in_review", STAFF, _l("Start the review")),
+        Transition("in_review", "decide", "decided", STAFF, _l("Mark as decided")),
+        Transition("decided", "archive", "archived", STAFF, _l("Archive")),
+    ],
+)
+
+
+def localized(texts, language):
+    """(text, language used): the requested language, else English, else any language filled in."""
+    texts = texts or {}
+    for code in (language, "en", *LANGUAGES):
+        value = (texts.get(code) or "").strip()
+        if value:
+            return value, code
+    return "", None
+
+
+class Call(db.Model):
+    __tablename__ = "call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(30), nullable=False, unique=True)
+    theme: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    title: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    summary: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    body: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    contact_email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="draft", index=True)
+
+    opens_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    closes_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False, index=True)
+    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="Europe/Madrid")
+
+    cap_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=100_000_00)
+    min_grant_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    duration_min_months: Mapped[int] = mapped_column(nullable=False, default=6)
+    duration_max_months: Mapped[int] = mapped_column(nullable=False, default=24)
+    min_cofunding_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+
+    eligible_memberships: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=lambda: ["full"])
+    eligible_regions: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)  # empty: every region
+    dues_required: Mapped[bool] = mapped_column(nullable=False, default=True)
+    one_application_per_lead: Mapped[bool] = mapped_column(nullable=False, default=True)
+    partners_allowed: Mapped[bool] = mapped_column(nullable=False, default=True)
+    required_documents: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+
+    overall_threshold: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    reviewers_per_application: Mapped[int] = mapped_column(nullable=False, default=3)
+
+    # Set when the first application is submitted: from then on criteria and cap are fixed.
+    locked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    criteria = relationship("Criterion", back_populates="call", order_by="Criterion.position, Criterion.id",
+                            cascade="all, delete-orphan")
+    funding = relationship("CallFunding", back_populates="call", cascade="all, delete-orphan",
+                           order_by="CallFunding.id")
+
+    __table_args__ = (
+        sa.CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
+        sa.CheckConstraint("cap_cents > 0", name="cap_positive"),
+        sa.CheckConstraint("min_grant_cents IS NULL OR (min_grant_cents > 0 AND min_grant_cents <= cap_cents)",
+                           name="minimum_within_cap"),
+        sa.CheckConstraint("duration_min_months > 0 AND duration_max_months >= duration_min_months",
+                           name="durations_in_order"),
+        sa.CheckConstraint("min_cofunding_pct IS NULL OR (min_cofunding_pct >= 0 AND min_cofunding_pct < 100)",
+                           name="cofunding_share_is_a_percentage"),
+        sa.CheckConstraint("reviewers_per_application BETWEEN 1 AND 20", name="reviewers_plausible"),
+        sa.CheckConstraint(f"state IN {tuple(CALL_WORKFLOW.state_names())!r}", name="state_known"),
+        sa.CheckConstraint("(state = 'draft') OR published_at IS NOT NULL", name="published_has_time"),
+    )
+
+    def __str__(self):
+        return self.code
+
+    # -- texts -------------------------------------------------------------------------------
+    def text(self, field, language):
+        return localized(getattr(self, field), language)
+
+    def title_in(self, language):
+        return self.text("title", language)[0]
+
+    @property
+    def languages(self):
+        return [code for code in LANGUAGES if (self.title or {}).get(code)]
+
+    # -- money -------------------------------------------------------------------------------
+    @property
+    def envelope_cents(self):
+        return sum(f.amount_cents for f in self.funding)
+
+    # -- time --------------------------------------------------------------------------------
+    def local(self, instant):
+        return in_zone(instant, self.timezone)
+
+    def accepts_submissions(self, at=None):
+        """Whether an application may be submitted at `at` (default: now), decided by the server."""
+        at = at or utcnow()
+        return CALL_WORKFLOW.has(self.state, "accepting") and self.opens_at <= at < self.closes_at
+
+    def is_upcoming(self, at=None):
+        at = at or utcnow()
+        return CALL_WORKFLOW.has(self.state, "accepting") and at < self.opens_at
+
+    @property
+    def is_public(self):
+        return CALL_WORKFLOW.has(self.state, "public")
+
+    @property
+    def is_editable(self):
+        return CALL_WORKFLOW.has(self.state, "editable")
+
+    @property
+    def is_locked(self):
+        return self.locked_at is not None
+
+    @property
+    def staff_label(self):
+        return CALL_WORKFLOW.staff_label(self.state)
+
+    @property
+    def public_label(self):
+        return CALL_WORKFLOW.applicant_label(self.state)
+
+    @property
+    def dues_year(self):
+        """Members must have paid their dues through the year the call opens (in its timezone)."""
+        return self.local(self.opens_at).year
+
+    # -- eligibility ---------------------------------------------------------------------------
+    def ineligibility_reasons(self, member):
+        """Why `member` may not lead an application to this call (empty list: eligible)."""
+        reasons = []
+        if member.membership not in (self.eligible_memberships or []):
+            reasons.append(_l("This call is not open to %(kind)s.", kind=member.membership_label))
+        if self.eligible_regions and member.region not in self.eligible_regions:
+            reasons.append(_l("This call is not open to members in %(region)s.", region=member.region_label))
+        if self.dues_required and not member.in_good_standing(self.dues_year):
+            reasons.append(_l("Membership dues must be paid through %(year)d.", year=self.dues_year))
+        return reasons
+
+    def member_is_eligible(self, member):
+        return not self.ineligibility_reasons(member)
+
+    def eligible_member_filter(self, member_model):
+        """The same rule as ineligibility_reasons(), as a SQL condition on members."""
+        conditions = [member_model.membership.in_(self.eligible_memberships or ["-"])]
+        if self.eligible_regions:
+            conditions.append(member_model.region.in_(self.eligible_regions))
+        if self.dues_required:
+            conditions.append(member_model.dues_paid_through >= self.dues_year)
+        return sa.and_(*conditions)
+
+    # -- access ------------------------------------------------------------------------------
+    def can_view(self, user):
+        """Staff see every call; everyone else sees a call once it is public."""
+        if user is not None and user.is_authenticated and user.has_role("staff"):
+            return True
+        return self.is_public
+
+    @classmethod
+    def visible_to(cls, user):
+        if user is not None and user.is_authenticated and user.has_role("staff"):
+            return sa.true()
+        return cls.state.in_(CALL_WORKFLOW.states_with("public"))
+
+
+class CallFunding(db.Model):
+    """Money from one contribution set aside for one call's envelope."""
+
+    __tablename__ = "call_funding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
+    contribution_id: Mapped[int] = mapped_column(sa.ForeignKey("contribution.id"), nullable=False, index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+    call = relationship("Call", back_populates="funding")
+    contribution = relationship("Contribution", lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("call_id", "contribution_id", name="uq_call_funding_call_contribution"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+
+class Criterion(db.Model):
+    """What reviewers score: a weighted criterion on a scale, with an optional pass mark."""
+
+    __tablename__ = "criterion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+    name: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    guidance: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    weight: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), nullable=False)
+    scale_min: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), nullable=False, default=Decimal(0))
+    scale_max: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), nullable=False, default=Decimal(5))
+    scale_step: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), nullable=False, default=Decimal("0.5"))
+    threshold: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
+
+    call = relationship("Call", back_populates="criteria")
+
+    __table_args__ = (
+        sa.CheckConstraint("weight > 0", name="weight_positive"),
+        sa.CheckConstraint("scale_max > scale_min", name="scale_in_order"),
+        sa.CheckConstraint("scale_step > 0", name="step_positive"),
+        sa.CheckConstraint("threshold IS NULL OR (threshold >= scale_min AND threshold <= scale_max)",
+                           name="threshold_on_scale"),
+    )
+
+    def name_in(self, language):
+        return localized(self.name, language)[0]
+
+    def guidance_in(self, language):
+        return localized(self.guidance, language)[0]
+
+    def weight_share(self):
+        """This criterion's share of the call's total weight, in percent."""
+        total = sum(c.weight for c in self.call.criteria)
+        return (self.weight * 100 / total).quantize(Decimal("0.1")) if total else Decimal(0)

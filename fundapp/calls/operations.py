@@ -1,0 +1,401 @@
+"""Every change to calls: save, criteria, funding, duplicate, publish, close, and notifications."""
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale, lazy_gettext as _l
+
+from ..core import audit
+from ..core.errors import Refused
+from ..core.jobs import enqueue, job
+from ..core.mail import queue_mail
+from ..core.money import format_eur
+from ..core.notices import add_notice
+from ..core.states import TransitionError
+from ..core.timeutil import is_valid_timezone, utcnow
+from ..core.urls import external_url
+from ..extensions import db
+from ..funding.models import Contribution
+from ..members.models import MEMBERSHIPS, REGIONS
+from .models import CALL_WORKFLOW, LANGUAGES, Call, CallFunding, Criterion
+
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,28}[A-Z0-9]$")
+CALL_FIELDS = [
+    "code", "theme", "title", "summary", "body", "contact_email", "opens_at", "closes_at", "timezone", "cap_cents",
+    "min_grant_cents", "duration_min_months", "duration_max_months", "min_cofunding_pct", "eligible_memberships",
+    "eligible_regions", "dues_required", "one_application_per_lead", "partners_allowed", "required_documents",
+    "overall_threshold", "reviewers_per_application",
+]
+LOCKED_FIELDS = {"cap_cents": _l("the grant cap")}
+CRITERION_FIELDS = ["position", "name", "guidance", "weight", "scale_min", "scale_max", "scale_step", "threshold"]
+
+
+def _refuse_if_not_editable(call):
+    if not call.is_editable:
+        raise Refused(_l("A call that is “%(state)s” can no longer be edited.", state=call.staff_label))
+
+
+def _locked_message(call, what):
+    return _l("%(what)s cannot change: applications have been submitted to this call since %(date)s.",
+              what=what, date=call.locked_at.date().isoformat())
+
+
+def contribution_allocated_cents(contribution_ids, *, except_call_id=None, lock=False):
+    """EUR cents of each contribution already set aside for calls (other than except_call_id).
+
+    With lock=True the contribution rows are locked first (PostgreSQL), so two staff funding calls
+    from the same contribution at the same moment cannot both take its last euros.
+    """
+    if not contribution_ids:
+        return {}
+    if lock:
+        db.session.execute(sa.select(Contribution.id).where(Contribution.id.in_(contribution_ids))
+                           .with_for_update())
+    stmt = (sa.select(CallFunding.contribution_id, sa.func.sum(CallFunding.amount_cents))
+            .where(CallFunding.contribution_id.in_(contribution_ids)).group_by(CallFunding.contribution_id))
+    if except_call_id is not None:
+        stmt = stmt.where(CallFunding.call_id != except_call_id)
+    return {cid: int(total) for cid, total in db.session.execute(stmt)}
+
+
+def _check_texts(values):
+    complete = []
+    for code in LANGUAGES:
+        parts = [(values[f].get(code) or "").strip() for f in ("title", "summary", "body")]
+        if any(parts) and not all(parts):
+            raise Refused(_l("Give the title, summary and full text in this language, or leave all three empty."),
+                          field=f"{'title' if not parts[0] else 'summary' if not parts[1] else 'body'}_{code}")
+        if all(parts):
+            complete.append(code)
+    if not complete:
+        raise Refused(_l("Write the call in at least one language: title, summary and full text."), field="title_en")
+
+
+def _clean_call(values, call):
+    values = dict(values)
+    values["code"] = (values.get("code") or "").strip().upper()
+    if not CODE_RE.match(values["code"]):
+        raise Refused(_l("Use 3 to 30 capital letters, digits and hyphens, such as LCS-2025."), field="code")
+    taken = sa.select(Call.id).where(Call.code == values["code"])
+    if call is not None:
+        taken = taken.where(Call.id != call.id)
+    if db.session.scalar(taken) is not None:
+        raise Refused(_l("Another call already uses this code."), field="code")
+    values["theme"] = (values.get("theme") or "").strip()
+    if not values["theme"]:
+        raise Refused(_l("The theme is required."), field="theme")
+    for f in ("title", "summary", "body"):
+        values[f] = {code: (values[f].get(code) or "").strip() for code in LANGUAGES if (values[f].get(code) or "").strip()}
+    _check_texts({f: values[f] for f in ("title", "summary", "body")})
+    if not is_valid_timezone(values.get("timezone") or ""):
+        raise Refused(_l("Choose a timezone from the list."), field="timezone")
+    if values["opens_at"] is None:
+        raise Refused(_l("The opening date and time are required."), field="opens_at")
+    if values["closes_at"] is None:
+        raise Refused(_l("The closing date and time are required."), field="closes_at")
+    if values["closes_at"] <= values["opens_at"]:
+        raise Refused(_l("The call must close after it opens."), field="closes_at")
+    if not values.get("cap_cents") or values["cap_cents"] <= 0:
+        raise Refused(_l("The grant cap must be more than zero."), field="cap_cents")
+    if values.get("min_grant_cents") is not None:
+        if values["min_grant_cents"] <= 0:
+            values["min_grant_cents"] = None
+        elif values["min_grant_cents"] > values["cap_cents"]:
+            raise Refused(_l("The minimum grant cannot be above the cap."), field="min_grant_cents")
+    dmin, dmax = values.get("duration_min_months"), values.get("duration_max_months")
+    if not dmin or dmin <= 0:
+        raise Refused(_l("The shortest project must last at least one month."), field="duration_min_months")
+    if not dmax or dmax < dmin:
+        raise Refused(_l("The longest duration cannot be shorter than the shortest."), field="duration_max_months")
+    share = values.get("min_cofunding_pct")
+    if share is not None and not (Decimal(0) <= share < Decimal(100)):
+        raise Refused(_l("The co-funding share is a percentage from 0 to below 100."), field="min_cofunding_pct")
+    if not values.get("eligible_memberships") or set(values["eligible_memberships"]) - set(MEMBERSHIPS):
+        raise Refused(_l("Choose which kinds of members may apply."), field="eligible_memberships")
+    if set(values.get("eligible_regions") or []) - set(REGIONS):
+        raise Refused(_l("Unknown region."), field="eligible_regions")
+    values["required_documents"] = [d.strip() for d in values.get("required_documents") or [] if d.strip()]
+    threshold = values.get("overall_threshold")
+    if threshold is not None and not (Decimal(0) <= threshold <= Decimal(100)):
+        raise Refused(_l("The overall threshold is a score from 0 to 100."), field="overall_threshold")
+    reviewers = values.get("reviewers_per_application")
+    if not reviewers or not 1 <= reviewers <= 20:
+        raise Refused(_l("Each application needs between 1 and 20 reviewers."), field="reviewers_per_application")
+    values["contact_email"] = (values.get("contact_email") or "").strip().lower()
+    if "@" not in values["contact_email"]:
+        raise Refused(_l("Give the address applicants can write to."), field="contact_email")
+    return values
+
+
+def _apply_funding(call, funding, values):
+    """Set the envelope from {contribution_id: cents}, within what each contribution has left."""
+    funding = {cid: cents for cid, cents in funding.items() if cents}
+    contributions = {c.id: c for c in db.session.scalars(sa.select(Contribution).where(
+        Contribution.id.in_(list(funding) or [-1])))}
+    allocated = contribution_allocated_cents(list(funding), except_call_id=call.id, lock=True)
+    for cid, cents in funding.items():
+        contribution = contributions.get(cid)
+        if contribution is None:
+            raise Refused(_l("Unknown contribution."), field="envelope")
+        left = contribution.eur_cents - allocated.get(cid, 0)
+        if cents > left:
+            raise Refused(_l("%(donor)s has %(left)s left to allocate; the envelope asks for %(asked)s.",
+                             donor=contribution.donor.short_name, left=format_eur(left), asked=format_eur(cents)),
+                          field=f"fund_{cid}")
+        if contribution.restriction_theme and contribution.restriction_theme.strip().lower() != values["theme"].lower():
+            raise Refused(_l("This contribution is restricted to the theme “%(theme)s”.",
+                             theme=contribution.restriction_theme), field=f"fund_{cid}")
+        if contribution.restriction_region and (
+                not values["eligible_regions"] or set(values["eligible_regions"]) != {contribution.restriction_region}):
+            raise Refused(_l("This contribution is restricted to %(region)s: open the call to that region only.",
+                             region=REGIONS.get(contribution.restriction_region, contribution.restriction_region)),
+                          field=f"fund_{cid}")
+    envelope = sum(funding.values())
+    if envelope and values["cap_cents"] > envelope:
+        raise Refused(_l("The grant cap (%(cap)s) cannot be above the envelope (%(envelope)s).",
+                         cap=format_eur(values["cap_cents"]), envelope=format_eur(envelope)), field="cap_cents")
+    existing = {f.contribution_id: f for f in call.funding}
+    for cid, line in existing.items():
+        if cid not in funding:
+            call.funding.remove(line)
+    for cid, cents in funding.items():
+        if cid in existing:
+            existing[cid].amount_cents = cents
+        else:
+            call.funding.append(CallFunding(contribution_id=cid, amount_cents=cents))
+    return envelope
+
+
+def _funding_snapshot(call):
+    return {str(f.contribution_id): f.amount_cents for f in call.funding}
+
+
+def save_call(call, *, actor, values, funding):
+    """Create (call=None) or edit a call. `funding`: {contribution_id: EUR cents}."""
+    if call is not None:
+        _refuse_if_not_editable(call)
+    values = _clean_call(values, call)
+    if call is not None and call.is_locked:
+        for name, what in LOCKED_FIELDS.items():
+            if values[name] != getattr(call, name):
+                raise Refused(_locked_message(call, what), field=name)
+    creating = call is None
+    if creating:
+        call = Call(created_by_id=actor.id if actor else None, state=CALL_WORKFLOW.initial)
+        db.session.add(call)
+    before = None if creating else {**audit.snapshot(call, CALL_FIELDS), "funding": _funding_snapshot(call)}
+    with db.session.no_autoflush:
+        for name in CALL_FIELDS:
+            setattr(call, name, values[name])
+        if creating:
+            db.session.flush()
+        _apply_funding(call, funding, values)
+    db.session.flush()
+    after = {**audit.snapshot(call, CALL_FIELDS), "funding": _funding_snapshot(call)}
+    audit.record("call.create" if creating else "call.update", call, before=before, after=after, actor=actor,
+                 summary=f"call {call.code} {'created' if creating else 'edited'}")
+    if not creating and CALL_WORKFLOW.has(call.state, "accepting"):
+        _schedule_close(call)  # the closing time may have moved
+    db.session.commit()
+    return call
+
+
+def _clean_criterion(values):
+    values = dict(values)
+    for f in ("name", "guidance"):
+        values[f] = {code: (values[f].get(code) or "").strip() for code in LANGUAGES if (values[f].get(code) or "").strip()}
+    if not values["name"]:
+        raise Refused(_l("Name the criterion in at least one language."), field="name_en")
+    weight = values.get("weight")
+    if weight is None or weight <= 0:
+        raise Refused(_l("The weight must be more than zero."), field="weight")
+    lo, hi, step = values.get("scale_min"), values.get("scale_max"), values.get("scale_step")
+    if lo is None or hi is None or lo >= hi:
+        raise Refused(_l("The top of the scale must be above its bottom."), field="scale_max")
+    if step is None or step <= 0:
+        raise Refused(_l("The step must be more than zero."), field="scale_step")
+    if (hi - lo) % step != 0:
+        raise Refused(_l("The step must divide the scale evenly (for 0 to 5: 1, 0.5 or 0.25)."), field="scale_step")
+    threshold = values.get("threshold")
+    if threshold is not None and not (lo <= threshold <= hi):
+        raise Refused(_l("The threshold must lie on the scale."), field="threshold")
+    values["position"] = values.get("position") or 0
+    return values
+
+
+def save_criterion(call, criterion, *, actor, values):
+    _refuse_if_not_editable(call)
+    if call.is_locked:
+        raise Refused(_locked_message(call, _l("The criteria")))
+    values = _clean_criterion(values)
+    creating = criterion is None
+    before = None
+    if creating:
+        if not values["position"]:
+            values["position"] = len(call.criteria) + 1
+        criterion = Criterion(**{name: values[name] for name in CRITERION_FIELDS})
+        call.criteria.append(criterion)
+    else:
+        before = audit.snapshot(criterion, CRITERION_FIELDS)
+        for name in CRITERION_FIELDS:
+            setattr(criterion, name, values[name])
+    db.session.flush()
+    audit.record("criterion.create" if creating else "criterion.update", criterion, before=before,
+                 after=audit.snapshot(criterion, CRITERION_FIELDS), actor=actor,
+                 summary=f"criterion of {call.code} {'added' if creating else 'edited'}")
+    db.session.commit()
+    return criterion
+
+
+def delete_criterion(criterion, *, actor):
+    call = criterion.call
+    _refuse_if_not_editable(call)
+    if call.is_locked:
+        raise Refused(_locked_message(call, _l("The criteria")))
+    audit.record("criterion.delete", criterion, before=audit.snapshot(criterion, CRITERION_FIELDS), actor=actor,
+                 summary=f"criterion of {call.code} removed")
+    call.criteria.remove(criterion)
+    db.session.commit()
+
+
+def lock_for_submissions(call):
+    """Called by the first submission: criteria and cap are fixed from then on (in its transaction)."""
+    if call.locked_at is None:
+        call.locked_at = utcnow()
+        audit.record("call.lock", call, after={"locked_at": call.locked_at}, summary=f"call {call.code} locked")
+
+
+def duplicate_call(call, *, actor):
+    """A new draft with this call's texts, rules and criteria, a year later, and no money yet."""
+    base = f"{call.code}-COPY"
+    code, n = base[:30], 2
+    while db.session.scalar(sa.select(Call.id).where(Call.code == code)) is not None:
+        code = f"{base[:27]}-{n}"
+        n += 1
+    copy = Call(state=CALL_WORKFLOW.initial, created_by_id=actor.id if actor else None)
+    for name in CALL_FIELDS:
+        setattr(copy, name, getattr(call, name))
+    copy.code = code
+    year = timedelta(days=365)
+    copy.opens_at, copy.closes_at = call.opens_at + year, call.closes_at + year
+    copy.title = dict(call.title)
+    copy.criteria = [Criterion(**{f: getattr(c, f) for f in CRITERION_FIELDS}) for c in call.criteria]
+    db.session.add(copy)
+    db.session.flush()
+    audit.record("call.duplicate", copy, after={"from": call.code, "code": copy.code}, actor=actor,
+                 summary=f"call {copy.code} started from {call.code}")
+    db.session.commit()
+    return copy
+
+
+def publication_problems(call, now=None):
+    """What keeps the call from being published, each (message, field)."""
+    now = now or utcnow()
+    problems = []
+    if not call.languages:
+        problems.append((_l("Write the call in at least one language."), "title_en"))
+    if call.closes_at <= call.opens_at:
+        problems.append((_l("The call must close after it opens."), "closes_at"))
+    if call.closes_at <= now:
+        problems.append((_l("The closing date has already passed."), "closes_at"))
+    envelope = call.envelope_cents
+    if envelope <= 0:
+        problems.append((_l("The envelope is not funded: set aside money from at least one contribution."),
+                         "envelope"))
+    elif call.cap_cents > envelope:
+        problems.append((_l("The grant cap is above the envelope."), "cap_cents"))
+    if not call.criteria:
+        problems.append((_l("Add at least one criterion."), "criteria"))
+    if any(c.weight is None or c.weight <= 0 for c in call.criteria):
+        problems.append((_l("Every criterion needs a weight above zero."), "criteria"))
+    return problems
+
+
+def _schedule_close(call):
+    enqueue("calls.close_at_deadline", call_id=call.id, run_at=call.closes_at,
+            dedupe_key=f"call-close:{call.id}:{call.closes_at.isoformat()}")
+
+
+def publish_call(call, *, actor):
+    problems = publication_problems(call)
+    if problems:
+        raise Refused(_l("The call cannot be published yet."), errors=problems)
+    try:
+        CALL_WORKFLOW.apply(call, "publish", actor, summary=f"call {call.code} published")
+    except TransitionError as error:
+        raise Refused(str(error)) from None
+    call.published_at = call.published_at or utcnow()
+    _schedule_close(call)
+    enqueue("calls.notify_published", call_id=call.id, dedupe_key=f"call-published:{call.id}")
+    db.session.commit()
+    return call
+
+
+def change_state(call, action, *, actor, reason=None):
+    """Any other move in the call's table (close now, back to draft, review, decide, archive)."""
+    if action == "publish":
+        return publish_call(call, actor=actor)
+    if action == "unpublish" and call.is_locked:
+        raise Refused(_l("Applications have been submitted: the call cannot go back to draft."))
+    try:
+        CALL_WORKFLOW.apply(call, action, actor, reason=reason, summary=f"call {call.code}: {action}")
+    except TransitionError as error:
+        raise Refused(str(error)) from None
+    if action == "unpublish":
+        call.published_at = None
+    db.session.commit()
+    return call
+
+
+@job("calls.close_at_deadline")
+def close_at_deadline(call_id):
+    """Close a published call once its closing instant has passed (a rerun, or an early run, does nothing)."""
+    call = db.session.get(Call, call_id)
+    if call is None or not CALL_WORKFLOW.has(call.state, "accepting") or utcnow() < call.closes_at:
+        return "nothing to do"
+    CALL_WORKFLOW.apply(call, "close", None, reason="closing time reached", summary=f"call {call.code} closed")
+    db.session.commit()
+    return "closed"
+
+
+def eligible_recipients(call):
+    """Active focal points of the members that may apply to this call."""
+    from ..accounts.models import RoleGrant, User
+    from ..members.models import Member
+
+    return db.session.scalars(
+        sa.select(User).join(RoleGrant, RoleGrant.user_id == User.id).join(Member, Member.id == RoleGrant.member_id)
+        .where(RoleGrant.role == "applicant", User.active.is_(True), call.eligible_member_filter(Member))
+        .order_by(User.id)
+    ).all()
+
+
+@job("calls.notify_published")
+def notify_published(call_id):
+    """One e-mail (in each person's language) and one home-page notice per eligible focal point."""
+    call = db.session.get(Call, call_id)
+    if call is None or not call.is_public:
+        return 0
+    link = external_url("calls.public_detail", code=call.code)
+    recipients = eligible_recipients(call)
+    for user in recipients:
+        title = call.title_in(user.language)
+        queue_mail(user.email, "call_published", language=user.language, to_name=user.name,
+                   dedupe_key=f"call-published:{call.id}:{user.id}", call_title=title, link=link,
+                   closes_at=call.closes_at, timezone=call.timezone, cap=call.cap_cents, city=user.member.name)
+        with force_locale(user.language):
+            message = str(_l("A new call is open: %(title)s.", title=title))
+        add_notice(user, "call_published", message, link=link, dedupe_key=f"call-published:{call.id}:{user.id}")
+    db.session.commit()
+    return len(recipients)
+
+
+def default_call_values():
+    """A new call's form starts from the fund's defaults."""
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    return dict(timezone=current_app.config["FUND_TIMEZONE"], cap_cents=current_app.config["DEFAULT_GRANT_CAP_CENTS"],
+                opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=61), duration_min_months=6,
+                duration_max_months=24, eligible_memberships=["full"], eligible_regions=[], dues_required=True,
+                one_application_per_lead=True, partners_allowed=True, reviewers_per_application=3)

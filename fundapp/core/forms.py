@@ -1,0 +1,59 @@
+"""Form fields every feature shares."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+
+from .money import MoneyError, cents_to_decimal, parse_eur
+
+
+class MoneyField(StringField):
+    """An amount in EUR typed as text ("100000", "100,000.00"); `data` is integer cents or None."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return str(cents_to_decimal(self.data))
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = parse_eur(text)
+        except MoneyError as error:
+            self.data = None
+            reason = str(error)
+            if reason == "more than two decimals":
+                raise ValueError(_l("Use at most two decimals (cents).")) from None
+            raise ValueError(_l("Enter an amount in euros, such as 100000 or 100,000.00.")) from None
+        if self.data < 0:
+            raise ValueError(_l("The amount cannot be negative."))
+
+
+class DecimalText(StringField):
+    """A decimal number typed as text, kept exact (weights, scores, shares)."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else format(self.data.normalize(), "f")
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist
+        text = (valuelist[0] if valuelist else "").strip().replace(",", ".")
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = Decimal(text)
+        except ArithmeticError:
+            self.data = None
+            raise ValueError(_l("Enter a number, such as 2.5.")) from None
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError(_l("Enter a number, such as 2.5."))

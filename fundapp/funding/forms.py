@@ -1,0 +1,30 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from ..core.forms import DecimalText, MoneyField
+from ..core.i18n import LANGUAGE_NAMES
+from ..members.models import REGIONS
+
+
+class DonorForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    short_name = StringField(_l("Short name"), validators=[DataRequired(), Length(max=20)])
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(check_deliverability=False)])
+    reporting_language = SelectField(_l("Language of reports"), choices=list(LANGUAGE_NAMES.items()))
+    reporting_notes = TextAreaField(_l("Reporting notes"), validators=[Length(max=4000)])
+
+
+class ContributionForm(FlaskForm):
+    amount = MoneyField(_l("Amount as pledged"), validators=[InputRequired(message=_l("Give the amount."))])
+    currency = StringField(_l("Currency (ISO code)"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)])
+    rate_to_eur = DecimalText(_l("Exchange rate: EUR for one unit of the currency (1 for EUR)"), default=None,
+                              validators=[Optional()])
+    pledged_on = DateField(_l("Pledged on"), validators=[Optional()])
+    received_on = DateField(_l("Received on"), validators=[Optional()])
+    restriction_theme = StringField(_l("Restricted to the theme (optional)"), validators=[Optional(), Length(max=100)])
+    restriction_region = SelectField(_l("Restricted to the region (optional)"),
+                                     choices=[("", "—")] + list(REGIONS.items()))
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])

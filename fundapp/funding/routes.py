@@ -1,0 +1,117 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..calls.queries import contributions_with_allocation
+from ..core.errors import Refused
+from ..core.permissions import get_visible_or_404, staff_required
+from ..extensions import db
+from . import operations
+from .forms import ContributionForm, DonorForm
+from .models import Contribution, Donor
+
+bp = Blueprint("funding", __name__, url_prefix="/staff/donors")
+
+
+@bp.route("/")
+@staff_required
+def index():
+    rows = contributions_with_allocation()
+    donors = db.session.scalars(db.select(Donor).order_by(Donor.short_name)).all()
+    totals = {d.id: {"contributed": 0, "allocated": 0} for d in donors}
+    for contribution, allocated in rows:
+        totals[contribution.donor_id]["contributed"] += contribution.eur_cents
+        totals[contribution.donor_id]["allocated"] += allocated
+    return render_template("funding/index.html", donors=donors, totals=totals)
+
+
+def _donor_values(form):
+    return dict(name=form.name.data, short_name=form.short_name.data, contact_name=form.contact_name.data or None,
+                contact_email=form.contact_email.data or None, reporting_language=form.reporting_language.data,
+                reporting_notes=form.reporting_notes.data)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required
+def create():
+    form = DonorForm()
+    if form.validate_on_submit():
+        try:
+            donor = operations.create_donor(actor=current_user._get_current_object(), **_donor_values(form))
+        except Refused as refusal:
+            db.session.rollback()
+            refusal.apply_to(form) or flash(refusal.message, "error")
+        else:
+            flash(_("Donor %(name)s added.", name=donor.short_name), "success")
+            return redirect(url_for("funding.detail", donor_id=donor.id))
+    return render_template("funding/donor_form.html", form=form, donor=None), 400 if form.errors else 200
+
+
+@bp.route("/<int:donor_id>")
+@staff_required
+def detail(donor_id):
+    donor = get_visible_or_404(Donor, donor_id)
+    allocated = {c.id: a for c, a in contributions_with_allocation() if c.donor_id == donor.id}
+    return render_template("funding/detail.html", donor=donor, allocated=allocated)
+
+
+@bp.route("/<int:donor_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(donor_id):
+    donor = get_visible_or_404(Donor, donor_id)
+    form = DonorForm(obj=donor)
+    if form.validate_on_submit():
+        try:
+            operations.update_donor(donor, actor=current_user._get_current_object(), **_donor_values(form))
+        except Refused as refusal:
+            db.session.rollback()
+            refusal.apply_to(form) or flash(refusal.message, "error")
+        else:
+            flash(_("Donor %(name)s saved.", name=donor.short_name), "success")
+            return redirect(url_for("funding.detail", donor_id=donor.id))
+    return render_template("funding/donor_form.html", form=form, donor=donor), 400 if form.errors else 200
+
+
+def _contribution_values(form):
+    return dict(amount_original_cents=form.amount.data, currency=form.currency.data, rate_to_eur=form.rate_to_eur.data,
+                pledged_on=form.pledged_on.data, received_on=form.received_on.data,
+                restriction_theme=form.restriction_theme.data or None,
+                restriction_region=form.restriction_region.data or None, note=form.note.data)
+
+
+@bp.route("/<int:donor_id>/contributions/new", methods=["GET", "POST"])
+@staff_required
+def add_contribution(donor_id):
+    donor = get_visible_or_404(Donor, donor_id)
+    form = ContributionForm()
+    if form.validate_on_submit():
+        try:
+            operations.add_contribution(donor, actor=current_user._get_current_object(), **_contribution_values(form))
+        except Refused as refusal:
+            db.session.rollback()
+            refusal.apply_to(form) or flash(refusal.message, "error")
+        else:
+            flash(_("Contribution recorded."), "success")
+            return redirect(url_for("funding.detail", donor_id=donor.id))
+    return render_template("funding/contribution_form.html", form=form, donor=donor, contribution=None), \
+        400 if form.errors else 200
+
+
+@bp.route("/contributions/<int:contribution_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_contribution(contribution_id):
+    contribution = db.session.get(Contribution, contribution_id) or abort(404)
+    form = ContributionForm(obj=contribution, data=None if request.method == "POST" else {
+        "amount": contribution.amount_original_cents, "rate_to_eur": contribution.rate_to_eur})
+    if form.validate_on_submit():
+        try:
+            operations.update_contribution(contribution, actor=current_user._get_current_object(),
+                                           **_contribution_values(form))
+        except Refused as refusal:
+            db.session.rollback()
+            refusal.apply_to(form) or flash(refusal.message, "error")
+        else:
+            flash(_("Contribution saved."), "success")
+            return redirect(url_for("funding.detail", donor_id=contribution.donor_id))
+    return render_template("funding/contribution_form.html", form=form, donor=contribution.donor,
+                           contribution=contribution), 400 if form.errors else 200
