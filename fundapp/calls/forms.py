@@ -40,7 +40,7 @@ class CallForm(FlaskForm):
     min_grant = MoneyField(_l("Minimum grant (EUR, optional)"), validators=[Optional()])
     duration_min_months = IntegerField(_l("Shortest project (months)"), validators=[NumberRange(min=1, max=120)])
     duration_max_months = IntegerField(_l("Longest project (months)"), validators=[NumberRange(min=1, max=120)])
-    min_cofunding_pct = DecimalText(_l("Minimum co-funding share (% of the project, optional)"), validators=[Optional()])
+    min_cofunding_pct = DecimalText(_l("Minimum co-funding share (percentage of the project cost, optional)"), validators=[Optional()])
     eligible_memberships = CheckboxList(_l("Who may apply"), choices=list(MEMBERSHIPS.items()))
     eligible_regions = CheckboxList(_l("Regions (none ticked: every region)"), choices=list(REGIONS.items()))
     dues_required = BooleanField(_l("Membership dues must be paid"))

@@ -28,7 +28,8 @@ CALL_FIELDS = [
     "eligible_regions", "dues_required", "one_application_per_lead", "partners_allowed", "required_documents",
     "overall_threshold", "reviewers_per_application",
 ]
-LOCKED_FIELDS = {"cap_cents": _l("the grant cap")}
+# Fixed once an application is submitted: {column: (form field, what staff read)}.
+LOCKED_FIELDS = {"cap_cents": ("cap", _l("The grant cap"))}
 CRITERION_FIELDS = ["position", "name", "guidance", "weight", "scale_min", "scale_max", "scale_step", "threshold"]
 
 
@@ -98,12 +99,12 @@ def _clean_call(values, call):
     if values["closes_at"] <= values["opens_at"]:
         raise Refused(_l("The call must close after it opens."), field="closes_at")
     if not values.get("cap_cents") or values["cap_cents"] <= 0:
-        raise Refused(_l("The grant cap must be more than zero."), field="cap_cents")
+        raise Refused(_l("The grant cap must be more than zero."), field="cap")
     if values.get("min_grant_cents") is not None:
         if values["min_grant_cents"] <= 0:
             values["min_grant_cents"] = None
         elif values["min_grant_cents"] > values["cap_cents"]:
-            raise Refused(_l("The minimum grant cannot be above the cap."), field="min_grant_cents")
+            raise Refused(_l("The minimum grant cannot be above the cap."), field="min_grant")
     dmin, dmax = values.get("duration_min_months"), values.get("duration_max_months")
     if not dmin or dmin <= 0:
         raise Refused(_l("The shortest project must last at least one month."), field="duration_min_months")
@@ -155,7 +156,7 @@ def _apply_funding(call, funding, values):
     envelope = sum(funding.values())
     if envelope and values["cap_cents"] > envelope:
         raise Refused(_l("The grant cap (%(cap)s) cannot be above the envelope (%(envelope)s).",
-                         cap=format_eur(values["cap_cents"]), envelope=format_eur(envelope)), field="cap_cents")
+                         cap=format_eur(values["cap_cents"]), envelope=format_eur(envelope)), field="cap")
     existing = {f.contribution_id: f for f in call.funding}
     for cid, line in existing.items():
         if cid not in funding:
@@ -178,9 +179,9 @@ def save_call(call, *, actor, values, funding):
         _refuse_if_not_editable(call)
     values = _clean_call(values, call)
     if call is not None and call.is_locked:
-        for name, what in LOCKED_FIELDS.items():
+        for name, (field, what) in LOCKED_FIELDS.items():
             if values[name] != getattr(call, name):
-                raise Refused(_locked_message(call, what), field=name)
+                raise Refused(_locked_message(call, what), field=field)
     creating = call is None
     if creating:
         call = Call(created_by_id=actor.id if actor else None, state=CALL_WORKFLOW.initial)
@@ -305,7 +306,7 @@ def publication_problems(call, now=None):
         problems.append((_l("The envelope is not funded: set aside money from at least one contribution."),
                          "envelope"))
     elif call.cap_cents > envelope:
-        problems.append((_l("The grant cap is above the envelope."), "cap_cents"))
+        problems.append((_l("The grant cap is above the envelope."), "cap"))
     if not call.criteria:
         problems.append((_l("Add at least one criterion."), "criteria"))
     if any(c.weight is None or c.weight <= 0 for c in call.criteria):

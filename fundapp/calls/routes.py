@@ -174,7 +174,6 @@ def staff_detail(call_id):
     actions = CALL_WORKFLOW.allowed_actions(call.state, current_user.role_names())
     problems = operations.publication_problems(call) if any(a.action == "publish" for a in actions) else []
     return render_template("calls/staff_detail.html", call=call, problems=problems, actions=actions,
-                           criterion_form=CriterionForm(formdata=None, data=_criterion_defaults()),
                            state_form=StateForm(), language=str(get_locale()))
 
 
@@ -197,8 +196,10 @@ def _criterion_values(form):
 
 
 def _save_criterion(call, criterion):
-    if criterion is None or request.method == "POST":
+    if request.method == "POST":
         form = CriterionForm()
+    elif criterion is None:
+        form = CriterionForm(data=_criterion_defaults())
     else:
         data = {f"name_{c}": criterion.name.get(c, "") for c in LANGUAGES}
         data.update({f"guidance_{c}": criterion.guidance.get(c, "") for c in LANGUAGES})

@@ -41,7 +41,7 @@ class DecimalText(StringField):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else format(self.data.normalize(), "f")
+        return "" if self.data is None else format(Decimal(str(self.data)).normalize(), "f")
 
     def process_formdata(self, valuelist):
         self.raw_data = valuelist

@@ -1,4 +1,5 @@
 """Money is integer cents of EUR; these helpers parse and format it, never through float."""
+import re
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
 from flask_babel import format_currency
@@ -10,20 +11,68 @@ class MoneyError(ValueError):
     pass
 
 
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
+_GROUPED = re.compile(r"^\d{1,3}(?:\d{3})*$")
+
+
+def _is_grouping(parts):
+    """Whether "100", "000", "000" read as thousands groups (first 1 to 3 digits, then 3 each)."""
+    return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:]) and all(p.isdigit() for p in parts)
+
+
 def parse_eur(text):
-    """'100000', '100,000.00' or '100000.5' -> cents. Refuses more than two decimals."""
+    """An amount typed in any of the fund's languages -> integer cents, exactly.
+
+    "100000", "100,000.00", "100.000,00", "100 000,50", "100000.5" and "€ 1.234,56" all read as
+    people mean them. A separator followed by one or two digits is the decimal one; one followed
+    by groups of three digits is a thousands separator. Anything else (three decimals, stray
+    characters) is refused rather than guessed.
+    """
     if text is None:
         raise MoneyError("empty")
     if isinstance(text, Decimal):
         value = text
     else:
-        cleaned = str(text).strip().replace(" ", "").replace("\u00a0", "").replace(",", "")
-        if not cleaned:
+        body = _SPACES.sub("", str(text)).replace("€", "")
+        if body.upper().endswith("EUR"):
+            body = body[:-3]
+        if body.upper().startswith("EUR"):
+            body = body[3:]
+        negative = body.startswith("-")
+        body = body.lstrip("-+")
+        if not body:
             raise MoneyError("empty")
-        try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            raise MoneyError("not a number") from None
+        if not re.fullmatch(r"[0-9.,]+", body) or not body[0].isdigit():
+            raise MoneyError("not a number")
+        dots, commas = body.count("."), body.count(",")
+        if dots and commas:
+            decimal_sep = "." if body.rfind(".") > body.rfind(",") else ","
+            group_sep = "," if decimal_sep == "." else "."
+            if body.count(decimal_sep) > 1:
+                raise MoneyError("not a number")
+            whole, fraction = body.split(decimal_sep)
+            groups = whole.split(group_sep)
+            if not _is_grouping(groups):
+                raise MoneyError("not a number")
+            whole = "".join(groups)
+        elif dots or commas:
+            sep = "." if dots else ","
+            parts = body.split(sep)
+            if len(parts) > 2 or (len(parts[-1]) == 3 and _is_grouping(parts)):
+                if not _is_grouping(parts):
+                    raise MoneyError("not a number")
+                whole, fraction = "".join(parts), ""
+            else:
+                whole, fraction = parts
+                if not whole or not fraction:
+                    raise MoneyError("not a number")
+        else:
+            whole, fraction = body, ""
+        if len(fraction) > 2:
+            raise MoneyError("more than two decimals")
+        value = Decimal(f"{whole}.{fraction or '0'}")
+        if negative:
+            value = -value
     if not value.is_finite():
         raise MoneyError("not a number")
     if value != value.quantize(CENT):

@@ -1,0 +1,112 @@
+"""What the public sees: open and upcoming calls, in their language, with the deadline."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from icalendar import Calendar
+
+from fundapp.calls.models import Call
+from fundapp.core.timeutil import utcnow
+from fundapp.extensions import db
+
+from ..helpers import text
+from .conftest import make_call
+
+pytestmark = pytest.mark.sqlite
+
+
+@pytest.fixture
+def published(app, fund, staff):
+    return make_call(app, fund, publish=True)
+
+
+def test_visitors_see_open_and_upcoming_calls_but_not_drafts(app, fund, staff, client):
+    now = utcnow()
+    make_call(app, fund, code="OPEN-1", publish=True, funding_cents={fund["SDC"]: 300_000_00})
+    make_call(app, fund, code="SOON-1", opens_at=now + timedelta(days=10), closes_at=now + timedelta(days=40),
+              publish=True, funding_cents={fund["SDC"]: 300_000_00})
+    make_call(app, fund, code="DRAFT-1", funding_cents={fund["SDC"]: 100_000_00})
+    page = text(client.get("/calls/"))
+    open_part, upcoming_part = page.split("Coming soon")
+    assert "/calls/OPEN-1" in open_part and "/calls/SOON-1" not in open_part
+    assert "/calls/SOON-1" in upcoming_part
+    assert "DRAFT-1" not in page
+    assert client.get("/calls/DRAFT-1").status_code == 404
+    assert client.get("/calls/SOON-1").status_code == 200
+
+
+def test_the_public_call_page_has_text_rules_criteria_cap_and_deadline(app, published, client):
+    page = text(client.get("/calls/LCS-2025", headers={"Accept-Language": "en"}))
+    for expected in ["Local Care Systems 2025", "up to €100,000.00", "Applications close on", "(Europe/Madrid)",
+                     "Closes in", "Relevance for the local care system", "25.0%", "Feasibility and budget",
+                     "Membership dues paid through", "One application per lead city.", "Detailed budget",
+                     "fund@metropolis.org", "How to apply", "0.00 to 5.00, in steps of 0.50", "deadline.ics"]:
+        assert expected in page, expected
+
+
+def test_the_public_page_renders_in_french_and_spanish(app, published, client):
+    french = text(client.get("/calls/LCS-2025", headers={"Accept-Language": "fr"})).replace("\u202f", " ")
+    assert '<html lang="fr">' in french
+    assert "Systèmes locaux de soins 2025" in french and "Pertinence pour le système local de soins" in french
+    assert "100 000,00" in french and "Date limite" in french
+    spanish = text(client.get("/calls/LCS-2025", headers={"Accept-Language": "es"})).replace("\xa0", " ")
+    assert "Sistemas Locales de Cuidados 2025" in spanish and "Viabilidad y presupuesto" in spanish
+    assert "100.000,00" in spanish and "Fecha límite" in spanish
+
+
+def test_a_language_the_call_is_not_written_in_falls_back_with_a_notice(app, fund, staff, client):
+    from fundapp.calls import operations
+
+    call_id = make_call(app, fund, publish=True)
+    with app.test_request_context():
+        call = db.session.get(Call, call_id)
+        call.title = {"en": call.title["en"]}
+        call.summary = {"en": call.summary["en"]}
+        call.body = {"en": call.body["en"]}
+        db.session.commit()
+    page = text(client.get("/calls/LCS-2025", headers={"Accept-Language": "es"}))
+    assert 'data-fallback="en"' in page and "Local Care Systems 2025" in page
+    assert operations  # the text change above stands in for an English-only call
+
+
+def test_the_deadline_is_shown_in_the_signed_in_users_timezone_too(app, published, make_client):
+    from ..helpers import make_user
+
+    with app.app_context():
+        user = make_user("rev@x.example", "reviewer")
+        user.timezone = "America/Bogota"
+        db.session.commit()
+        call = db.session.get(Call, published)
+        expected = call.closes_at.astimezone(__import__("zoneinfo").ZoneInfo("America/Bogota"))
+    reviewer = make_client()
+    reviewer.login("rev@x.example")
+    page = text(reviewer.get("/calls/LCS-2025"))
+    assert "In your timezone:" in page and "(America/Bogota)" in page
+    assert expected.strftime("%-I:%M") in page or expected.strftime("%H:%M") in page
+
+
+def test_the_atom_feed_lists_published_calls(app, published, client):
+    response = client.get("/calls/feed.atom")
+    assert response.mimetype == "application/atom+xml"
+    body = response.get_data(as_text=True)
+    assert "<feed" in body and "Local Care Systems 2025" in body and "http://fundapp.test/calls/LCS-2025" in body
+
+
+def test_the_icalendar_file_holds_the_exact_deadline(app, published, client):
+    response = client.get("/calls/LCS-2025/deadline.ics")
+    assert response.mimetype == "text/calendar"
+    event = next(iter(Calendar.from_ical(response.data).walk("VEVENT")))
+    with app.app_context():
+        closes = db.session.get(Call, published).closes_at
+    assert event.decoded("dtstart") == closes
+    assert "Local Care Systems 2025" in str(event["summary"])
+
+
+def test_staff_preview_a_draft_as_the_public_would_see_it(app, fund, staff, client):
+    call_id = make_call(app, fund)
+    page = text(staff.get(f"/staff/calls/{call_id}/preview?lang=fr"))
+    assert "Preview: this is how the public sees the call" in page or "Aperçu" in page
+    assert "Systèmes locaux de soins 2025" in page
+    assert client.get("/calls/LCS-2025").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(sa.select(Call.state)) == "draft"
