@@ -94,6 +94,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = None  # a focal point may keep a form open for hours
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MAX_UPLOAD_BYTES = _env_int("FUNDAPP_MAX_UPLOAD_MB", 10) * 1024 * 1024
     FORCE_HTTPS = False
     HSTS = False
     PAGE_SIZE = 50

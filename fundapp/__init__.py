@@ -86,6 +86,7 @@ def _init_extensions(app):
 def _import_models_and_jobs():
     # Models must be known to the metadata (migrations) and jobs to the registry (workers).
     from .accounts import models as _accounts_models  # noqa: F401
+    from .applications import models as _applications_models, operations as _applications_ops  # noqa: F401
     from .calls import models as _calls_models, operations as _calls_operations  # noqa: F401
     from .core import mail as _mail, models as _core_models  # noqa: F401
     from .funding import models as _funding_models  # noqa: F401
@@ -94,6 +95,7 @@ def _import_models_and_jobs():
 
 def _register_blueprints(app):
     from .accounts.routes import bp as accounts_bp
+    from .applications.routes import bp as applications_bp
     from .calls.routes import bp as calls_bp
     from .funding.routes import bp as funding_bp
     from .core.routes import bp as core_bp
@@ -104,6 +106,7 @@ def _register_blueprints(app):
     app.register_blueprint(members_bp)
     app.register_blueprint(calls_bp)
     app.register_blueprint(funding_bp)
+    app.register_blueprint(applications_bp)
 
 
 def _register_error_pages(app):

@@ -66,6 +66,9 @@ class Call(db.Model):
     duration_min_months: Mapped[int] = mapped_column(nullable=False, default=6)
     duration_max_months: Mapped[int] = mapped_column(nullable=False, default=24)
     min_cofunding_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    # Projects start within this window (default: from the closing day to a year after it).
+    project_start_earliest: Mapped[object | None] = mapped_column(sa.Date)
+    project_start_latest: Mapped[object | None] = mapped_column(sa.Date)
 
     eligible_memberships: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=lambda: ["full"])
     eligible_regions: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)  # empty: every region
@@ -99,6 +102,8 @@ class Call(db.Model):
         sa.CheckConstraint("min_cofunding_pct IS NULL OR (min_cofunding_pct >= 0 AND min_cofunding_pct < 100)",
                            name="cofunding_share_is_a_percentage"),
         sa.CheckConstraint("reviewers_per_application BETWEEN 1 AND 20", name="reviewers_plausible"),
+        sa.CheckConstraint("project_start_latest IS NULL OR project_start_earliest IS NULL OR "
+                           "project_start_latest >= project_start_earliest", name="start_window_in_order"),
         sa.CheckConstraint(f"state IN {tuple(CALL_WORKFLOW.state_names())!r}", name="state_known"),
         sa.CheckConstraint("(state = 'draft') OR published_at IS NOT NULL", name="published_has_time"),
     )
@@ -154,6 +159,15 @@ class Call(db.Model):
     @property
     def public_label(self):
         return CALL_WORKFLOW.applicant_label(self.state)
+
+    def start_window(self):
+        """(earliest, latest) start date of a project, as dates in the call's timezone."""
+        from datetime import timedelta
+
+        closing_day = self.local(self.closes_at).date()
+        earliest = self.project_start_earliest or closing_day
+        latest = self.project_start_latest or closing_day + timedelta(days=365)
+        return earliest, latest
 
     @property
     def dues_year(self):

@@ -26,6 +26,11 @@ class State:
     flags: frozenset = frozenset()
 
 
+# A transition's target that means "back to the state the object came from" (Hypha's
+# "more information" loop): the state is the one remembered by a `remember_source` transition.
+RETURN = "<return>"
+
+
 @dataclass(frozen=True)
 class Transition:
     source: str
@@ -34,6 +39,7 @@ class Transition:
     roles: frozenset
     label: object  # the button staff (or the actor) see
     needs_reason: bool = False
+    remember_source: bool = False  # keep the source in obj.return_state, for a later RETURN
 
 
 @dataclass
@@ -48,7 +54,7 @@ class Workflow:
         self._states = {s.name: s for s in self.states}
         self._by_key = {}
         for t in self.transitions:
-            if t.source not in names or t.target not in names:
+            if t.source not in names or (t.target not in names and t.target != RETURN):
                 raise ValueError(f"{self.name}: transition {t.action} uses an unknown state")
             if (t.source, t.action) in self._by_key:
                 raise ValueError(f"{self.name}: two transitions for {t.action} from {t.source}")
@@ -104,13 +110,21 @@ class Workflow:
             raise TransitionError(_l("You are not allowed to do this."))
         if t.needs_reason and not (reason and reason.strip()):
             raise TransitionError(_l("A reason is required."))
-        setattr(obj, attr, t.target)
+        target = t.target
+        if target == RETURN:
+            target = getattr(obj, "return_state", None)
+            if target not in self._states:
+                raise TransitionError(_l("There is no earlier state to return to."))
+            obj.return_state = None
+        if t.remember_source:
+            obj.return_state = current
+        setattr(obj, attr, target)
         audit.record(
             f"{self.name}.{action}",
             obj,
             before={attr: current},
-            after={attr: t.target, **({"reason": reason} if reason else {})},
-            summary=summary or f"{self.name}: {current} → {t.target}",
+            after={attr: target, **({"reason": reason} if reason else {})},
+            summary=summary or f"{self.name}: {current} → {target}",
             actor=actor,
         )
         return t

@@ -1,0 +1,1 @@
+"""Applications: drafts, budgets, partners, documents, submission and screening."""

@@ -1,0 +1,68 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (DateField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..core.forms import MoneyField
+from ..core.i18n import LANGUAGE_NAMES
+from .models import BUDGET_CATEGORIES, DIMENSIONS, SECTIONS
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class BudgetLineForm(Form):
+    category = SelectField(_l("Category"), choices=[("", "—")] + list(BUDGET_CATEGORIES.items()),
+                           validate_choice=False)
+    description = StringField(_l("Description"), validators=[Length(max=500)])
+    requested = MoneyField(_l("Requested from the fund (EUR)"), validators=[Optional()])
+    cofunding = MoneyField(_l("Co-funding (EUR)"), validators=[Optional()])
+
+
+class PartnerForm(Form):
+    member = SelectField(_l("Partner city"), choices=[], coerce=int, validate_choice=False)
+    role = StringField(_l("Its role in the project"), validators=[Length(max=300)])
+
+
+class ApplicationForm(FlaskForm):
+    version = HiddenField()
+    language = SelectField(_l("Language of the application"), choices=list(LANGUAGE_NAMES.items()))
+    title = StringField(_l("Project title"), validators=[Length(max=300)])
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=3000)])
+    problem = TextAreaField(_l("Problem and context"), validators=[Length(max=10000)])
+    objectives = TextAreaField(_l("Objectives"), validators=[Length(max=10000)])
+    activities = TextAreaField(_l("Activities"), validators=[Length(max=20000)])
+    dimensions = CheckboxList(_l("Care-system dimensions the project addresses"), choices=list(DIMENSIONS.items()))
+    target_groups = TextAreaField(_l("Target groups"), validators=[Length(max=5000)])
+    beneficiaries_women = IntegerField(_l("Direct beneficiaries: women"),
+                                       validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))])
+    beneficiaries_men = IntegerField(_l("Direct beneficiaries: men"),
+                                     validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))])
+    beneficiaries_other = IntegerField(_l("Direct beneficiaries: other or undisclosed"),
+                                       validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))])
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    duration_months = IntegerField(_l("Duration (months)"), validators=[Optional()])
+    milestones = TextAreaField(_l("Milestones"), validators=[Length(max=10000)])
+    risks = TextAreaField(_l("Risks and how they are handled"), validators=[Length(max=10000)])
+    partners = FieldList(FormField(PartnerForm), min_entries=0)
+    budget = FieldList(FormField(BudgetLineForm), min_entries=0)
+
+
+class UploadForm(FlaskForm):
+    requirement = SelectField(_l("Which document"), choices=[])
+    file = FileField(_l("File (PDF, image or office document)"), validators=[FileRequired(_l("Choose a file."))])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give the reason.")), Length(max=4000)])
+
+
+class ScreeningForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason or message to the city"), validators=[Length(max=4000)])
+    sections = CheckboxList(_l("Parts the city may change"), choices=list(SECTIONS.items()))

@@ -1,0 +1,308 @@
+"""Applications: what a lead city proposes, its budget, partners and documents, and each submission."""
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from ..core.states import RETURN, State, Transition, Workflow
+from ..core.timeutil import UTCDateTime, utcnow
+from ..extensions import db
+
+APPLICANT = frozenset({"applicant"})
+STAFF = frozenset({"staff"})
+STAFF_OR_SYSTEM = frozenset({"staff", "system"})
+
+APPLICATION_WORKFLOW = Workflow(
+    "application",
+    states=[
+        State("draft", _l("Draft"), _l("Draft"), flags=frozenset({"editable", "withdrawable"})),
+        State("submitted", _l("Submitted: to screen"), _l("Received"), flags=frozenset({"withdrawable", "sent"})),
+        State("more_info", _l("More information requested"), _l("More information requested"),
+              flags=frozenset({"partly_editable", "withdrawable", "sent"})),
+        State("eligible", _l("Eligible"), _l("Eligible: awaiting review"),
+              flags=frozenset({"withdrawable", "sent", "screened"})),
+        State("ineligible", _l("Ineligible"), _l("Not eligible"), final=True, flags=frozenset({"sent", "screened"})),
+        State("in_review", _l("In review"), _l("Under review"), flags=frozenset({"withdrawable", "sent", "screened"})),
+        State("withdrawn", _l("Withdrawn"), _l("Withdrawn"), final=True, flags=frozenset({"withdrawn"})),
+    ],
+    transitions=[
+        Transition("draft", "submit", "submitted", APPLICANT, _l("Submit")),
+        Transition("submitted", "mark_eligible", "eligible", STAFF, _l("Eligible")),
+        Transition("submitted", "mark_ineligible", "ineligible", STAFF, _l("Ineligible"), needs_reason=True),
+        Transition("submitted", "request_info", "more_info", STAFF, _l("Ask for more information"),
+                   needs_reason=True, remember_source=True),
+        Transition("eligible", "request_info", "more_info", STAFF, _l("Ask for more information"),
+                   needs_reason=True, remember_source=True),
+        Transition("more_info", "resubmit", RETURN, APPLICANT, _l("Send the changes")),
+        Transition("eligible", "start_review", "in_review", STAFF_OR_SYSTEM, _l("Start the review")),
+        Transition("draft", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
+        Transition("submitted", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
+        Transition("more_info", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
+        Transition("eligible", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
+        Transition("in_review", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
+    ],
+)
+
+DIMENSIONS = {
+    "recognise": _l("Recognise care work"),
+    "reduce": _l("Reduce care work"),
+    "redistribute": _l("Redistribute care work"),
+    "reward": _l("Reward care workers"),
+    "represent": _l("Represent carers and care workers"),
+}
+
+BUDGET_CATEGORIES = {
+    "personnel": _l("Personnel"),
+    "services": _l("Services"),
+    "equipment": _l("Equipment"),
+    "travel": _l("Travel"),
+    "communication": _l("Communication"),
+    "other": _l("Other"),
+}
+
+# The parts of an application staff can reopen when they ask for more information.
+SECTIONS = {
+    "project": _l("The project (title, summary, problem, objectives, activities, dimensions, groups)"),
+    "plan": _l("Plan (start, duration, milestones, risks)"),
+    "partners": _l("Partner cities"),
+    "budget": _l("Budget"),
+    "documents": _l("Documents"),
+}
+SECTION_FIELDS = {
+    "project": ["language", "title", "summary", "problem", "objectives", "activities", "dimensions", "target_groups",
+                "beneficiaries_women", "beneficiaries_men", "beneficiaries_other"],
+    "plan": ["start_date", "duration_months", "milestones", "risks"],
+    "partners": ["partners"],
+    "budget": ["budget"],
+    "documents": ["documents"],
+}
+
+
+class Application(db.Model):
+    __tablename__ = "application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id"), nullable=False)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"), nullable=False, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="draft")
+    return_state: Mapped[str | None] = mapped_column(sa.String(20))
+    # Every save bumps the version; a save made on an older version is refused (optimistic lock).
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+    number: Mapped[int | None] = mapped_column()
+    reference: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+
+    language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    summary: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    problem: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    objectives: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    activities: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    dimensions: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    target_groups: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    beneficiaries_women: Mapped[int | None] = mapped_column()
+    beneficiaries_men: Mapped[int | None] = mapped_column()
+    beneficiaries_other: Mapped[int | None] = mapped_column()
+    start_date: Mapped[object | None] = mapped_column(sa.Date)
+    duration_months: Mapped[int | None] = mapped_column()
+    milestones: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    risks: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+
+    # Kept equal to the budget lines' sums by the operations, for list filters and sorting.
+    requested_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    cofunding_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    # The call's cap when the draft was started (the cap is locked from the first submission).
+    cap_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+    more_info_message: Mapped[str | None] = mapped_column(sa.Text)
+    more_info_sections: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    ineligible_reason: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
+    first_submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    call = relationship("Call", lazy="joined")
+    member = relationship("Member", lazy="joined")
+    updated_by = relationship("User", foreign_keys=[updated_by_id])
+    budget_lines = relationship("BudgetLine", back_populates="application", cascade="all, delete-orphan",
+                                order_by="BudgetLine.position, BudgetLine.id")
+    partners = relationship("Partner", back_populates="application", cascade="all, delete-orphan",
+                            order_by="Partner.id")
+    documents = relationship("ApplicationDocument", back_populates="application", cascade="all, delete-orphan",
+                             order_by="ApplicationDocument.id")
+    submissions = relationship("Submission", back_populates="application", order_by="Submission.version_no")
+
+    __table_args__ = (
+        sa.UniqueConstraint("call_id", "number", name="uq_application_call_number"),
+        sa.Index("ix_application_call_state", "call_id", "state"),
+        sa.CheckConstraint("requested_cents >= 0 AND cofunding_cents >= 0", name="amounts_not_negative"),
+        sa.CheckConstraint("requested_cents <= cap_cents", name="requested_within_cap"),
+        sa.CheckConstraint("beneficiaries_women IS NULL OR beneficiaries_women >= 0", name="women_not_negative"),
+        sa.CheckConstraint("beneficiaries_men IS NULL OR beneficiaries_men >= 0", name="men_not_negative"),
+        sa.CheckConstraint("beneficiaries_other IS NULL OR beneficiaries_other >= 0", name="other_not_negative"),
+        sa.CheckConstraint("duration_months IS NULL OR duration_months > 0", name="duration_positive"),
+        sa.CheckConstraint("(reference IS NULL) = (first_submitted_at IS NULL)", name="reference_on_submission"),
+        sa.CheckConstraint("language IN ('en', 'fr', 'es')", name="language_known"),
+        sa.CheckConstraint(f"state IN {tuple(APPLICATION_WORKFLOW.state_names())!r}", name="state_known"),
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self):
+        return self.reference or f"draft #{self.id}"
+
+    @property
+    def staff_label(self):
+        return APPLICATION_WORKFLOW.staff_label(self.state)
+
+    @property
+    def applicant_label(self):
+        return APPLICATION_WORKFLOW.applicant_label(self.state)
+
+    @property
+    def display_title(self):
+        return self.title or _l("Untitled draft")
+
+    def editable_sections(self):
+        """The parts the lead city may change now: all of a draft, the named ones when asked."""
+        if APPLICATION_WORKFLOW.has(self.state, "editable"):
+            return list(SECTIONS)
+        if APPLICATION_WORKFLOW.has(self.state, "partly_editable"):
+            return [s for s in self.more_info_sections if s in SECTIONS]
+        return []
+
+    @property
+    def awaiting_more_info(self):
+        return APPLICATION_WORKFLOW.has(self.state, "partly_editable")
+
+    @property
+    def is_sent(self):
+        return APPLICATION_WORKFLOW.has(self.state, "sent")
+
+    @property
+    def is_editable(self):
+        return bool(self.editable_sections())
+
+    @property
+    def cofunding_share(self):
+        """Co-funding as a percentage of the whole project cost (None with no budget)."""
+        total = self.requested_cents + self.cofunding_cents
+        return None if not total else self.cofunding_cents * 100 / total
+
+    # -- access ------------------------------------------------------------------------------
+    def is_lead_user(self, user):
+        return bool(user and user.is_authenticated and self.member_id in user.member_ids())
+
+    def can_view(self, user):
+        """The lead city always; staff once it has been sent (a draft is the city's own work)."""
+        if not user or not user.is_authenticated:
+            return False
+        if self.is_lead_user(user):
+            return True
+        return user.has_role("staff") and self.first_submitted_at is not None
+
+    def can_edit(self, user):
+        return self.is_lead_user(user) and self.is_editable
+
+    @classmethod
+    def visible_to(cls, user):
+        own = cls.member_id.in_(user.member_ids() or [-1])
+        if user.has_role("staff"):
+            return sa.or_(own, cls.first_submitted_at.is_not(None))
+        return own
+
+
+class BudgetLine(db.Model):
+    __tablename__ = "budget_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False,
+                                                index=True)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+    category: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    description: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
+    requested_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    cofunding_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+    application = relationship("Application", back_populates="budget_lines")
+
+    __table_args__ = (
+        sa.CheckConstraint("requested_cents >= 0", name="requested_not_negative"),
+        sa.CheckConstraint("cofunding_cents >= 0", name="cofunding_not_negative"),
+        sa.CheckConstraint(f"category IN {tuple(BUDGET_CATEGORIES)!r}", name="category_known"),
+    )
+
+    @property
+    def category_label(self):
+        return BUDGET_CATEGORIES.get(self.category, self.category)
+
+
+class Partner(db.Model):
+    __tablename__ = "application_partner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False,
+                                                index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+
+    application = relationship("Application", back_populates="partners")
+    member = relationship("Member", lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("application_id", "member_id", name="uq_application_partner_member"),)
+
+
+class ApplicationDocument(db.Model):
+    """An uploaded file of an application, for one of the call's required documents or extra."""
+
+    __tablename__ = "application_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False,
+                                                index=True)
+    requirement: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    original_filename: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id"), nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    uploaded_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    application = relationship("Application", back_populates="documents")
+    document = relationship("Document", lazy="joined")
+
+
+class Submission(db.Model):
+    """What was sent, frozen: a snapshot per submission (the first, and each after more information)."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), nullable=False, index=True)
+    version_no: Mapped[int] = mapped_column(nullable=False)
+    submitted_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    data: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+    receipt_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
+
+    application = relationship("Application", back_populates="submissions")
+    submitted_by = relationship("User")
+    receipt_document = relationship("Document")
+
+    __table_args__ = (sa.UniqueConstraint("application_id", "version_no", name="uq_submission_version"),)
+
+
+class SubmissionIsImmutable(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_snapshot_changes(session, flush_context, instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Submission):
+            if obj in session.deleted:
+                raise SubmissionIsImmutable("a submitted snapshot is never deleted")
+            changed = {attr.key for attr in sa.inspect(obj).attrs if attr.history.has_changes()}
+            if changed - {"receipt_document_id", "receipt_document"}:
+                raise SubmissionIsImmutable("a submitted snapshot is never changed")

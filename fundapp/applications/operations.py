@@ -1,0 +1,432 @@
+"""Every change to applications: start, save (and autosave), documents, submit, withdraw, screen."""
+import hashlib
+
+import sqlalchemy as sa
+from flask_babel import force_locale, lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..calls import operations as calls_ops
+from ..calls.models import Call
+from ..core import audit
+from ..core.documents import make_document, slug
+from ..core.errors import Refused
+from ..core.jobs import enqueue, job
+from ..core.mail import queue_mail
+from ..core.models import Document
+from ..core.money import format_eur
+from ..core.states import TransitionError
+from ..core.timeutil import utcnow
+from ..core.urls import external_url
+from ..extensions import db
+from ..members.models import Member
+from .models import (APPLICATION_WORKFLOW, BUDGET_CATEGORIES, DIMENSIONS, SECTION_FIELDS, Application,
+                     ApplicationDocument, BudgetLine, Partner, Submission)
+
+TEXT_FIELDS = ["title", "summary", "problem", "objectives", "activities", "target_groups", "milestones", "risks"]
+SCALAR_FIELDS = TEXT_FIELDS + ["language", "dimensions", "beneficiaries_women", "beneficiaries_men",
+                               "beneficiaries_other", "start_date", "duration_months"]
+
+
+class StaleDraft(Refused):
+    """Someone saved the draft after this page loaded; nothing of this save was written."""
+
+
+def _section_of(field):
+    for section, fields in SECTION_FIELDS.items():
+        if field in fields:
+            return section
+    raise KeyError(field)
+
+
+def _existing_application(call, member):
+    return db.session.scalar(sa.select(Application).where(
+        Application.call_id == call.id, Application.member_id == member.id,
+        Application.state.not_in(APPLICATION_WORKFLOW.states_with("withdrawn"))))
+
+
+def start_application(call, *, actor, member=None):
+    """A new draft on an open call for the actor's city."""
+    member = member or actor.member
+    if member is None or member.id not in actor.member_ids():
+        raise Refused(_l("Only a focal point of a member city can start an application."))
+    # Serialise starts on this call, so two colleagues cannot both open the city's only application.
+    db.session.execute(sa.select(Call.id).where(Call.id == call.id).with_for_update())
+    if not call.accepts_submissions():
+        raise Refused(_l("This call is not open for applications."))
+    reasons = call.ineligibility_reasons(member)
+    if reasons:
+        raise Refused(reasons[0], errors=[(r, None) for r in reasons])
+    if call.one_application_per_lead and _existing_application(call, member) is not None:
+        raise Refused(_l("%(city)s already has an application to this call: continue that one.", city=member.name))
+    application = Application(call=call, member=member, created_by_id=actor.id, updated_by_id=actor.id,
+                              cap_cents=call.cap_cents, language=actor.language, state=APPLICATION_WORKFLOW.initial)
+    db.session.add(application)
+    db.session.flush()
+    audit.record("application.start", application, after={"call": call.code, "member": member.name}, actor=actor,
+                 summary=f"{member.name} started an application to {call.code}")
+    db.session.commit()
+    return application
+
+
+# -- saving ---------------------------------------------------------------------------------------
+
+def _check_scalar(application, field, value):
+    """The value to store, or Refused naming the field."""
+    call = application.call
+    if field in TEXT_FIELDS:
+        return (value or "").strip()
+    if field == "language":
+        if value not in ("en", "fr", "es"):
+            raise Refused(_l("Choose English, French or Spanish."), field=field)
+        return value
+    if field == "dimensions":
+        value = list(value or [])
+        if set(value) - set(DIMENSIONS):
+            raise Refused(_l("Unknown care-system dimension."), field=field)
+        return [d for d in DIMENSIONS if d in value]
+    if field.startswith("beneficiaries_"):
+        if value is not None and value < 0:
+            raise Refused(_l("A number of people cannot be negative."), field=field)
+        return value
+    if field == "start_date":
+        if value is not None:
+            earliest, latest = call.start_window()
+            if not earliest <= value <= latest:
+                raise Refused(_l("Projects of this call start between %(earliest)s and %(latest)s.",
+                                 earliest=earliest.isoformat(), latest=latest.isoformat()), field=field)
+        return value
+    if field == "duration_months":
+        if value is not None and not call.duration_min_months <= value <= call.duration_max_months:
+            raise Refused(_l("Projects of this call last %(min)d to %(max)d months.", min=call.duration_min_months,
+                             max=call.duration_max_months), field=field)
+        return value
+    raise KeyError(field)
+
+
+def _check_partners(application, partners):
+    """[(member, role)] from [{'member_id', 'role'}], or Refused on the partners field."""
+    partners = [p for p in partners if p.get("member_id")]
+    if partners and not application.call.partners_allowed:
+        raise Refused(_l("This call does not take partner cities."), field="partners")
+    ids = [p["member_id"] for p in partners]
+    members = {m.id: m for m in db.session.scalars(sa.select(Member).where(Member.id.in_(ids or [-1])))}
+    result, seen = [], set()
+    for p in partners:
+        member = members.get(p["member_id"])
+        if member is None:
+            raise Refused(_l("A partner must be a Metropolis member."), field="partners")
+        if member.id == application.member_id:
+            raise Refused(_l("%(city)s leads the application; it cannot also be its partner.", city=member.name),
+                          field="partners")
+        if member.id in seen:
+            raise Refused(_l("%(city)s is listed twice.", city=member.name), field="partners")
+        seen.add(member.id)
+        result.append((member, (p.get("role") or "").strip()[:300]))
+    return result
+
+
+def _check_budget(application, lines):
+    """Budget lines to store, or Refused on the budget field; the total never exceeds the cap."""
+    lines = [ln for ln in lines if ln.get("description") or ln.get("requested_cents") or ln.get("cofunding_cents")]
+    for ln in lines:
+        if ln.get("category") not in BUDGET_CATEGORIES:
+            raise Refused(_l("Choose a category for every budget line."), field="budget")
+        if (ln.get("requested_cents") or 0) < 0 or (ln.get("cofunding_cents") or 0) < 0:
+            raise Refused(_l("Budget amounts cannot be negative."), field="budget")
+    requested = sum(ln.get("requested_cents") or 0 for ln in lines)
+    if requested > application.cap_cents:
+        raise Refused(_l("The total requested, %(total)s, is above the call’s cap of %(cap)s.",
+                         total=format_eur(requested), cap=format_eur(application.cap_cents)), field="budget")
+    return lines
+
+
+def save_draft(application, *, actor, values, expected_version, partial_errors=None):
+    """Save what can be saved: every valid field is written, every refused one is reported.
+
+    Returns {field: message} of what was not saved (with partial_errors from the form merged in).
+    A save from a page older than the stored draft is refused whole (StaleDraft): a colleague's
+    work is never silently overwritten.
+    """
+    if not application.can_edit(actor):
+        raise Refused(_l("This application cannot be changed now."))
+    if expected_version != application.version:
+        raise StaleDraft(_l("%(name)s saved this application at %(when)s, after you opened it. Your last changes "
+                            "were not saved: reload the page to see theirs, then make yours again.",
+                            name=application.updated_by.name if application.updated_by else _l("A colleague"),
+                            when=application.updated_at.strftime("%H:%M:%S UTC")))
+    errors = dict(partial_errors or {})
+    before = snapshot(application)
+    with db.session.no_autoflush:
+        _apply_values(application, values, set(application.editable_sections()), errors)
+    application.updated_at = utcnow()
+    application.updated_by_id = actor.id
+    after = snapshot(application)
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    if changed:
+        audit.record("application.save", application, after={"fields": changed}, actor=actor,
+                     summary=f"draft {application.id} saved ({', '.join(changed)})")
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleDraft(_l("A colleague saved this application at the same moment. Your last changes were not "
+                            "saved: reload the page, then make them again.")) from None
+    return errors
+
+
+def _apply_values(application, values, open_sections, errors):
+    for field, value in values.items():
+        if field in errors:
+            continue
+        if _section_of(field) not in open_sections:
+            errors[field] = str(_l("This part is not open for changes."))
+            continue
+        try:
+            if field == "partners":
+                _set_partners(application, _check_partners(application, value))
+            elif field == "budget":
+                _set_budget(application, _check_budget(application, value))
+            else:
+                setattr(application, field, _check_scalar(application, field, value))
+        except Refused as refusal:
+            errors[field] = str(refusal.message)
+
+
+def _set_partners(application, partners):
+    # Update rows in place: a partner kept keeps its row (the pair is unique per application).
+    wanted = {member.id: role for member, role in partners}
+    for partner in list(application.partners):
+        if partner.member_id in wanted:
+            partner.role = wanted.pop(partner.member_id)
+        else:
+            application.partners.remove(partner)
+    for member, role in partners:
+        if member.id in wanted:
+            application.partners.append(Partner(member=member, role=role))
+
+
+def _set_budget(application, lines):
+    application.budget_lines = [
+        BudgetLine(position=i, category=ln["category"], description=(ln.get("description") or "")[:500],
+                   requested_cents=ln.get("requested_cents") or 0, cofunding_cents=ln.get("cofunding_cents") or 0)
+        for i, ln in enumerate(lines, start=1)]
+    application.requested_cents = sum(ln.requested_cents for ln in application.budget_lines)
+    application.cofunding_cents = sum(ln.cofunding_cents for ln in application.budget_lines)
+
+
+def upload_document(application, *, actor, requirement, filename, data):
+    if not application.can_edit(actor) or "documents" not in application.editable_sections():
+        raise Refused(_l("Documents cannot be changed now."), field="file")
+    allowed = set(application.call.required_documents) | {"other"}
+    if requirement not in allowed:
+        raise Refused(_l("Choose which document this is."), field="requirement")
+    label = requirement if requirement != "other" else "document"
+    name = f"{application.reference or f'draft-{application.id}'}-{slug(label)}"
+    document = make_document(filename=filename, data=data, stored_name=name, actor=actor)
+    db.session.add(document)
+    if requirement != "other":
+        for old in [d for d in application.documents if d.requirement == requirement]:
+            application.documents.remove(old)
+    attached = ApplicationDocument(requirement=requirement, original_filename=(filename or "")[:300],
+                                   document=document, uploaded_by_id=actor.id)
+    application.documents.append(attached)
+    application.updated_at = utcnow()
+    application.updated_by_id = actor.id
+    db.session.flush()
+    audit.record("application.document", application, after={"requirement": requirement, "file": document.filename,
+                                                              "sha256": document.sha256}, actor=actor,
+                 summary=f"document uploaded to draft {application.id}")
+    db.session.commit()
+    return attached
+
+
+def remove_document(attached, *, actor):
+    application = attached.application
+    if not application.can_edit(actor) or "documents" not in application.editable_sections():
+        raise Refused(_l("Documents cannot be changed now."))
+    application.documents.remove(attached)
+    application.updated_at = utcnow()
+    audit.record("application.document_removed", application, after={"file": attached.document.filename},
+                 actor=actor)
+    db.session.commit()
+
+
+# -- the snapshot ---------------------------------------------------------------------------------
+
+def snapshot(application):
+    """Everything that was (or would be) submitted, as plain data."""
+    data = {f: getattr(application, f) for f in SCALAR_FIELDS}
+    data["start_date"] = application.start_date.isoformat() if application.start_date else None
+    data["dimensions"] = list(application.dimensions or [])
+    data["partners"] = [{"member": p.member.name, "member_id": p.member_id, "role": p.role}
+                        for p in application.partners]
+    data["budget"] = [{"category": ln.category, "description": ln.description, "requested_cents": ln.requested_cents,
+                       "cofunding_cents": ln.cofunding_cents} for ln in application.budget_lines]
+    data["requested_cents"] = sum(ln.requested_cents for ln in application.budget_lines)
+    data["cofunding_cents"] = sum(ln.cofunding_cents for ln in application.budget_lines)
+    data["documents"] = [{"requirement": d.requirement, "file": d.document.filename, "sha256": d.document.sha256,
+                          "document_id": d.document_id} for d in application.documents]
+    data["call"] = application.call.code
+    data["city"] = application.member.name
+    data["reference"] = application.reference
+    return data
+
+
+# -- submitting -----------------------------------------------------------------------------------
+
+REQUIRED_TEXT = {
+    "title": _l("Give the project a title."),
+    "summary": _l("Write the summary."),
+    "problem": _l("Describe the problem and its context."),
+    "objectives": _l("State the objectives."),
+    "activities": _l("Describe the activities."),
+    "target_groups": _l("Say who the project is for."),
+}
+
+
+def submission_problems(application):
+    """Everything missing or wrong before the application can be sent: [(message, field)]."""
+    call, problems = application.call, []
+    for field, message in REQUIRED_TEXT.items():
+        if not (getattr(application, field) or "").strip():
+            problems.append((message, field))
+    if not application.dimensions:
+        problems.append((_l("Tick at least one care-system dimension."), "dimensions"))
+    if all(getattr(application, f"beneficiaries_{g}") is None for g in ("women", "men", "other")):
+        problems.append((_l("Give the expected number of direct beneficiaries."), "beneficiaries_women"))
+    if application.start_date is None:
+        problems.append((_l("Give the start date."), "start_date"))
+    if application.duration_months is None:
+        problems.append((_l("Give the duration."), "duration_months"))
+    if not application.budget_lines:
+        problems.append((_l("Add the budget lines."), "budget"))
+    requested = application.requested_cents
+    if requested <= 0:
+        problems.append((_l("Request an amount from the fund."), "budget"))
+    if requested > call.cap_cents:
+        problems.append((_l("The total requested is above the call’s cap of %(cap)s.", cap=format_eur(call.cap_cents)),
+                         "budget"))
+    if call.min_grant_cents and 0 < requested < call.min_grant_cents:
+        problems.append((_l("The total requested is below the call’s minimum of %(min)s.",
+                            min=format_eur(call.min_grant_cents)), "budget"))
+    share = application.cofunding_share
+    if call.min_cofunding_pct is not None and requested > 0 and (share or 0) < call.min_cofunding_pct:
+        problems.append((_l("Co-funding must be at least %(pct)s%% of the project cost.",
+                            pct=format(call.min_cofunding_pct.normalize(), "f")), "budget"))
+    uploaded = {d.requirement for d in application.documents}
+    for requirement in call.required_documents:
+        if requirement not in uploaded:
+            problems.append((_l("Attach: %(document)s.", document=requirement), "documents"))
+    for reason in call.ineligibility_reasons(application.member):
+        problems.append((reason, None))
+    return problems
+
+
+def submit(application, *, actor, now=None):
+    """Send the application (or, after a request for more information, send the changes)."""
+    now = now or utcnow()
+    if not application.is_lead_user(actor):
+        raise Refused(_l("Only a focal point of the lead city can submit."))
+    # Lock the call: numbers are given in order and the deadline is checked under the lock.
+    call = db.session.scalar(sa.select(Call).where(Call.id == application.call_id).with_for_update())
+    resubmission = APPLICATION_WORKFLOW.can(application.state, "resubmit", {"applicant"})
+    if not resubmission and not call.accepts_submissions(now):
+        raise Refused(_l("The call closed on %(when)s; applications can no longer be submitted.",
+                         when=call.closes_at.strftime("%Y-%m-%d %H:%M:%S UTC")))
+    problems = submission_problems(application)
+    if problems:
+        raise Refused(_l("The application is not complete yet."), errors=problems)
+    try:
+        APPLICATION_WORKFLOW.apply(application, "resubmit" if resubmission else "submit", actor,
+                                   summary=f"{application.member.name}: application to {call.code} sent")
+    except TransitionError as error:
+        raise Refused(str(error)) from None
+    if application.reference is None:
+        last = db.session.scalar(sa.select(sa.func.max(Application.number)).where(Application.call_id == call.id))
+        application.number = (last or 0) + 1
+        application.reference = f"IFM-{call.code}-{application.number:03d}"
+        application.first_submitted_at = now
+    application.submitted_at = now
+    application.more_info_sections = []
+    application.updated_at = now
+    application.updated_by_id = actor.id
+    submission = Submission(application=application, version_no=len(application.submissions) + 1,
+                            submitted_at=now, submitted_by_id=actor.id, data=snapshot(application))
+    db.session.add(submission)
+    calls_ops.lock_for_submissions(call)
+    db.session.flush()
+    enqueue("applications.send_receipt", submission_id=submission.id, dedupe_key=f"receipt:{submission.id}")
+    db.session.commit()
+    return submission
+
+
+@job("applications.send_receipt")
+def send_receipt(submission_id):
+    """Render the PDF copy once, keep it, and e-mail it to the person who submitted."""
+    from .pdf import application_pdf
+
+    submission = db.session.get(Submission, submission_id)
+    application = submission.application
+    if submission.receipt_document_id is None:
+        with force_locale(application.language):
+            data = application_pdf(submission.data, application.language, submission.version_no)
+        document = Document(filename=f"{application.reference}-v{submission.version_no}.pdf",
+                            content_type="application/pdf", size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                            data=data)
+        db.session.add(document)
+        submission.receipt_document = document
+        db.session.flush()
+    user = submission.submitted_by
+    queue_mail(user.email, "application_receipt", language=user.language, to_name=user.name,
+               attachments=[submission.receipt_document], dedupe_key=f"receipt:{submission.id}",
+               reference=application.reference, city=application.member.name, title=application.title,
+               requested=submission.data["requested_cents"], version_no=submission.version_no,
+               link=external_url("applications.view", application_id=application.id))
+    db.session.commit()
+
+
+# -- after submission -----------------------------------------------------------------------------
+
+def _tell_city(application, template, **context):
+    from ..accounts.models import RoleGrant, User
+
+    users = db.session.scalars(sa.select(User).join(RoleGrant).where(
+        RoleGrant.role == "applicant", RoleGrant.member_id == application.member_id, User.active.is_(True))).all()
+    for user in users:
+        queue_mail(user.email, template, language=user.language, to_name=user.name,
+                   reference=application.reference, title=application.title, city=application.member.name,
+                   link=external_url("applications.view", application_id=application.id), **context)
+
+
+def withdraw(application, *, actor, reason):
+    if not application.is_lead_user(actor):
+        raise Refused(_l("Only a focal point of the lead city can withdraw the application."))
+    try:
+        APPLICATION_WORKFLOW.apply(application, "withdraw", actor, reason=reason,
+                                   summary=f"{application.member.name} withdrew {application}")
+    except TransitionError as error:
+        raise Refused(str(error), field="reason") from None
+    application.withdrawn_reason = reason.strip()
+    application.updated_at = utcnow()
+    db.session.commit()
+
+
+def screen(application, action, *, actor, reason=None, sections=()):
+    """Staff screening: eligible, ineligible (reason shown to the city), or more information."""
+    if action not in ("mark_eligible", "mark_ineligible", "request_info"):
+        raise Refused(_l("Unknown screening decision."))
+    if action == "request_info" and not sections:
+        raise Refused(_l("Tick the parts the city may change."), field="sections")
+    try:
+        APPLICATION_WORKFLOW.apply(application, action, actor, reason=reason,
+                                   summary=f"{application}: {action}")
+    except TransitionError as error:
+        raise Refused(str(error), field="reason") from None
+    if action == "mark_ineligible":
+        application.ineligible_reason = reason.strip()
+        _tell_city(application, "application_ineligible", reason=application.ineligible_reason)
+    elif action == "request_info":
+        application.more_info_message = reason.strip()
+        application.more_info_sections = list(sections)
+        _tell_city(application, "application_more_info", message=application.more_info_message)
+    db.session.commit()

@@ -1,0 +1,65 @@
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, selectinload
+
+from ..extensions import db
+from ..members.models import Member
+from .models import APPLICATION_WORKFLOW, Application, Partner
+
+SORTS = {
+    "reference": (Application.number.asc(), Application.id.asc()),
+    "city": (Member.name.asc(), Application.id.asc()),
+    "requested": (Application.requested_cents.desc(), Application.id.asc()),
+    "requested_asc": (Application.requested_cents.asc(), Application.id.asc()),
+    "submitted": (Application.first_submitted_at.asc(), Application.id.asc()),
+    "state": (Application.state.asc(), Application.number.asc()),
+}
+
+
+def staff_applications(call, *, state="", region="", country="", min_cents=None, max_cents=None, q="", sort=""):
+    """The select() of a call's sent applications (drafts stay the city's own) with the list's filters."""
+    partners = (sa.select(sa.func.count(Partner.id)).where(Partner.application_id == Application.id)
+                .correlate(Application).scalar_subquery())
+    stmt = (sa.select(Application, partners.label("partner_count"))
+            .join(Member, Member.id == Application.member_id)
+            .options(contains_eager(Application.member))
+            .where(Application.call_id == call.id, Application.first_submitted_at.is_not(None)))
+    if state:
+        stmt = stmt.where(Application.state == state)
+    if region:
+        stmt = stmt.where(Member.region == region)
+    if country:
+        stmt = stmt.where(Member.country == country.upper())
+    if min_cents is not None:
+        stmt = stmt.where(Application.requested_cents >= min_cents)
+    if max_cents is not None:
+        stmt = stmt.where(Application.requested_cents <= max_cents)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(Application.title).like(like),
+                                 sa.func.lower(Application.reference).like(like),
+                                 sa.func.lower(Member.name).like(like)))
+    return stmt.order_by(*SORTS.get(sort, SORTS["reference"]))
+
+
+def paginate_rows(stmt, page, per_page):
+    """(rows, total, pages) for a select of several columns, in two queries."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return rows, total, page, pages
+
+
+def drafts_in_progress(call):
+    return db.session.scalar(sa.select(sa.func.count(Application.id)).where(
+        Application.call_id == call.id, Application.first_submitted_at.is_(None),
+        Application.state == APPLICATION_WORKFLOW.initial))
+
+
+def city_applications(user):
+    """The applications of the user's city, newest first, with their calls."""
+    return db.session.scalars(
+        sa.select(Application).where(Application.visible_to(user))
+        .options(selectinload(Application.submissions))
+        .order_by(Application.updated_at.desc())
+    ).all()

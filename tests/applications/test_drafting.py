@@ -1,0 +1,342 @@
+"""A city drafts, budgets and submits through the pages; every bad input is refused, nothing lost."""
+import email
+import io
+from datetime import timedelta
+from email import policy
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from fundapp.applications.models import Application, Submission
+from fundapp.calls.models import Call
+from fundapp.core.models import AuditEntry
+from fundapp.core.timeutil import utcnow
+from fundapp.extensions import db
+
+from ..helpers import run_jobs
+from .conftest import (as_user, complete_fields, count_apps, get_application, page_text, pdf_bytes, save, start,
+                       upload, version_of)
+
+LETTER = "Letter of support from the mayor or city government"
+BUDGET = "Detailed budget"
+
+
+def _complete(app, client, application_id, call_id, partner_id=None):
+    response = save(client, application_id, complete_fields(app, call_id, partner_id))
+    if response.status_code != 302:
+        import re
+        raise AssertionError(re.findall(r'<li><a href="#([^"]+)">(.*?)</a>', page_text(response)))
+    for requirement in (LETTER, BUDGET):
+        assert "Document attached." in page_text(upload(client, application_id, requirement, pdf_bytes(), "doc.pdf"))
+
+
+def test_a_city_drafts_completes_and_submits_and_gets_its_receipt(app, cities, open_call, make_client, smtp_server):
+    andres = as_user(make_client, "andres@bogota.example")
+    application_id = start(andres)
+    # A partial save is fine: a draft holds whatever has been typed so far.
+    response = save(andres, application_id, {"title": "Care blocks", "summary": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        assert get_application(application_id).title == "Care blocks"
+    page = page_text(andres.get(f"/applications/{application_id}/check"))
+    assert "Write the summary." in page and "Add the budget lines." in page and f"Attach: {LETTER}." in page
+
+    _complete(app, andres, application_id, open_call, partner_id=cities["medellin"])
+    check = page_text(andres.get(f"/applications/{application_id}/check"))
+    assert "Everything the call asks for is there." in check and "€100,000.00" in check
+
+    response = andres.post(f"/applications/{application_id}/submit", {},
+                           token_from=f"/applications/{application_id}/check", follow_redirects=True)
+    page = page_text(response)
+    assert "IFM-LCS-2025-001" in page
+    with app.app_context():
+        application = get_application(application_id)
+        assert application.reference == "IFM-LCS-2025-001" and application.state == "submitted"
+        assert application.requested_cents == 100_000_00 and application.cofunding_cents == 15_000_00
+        (submission,) = application.submissions
+        assert submission.data["city"] == "Bogotá" and submission.data["partners"][0]["member"] == "Medellín"
+        assert submission.data["requested_cents"] == 100_000_00
+        assert db.session.get(Call, open_call).locked_at is not None
+        assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "application.submit")) is not None
+    assert andres.get(f"/applications/{application_id}/edit").status_code == 302  # no longer editable
+
+    run_jobs(app)
+    messages = [email.message_from_bytes(e.content, policy=policy.default) for e in smtp_server.messages]
+    (message,) = [m for m in messages if "IFM-LCS-2025-001" in m["Subject"]]
+    assert message["To"] == "Andrés <andres@bogota.example>"
+    assert message["Subject"] == "Application received: IFM-LCS-2025-001"
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "IFM-LCS-2025-001-v1.pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(attachment.get_content())).pages)
+    assert "IFM-LCS-2025-001" in text and "Bogotá" in text and "€100,000.00" in text
+    with app.app_context():
+        assert db.session.scalar(sa.select(Submission)).receipt_document_id is not None
+    download = andres.get(f"/applications/{application_id}/versions/1/receipt.pdf")
+    assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_references_number_the_calls_applications_in_order(app, cities, open_call, make_client):
+    for email_address in ("camila@bogota.example", "focal@quito.example"):
+        client = as_user(make_client, email_address)
+        application_id = start(client)
+        _complete(app, client, application_id, open_call)
+        client.post(f"/applications/{application_id}/submit", {}, token_from=f"/applications/{application_id}/check")
+    with app.app_context():
+        refs = db.session.scalars(sa.select(Application.reference).order_by(Application.number)).all()
+        assert refs == ["IFM-LCS-2025-001", "IFM-LCS-2025-002"]
+
+
+@pytest.mark.parametrize("typed, message", [
+    ({"budget-0-requested": "60000.01"}, "The total requested, €100,000.01, is above the call’s cap of €100,000.00."),
+    ({"budget-0-requested": "-5"}, "The amount cannot be negative."),
+    ({"budget-0-requested": "sixty thousand"}, "Enter an amount in euros"),
+    ({"budget-0-cofunding": "-1"}, "The amount cannot be negative."),
+])
+def test_a_bad_budget_is_refused_and_everything_else_is_kept(app, cities, open_call, make_client, typed, message):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    data = complete_fields(app, open_call)
+    data.update(typed)
+    response = save(camila, application_id, data)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert message in page
+    assert f'value="{typed.popitem()[1]}"' in page  # what was typed is still in the field
+    with app.app_context():
+        application = get_application(application_id)
+        assert application.title == "Care blocks for Bogotá"  # the rest was saved
+        assert application.budget_lines == [] and application.requested_cents == 0
+
+
+def test_a_start_date_outside_the_calls_window_is_refused(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    with app.app_context():
+        earliest, latest = db.session.get(Call, open_call).start_window()
+    for day in (earliest - timedelta(days=1), latest + timedelta(days=1)):
+        data = complete_fields(app, open_call)
+        data["start_date"] = day.isoformat()
+        response = save(camila, application_id, data)
+        assert response.status_code == 400
+        assert f"Projects of this call start between {earliest.isoformat()} and {latest.isoformat()}." in page_text(
+            response)
+        with app.app_context():
+            assert get_application(application_id).start_date is None
+
+
+def test_a_duration_outside_the_calls_limits_is_refused(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    data = complete_fields(app, open_call)
+    data["duration_months"] = "36"
+    response = save(camila, application_id, data)
+    assert response.status_code == 400 and "Projects of this call last 6 to 24 months." in page_text(response)
+
+
+@pytest.mark.parametrize("partner, message", [
+    ("999999", "A partner must be a Metropolis member."),
+    ("lead", "Bogotá leads the application; it cannot also be its partner."),
+])
+def test_a_partner_that_is_not_a_member_or_is_the_lead_is_refused(app, cities, open_call, make_client, partner,
+                                                                  message):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    data = complete_fields(app, open_call)
+    data.update({"partners-0-member": str(cities["bogota"]) if partner == "lead" else partner,
+                 "partners-0-role": "Partner"})
+    response = save(camila, application_id, data)
+    assert response.status_code == 400 and message in page_text(response)
+    with app.app_context():
+        assert get_application(application_id).partners == []
+
+
+def test_a_second_application_by_the_same_lead_city_is_refused(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    start(camila)
+    andres = as_user(make_client, "andres@bogota.example")
+    response = andres.post("/calls/LCS-2025/apply", {}, token_from="/calls/LCS-2025", follow_redirects=True)
+    assert "Bogotá already has an application to this call: continue that one." in page_text(response)
+    with app.app_context():
+        assert count_apps() == 1
+
+
+def test_an_ineligible_city_cannot_start(app, cities, open_call, make_client):
+    from ..helpers import make_member, make_user
+
+    with app.app_context():
+        lima = make_member("Lima", "PE", "latin_america_caribbean", dues=2019)
+        make_user("focal@lima.example", "applicant", member=lima)
+    lima_client = as_user(make_client, "focal@lima.example")
+    response = lima_client.post("/calls/LCS-2025/apply", {}, token_from="/calls/LCS-2025", follow_redirects=True)
+    assert "Membership dues must be paid through" in page_text(response)
+    with app.app_context():
+        assert count_apps() == 0
+
+
+@pytest.mark.parametrize("filename, data, message", [
+    ("letter.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "does not match its “.pdf” name"),
+    ("letter.pdf", b"MZ\x90\x00 this is an executable", "does not match its “.pdf” name"),
+    ("letter.exe", b"%PDF-1.4 ...", "Upload a PDF, an image"),
+    ("letter.docx", b"%PDF-1.4 not a zip", "does not match its “.docx” name"),
+])
+def test_forged_or_unknown_uploads_are_refused(app, cities, open_call, make_client, filename, data, message):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    page = page_text(upload(camila, application_id, LETTER, data, filename))
+    assert message in page
+    with app.app_context():
+        assert get_application(application_id).documents == []
+
+
+def test_an_upload_over_the_size_limit_is_refused(app, cities, open_call, make_client):
+    app.config["MAX_UPLOAD_BYTES"] = 2048
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    big = pdf_bytes("x" * 100) + b"%" + b"0" * 4096
+    page = page_text(upload(camila, application_id, LETTER, big, "letter.pdf"))
+    assert "The file is larger than" in page
+    with app.app_context():
+        assert get_application(application_id).documents == []
+
+
+def test_documents_are_stored_with_a_server_made_name_and_served_as_attachments(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    upload(camila, application_id, LETTER, pdf_bytes(), "../../etc/passwd.pdf")
+    with app.app_context():
+        (attached,) = get_application(application_id).documents
+        assert attached.document.filename == f"draft-{application_id}-letter-of-support-from-the-mayor-or-city-government.pdf"
+        document_id = attached.id
+    response = camila.get(f"/applications/{application_id}/documents/{document_id}")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    quito = as_user(make_client, "focal@quito.example")
+    assert quito.get(f"/applications/{application_id}/documents/{document_id}").status_code == 404
+
+
+def test_another_city_or_a_reviewer_gets_404_on_the_draft(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    for email_address in ("focal@quito.example", "rev@x.example"):
+        other = as_user(make_client, email_address)
+        for url in (f"/applications/{application_id}", f"/applications/{application_id}/edit",
+                    f"/applications/{application_id}/check", f"/applications/{application_id}/versions"):
+            assert other.get(url).status_code == 404, (email_address, url)
+        response = save(other, application_id, {"title": "Hijacked"}, version="1")
+        assert response.status_code == 404
+        response = other.post(f"/applications/{application_id}/autosave", {"title": "Hijacked", "version": "1"},
+                              token_from="/")
+        assert response.status_code == 404
+        assert other.post(f"/applications/{application_id}/submit", {}, token_from="/").status_code == 404
+    with app.app_context():
+        assert get_application(application_id).title == ""
+
+
+def test_staff_do_not_see_drafts(app, cities, open_call, make_client, staff):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    assert staff.get(f"/staff/applications/{application_id}").status_code == 404
+    assert "1 draft in progress" in page_text(staff.get(f"/staff/calls/{open_call}/applications"))
+
+
+def test_a_submission_one_second_after_closing_is_refused(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    _complete(app, camila, application_id, open_call)
+    with app.app_context():
+        db.session.execute(sa.update(Call).where(Call.id == open_call).values(closes_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    response = camila.post(f"/applications/{application_id}/submit", {},
+                           token_from=f"/applications/{application_id}/check", follow_redirects=True)
+    assert "applications can no longer be submitted" in page_text(response)
+    with app.app_context():
+        application = get_application(application_id)
+        assert application.state == "draft" and application.reference is None
+        assert application.title == "Care blocks for Bogotá"  # nothing of the draft is lost
+
+
+def test_the_server_decides_the_deadline_to_the_second(app, cities, open_call, make_client):
+    from fundapp.applications import operations
+
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    _complete(app, camila, application_id, open_call)
+    with app.test_request_context():
+        application = get_application(application_id)
+        closes = application.call.closes_at
+        user = application.created_by_id and db.session.get(__import__("fundapp.accounts.models",
+                                                                      fromlist=["User"]).User,
+                                                           application.created_by_id)
+        with pytest.raises(operations.Refused, match="can no longer be submitted"):
+            operations.submit(application, actor=user, now=closes + timedelta(seconds=1))
+        db.session.rollback()
+        operations.submit(get_application(application_id), actor=user, now=closes - timedelta(seconds=1))
+        assert get_application(application_id).state == "submitted"
+
+
+def test_an_incomplete_application_cannot_be_submitted(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    response = camila.post(f"/applications/{application_id}/submit", {},
+                           token_from=f"/applications/{application_id}/check", follow_redirects=True)
+    assert "The application is not complete yet." in page_text(response) and "Give the project a title." in page_text(
+        response)
+    with app.app_context():
+        assert get_application(application_id).state == "draft"
+
+
+def test_the_cofunding_share_and_minimum_are_checked_at_submission(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    data = complete_fields(app, open_call)
+    data.update({"budget-0-cofunding": "0", "budget-1-cofunding": "0"})
+    save(camila, application_id, data)
+    page = page_text(camila.get(f"/applications/{application_id}/check"))
+    assert "Co-funding must be at least 10% of the project cost." in page
+
+
+def test_a_stale_autosave_is_refused_and_the_colleagues_work_stands(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    andres = as_user(make_client, "andres@bogota.example")
+    application_id = start(camila)
+    version = version_of(camila, application_id)
+    assert version_of(andres, application_id) == version
+    first = save(andres, application_id, {"title": "Andrés's title"}, version=version, autosave=True)
+    assert first.status_code == 200 and first.json["status"] == "saved"
+    second = save(camila, application_id, {"title": "Camila's title"}, version=version, autosave=True)
+    assert second.status_code == 409 and second.json["status"] == "stale"
+    assert "Andrés saved this application" in second.json["message"]
+    with app.app_context():
+        assert get_application(application_id).title == "Andrés's title"
+    # The plain form says the same and keeps what Camila typed.
+    response = save(camila, application_id, {"title": "Camila's title"}, version=version)
+    assert response.status_code == 409 and 'value="Camila\'s title"' in page_text(response).replace("&#39;", "'")
+
+
+def test_autosave_saves_good_fields_and_reports_bad_ones(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    response = save(camila, application_id, {"title": "Care blocks", "beneficiaries_women": "-4"}, autosave=True)
+    assert response.status_code == 200
+    assert response.json["errors"] == {"beneficiaries_women": "Cannot be negative."}
+    with app.app_context():
+        application = get_application(application_id)
+        assert application.title == "Care blocks" and application.beneficiaries_women is None
+
+
+def test_the_lead_city_withdraws_with_a_reason(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    _complete(app, camila, application_id, open_call)
+    camila.post(f"/applications/{application_id}/submit", {}, token_from=f"/applications/{application_id}/check")
+    response = camila.post(f"/applications/{application_id}/withdraw", {"reason": ""},
+                           token_from=f"/applications/{application_id}", follow_redirects=True)
+    assert "Give the reason for withdrawing." in page_text(response)
+    camila.post(f"/applications/{application_id}/withdraw", {"reason": "The council changed its plans."},
+                token_from=f"/applications/{application_id}")
+    with app.app_context():
+        application = get_application(application_id)
+        assert application.state == "withdrawn" and application.withdrawn_reason == "The council changed its plans."
+    # Withdrawn, the city may start again.
+    start(camila)
