@@ -36,7 +36,14 @@ def staff_calls_page(*, state="", page=1, per_page=50):
         sa.select(CallFunding.call_id, sa.func.sum(CallFunding.amount_cents))
         .where(CallFunding.call_id.in_(ids or [-1])).group_by(CallFunding.call_id)
     ).all())
-    return result, {k: int(v) for k, v in envelopes.items()}
+    from ..applications.models import Application
+
+    sent = dict(db.session.execute(
+        sa.select(Application.call_id, sa.func.count(Application.id))
+        .where(Application.call_id.in_(ids or [-1]), Application.first_submitted_at.is_not(None))
+        .group_by(Application.call_id)
+    ).all())
+    return result, {k: int(v) for k, v in envelopes.items()}, sent
 
 
 def contributions_with_allocation():

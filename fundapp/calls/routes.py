@@ -70,10 +70,10 @@ def deadline(code):
 def staff_index():
     state = request.args.get("state", "")
     state = state if state in CALL_WORKFLOW.state_names() else ""
-    page, envelopes = staff_calls_page(state=state, page=request.args.get("page", 1, type=int),
-                                       per_page=current_app.config["PAGE_SIZE"])
-    return render_template("calls/staff_index.html", page=page, envelopes=envelopes, state=state,
-                           workflow=CALL_WORKFLOW)
+    page, envelopes, applications = staff_calls_page(state=state, page=request.args.get("page", 1, type=int),
+                                                     per_page=current_app.config["PAGE_SIZE"])
+    return render_template("calls/staff_index.html", page=page, envelopes=envelopes, applications=applications,
+                           state=state, workflow=CALL_WORKFLOW)
 
 
 def _form_for(call):

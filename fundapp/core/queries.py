@@ -24,7 +24,10 @@ def home_figures(user):
     figures["notices"] = open_notices(user)
     member = user.member if user.has_role("applicant") else None
     if member is not None:
+        from ..applications.queries import city_applications
+
         figures["calls_for_city"] = [(c, c.ineligibility_reasons(member)) for c in calls]
+        figures["applications"] = city_applications(user)
     if user.has_role("staff"):
         figures["members"] = db.session.scalar(sa.select(sa.func.count(Member.id)))
         figures["users"] = db.session.scalar(sa.select(sa.func.count(User.id)))
