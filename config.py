@@ -3,6 +3,7 @@
 FUNDAPP_ENV chooses the class (development, testing, production); everything an operator may
 need to change is an environment variable, so the same code runs on a laptop and in production.
 """
+
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -31,9 +32,9 @@ def _env_int(name, default):
 def _database_url(url):
     # SQLAlchemy's default PostgreSQL driver is psycopg2; the project installs psycopg 3.
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -116,8 +117,11 @@ class TestingConfig(Config):
         _env("FUNDAPP_TEST_DATABASE_URL", "postgresql://postgres:postgres@127.0.0.1:5432/fundapp_test")
     )
     # "none" runs the tests as the embedded default does: jobs in-process, limits in memory.
-    REDIS_URL = None if _env("FUNDAPP_TEST_REDIS_URL") == "none" else _env(
-        "FUNDAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    REDIS_URL = (
+        None
+        if _env("FUNDAPP_TEST_REDIS_URL") == "none"
+        else _env("FUNDAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    )
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     JOB_RETRY_INTERVALS = [0, 0]
     SMTP_HOST = None

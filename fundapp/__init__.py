@@ -1,16 +1,16 @@
 """fundapp: grant management for the International Fund for Metropolises."""
+
 import logging
 from pathlib import Path
 
 from flask import Flask, render_template, request
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, config_for
 
-from flask_talisman import Talisman
-
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,20 +85,28 @@ def _init_extensions(app):
 
 def _import_models_and_jobs():
     # Models must be known to the metadata (migrations) and jobs to the registry (workers).
-    from .accounts import models as _accounts_models  # noqa: F401
-    from .applications import models as _applications_models, operations as _applications_ops  # noqa: F401
-    from .calls import models as _calls_models, operations as _calls_operations  # noqa: F401
-    from .core import mail as _mail, models as _core_models  # noqa: F401
-    from .funding import models as _funding_models  # noqa: F401
-    from .members import models as _members_models  # noqa: F401
+    import importlib
+
+    for module in (
+        "accounts.models",
+        "applications.models",
+        "applications.operations",
+        "calls.models",
+        "calls.operations",
+        "core.mail",
+        "core.models",
+        "funding.models",
+        "members.models",
+    ):
+        importlib.import_module(f"{__name__}.{module}")
 
 
 def _register_blueprints(app):
     from .accounts.routes import bp as accounts_bp
     from .applications.routes import bp as applications_bp
     from .calls.routes import bp as calls_bp
-    from .funding.routes import bp as funding_bp
     from .core.routes import bp as core_bp
+    from .funding.routes import bp as funding_bp
     from .members.routes import bp as members_bp
 
     app.register_blueprint(core_bp)

@@ -1,4 +1,5 @@
 """Command line: `flask fund demo` and `flask users create`."""
+
 from datetime import date
 
 import click
@@ -20,21 +21,43 @@ fund_cli = AppGroup("fund", help="The fund's data.")
 users_cli = AppGroup("users", help="User accounts.")
 
 DONORS = [
-    dict(name="Swiss Agency for Development and Cooperation", short_name="SDC", reporting_language="fr",
-         amount_cents=700_000_00, pledged_on=date(2024, 11, 1)),
-    dict(name="Open Society Foundations", short_name="OSF", reporting_language="en",
-         amount_cents=100_000_00, pledged_on=date(2024, 11, 1)),
+    dict(
+        name="Swiss Agency for Development and Cooperation",
+        short_name="SDC",
+        reporting_language="fr",
+        amount_cents=700_000_00,
+        pledged_on=date(2024, 11, 1),
+    ),
+    dict(
+        name="Open Society Foundations",
+        short_name="OSF",
+        reporting_language="en",
+        amount_cents=100_000_00,
+        pledged_on=date(2024, 11, 1),
+    ),
 ]
 
 # One account per role; the passwords are printed and only ever set outside production.
 DEMO_USERS = [
     dict(email="admin@fundapp.test", name="Ada Admin", roles=["admin"], password="demo-admin-pass"),
     dict(email="staff@fundapp.test", name="Sofía Staff", roles=["staff"], password="demo-staff-pass"),
-    dict(email="city@fundapp.test", name="Camila Focal", roles=["applicant"], member="Bogotá",
-         password="demo-city-pass", language="es"),
+    dict(
+        email="city@fundapp.test",
+        name="Camila Focal",
+        roles=["applicant"],
+        member="Bogotá",
+        password="demo-city-pass",
+        language="es",
+    ),
     dict(email="reviewer@fundapp.test", name="Rania Reviewer", roles=["reviewer"], password="demo-reviewer-pass"),
-    dict(email="donor@fundapp.test", name="Daniel Donor", roles=["donor"], donor="SDC", password="demo-donor-pass",
-         language="fr"),
+    dict(
+        email="donor@fundapp.test",
+        name="Daniel Donor",
+        roles=["donor"],
+        donor="SDC",
+        password="demo-donor-pass",
+        language="fr",
+    ),
 ]
 
 
@@ -66,30 +89,48 @@ def demo_command(without_call):
     for spec in DONORS:
         donor = db.session.scalar(sa.select(Donor).where(Donor.short_name == spec["short_name"]))
         if donor is None:
-            donor = funding.create_donor(actor=None, name=spec["name"], short_name=spec["short_name"],
-                                         reporting_language=spec["reporting_language"])
-            funding.add_contribution(donor, actor=None, amount_original_cents=spec["amount_cents"],
-                                     pledged_on=spec["pledged_on"], received_on=spec["pledged_on"])
+            donor = funding.create_donor(
+                actor=None,
+                name=spec["name"],
+                short_name=spec["short_name"],
+                reporting_language=spec["reporting_language"],
+            )
+            funding.add_contribution(
+                donor,
+                actor=None,
+                amount_original_cents=spec["amount_cents"],
+                pledged_on=spec["pledged_on"],
+                received_on=spec["pledged_on"],
+            )
         click.echo(f"Donor {donor.short_name}: {donor.name}.")
     click.echo("\nDemo accounts (sign in at /login):")
     for spec in DEMO_USERS:
-        roles = [(r, _member(spec["member"]) if r == "applicant" else None,
-                  _donor(spec["donor"]) if r == "donor" else None) for r in spec["roles"]]
+        roles = [
+            (r, _member(spec["member"]) if r == "applicant" else None, _donor(spec["donor"]) if r == "donor" else None)
+            for r in spec["roles"]
+        ]
         user = accounts.find_user_by_email(spec["email"])
         if user is None:
-            user = accounts.create_user(email=spec["email"], name=spec["name"], roles=roles,
-                                        password=spec["password"], language=spec.get("language", "en"))
+            user = accounts.create_user(
+                email=spec["email"],
+                name=spec["name"],
+                roles=roles,
+                password=spec["password"],
+                language=spec.get("language", "en"),
+            )
         else:
             accounts.set_demo_password(user, spec["password"])
         click.echo(f"  {', '.join(spec['roles']):<10} {spec['email']:<24} password: {spec['password']}")
     if not without_call:
         call = _demo_call()
-        click.echo(f"\nCall {call.code} ({call.staff_label}), open until {call.closes_at.isoformat()}: "
-                   f"/calls/{call.code}")
+        click.echo(
+            f"\nCall {call.code} ({call.staff_label}), open until {call.closes_at.isoformat()}: /calls/{call.code}"
+        )
 
 
 def _demo_call():
-    from .calls import demo, operations as calls
+    from .calls import demo
+    from .calls import operations as calls
     from .calls.models import Call
     from .funding.models import Contribution
 
@@ -107,8 +148,9 @@ def _demo_call():
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default=None, help="Defaults to the part of the e-mail before @.")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
-              help="Repeat for several roles.")
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several roles."
+)
 @click.option("--member", default=None, help="Member city name, for the applicant role.")
 @click.option("--donor", default=None, help="Donor short name, for the donor role.")
 @click.option("--language", default="en", type=click.Choice(["en", "fr", "es"]))
@@ -121,7 +163,10 @@ def create_user_command(email, name, roles, member, donor, language, password):
     donor_obj = _donor(donor) if donor else None
     try:
         user = accounts.create_user(
-            email=email, name=name or email.split("@")[0], language=language, password=password,
+            email=email,
+            name=name or email.split("@")[0],
+            language=language,
+            password=password,
             roles=[(r, member_obj if r == "applicant" else None, donor_obj if r == "donor" else None) for r in roles],
         )
     except Refused as refusal:

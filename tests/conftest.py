@@ -4,6 +4,7 @@ The schema is built once per run by the migrations themselves; each test starts 
 tables and an empty Redis database. Data is committed for real, because RQ workers and the
 browser's server read it over their own connections.
 """
+
 import os
 import socket
 import threading

@@ -1,4 +1,5 @@
 """Helpers that let tests act as users do: through the pages, with real CSRF tokens."""
+
 import re
 from html import unescape
 
@@ -60,7 +61,10 @@ def make_donor(short_name="SDC", name="Swiss Agency for Development and Cooperat
 
 def make_user(email, *roles, member=None, donor=None, password=PASSWORD, language="en", name=None):
     return accounts.create_user(
-        email=email, name=name or email.split("@")[0].title(), language=language, password=password,
+        email=email,
+        name=name or email.split("@")[0].title(),
+        language=language,
+        password=password,
         roles=[(r, member if r == "applicant" else None, donor if r == "donor" else None) for r in roles],
     )
 

@@ -3,6 +3,7 @@
 Apps for other environments are built in a subprocess: the extensions are process-wide, and
 the test app must keep its own settings.
 """
+
 import os
 import subprocess
 import sys
@@ -24,8 +25,9 @@ def _python(code, **env_overrides):
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = _python("from fundapp import create_app; create_app('production')",
-                     FUNDAPP_DATABASE_URL="postgresql://db.example/fund")
+    result = _python(
+        "from fundapp import create_app; create_app('production')", FUNDAPP_DATABASE_URL="postgresql://db.example/fund"
+    )
     assert result.returncode != 0
     assert "ConfigError" in result.stderr and "FUNDAPP_SECRET_KEY" in result.stderr
 
@@ -36,7 +38,8 @@ def test_production_starts_with_a_secret_key_and_sets_strict_cookies_and_hsts():
         "r = app.test_client().get('/login', base_url='https://fund.example'); "
         "print(app.config['SESSION_COOKIE_SECURE'], app.config['SQLALCHEMY_DATABASE_URI']); "
         "print(r.headers['Strict-Transport-Security'])",
-        FUNDAPP_SECRET_KEY="k" * 48, FUNDAPP_DATABASE_URL="postgresql://db.example/fund",
+        FUNDAPP_SECRET_KEY="k" * 48,
+        FUNDAPP_DATABASE_URL="postgresql://db.example/fund",
     )
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.splitlines()
@@ -58,8 +61,9 @@ def test_postgres_urls_use_the_installed_driver():
 
 
 def test_embedded_default_is_sqlite_in_instance_with_in_process_jobs_and_logged_mail():
-    result = _python("import config; c = config.DevelopmentConfig; "
-                     "print(c.SQLALCHEMY_DATABASE_URI, c.REDIS_URL, c.SMTP_HOST)")
+    result = _python(
+        "import config; c = config.DevelopmentConfig; print(c.SQLALCHEMY_DATABASE_URI, c.REDIS_URL, c.SMTP_HOST)"
+    )
     out = result.stdout.split()
     assert out[0].startswith("sqlite:///") and out[0].endswith("instance/fundapp.sqlite3")
     assert out[1:] == ["None", "None"]

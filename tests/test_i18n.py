@@ -1,4 +1,5 @@
 """English, French and Spanish: the user's choice, else the browser, else English."""
+
 import pytest
 
 from .helpers import make_member, make_user, text
@@ -59,9 +60,18 @@ def test_money_parsing_never_goes_through_floats():
     from fundapp.core.money import MoneyError, parse_eur
 
     # As typed in English, French and Spanish: the decimals are never lost or multiplied.
-    for typed, cents in [("100,000.00", 100_000_00), ("100000.01", 100_000_01), ("0.1", 10), ("100 000,50", 100_000_50),
-                         ("100.000,01", 100_000_01), ("100000,5", 100_000_50), ("€ 1.234,56", 1_234_56),
-                         ("100,000", 100_000_00), ("100.000", 100_000_00), ("1\u202f000,00", 1_000_00)]:
+    for typed, cents in [
+        ("100,000.00", 100_000_00),
+        ("100000.01", 100_000_01),
+        ("0.1", 10),
+        ("100 000,50", 100_000_50),
+        ("100.000,01", 100_000_01),
+        ("100000,5", 100_000_50),
+        ("€ 1.234,56", 1_234_56),
+        ("100,000", 100_000_00),
+        ("100.000", 100_000_00),
+        ("1\u202f000,00", 1_000_00),
+    ]:
         assert parse_eur(typed) == cents, typed
     for bad in ["", "abc", "100000.001", "100000,001", "1,2,3", "12.34.56", "NaN", "inf", ".5"]:
         with pytest.raises(MoneyError):

@@ -1,4 +1,5 @@
 """Flask-Login wiring: sessions carry the user's session token, so rotating it signs them out."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 

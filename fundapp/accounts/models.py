@@ -1,4 +1,5 @@
 """Users and what they may do: roles (a user may hold several), reviewer profiles, tokens."""
+
 import hashlib
 import secrets
 
@@ -55,8 +56,9 @@ class User(db.Model):
     last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     grants = relationship("RoleGrant", back_populates="user", lazy="selectin", cascade="all, delete-orphan")
-    reviewer_profile = relationship("ReviewerProfile", back_populates="user", uselist=False,
-                                    cascade="all, delete-orphan")
+    reviewer_profile = relationship(
+        "ReviewerProfile", back_populates="user", uselist=False, cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
@@ -241,7 +243,9 @@ class PasswordReset(db.Model):
     __tablename__ = "password_reset"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     expires_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
     used_at: Mapped[object | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,5 @@
 """Every change to accounts: create, invite, accept, sign in and out, passwords, roles."""
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -41,8 +42,9 @@ def _grant(user, role, member=None, donor=None):
         existing.member = member if role == "applicant" else None
         existing.donor = donor if role == "donor" else None
         return existing
-    grant = RoleGrant(role=role, member=member if role == "applicant" else None,
-                      donor=donor if role == "donor" else None)
+    grant = RoleGrant(
+        role=role, member=member if role == "applicant" else None, donor=donor if role == "donor" else None
+    )
     user.grants.append(grant)
     if role == "reviewer" and user.reviewer_profile is None:
         user.reviewer_profile = ReviewerProfile()
@@ -65,8 +67,13 @@ def create_user(*, email, name, roles, password=None, language="en", actor=None,
     for role, member, donor in roles:
         _grant(user, role, member, donor)
     db.session.flush()
-    audit.record("user.create", user, after={**audit.snapshot(user, PUBLIC_FIELDS), "roles": sorted(r for r, _m, _d in roles)},
-                 summary=f"account created for {email}", actor=actor)
+    audit.record(
+        "user.create",
+        user,
+        after={**audit.snapshot(user, PUBLIC_FIELDS), "roles": sorted(r for r, _m, _d in roles)},
+        summary=f"account created for {email}",
+        actor=actor,
+    )
     if commit:
         db.session.commit()
     return user
@@ -134,8 +141,9 @@ def set_active(user, active, *, actor):
     user.active = active
     if not active:
         user.rotate_session_token()
-    audit.record("user.activate" if active else "user.deactivate", user, before=before,
-                 after={"active": active}, actor=actor)
+    audit.record(
+        "user.activate" if active else "user.deactivate", user, before=before, after={"active": active}, actor=actor
+    )
     db.session.commit()
 
 
@@ -161,8 +169,9 @@ def update_reviewer_profile(user, *, actor, **fields):
     before = audit.snapshot(profile)
     for key, value in fields.items():
         setattr(profile, key, value)
-    audit.record("reviewer_profile.update", profile, object_id=user.id, before=before,
-                 after=audit.snapshot(profile), actor=actor)
+    audit.record(
+        "reviewer_profile.update", profile, object_id=user.id, before=before, after=audit.snapshot(profile), actor=actor
+    )
     db.session.commit()
 
 
@@ -187,20 +196,34 @@ def invite(*, actor, email, name, role, member=None, donor=None, language="en"):
         raise Refused(_l("This person already has an account with this role."), field="email")
     token = new_token()
     invitation = Invitation(
-        email=email, name=name.strip(), role=role,
+        email=email,
+        name=name.strip(),
+        role=role,
         member=member if role == "applicant" else None,
         donor=donor if role == "donor" else None,
-        language=language, token_digest=token_digest(token),
-        expires_at=utcnow() + current_app.config["INVITATION_TTL"], invited_by_id=actor.id,
+        language=language,
+        token_digest=token_digest(token),
+        expires_at=utcnow() + current_app.config["INVITATION_TTL"],
+        invited_by_id=actor.id,
     )
     db.session.add(invitation)
     db.session.flush()
-    audit.record("invitation.create", invitation, after={"email": email, "role": role}, actor=actor,
-                 summary=f"{email} invited as {role}")
+    audit.record(
+        "invitation.create",
+        invitation,
+        after={"email": email, "role": role},
+        actor=actor,
+        summary=f"{email} invited as {role}",
+    )
     queue_mail(
-        email, "invitation", language=language, to_name=invitation.name,
+        email,
+        "invitation",
+        language=language,
+        to_name=invitation.name,
         link=external_url("accounts.accept_invitation", token=token),
-        inviter=actor.name, role=role, member=member.name if member else None,
+        inviter=actor.name,
+        role=role,
+        member=member.name if member else None,
         expires_at=invitation.expires_at,
     )
     db.session.commit()
@@ -243,8 +266,13 @@ def accept_invitation(token, *, name, password):
     if claimed != 1:
         db.session.rollback()
         raise Refused(_l("This invitation link can no longer be used."))
-    audit.record("invitation.accept", invitation, after={"user_id": user.id, "role": invitation.role}, actor=user,
-                 summary=f"{user.email} accepted the invitation")
+    audit.record(
+        "invitation.accept",
+        invitation,
+        after={"user_id": user.id, "role": invitation.role},
+        actor=user,
+        summary=f"{user.email} accepted the invitation",
+    )
     db.session.commit()
     return user
 
@@ -259,19 +287,27 @@ def revoke_invitation(invitation, *, actor):
 
 # -- password reset --------------------------------------------------------------------------
 
+
 def request_password_reset(email):
     """Send a reset link when the address has an active account; say nothing either way."""
     user = find_user_by_email(email)
     if user is None or not user.active:
         return None
     token = new_token()
-    reset = PasswordReset(user=user, token_digest=token_digest(token),
-                          expires_at=utcnow() + current_app.config["PASSWORD_RESET_TTL"])
+    reset = PasswordReset(
+        user=user, token_digest=token_digest(token), expires_at=utcnow() + current_app.config["PASSWORD_RESET_TTL"]
+    )
     db.session.add(reset)
     db.session.flush()
     audit.record("password_reset.request", user, actor=user, summary=f"{user.email} asked for a reset link")
-    queue_mail(user.email, "password_reset", language=user.language, to_name=user.name,
-               link=external_url("accounts.reset_password", token=token), expires_at=reset.expires_at)
+    queue_mail(
+        user.email,
+        "password_reset",
+        language=user.language,
+        to_name=user.name,
+        link=external_url("accounts.reset_password", token=token),
+        expires_at=reset.expires_at,
+    )
     db.session.commit()
     return token
 

@@ -1,4 +1,3 @@
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,8 +9,18 @@ from ..funding.queries import donor_choices
 from ..members.models import REGIONS
 from ..members.queries import member_choices
 from . import operations
-from .forms import (AcceptInvitationForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LanguageForm,
-                    LoginForm, NewPasswordForm, ProfileForm, ReviewerProfileForm, RolesForm)
+from .forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    InviteForm,
+    LanguageForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+    ReviewerProfileForm,
+    RolesForm,
+)
 from .models import ROLE_LABELS, Invitation, User
 from .queries import invitations_page, users_page
 
@@ -34,10 +43,19 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key,
-               methods=["POST"], deduct_when=_login_failed, scope="login-account")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_login_failed, scope="login-address")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-account",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-address",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -125,8 +143,9 @@ def account():
     password_form = ChangePasswordForm(prefix="password")
     if form.validate_on_submit():
         try:
-            operations.update_profile(user, name=form.name.data, language=form.language.data,
-                                      timezone=form.timezone.data, actor=user)
+            operations.update_profile(
+                user, name=form.name.data, language=form.language.data, timezone=form.timezone.data, actor=user
+            )
         except Refused as refusal:
             refusal.apply_to(form)
         else:
@@ -166,20 +185,28 @@ def set_language():
 
 # -- staff: people ---------------------------------------------------------------------------
 
+
 @bp.route("/users")
 @staff_required
 def users():
     q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
-    page = users_page(q=q, role=role if role in ROLE_LABELS else "", page=request.args.get("page", 1, type=int),
-                      per_page=current_app.config["PAGE_SIZE"])
+    page = users_page(
+        q=q,
+        role=role if role in ROLE_LABELS else "",
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
     return render_template("accounts/users.html", page=page, q=q, role=role, role_labels=ROLE_LABELS)
 
 
 def _invite_form():
     form = InviteForm()
-    allowed = ROLE_LABELS if current_user.has_role("admin") else {
-        k: v for k, v in ROLE_LABELS.items() if k in operations.INVITABLE_BY_STAFF}
+    allowed = (
+        ROLE_LABELS
+        if current_user.has_role("admin")
+        else {k: v for k, v in ROLE_LABELS.items() if k in operations.INVITABLE_BY_STAFF}
+    )
     form.role.choices = list(allowed.items())
     form.member.choices = [(0, "—")] + member_choices()
     form.donor.choices = [(0, "—")] + donor_choices()
@@ -191,15 +218,21 @@ def _invite_form():
 def invite():
     form = _invite_form()
     if form.validate_on_submit():
-        from ..members.models import Member
         from ..funding.models import Donor
+        from ..members.models import Member
 
         member = db.session.get(Member, form.member.data) if form.member.data else None
         donor = db.session.get(Donor, form.donor.data) if form.donor.data else None
         try:
             invitation, _token = operations.invite(
-                actor=current_user._get_current_object(), email=form.email.data, name=form.name.data,
-                role=form.role.data, member=member, donor=donor, language=form.language.data)
+                actor=current_user._get_current_object(),
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                member=member,
+                donor=donor,
+                language=form.language.data,
+            )
         except Refused as refusal:
             if not refusal.apply_to(form):
                 flash(refusal.message, "error")
@@ -233,25 +266,36 @@ def revoke_invitation(invitation_id):
 @staff_required
 def user_detail(user_id):
     user = get_visible_or_404(User, user_id)
-    roles_form = RolesForm(prefix="roles", data={
-        "roles": sorted(g.role for g in user.grants),
-        "member": (user.member.id if user.member else 0),
-        "donor": (user.donor.id if user.donor else 0),
-    })
+    roles_form = RolesForm(
+        prefix="roles",
+        data={
+            "roles": sorted(g.role for g in user.grants),
+            "member": (user.member.id if user.member else 0),
+            "donor": (user.donor.id if user.donor else 0),
+        },
+    )
     roles_form.member.choices = [(0, "—")] + member_choices()
     roles_form.donor.choices = [(0, "—")] + donor_choices()
     profile_form = None
     if user.reviewer_profile is not None:
         p = user.reviewer_profile
-        profile_form = ReviewerProfileForm(prefix="reviewer", data={
-            "gender": p.gender, "region": p.region or "", "country": p.country or "",
-            "languages": p.language_list, "expertise": p.expertise, "affiliation": p.affiliation,
-            "affiliation_member": p.affiliation_member_id or 0,
-        })
+        profile_form = ReviewerProfileForm(
+            prefix="reviewer",
+            data={
+                "gender": p.gender,
+                "region": p.region or "",
+                "country": p.country or "",
+                "languages": p.language_list,
+                "expertise": p.expertise,
+                "affiliation": p.affiliation,
+                "affiliation_member": p.affiliation_member_id or 0,
+            },
+        )
         profile_form.region.choices = [("", "—")] + [(k, str(v)) for k, v in REGIONS.items()]
         profile_form.affiliation_member.choices = [(0, "—")] + member_choices()
-    return render_template("accounts/user.html", user=user, roles_form=roles_form, profile_form=profile_form,
-                           role_labels=ROLE_LABELS)
+    return render_template(
+        "accounts/user.html", user=user, roles_form=roles_form, profile_form=profile_form, role_labels=ROLE_LABELS
+    )
 
 
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
@@ -268,8 +312,9 @@ def update_roles(user_id):
         member = db.session.get(Member, form.member.data) if form.member.data else None
         donor = db.session.get(Donor, form.donor.data) if form.donor.data else None
         try:
-            operations.set_roles(user, [(r, member, donor) for r in form.roles.data],
-                                 actor=current_user._get_current_object())
+            operations.set_roles(
+                user, [(r, member, donor) for r in form.roles.data], actor=current_user._get_current_object()
+            )
         except Refused as refusal:
             db.session.rollback()
             flash(refusal.message, "error")
@@ -307,10 +352,16 @@ def update_reviewer(user_id):
     form.affiliation_member.choices = [(0, "—")] + member_choices()
     if form.validate_on_submit() and (not form.country.data or valid_country(form.country.data)):
         operations.update_reviewer_profile(
-            user, actor=current_user._get_current_object(), gender=form.gender.data,
-            region=form.region.data or None, country=(form.country.data or "").upper() or None,
-            languages=",".join(form.languages.data), expertise=form.expertise.data,
-            affiliation=form.affiliation.data, affiliation_member_id=form.affiliation_member.data or None)
+            user,
+            actor=current_user._get_current_object(),
+            gender=form.gender.data,
+            region=form.region.data or None,
+            country=(form.country.data or "").upper() or None,
+            languages=",".join(form.languages.data),
+            expertise=form.expertise.data,
+            affiliation=form.affiliation.data,
+            affiliation_member_id=form.affiliation_member.data or None,
+        )
         flash(_("Reviewer profile saved."), "success")
         return redirect(url_for("accounts.user_detail", user_id=user_id))
     if form.country.data and not valid_country(form.country.data):
@@ -318,5 +369,6 @@ def update_reviewer(user_id):
     roles_form = RolesForm(prefix="roles")
     roles_form.member.choices = [(0, "—")] + member_choices()
     roles_form.donor.choices = [(0, "—")] + donor_choices()
-    return render_template("accounts/user.html", user=user, roles_form=roles_form, profile_form=form,
-                           role_labels=ROLE_LABELS), 400
+    return render_template(
+        "accounts/user.html", user=user, roles_form=roles_form, profile_form=form, role_labels=ROLE_LABELS
+    ), 400

@@ -1,11 +1,31 @@
 """What changed between two submitted versions of an application."""
+
 import difflib
 
 from markupsafe import Markup, escape
 
-LABEL_ORDER = ["title", "summary", "problem", "objectives", "activities", "dimensions", "target_groups",
-               "beneficiaries_women", "beneficiaries_men", "beneficiaries_other", "start_date", "duration_months",
-               "milestones", "risks", "partners", "budget", "requested_cents", "cofunding_cents", "documents", "language"]
+LABEL_ORDER = [
+    "title",
+    "summary",
+    "problem",
+    "objectives",
+    "activities",
+    "dimensions",
+    "target_groups",
+    "beneficiaries_women",
+    "beneficiaries_men",
+    "beneficiaries_other",
+    "start_date",
+    "duration_months",
+    "milestones",
+    "risks",
+    "partners",
+    "budget",
+    "requested_cents",
+    "cofunding_cents",
+    "documents",
+    "language",
+]
 
 
 def _as_text(value):

@@ -1,24 +1,26 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (DateField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import MoneyField
+from ..core.forms import CheckboxList, MoneyField
 from ..core.i18n import LANGUAGE_NAMES
 from .models import BUDGET_CATEGORIES, DIMENSIONS, SECTIONS
 
 
-class CheckboxList(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class BudgetLineForm(Form):
-    category = SelectField(_l("Category"), choices=[("", "—")] + list(BUDGET_CATEGORIES.items()),
-                           validate_choice=False)
+    category = SelectField(_l("Category"), choices=[("", "—")] + list(BUDGET_CATEGORIES.items()), validate_choice=False)
     description = StringField(_l("Description"), validators=[Length(max=500)])
     requested = MoneyField(_l("Requested from the fund (EUR)"), validators=[Optional()])
     cofunding = MoneyField(_l("Co-funding (EUR)"), validators=[Optional()])
@@ -39,12 +41,17 @@ class ApplicationForm(FlaskForm):
     activities = TextAreaField(_l("Activities"), validators=[Length(max=20000)])
     dimensions = CheckboxList(_l("Care-system dimensions the project addresses"), choices=list(DIMENSIONS.items()))
     target_groups = TextAreaField(_l("Target groups"), validators=[Length(max=5000)])
-    beneficiaries_women = IntegerField(_l("Direct beneficiaries: women"),
-                                       validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))])
-    beneficiaries_men = IntegerField(_l("Direct beneficiaries: men"),
-                                     validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))])
-    beneficiaries_other = IntegerField(_l("Direct beneficiaries: other or undisclosed"),
-                                       validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))])
+    beneficiaries_women = IntegerField(
+        _l("Direct beneficiaries: women"),
+        validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))],
+    )
+    beneficiaries_men = IntegerField(
+        _l("Direct beneficiaries: men"), validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))]
+    )
+    beneficiaries_other = IntegerField(
+        _l("Direct beneficiaries: other or undisclosed"),
+        validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))],
+    )
     start_date = DateField(_l("Start date"), validators=[Optional()])
     duration_months = IntegerField(_l("Duration (months)"), validators=[Optional()])
     milestones = TextAreaField(_l("Milestones"), validators=[Length(max=10000)])

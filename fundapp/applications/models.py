@@ -1,4 +1,5 @@
 """Applications: what a lead city proposes, its budget, partners and documents, and each submission."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
@@ -17,10 +18,18 @@ APPLICATION_WORKFLOW = Workflow(
     states=[
         State("draft", _l("Draft"), _l("Draft"), flags=frozenset({"editable", "withdrawable"})),
         State("submitted", _l("Submitted: to screen"), _l("Received"), flags=frozenset({"withdrawable", "sent"})),
-        State("more_info", _l("More information requested"), _l("More information requested"),
-              flags=frozenset({"partly_editable", "withdrawable", "sent"})),
-        State("eligible", _l("Eligible"), _l("Eligible: awaiting review"),
-              flags=frozenset({"withdrawable", "sent", "screened"})),
+        State(
+            "more_info",
+            _l("More information requested"),
+            _l("More information requested"),
+            flags=frozenset({"partly_editable", "withdrawable", "sent"}),
+        ),
+        State(
+            "eligible",
+            _l("Eligible"),
+            _l("Eligible: awaiting review"),
+            flags=frozenset({"withdrawable", "sent", "screened"}),
+        ),
         State("ineligible", _l("Ineligible"), _l("Not eligible"), final=True, flags=frozenset({"sent", "screened"})),
         State("in_review", _l("In review"), _l("Under review"), flags=frozenset({"withdrawable", "sent", "screened"})),
         State("withdrawn", _l("Withdrawn"), _l("Withdrawn"), final=True, flags=frozenset({"withdrawn"})),
@@ -29,10 +38,24 @@ APPLICATION_WORKFLOW = Workflow(
         Transition("draft", "submit", "submitted", APPLICANT, _l("Submit")),
         Transition("submitted", "mark_eligible", "eligible", STAFF, _l("Eligible")),
         Transition("submitted", "mark_ineligible", "ineligible", STAFF, _l("Ineligible"), needs_reason=True),
-        Transition("submitted", "request_info", "more_info", STAFF, _l("Ask for more information"),
-                   needs_reason=True, remember_source=True),
-        Transition("eligible", "request_info", "more_info", STAFF, _l("Ask for more information"),
-                   needs_reason=True, remember_source=True),
+        Transition(
+            "submitted",
+            "request_info",
+            "more_info",
+            STAFF,
+            _l("Ask for more information"),
+            needs_reason=True,
+            remember_source=True,
+        ),
+        Transition(
+            "eligible",
+            "request_info",
+            "more_info",
+            STAFF,
+            _l("Ask for more information"),
+            needs_reason=True,
+            remember_source=True,
+        ),
         Transition("more_info", "resubmit", RETURN, APPLICANT, _l("Send the changes")),
         Transition("eligible", "start_review", "in_review", STAFF_OR_SYSTEM, _l("Start the review")),
         Transition("draft", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
@@ -69,8 +92,19 @@ SECTIONS = {
     "documents": _l("Documents"),
 }
 SECTION_FIELDS = {
-    "project": ["language", "title", "summary", "problem", "objectives", "activities", "dimensions", "target_groups",
-                "beneficiaries_women", "beneficiaries_men", "beneficiaries_other"],
+    "project": [
+        "language",
+        "title",
+        "summary",
+        "problem",
+        "objectives",
+        "activities",
+        "dimensions",
+        "target_groups",
+        "beneficiaries_women",
+        "beneficiaries_men",
+        "beneficiaries_other",
+    ],
     "plan": ["start_date", "duration_months", "milestones", "risks"],
     "partners": ["partners"],
     "budget": ["budget"],
@@ -127,12 +161,21 @@ class Application(db.Model):
     call = relationship("Call", lazy="joined")
     member = relationship("Member", lazy="joined")
     updated_by = relationship("User", foreign_keys=[updated_by_id])
-    budget_lines = relationship("BudgetLine", back_populates="application", cascade="all, delete-orphan",
-                                order_by="BudgetLine.position, BudgetLine.id")
-    partners = relationship("Partner", back_populates="application", cascade="all, delete-orphan",
-                            order_by="Partner.id")
-    documents = relationship("ApplicationDocument", back_populates="application", cascade="all, delete-orphan",
-                             order_by="ApplicationDocument.id")
+    budget_lines = relationship(
+        "BudgetLine",
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="BudgetLine.position, BudgetLine.id",
+    )
+    partners = relationship(
+        "Partner", back_populates="application", cascade="all, delete-orphan", order_by="Partner.id"
+    )
+    documents = relationship(
+        "ApplicationDocument",
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="ApplicationDocument.id",
+    )
     submissions = relationship("Submission", back_populates="application", order_by="Submission.version_no")
 
     __table_args__ = (
@@ -219,8 +262,9 @@ class BudgetLine(db.Model):
     __tablename__ = "budget_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False,
-                                                index=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     position: Mapped[int] = mapped_column(nullable=False, default=0)
     category: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     description: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
@@ -244,8 +288,9 @@ class Partner(db.Model):
     __tablename__ = "application_partner"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False,
-                                                index=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"), nullable=False, index=True)
     role: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
 
@@ -261,8 +306,9 @@ class ApplicationDocument(db.Model):
     __tablename__ = "application_document"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False,
-                                                index=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     requirement: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     original_filename: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id"), nullable=False)

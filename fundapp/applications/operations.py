@@ -1,8 +1,10 @@
 """Every change to applications: start, save (and autosave), documents, submit, withdraw, screen."""
+
 import hashlib
 
 import sqlalchemy as sa
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..calls import operations as calls_ops
@@ -19,12 +21,28 @@ from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
 from ..members.models import Member
-from .models import (APPLICATION_WORKFLOW, BUDGET_CATEGORIES, DIMENSIONS, SECTION_FIELDS, Application,
-                     ApplicationDocument, BudgetLine, Partner, Submission)
+from .models import (
+    APPLICATION_WORKFLOW,
+    BUDGET_CATEGORIES,
+    DIMENSIONS,
+    SECTION_FIELDS,
+    Application,
+    ApplicationDocument,
+    BudgetLine,
+    Partner,
+    Submission,
+)
 
 TEXT_FIELDS = ["title", "summary", "problem", "objectives", "activities", "target_groups", "milestones", "risks"]
-SCALAR_FIELDS = TEXT_FIELDS + ["language", "dimensions", "beneficiaries_women", "beneficiaries_men",
-                               "beneficiaries_other", "start_date", "duration_months"]
+SCALAR_FIELDS = TEXT_FIELDS + [
+    "language",
+    "dimensions",
+    "beneficiaries_women",
+    "beneficiaries_men",
+    "beneficiaries_other",
+    "start_date",
+    "duration_months",
+]
 
 
 class StaleDraft(Refused):
@@ -39,9 +57,13 @@ def _section_of(field):
 
 
 def _existing_application(call, member):
-    return db.session.scalar(sa.select(Application).where(
-        Application.call_id == call.id, Application.member_id == member.id,
-        Application.state.not_in(APPLICATION_WORKFLOW.states_with("withdrawn"))))
+    return db.session.scalar(
+        sa.select(Application).where(
+            Application.call_id == call.id,
+            Application.member_id == member.id,
+            Application.state.not_in(APPLICATION_WORKFLOW.states_with("withdrawn")),
+        )
+    )
 
 
 def start_application(call, *, actor, member=None):
@@ -58,17 +80,30 @@ def start_application(call, *, actor, member=None):
         raise Refused(reasons[0], errors=[(r, None) for r in reasons])
     if call.one_application_per_lead and _existing_application(call, member) is not None:
         raise Refused(_l("%(city)s already has an application to this call: continue that one.", city=member.name))
-    application = Application(call=call, member=member, created_by_id=actor.id, updated_by_id=actor.id,
-                              cap_cents=call.cap_cents, language=actor.language, state=APPLICATION_WORKFLOW.initial)
+    application = Application(
+        call=call,
+        member=member,
+        created_by_id=actor.id,
+        updated_by_id=actor.id,
+        cap_cents=call.cap_cents,
+        language=actor.language,
+        state=APPLICATION_WORKFLOW.initial,
+    )
     db.session.add(application)
     db.session.flush()
-    audit.record("application.start", application, after={"call": call.code, "member": member.name}, actor=actor,
-                 summary=f"{member.name} started an application to {call.code}")
+    audit.record(
+        "application.start",
+        application,
+        after={"call": call.code, "member": member.name},
+        actor=actor,
+        summary=f"{member.name} started an application to {call.code}",
+    )
     db.session.commit()
     return application
 
 
 # -- saving ---------------------------------------------------------------------------------------
+
 
 def _check_scalar(application, field, value):
     """The value to store, or Refused naming the field."""
@@ -92,13 +127,25 @@ def _check_scalar(application, field, value):
         if value is not None:
             earliest, latest = call.start_window()
             if not earliest <= value <= latest:
-                raise Refused(_l("Projects of this call start between %(earliest)s and %(latest)s.",
-                                 earliest=earliest.isoformat(), latest=latest.isoformat()), field=field)
+                raise Refused(
+                    _l(
+                        "Projects of this call start between %(earliest)s and %(latest)s.",
+                        earliest=earliest.isoformat(),
+                        latest=latest.isoformat(),
+                    ),
+                    field=field,
+                )
         return value
     if field == "duration_months":
         if value is not None and not call.duration_min_months <= value <= call.duration_max_months:
-            raise Refused(_l("Projects of this call last %(min)d to %(max)d months.", min=call.duration_min_months,
-                             max=call.duration_max_months), field=field)
+            raise Refused(
+                _l(
+                    "Projects of this call last %(min)d to %(max)d months.",
+                    min=call.duration_min_months,
+                    max=call.duration_max_months,
+                ),
+                field=field,
+            )
         return value
     raise KeyError(field)
 
@@ -116,8 +163,9 @@ def _check_partners(application, partners):
         if member is None:
             raise Refused(_l("A partner must be a Metropolis member."), field="partners")
         if member.id == application.member_id:
-            raise Refused(_l("%(city)s leads the application; it cannot also be its partner.", city=member.name),
-                          field="partners")
+            raise Refused(
+                _l("%(city)s leads the application; it cannot also be its partner.", city=member.name), field="partners"
+            )
         if member.id in seen:
             raise Refused(_l("%(city)s is listed twice.", city=member.name), field="partners")
         seen.add(member.id)
@@ -135,8 +183,14 @@ def _check_budget(application, lines):
             raise Refused(_l("Budget amounts cannot be negative."), field="budget")
     requested = sum(ln.get("requested_cents") or 0 for ln in lines)
     if requested > application.cap_cents:
-        raise Refused(_l("The total requested, %(total)s, is above the call’s cap of %(cap)s.",
-                         total=format_eur(requested), cap=format_eur(application.cap_cents)), field="budget")
+        raise Refused(
+            _l(
+                "The total requested, %(total)s, is above the call’s cap of %(cap)s.",
+                total=format_eur(requested),
+                cap=format_eur(application.cap_cents),
+            ),
+            field="budget",
+        )
     return lines
 
 
@@ -150,10 +204,14 @@ def save_draft(application, *, actor, values, expected_version, partial_errors=N
     if not application.can_edit(actor):
         raise Refused(_l("This application cannot be changed now."))
     if expected_version != application.version:
-        raise StaleDraft(_l("%(name)s saved this application at %(when)s, after you opened it. Your last changes "
-                            "were not saved: reload the page to see theirs, then make yours again.",
-                            name=application.updated_by.name if application.updated_by else _l("A colleague"),
-                            when=application.updated_at.strftime("%H:%M:%S UTC")))
+        raise StaleDraft(
+            _l(
+                "%(name)s saved this application at %(when)s, after you opened it. Your last changes "
+                "were not saved: reload the page to see theirs, then make yours again.",
+                name=application.updated_by.name if application.updated_by else _l("A colleague"),
+                when=application.updated_at.strftime("%H:%M:%S UTC"),
+            )
+        )
     errors = dict(partial_errors or {})
     before = snapshot(application)
     with db.session.no_autoflush:
@@ -163,14 +221,23 @@ def save_draft(application, *, actor, values, expected_version, partial_errors=N
     after = snapshot(application)
     changed = sorted(k for k in after if after[k] != before.get(k))
     if changed:
-        audit.record("application.save", application, after={"fields": changed}, actor=actor,
-                     summary=f"draft {application.id} saved ({', '.join(changed)})")
+        audit.record(
+            "application.save",
+            application,
+            after={"fields": changed},
+            actor=actor,
+            summary=f"draft {application.id} saved ({', '.join(changed)})",
+        )
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise StaleDraft(_l("A colleague saved this application at the same moment. Your last changes were not "
-                            "saved: reload the page, then make them again.")) from None
+        raise StaleDraft(
+            _l(
+                "A colleague saved this application at the same moment. Your last changes were not "
+                "saved: reload the page, then make them again."
+            )
+        ) from None
     return errors
 
 
@@ -207,9 +274,15 @@ def _set_partners(application, partners):
 
 def _set_budget(application, lines):
     application.budget_lines = [
-        BudgetLine(position=i, category=ln["category"], description=(ln.get("description") or "")[:500],
-                   requested_cents=ln.get("requested_cents") or 0, cofunding_cents=ln.get("cofunding_cents") or 0)
-        for i, ln in enumerate(lines, start=1)]
+        BudgetLine(
+            position=i,
+            category=ln["category"],
+            description=(ln.get("description") or "")[:500],
+            requested_cents=ln.get("requested_cents") or 0,
+            cofunding_cents=ln.get("cofunding_cents") or 0,
+        )
+        for i, ln in enumerate(lines, start=1)
+    ]
     application.requested_cents = sum(ln.requested_cents for ln in application.budget_lines)
     application.cofunding_cents = sum(ln.cofunding_cents for ln in application.budget_lines)
 
@@ -227,15 +300,20 @@ def upload_document(application, *, actor, requirement, filename, data):
     if requirement != "other":
         for old in [d for d in application.documents if d.requirement == requirement]:
             application.documents.remove(old)
-    attached = ApplicationDocument(requirement=requirement, original_filename=(filename or "")[:300],
-                                   document=document, uploaded_by_id=actor.id)
+    attached = ApplicationDocument(
+        requirement=requirement, original_filename=(filename or "")[:300], document=document, uploaded_by_id=actor.id
+    )
     application.documents.append(attached)
     application.updated_at = utcnow()
     application.updated_by_id = actor.id
     db.session.flush()
-    audit.record("application.document", application, after={"requirement": requirement, "file": document.filename,
-                                                              "sha256": document.sha256}, actor=actor,
-                 summary=f"document uploaded to draft {application.id}")
+    audit.record(
+        "application.document",
+        application,
+        after={"requirement": requirement, "file": document.filename, "sha256": document.sha256},
+        actor=actor,
+        summary=f"document uploaded to draft {application.id}",
+    )
     db.session.commit()
     return attached
 
@@ -246,26 +324,41 @@ def remove_document(attached, *, actor):
         raise Refused(_l("Documents cannot be changed now."))
     application.documents.remove(attached)
     application.updated_at = utcnow()
-    audit.record("application.document_removed", application, after={"file": attached.document.filename},
-                 actor=actor)
+    audit.record("application.document_removed", application, after={"file": attached.document.filename}, actor=actor)
     db.session.commit()
 
 
 # -- the snapshot ---------------------------------------------------------------------------------
+
 
 def snapshot(application):
     """Everything that was (or would be) submitted, as plain data."""
     data = {f: getattr(application, f) for f in SCALAR_FIELDS}
     data["start_date"] = application.start_date.isoformat() if application.start_date else None
     data["dimensions"] = list(application.dimensions or [])
-    data["partners"] = [{"member": p.member.name, "member_id": p.member_id, "role": p.role}
-                        for p in application.partners]
-    data["budget"] = [{"category": ln.category, "description": ln.description, "requested_cents": ln.requested_cents,
-                       "cofunding_cents": ln.cofunding_cents} for ln in application.budget_lines]
+    data["partners"] = [
+        {"member": p.member.name, "member_id": p.member_id, "role": p.role} for p in application.partners
+    ]
+    data["budget"] = [
+        {
+            "category": ln.category,
+            "description": ln.description,
+            "requested_cents": ln.requested_cents,
+            "cofunding_cents": ln.cofunding_cents,
+        }
+        for ln in application.budget_lines
+    ]
     data["requested_cents"] = sum(ln.requested_cents for ln in application.budget_lines)
     data["cofunding_cents"] = sum(ln.cofunding_cents for ln in application.budget_lines)
-    data["documents"] = [{"requirement": d.requirement, "file": d.document.filename, "sha256": d.document.sha256,
-                          "document_id": d.document_id} for d in application.documents]
+    data["documents"] = [
+        {
+            "requirement": d.requirement,
+            "file": d.document.filename,
+            "sha256": d.document.sha256,
+            "document_id": d.document_id,
+        }
+        for d in application.documents
+    ]
     data["call"] = application.call.code
     data["city"] = application.member.name
     data["reference"] = application.reference
@@ -304,15 +397,27 @@ def submission_problems(application):
     if requested <= 0:
         problems.append((_l("Request an amount from the fund."), "budget"))
     if requested > call.cap_cents:
-        problems.append((_l("The total requested is above the call’s cap of %(cap)s.", cap=format_eur(call.cap_cents)),
-                         "budget"))
+        problems.append(
+            (_l("The total requested is above the call’s cap of %(cap)s.", cap=format_eur(call.cap_cents)), "budget")
+        )
     if call.min_grant_cents and 0 < requested < call.min_grant_cents:
-        problems.append((_l("The total requested is below the call’s minimum of %(min)s.",
-                            min=format_eur(call.min_grant_cents)), "budget"))
+        problems.append(
+            (
+                _l("The total requested is below the call’s minimum of %(min)s.", min=format_eur(call.min_grant_cents)),
+                "budget",
+            )
+        )
     share = application.cofunding_share
     if call.min_cofunding_pct is not None and requested > 0 and (share or 0) < call.min_cofunding_pct:
-        problems.append((_l("Co-funding must be at least %(pct)s%% of the project cost.",
-                            pct=format(call.min_cofunding_pct.normalize(), "f")), "budget"))
+        problems.append(
+            (
+                _l(
+                    "Co-funding must be at least %(pct)s%% of the project cost.",
+                    pct=format(call.min_cofunding_pct.normalize(), "f"),
+                ),
+                "budget",
+            )
+        )
     uploaded = {d.requirement for d in application.documents}
     for requirement in call.required_documents:
         if requirement not in uploaded:
@@ -331,14 +436,22 @@ def submit(application, *, actor, now=None):
     call = db.session.scalar(sa.select(Call).where(Call.id == application.call_id).with_for_update())
     resubmission = APPLICATION_WORKFLOW.can(application.state, "resubmit", {"applicant"})
     if not resubmission and not call.accepts_submissions(now):
-        raise Refused(_l("The call closed on %(when)s; applications can no longer be submitted.",
-                         when=call.closes_at.strftime("%Y-%m-%d %H:%M:%S UTC")))
+        raise Refused(
+            _l(
+                "The call closed on %(when)s; applications can no longer be submitted.",
+                when=call.closes_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            )
+        )
     problems = submission_problems(application)
     if problems:
         raise Refused(_l("The application is not complete yet."), errors=problems)
     try:
-        APPLICATION_WORKFLOW.apply(application, "resubmit" if resubmission else "submit", actor,
-                                   summary=f"{application.member.name}: application to {call.code} sent")
+        APPLICATION_WORKFLOW.apply(
+            application,
+            "resubmit" if resubmission else "submit",
+            actor,
+            summary=f"{application.member.name}: application to {call.code} sent",
+        )
     except TransitionError as error:
         raise Refused(str(error)) from None
     if application.reference is None:
@@ -350,8 +463,13 @@ def submit(application, *, actor, now=None):
     application.more_info_sections = []
     application.updated_at = now
     application.updated_by_id = actor.id
-    submission = Submission(application=application, version_no=len(application.submissions) + 1,
-                            submitted_at=now, submitted_by_id=actor.id, data=snapshot(application))
+    submission = Submission(
+        application=application,
+        version_no=len(application.submissions) + 1,
+        submitted_at=now,
+        submitted_by_id=actor.id,
+        data=snapshot(application),
+    )
     db.session.add(submission)
     calls_ops.lock_for_submissions(call)
     db.session.flush()
@@ -370,40 +488,66 @@ def send_receipt(submission_id):
     if submission.receipt_document_id is None:
         with force_locale(application.language):
             data = application_pdf(submission.data, application.language, submission.version_no)
-        document = Document(filename=f"{application.reference}-v{submission.version_no}.pdf",
-                            content_type="application/pdf", size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                            data=data)
+        document = Document(
+            filename=f"{application.reference}-v{submission.version_no}.pdf",
+            content_type="application/pdf",
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            data=data,
+        )
         db.session.add(document)
         submission.receipt_document = document
         db.session.flush()
     user = submission.submitted_by
-    queue_mail(user.email, "application_receipt", language=user.language, to_name=user.name,
-               attachments=[submission.receipt_document], dedupe_key=f"receipt:{submission.id}",
-               reference=application.reference, city=application.member.name, title=application.title,
-               requested=submission.data["requested_cents"], version_no=submission.version_no,
-               link=external_url("applications.view", application_id=application.id))
+    queue_mail(
+        user.email,
+        "application_receipt",
+        language=user.language,
+        to_name=user.name,
+        attachments=[submission.receipt_document],
+        dedupe_key=f"receipt:{submission.id}",
+        reference=application.reference,
+        city=application.member.name,
+        title=application.title,
+        requested=submission.data["requested_cents"],
+        version_no=submission.version_no,
+        link=external_url("applications.view", application_id=application.id),
+    )
     db.session.commit()
 
 
 # -- after submission -----------------------------------------------------------------------------
 
+
 def _tell_city(application, template, **context):
     from ..accounts.models import RoleGrant, User
 
-    users = db.session.scalars(sa.select(User).join(RoleGrant).where(
-        RoleGrant.role == "applicant", RoleGrant.member_id == application.member_id, User.active.is_(True))).all()
+    users = db.session.scalars(
+        sa.select(User)
+        .join(RoleGrant)
+        .where(RoleGrant.role == "applicant", RoleGrant.member_id == application.member_id, User.active.is_(True))
+    ).all()
     for user in users:
-        queue_mail(user.email, template, language=user.language, to_name=user.name,
-                   reference=application.reference, title=application.title, city=application.member.name,
-                   link=external_url("applications.view", application_id=application.id), **context)
+        queue_mail(
+            user.email,
+            template,
+            language=user.language,
+            to_name=user.name,
+            reference=application.reference,
+            title=application.title,
+            city=application.member.name,
+            link=external_url("applications.view", application_id=application.id),
+            **context,
+        )
 
 
 def withdraw(application, *, actor, reason):
     if not application.is_lead_user(actor):
         raise Refused(_l("Only a focal point of the lead city can withdraw the application."))
     try:
-        APPLICATION_WORKFLOW.apply(application, "withdraw", actor, reason=reason,
-                                   summary=f"{application.member.name} withdrew {application}")
+        APPLICATION_WORKFLOW.apply(
+            application, "withdraw", actor, reason=reason, summary=f"{application.member.name} withdrew {application}"
+        )
     except TransitionError as error:
         raise Refused(str(error), field="reason") from None
     application.withdrawn_reason = reason.strip()
@@ -418,8 +562,7 @@ def screen(application, action, *, actor, reason=None, sections=()):
     if action == "request_info" and not sections:
         raise Refused(_l("Tick the parts the city may change."), field="sections")
     try:
-        APPLICATION_WORKFLOW.apply(application, action, actor, reason=reason,
-                                   summary=f"{application}: {action}")
+        APPLICATION_WORKFLOW.apply(application, action, actor, reason=reason, summary=f"{application}: {action}")
     except TransitionError as error:
         raise Refused(str(error), field="reason") from None
     if action == "mark_ineligible":

@@ -1,4 +1,5 @@
 """The PDF copy of a submitted application, in the application's language."""
+
 from flask_babel import gettext as _
 
 from ..core import pdf
@@ -11,39 +12,83 @@ def application_pdf(data, language, version_no=1):
     story = [
         pdf.para(data["reference"] or "", "small"),
         pdf.para(data["title"], "title"),
-        pdf.para(_("Application of %(city)s to the call %(call)s (version %(n)d)", city=data["city"], call=data["call"],
-                   n=version_no)),
+        pdf.para(
+            _(
+                "Application of %(city)s to the call %(call)s (version %(n)d)",
+                city=data["city"],
+                call=data["call"],
+                n=version_no,
+            )
+        ),
         pdf.para(_("Amount requested from the fund: %(amount)s", amount=format_eur(data["requested_cents"]))),
     ]
-    for key, label in [("summary", _("Summary")), ("problem", _("Problem and context")),
-                       ("objectives", _("Objectives")), ("activities", _("Activities")),
-                       ("target_groups", _("Target groups")), ("milestones", _("Milestones")), ("risks", _("Risks"))]:
+    for key, label in [
+        ("summary", _("Summary")),
+        ("problem", _("Problem and context")),
+        ("objectives", _("Objectives")),
+        ("activities", _("Activities")),
+        ("target_groups", _("Target groups")),
+        ("milestones", _("Milestones")),
+        ("risks", _("Risks")),
+    ]:
         story.append(pdf.para(label, "h2"))
         for paragraph in (data.get(key) or "—").split("\n\n"):
             story.append(pdf.para(paragraph))
     story.append(pdf.para(_("Care-system dimensions"), "h2"))
     story.append(pdf.para(", ".join(str(DIMENSIONS[d]) for d in data["dimensions"] if d in DIMENSIONS) or "—"))
     story.append(pdf.para(_("Direct beneficiaries"), "h2"))
-    story.append(pdf.para(_("Women: %(w)s · Men: %(m)s · Other or undisclosed: %(o)s",
-                            w=data.get("beneficiaries_women") or 0, m=data.get("beneficiaries_men") or 0,
-                            o=data.get("beneficiaries_other") or 0)))
+    story.append(
+        pdf.para(
+            _(
+                "Women: %(w)s · Men: %(m)s · Other or undisclosed: %(o)s",
+                w=data.get("beneficiaries_women") or 0,
+                m=data.get("beneficiaries_men") or 0,
+                o=data.get("beneficiaries_other") or 0,
+            )
+        )
+    )
     story.append(pdf.para(_("Start and duration"), "h2"))
-    story.append(pdf.para(_("Starts on %(date)s, for %(months)s months", date=data.get("start_date") or "—",
-                            months=data.get("duration_months") or "—")))
+    story.append(
+        pdf.para(
+            _(
+                "Starts on %(date)s, for %(months)s months",
+                date=data.get("start_date") or "—",
+                months=data.get("duration_months") or "—",
+            )
+        )
+    )
     if data["partners"]:
         story.append(pdf.para(_("Partner cities"), "h2"))
-        story.append(pdf.table([[_("City"), _("Role")]] + [[p["member"], p["role"]] for p in data["partners"]],
-                               col_widths=[150, 320]))
+        story.append(
+            pdf.table(
+                [[_("City"), _("Role")]] + [[p["member"], p["role"]] for p in data["partners"]], col_widths=[150, 320]
+            )
+        )
     story.append(pdf.para(_("Budget"), "h2"))
     rows = [[_("Category"), _("Description"), _("Requested"), _("Co-funding")]]
-    rows += [[str(BUDGET_CATEGORIES.get(ln["category"], ln["category"])), ln["description"],
-              format_eur(ln["requested_cents"]), format_eur(ln["cofunding_cents"])] for ln in data["budget"]]
+    rows += [
+        [
+            str(BUDGET_CATEGORIES.get(ln["category"], ln["category"])),
+            ln["description"],
+            format_eur(ln["requested_cents"]),
+            format_eur(ln["cofunding_cents"]),
+        ]
+        for ln in data["budget"]
+    ]
     rows.append([_("Total"), "", format_eur(data["requested_cents"]), format_eur(data["cofunding_cents"])])
     story.append(pdf.table(rows, col_widths=[90, 200, 90, 90]))
     if data["documents"]:
         story.append(pdf.para(_("Documents"), "h2"))
-        story.append(pdf.table([[_("Document"), _("File")]] + [[d["requirement"], d["file"]] for d in data["documents"]],
-                               col_widths=[220, 250]))
-    return pdf.render(story, title=data["reference"] or data["title"], language=language,
-                      footer=data["reference"] or "",
-                      page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"))
+        story.append(
+            pdf.table(
+                [[_("Document"), _("File")]] + [[d["requirement"], d["file"]] for d in data["documents"]],
+                col_widths=[220, 250],
+            )
+        )
+    return pdf.render(
+        story,
+        title=data["reference"] or data["title"],
+        language=language,
+        footer=data["reference"] or "",
+        page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
+    )

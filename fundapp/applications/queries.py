@@ -17,12 +17,18 @@ SORTS = {
 
 def staff_applications(call, *, state="", region="", country="", min_cents=None, max_cents=None, q="", sort=""):
     """The select() of a call's sent applications (drafts stay the city's own) with the list's filters."""
-    partners = (sa.select(sa.func.count(Partner.id)).where(Partner.application_id == Application.id)
-                .correlate(Application).scalar_subquery())
-    stmt = (sa.select(Application, partners.label("partner_count"))
-            .join(Member, Member.id == Application.member_id)
-            .options(contains_eager(Application.member))
-            .where(Application.call_id == call.id, Application.first_submitted_at.is_not(None)))
+    partners = (
+        sa.select(sa.func.count(Partner.id))
+        .where(Partner.application_id == Application.id)
+        .correlate(Application)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(Application, partners.label("partner_count"))
+        .join(Member, Member.id == Application.member_id)
+        .options(contains_eager(Application.member))
+        .where(Application.call_id == call.id, Application.first_submitted_at.is_not(None))
+    )
     if state:
         stmt = stmt.where(Application.state == state)
     if region:
@@ -35,9 +41,13 @@ def staff_applications(call, *, state="", region="", country="", min_cents=None,
         stmt = stmt.where(Application.requested_cents <= max_cents)
     if q:
         like = f"%{q.lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Application.title).like(like),
-                                 sa.func.lower(Application.reference).like(like),
-                                 sa.func.lower(Member.name).like(like)))
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Application.title).like(like),
+                sa.func.lower(Application.reference).like(like),
+                sa.func.lower(Member.name).like(like),
+            )
+        )
     return stmt.order_by(*SORTS.get(sort, SORTS["reference"]))
 
 
@@ -51,15 +61,20 @@ def paginate_rows(stmt, page, per_page):
 
 
 def drafts_in_progress(call):
-    return db.session.scalar(sa.select(sa.func.count(Application.id)).where(
-        Application.call_id == call.id, Application.first_submitted_at.is_(None),
-        Application.state == APPLICATION_WORKFLOW.initial))
+    return db.session.scalar(
+        sa.select(sa.func.count(Application.id)).where(
+            Application.call_id == call.id,
+            Application.first_submitted_at.is_(None),
+            Application.state == APPLICATION_WORKFLOW.initial,
+        )
+    )
 
 
 def city_applications(user):
     """The applications of the user's city, newest first, with their calls."""
     return db.session.scalars(
-        sa.select(Application).where(Application.visible_to(user))
+        sa.select(Application)
+        .where(Application.visible_to(user))
         .options(selectinload(Application.submissions))
         .order_by(Application.updated_at.desc())
     ).all()

@@ -1,15 +1,15 @@
 import csv
 import io
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
-from flask_babel import format_datetime, gettext as _
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..calls.models import Call
+from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.money import MoneyError, cents_to_decimal, parse_eur
-from ..core.documents import send_document
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -37,6 +37,7 @@ def _me():
 
 
 # -- the city's side ----------------------------------------------------------------------------
+
 
 @bp.route("/applications/")
 @applicant_required
@@ -72,8 +73,15 @@ def _editor_form(application, formdata=None):
     if formdata is None:
         data = {f: getattr(application, f) for f in operations.SCALAR_FIELDS}
         data["version"] = application.version
-        data["budget"] = [{"category": ln.category, "description": ln.description, "requested": ln.requested_cents,
-                           "cofunding": ln.cofunding_cents} for ln in application.budget_lines]
+        data["budget"] = [
+            {
+                "category": ln.category,
+                "description": ln.description,
+                "requested": ln.requested_cents,
+                "cofunding": ln.cofunding_cents,
+            }
+            for ln in application.budget_lines
+        ]
         data["partners"] = [{"member": p.member_id, "role": p.role} for p in application.partners]
         form = ApplicationForm(formdata=None, data=data)
     else:
@@ -109,9 +117,15 @@ def _values_and_errors(form, application):
             errors[name] = _first_error(form[name].errors)
     values = {name: form[name].data for name in fields if name in operations.SCALAR_FIELDS}
     if "budget" in fields:
-        values["budget"] = [{"category": e.form.category.data, "description": e.form.description.data,
-                             "requested_cents": e.form.requested.data, "cofunding_cents": e.form.cofunding.data}
-                            for e in form.budget]
+        values["budget"] = [
+            {
+                "category": e.form.category.data,
+                "description": e.form.description.data,
+                "requested_cents": e.form.requested.data,
+                "cofunding_cents": e.form.cofunding.data,
+            }
+            for e in form.budget
+        ]
     if "partners" in fields:
         values["partners"] = [{"member_id": e.form.member.data, "role": e.form.role.data} for e in form.partners]
     return values, errors
@@ -137,8 +151,9 @@ def _save(application):
         expected = int(form.version.data or 0)
     except ValueError:
         expected = 0
-    errors = operations.save_draft(application, actor=_me(), values=values, expected_version=expected,
-                                   partial_errors=parse_errors)
+    errors = operations.save_draft(
+        application, actor=_me(), values=values, expected_version=expected, partial_errors=parse_errors
+    )
     return form, errors
 
 
@@ -172,9 +187,17 @@ def _render_editor(application, form, errors, stale=None):
     for name, message in errors.items():
         if name in form._fields and not form[name].errors:
             form[name].errors = [message]
-    return render_template("applications/edit.html", application=application, form=form, errors=errors,
-                           stale=stale, sections=application.editable_sections(), upload_form=_upload_form(application),
-                           call=application.call, now=utcnow())
+    return render_template(
+        "applications/edit.html",
+        application=application,
+        form=form,
+        errors=errors,
+        stale=stale,
+        sections=application.editable_sections(),
+        upload_form=_upload_form(application),
+        call=application.call,
+        now=utcnow(),
+    )
 
 
 @bp.route("/applications/<int:application_id>/autosave", methods=["POST"])
@@ -189,10 +212,13 @@ def autosave(application_id):
     except Refused as refusal:
         db.session.rollback()
         return jsonify(status="refused", message=str(refusal.message)), 403
-    return jsonify(status="saved", version=application.version,
-                   saved_at=format_datetime(application.updated_at, "medium"),
-                   errors={k: str(v) for k, v in errors.items()},
-                   requested=str(cents_to_decimal(application.requested_cents)))
+    return jsonify(
+        status="saved",
+        version=application.version,
+        saved_at=format_datetime(application.updated_at, "medium"),
+        errors={k: str(v) for k, v in errors.items()},
+        requested=str(cents_to_decimal(application.requested_cents)),
+    )
 
 
 def _upload_form(application):
@@ -208,8 +234,13 @@ def upload(application_id):
     form = _upload_form(application)
     if form.validate_on_submit():
         try:
-            operations.upload_document(application, actor=_me(), requirement=form.requirement.data,
-                                       filename=form.file.data.filename, data=form.file.data.read())
+            operations.upload_document(
+                application,
+                actor=_me(),
+                requirement=form.requirement.data,
+                filename=form.file.data.filename,
+                data=form.file.data.read(),
+            )
         except Refused as refusal:
             db.session.rollback()
             flash(_("The file was not attached: %(reason)s", reason=refusal.message), "error")
@@ -250,8 +281,9 @@ def remove_document(application_id, document_id):
 def check(application_id):
     application = _lead_application_or_404(application_id)
     problems = operations.submission_problems(application) if application.is_editable else []
-    return render_template("applications/check.html", application=application, problems=problems,
-                           call=application.call, now=utcnow())
+    return render_template(
+        "applications/check.html", application=application, problems=problems, call=application.call, now=utcnow()
+    )
 
 
 @bp.route("/applications/<int:application_id>/submit", methods=["POST"])
@@ -264,8 +296,13 @@ def submit(application_id):
         db.session.rollback()
         flash(refusal.message, "error")
         return redirect(url_for("applications.check", application_id=application.id))
-    flash(_("Application %(reference)s submitted. A receipt with a PDF copy is on its way by e-mail.",
-            reference=application.reference), "success")
+    flash(
+        _(
+            "Application %(reference)s submitted. A receipt with a PDF copy is on its way by e-mail.",
+            reference=application.reference,
+        ),
+        "success",
+    )
     return redirect(url_for("applications.view", application_id=application.id, v=submission.version_no))
 
 
@@ -294,17 +331,28 @@ def view(application_id):
     if current_user.has_role("staff") and not application.is_lead_user(current_user):
         return redirect(url_for("applications.staff_detail", application_id=application.id))
     latest = application.submissions[-1] if application.submissions else None
-    return render_template("applications/view.html", application=application, latest=latest,
-                           reason_form=ReasonForm(), sections=SECTIONS,
-                           can_withdraw=APPLICATION_WORKFLOW.can(application.state, "withdraw", {"applicant"}))
+    return render_template(
+        "applications/view.html",
+        application=application,
+        latest=latest,
+        reason_form=ReasonForm(),
+        sections=SECTIONS,
+        can_withdraw=APPLICATION_WORKFLOW.can(application.state, "withdraw", {"applicant"}),
+    )
 
 
 # -- staff --------------------------------------------------------------------------------------
 
+
 def _filters():
     args = request.args
-    filters = {"state": args.get("state", ""), "region": args.get("region", ""), "country": args.get("country", ""),
-               "q": args.get("q", "").strip(), "sort": args.get("sort", "")}
+    filters = {
+        "state": args.get("state", ""),
+        "region": args.get("region", ""),
+        "country": args.get("country", ""),
+        "q": args.get("q", "").strip(),
+        "sort": args.get("sort", ""),
+    }
     if filters["state"] not in APPLICATION_WORKFLOW.state_names():
         filters["state"] = ""
     if filters["region"] not in REGIONS:
@@ -328,25 +376,62 @@ def staff_index(call_id):
     stmt = staff_applications(call, **filters)
     if request.args.get("format") == "csv":
         return _csv(call, stmt)
-    rows, total, page, pages = paginate_rows(stmt, request.args.get("page", 1, type=int),
-                                             current_app.config["PAGE_SIZE"])
-    return render_template("applications/staff_index.html", call=call, rows=rows, total=total, page=page, pages=pages,
-                           filters=filters, errors=errors, regions=REGIONS, workflow=APPLICATION_WORKFLOW,
-                           drafts=drafts_in_progress(call), args=request.args.to_dict())
+    rows, total, page, pages = paginate_rows(
+        stmt, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"]
+    )
+    return render_template(
+        "applications/staff_index.html",
+        call=call,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        errors=errors,
+        regions=REGIONS,
+        workflow=APPLICATION_WORKFLOW,
+        drafts=drafts_in_progress(call),
+        args=request.args.to_dict(),
+    )
 
 
 def _csv(call, stmt):
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["reference", "city", "country", "region", "title", "state", "requested_eur", "cofunding_eur",
-                     "partners", "first_submitted_at"])
+    writer.writerow(
+        [
+            "reference",
+            "city",
+            "country",
+            "region",
+            "title",
+            "state",
+            "requested_eur",
+            "cofunding_eur",
+            "partners",
+            "first_submitted_at",
+        ]
+    )
     for application, partner_count in db.session.execute(stmt).unique():
-        writer.writerow([application.reference, application.member.name, application.member.country,
-                         application.member.region, application.title, application.state,
-                         cents_to_decimal(application.requested_cents), cents_to_decimal(application.cofunding_cents),
-                         partner_count, application.first_submitted_at.isoformat()])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={call.code.lower()}-applications.csv"})
+        writer.writerow(
+            [
+                application.reference,
+                application.member.name,
+                application.member.country,
+                application.member.region,
+                application.title,
+                application.state,
+                cents_to_decimal(application.requested_cents),
+                cents_to_decimal(application.cofunding_cents),
+                partner_count,
+                application.first_submitted_at.isoformat(),
+            ]
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={call.code.lower()}-applications.csv"},
+    )
 
 
 @bp.route("/staff/applications/<int:application_id>")
@@ -355,14 +440,27 @@ def staff_detail(application_id):
     application = get_visible_or_404(Application, application_id)
     from ..core.models import AuditEntry
 
-    history = db.session.scalars(db.select(AuditEntry).where(
-        AuditEntry.object_type == "Application", AuditEntry.object_id == str(application.id))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(100)).all()
-    actions = [t for t in APPLICATION_WORKFLOW.allowed_actions(application.state, current_user.role_names())
-               if t.action in ("mark_eligible", "mark_ineligible", "request_info")]
+    history = db.session.scalars(
+        db.select(AuditEntry)
+        .where(AuditEntry.object_type == "Application", AuditEntry.object_id == str(application.id))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(100)
+    ).all()
+    actions = [
+        t
+        for t in APPLICATION_WORKFLOW.allowed_actions(application.state, current_user.role_names())
+        if t.action in ("mark_eligible", "mark_ineligible", "request_info")
+    ]
     latest = application.submissions[-1] if application.submissions else None
-    return render_template("applications/staff_detail.html", application=application, latest=latest,
-                           history=history, actions=actions, screening_form=ScreeningForm(), sections=SECTIONS)
+    return render_template(
+        "applications/staff_detail.html",
+        application=application,
+        latest=latest,
+        history=history,
+        actions=actions,
+        screening_form=ScreeningForm(),
+        sections=SECTIONS,
+    )
 
 
 @bp.route("/staff/applications/<int:application_id>/screen", methods=["POST"])
@@ -373,8 +471,9 @@ def screen(application_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        operations.screen(application, form.action.data, actor=_me(), reason=form.reason.data,
-                          sections=form.sections.data)
+        operations.screen(
+            application, form.action.data, actor=_me(), reason=form.reason.data, sections=form.sections.data
+        )
     except Refused as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
@@ -396,16 +495,23 @@ def versions(application_id):
     by_no = {s.version_no: s for s in submissions}
     if a not in by_no or b not in by_no:
         abort(404)
-    return render_template("applications/versions.html", application=application, submissions=submissions,
-                           a=by_no[a], b=by_no[b], changes=compare(by_no[a].data, by_no[b].data))
+    return render_template(
+        "applications/versions.html",
+        application=application,
+        submissions=submissions,
+        a=by_no[a],
+        b=by_no[b],
+        changes=compare(by_no[a].data, by_no[b].data),
+    )
 
 
 @bp.route("/applications/<int:application_id>/versions/<int:version_no>/receipt.pdf")
 @login_required
 def receipt(application_id, version_no):
     application = get_visible_or_404(Application, application_id)
-    submission = db.session.scalar(db.select(Submission).where(Submission.application_id == application.id,
-                                                               Submission.version_no == version_no))
+    submission = db.session.scalar(
+        db.select(Submission).where(Submission.application_id == application.id, Submission.version_no == version_no)
+    )
     if submission is None or submission.receipt_document is None:
         abort(404)
     return send_document(submission.receipt_document)

@@ -1,4 +1,5 @@
 """The demo fund's call: Local Care Systems, as Metropolis describes its first window."""
+
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,53 +16,76 @@ TEXTS = {
     },
     "summary": {
         "en": "Grants of up to EUR 100,000 for member cities building local care systems that recognise, "
-              "reduce, redistribute, reward and represent care work.",
+        "reduce, redistribute, reward and represent care work.",
         "fr": "Des subventions jusqu’à 100 000 EUR pour les villes membres qui construisent des systèmes locaux "
-              "de soins qui reconnaissent, réduisent, redistribuent, rémunèrent et représentent le travail de soin.",
+        "de soins qui reconnaissent, réduisent, redistribuent, rémunèrent et représentent le travail de soin.",
         "es": "Subvenciones de hasta 100.000 EUR para ciudades miembro que construyen sistemas locales de cuidados "
-              "que reconocen, reducen, redistribuyen, remuneran y representan el trabajo de cuidados.",
+        "que reconocen, reducen, redistribuyen, remuneran y representan el trabajo de cuidados.",
     },
     "body": {
         "en": "The International Fund for Metropolises supports member cities that put care at the centre of "
-              "urban policy. Care work, paid and unpaid, falls mostly on women; local governments can change "
-              "that through services, infrastructure, time policies and the recognition of care workers.\n\n"
-              "Projects should strengthen a local care system: map care needs and services, create or extend "
-              "care services, improve the conditions of care workers, or give carers a voice in local decisions. "
-              "Partnerships with other member cities are welcome.\n\n"
-              "The fund is financed by the Swiss Agency for Development and Cooperation and the Open Society "
-              "Foundations.",
+        "urban policy. Care work, paid and unpaid, falls mostly on women; local governments can change "
+        "that through services, infrastructure, time policies and the recognition of care workers.\n\n"
+        "Projects should strengthen a local care system: map care needs and services, create or extend "
+        "care services, improve the conditions of care workers, or give carers a voice in local decisions. "
+        "Partnerships with other member cities are welcome.\n\n"
+        "The fund is financed by the Swiss Agency for Development and Cooperation and the Open Society "
+        "Foundations.",
         "fr": "Le Fonds international pour les métropoles soutient les villes membres qui placent le soin au "
-              "cœur des politiques urbaines. Le travail de soin, rémunéré ou non, repose surtout sur les femmes ; "
-              "les gouvernements locaux peuvent changer cela par des services, des infrastructures, des politiques "
-              "du temps et la reconnaissance des travailleuses et travailleurs du soin.\n\n"
-              "Les projets doivent renforcer un système local de soins : cartographier les besoins et les services, "
-              "créer ou étendre des services, améliorer les conditions des personnes qui prennent soin, ou leur "
-              "donner une voix dans les décisions locales. Les partenariats entre villes membres sont bienvenus.\n\n"
-              "Le Fonds est financé par la Direction du développement et de la coopération suisse et les Open "
-              "Society Foundations.",
+        "cœur des politiques urbaines. Le travail de soin, rémunéré ou non, repose surtout sur les femmes ; "
+        "les gouvernements locaux peuvent changer cela par des services, des infrastructures, des politiques "
+        "du temps et la reconnaissance des travailleuses et travailleurs du soin.\n\n"
+        "Les projets doivent renforcer un système local de soins : cartographier les besoins et les services, "
+        "créer ou étendre des services, améliorer les conditions des personnes qui prennent soin, ou leur "
+        "donner une voix dans les décisions locales. Les partenariats entre villes membres sont bienvenus.\n\n"
+        "Le Fonds est financé par la Direction du développement et de la coopération suisse et les Open "
+        "Society Foundations.",
         "es": "El Fondo Internacional para las Metrópolis apoya a las ciudades miembro que sitúan los cuidados en "
-              "el centro de la política urbana. El trabajo de cuidados, remunerado o no, recae sobre todo en las "
-              "mujeres; los gobiernos locales pueden cambiarlo con servicios, infraestructuras, políticas del "
-              "tiempo y el reconocimiento de quienes cuidan.\n\n"
-              "Los proyectos deben reforzar un sistema local de cuidados: mapear necesidades y servicios, crear o "
-              "ampliar servicios, mejorar las condiciones de las personas cuidadoras o darles voz en las decisiones "
-              "locales. Las alianzas con otras ciudades miembro son bienvenidas.\n\n"
-              "El Fondo está financiado por la Agencia Suiza para el Desarrollo y la Cooperación y las Open Society "
-              "Foundations.",
+        "el centro de la política urbana. El trabajo de cuidados, remunerado o no, recae sobre todo en las "
+        "mujeres; los gobiernos locales pueden cambiarlo con servicios, infraestructuras, políticas del "
+        "tiempo y el reconocimiento de quienes cuidan.\n\n"
+        "Los proyectos deben reforzar un sistema local de cuidados: mapear necesidades y servicios, crear o "
+        "ampliar servicios, mejorar las condiciones de las personas cuidadoras o darles voz en las decisiones "
+        "locales. Las alianzas con otras ciudades miembro son bienvenidas.\n\n"
+        "El Fondo está financiado por la Agencia Suiza para el Desarrollo y la Cooperación y las Open Society "
+        "Foundations.",
     },
 }
 
 CRITERIA = [
-    ({"en": "Relevance for the local care system", "fr": "Pertinence pour le système local de soins",
-      "es": "Pertinencia para el sistema local de cuidados"}, Decimal(25)),
-    ({"en": "Recognising, reducing and redistributing care work",
-      "fr": "Reconnaître, réduire et redistribuer le travail de soin",
-      "es": "Reconocer, reducir y redistribuir el trabajo de cuidados"}, Decimal(25)),
-    ({"en": "Gender equality and inclusion", "fr": "Égalité de genre et inclusion",
-      "es": "Igualdad de género e inclusión"}, Decimal(20)),
+    (
+        {
+            "en": "Relevance for the local care system",
+            "fr": "Pertinence pour le système local de soins",
+            "es": "Pertinencia para el sistema local de cuidados",
+        },
+        Decimal(25),
+    ),
+    (
+        {
+            "en": "Recognising, reducing and redistributing care work",
+            "fr": "Reconnaître, réduire et redistribuer le travail de soin",
+            "es": "Reconocer, reducir y redistribuir el trabajo de cuidados",
+        },
+        Decimal(25),
+    ),
+    (
+        {
+            "en": "Gender equality and inclusion",
+            "fr": "Égalité de genre et inclusion",
+            "es": "Igualdad de género e inclusión",
+        },
+        Decimal(20),
+    ),
     ({"en": "Feasibility and budget", "fr": "Faisabilité et budget", "es": "Viabilidad y presupuesto"}, Decimal(15)),
-    ({"en": "Sustainability and learning between cities", "fr": "Durabilité et apprentissage entre villes",
-      "es": "Sostenibilidad y aprendizaje entre ciudades"}, Decimal(15)),
+    (
+        {
+            "en": "Sustainability and learning between cities",
+            "fr": "Durabilité et apprentissage entre villes",
+            "es": "Sostenibilidad y aprendizaje entre ciudades",
+        },
+        Decimal(15),
+    ),
 ]
 
 REQUIRED_DOCUMENTS = ["Letter of support from the mayor or city government", "Detailed budget"]
@@ -79,16 +103,39 @@ def demo_dates(timezone="Europe/Madrid"):
 def call_values(timezone="Europe/Madrid"):
     opens, closes = demo_dates(timezone)
     return dict(
-        code=CODE, theme="Local care systems", contact_email="fund@metropolis.org",
-        title=dict(TEXTS["title"]), summary=dict(TEXTS["summary"]), body=dict(TEXTS["body"]),
-        opens_at=opens, closes_at=closes, timezone=timezone, cap_cents=100_000_00, min_grant_cents=None,
-        duration_min_months=6, duration_max_months=24, min_cofunding_pct=Decimal(10),
-        eligible_memberships=["full"], eligible_regions=[], dues_required=True, one_application_per_lead=True,
-        partners_allowed=True, required_documents=list(REQUIRED_DOCUMENTS), overall_threshold=Decimal(60),
+        code=CODE,
+        theme="Local care systems",
+        contact_email="fund@metropolis.org",
+        title=dict(TEXTS["title"]),
+        summary=dict(TEXTS["summary"]),
+        body=dict(TEXTS["body"]),
+        opens_at=opens,
+        closes_at=closes,
+        timezone=timezone,
+        cap_cents=100_000_00,
+        min_grant_cents=None,
+        duration_min_months=6,
+        duration_max_months=24,
+        min_cofunding_pct=Decimal(10),
+        eligible_memberships=["full"],
+        eligible_regions=[],
+        dues_required=True,
+        one_application_per_lead=True,
+        partners_allowed=True,
+        required_documents=list(REQUIRED_DOCUMENTS),
+        overall_threshold=Decimal(60),
         reviewers_per_application=3,
     )
 
 
 def criterion_values(name, weight):
-    return dict(name=dict(name), guidance={}, weight=weight, scale_min=Decimal(0), scale_max=Decimal(5),
-                scale_step=Decimal("0.5"), threshold=None, position=0)
+    return dict(
+        name=dict(name),
+        guidance={},
+        weight=weight,
+        scale_min=Decimal(0),
+        scale_max=Decimal(5),
+        scale_step=Decimal("0.5"),
+        threshold=None,
+        position=0,
+    )

@@ -1,4 +1,5 @@
 """The Atom feed of published calls and the iCalendar file of a call's deadline."""
+
 from datetime import timedelta
 
 from feedgen.feed import FeedGenerator

@@ -1,27 +1,31 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, EmailField, HiddenField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import DecimalText, MoneyField
+from ..core.forms import CheckboxList, DecimalText, MoneyField
 from ..core.timeutil import timezone_choices
 from ..members.models import MEMBERSHIPS, REGIONS
 
 LANGUAGE_LABELS = {"en": _l("English"), "fr": _l("French"), "es": _l("Spanish")}
 
 
-class CheckboxList(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class CallForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
     theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=100)])
-    contact_email = EmailField(_l("Contact address for applicants"),
-                               validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    contact_email = EmailField(
+        _l("Contact address for applicants"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+    )
     title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
     title_fr = StringField(_l("Title (French)"), validators=[Length(max=300)])
     title_es = StringField(_l("Title (Spanish)"), validators=[Length(max=300)])
@@ -31,16 +35,24 @@ class CallForm(FlaskForm):
     body_en = TextAreaField(_l("Full text (English)"), validators=[Length(max=50000)])
     body_fr = TextAreaField(_l("Full text (French)"), validators=[Length(max=50000)])
     body_es = TextAreaField(_l("Full text (Spanish)"), validators=[Length(max=50000)])
-    opens_at = DateTimeLocalField(_l("Opens (in the call's timezone)"), format="%Y-%m-%dT%H:%M",
-                                  validators=[DataRequired(message=_l("Give the date and time."))])
-    closes_at = DateTimeLocalField(_l("Closes (in the call's timezone)"), format="%Y-%m-%dT%H:%M",
-                                   validators=[DataRequired(message=_l("Give the date and time."))])
+    opens_at = DateTimeLocalField(
+        _l("Opens (in the call's timezone)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(message=_l("Give the date and time."))],
+    )
+    closes_at = DateTimeLocalField(
+        _l("Closes (in the call's timezone)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(message=_l("Give the date and time."))],
+    )
     timezone = SelectField(_l("Timezone of the call"), choices=[])
     cap = MoneyField(_l("Grant cap (EUR)"), validators=[InputRequired(message=_l("Give the cap in euros."))])
     min_grant = MoneyField(_l("Minimum grant (EUR, optional)"), validators=[Optional()])
     duration_min_months = IntegerField(_l("Shortest project (months)"), validators=[NumberRange(min=1, max=120)])
     duration_max_months = IntegerField(_l("Longest project (months)"), validators=[NumberRange(min=1, max=120)])
-    min_cofunding_pct = DecimalText(_l("Minimum co-funding share (percentage of the project cost, optional)"), validators=[Optional()])
+    min_cofunding_pct = DecimalText(
+        _l("Minimum co-funding share (percentage of the project cost, optional)"), validators=[Optional()]
+    )
     eligible_memberships = CheckboxList(_l("Who may apply"), choices=list(MEMBERSHIPS.items()))
     eligible_regions = CheckboxList(_l("Regions (none ticked: every region)"), choices=list(REGIONS.items()))
     dues_required = BooleanField(_l("Membership dues must be paid"))

@@ -1,4 +1,5 @@
 """Calls for proposals, the criteria they are scored on, and the money that funds them."""
+
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -87,23 +88,33 @@ class Call(db.Model):
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
-    criteria = relationship("Criterion", back_populates="call", order_by="Criterion.position, Criterion.id",
-                            cascade="all, delete-orphan")
-    funding = relationship("CallFunding", back_populates="call", cascade="all, delete-orphan",
-                           order_by="CallFunding.id")
+    criteria = relationship(
+        "Criterion", back_populates="call", order_by="Criterion.position, Criterion.id", cascade="all, delete-orphan"
+    )
+    funding = relationship(
+        "CallFunding", back_populates="call", cascade="all, delete-orphan", order_by="CallFunding.id"
+    )
 
     __table_args__ = (
         sa.CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
         sa.CheckConstraint("cap_cents > 0", name="cap_positive"),
-        sa.CheckConstraint("min_grant_cents IS NULL OR (min_grant_cents > 0 AND min_grant_cents <= cap_cents)",
-                           name="minimum_within_cap"),
-        sa.CheckConstraint("duration_min_months > 0 AND duration_max_months >= duration_min_months",
-                           name="durations_in_order"),
-        sa.CheckConstraint("min_cofunding_pct IS NULL OR (min_cofunding_pct >= 0 AND min_cofunding_pct < 100)",
-                           name="cofunding_share_is_a_percentage"),
+        sa.CheckConstraint(
+            "min_grant_cents IS NULL OR (min_grant_cents > 0 AND min_grant_cents <= cap_cents)",
+            name="minimum_within_cap",
+        ),
+        sa.CheckConstraint(
+            "duration_min_months > 0 AND duration_max_months >= duration_min_months", name="durations_in_order"
+        ),
+        sa.CheckConstraint(
+            "min_cofunding_pct IS NULL OR (min_cofunding_pct >= 0 AND min_cofunding_pct < 100)",
+            name="cofunding_share_is_a_percentage",
+        ),
         sa.CheckConstraint("reviewers_per_application BETWEEN 1 AND 20", name="reviewers_plausible"),
-        sa.CheckConstraint("project_start_latest IS NULL OR project_start_earliest IS NULL OR "
-                           "project_start_latest >= project_start_earliest", name="start_window_in_order"),
+        sa.CheckConstraint(
+            "project_start_latest IS NULL OR project_start_earliest IS NULL OR "
+            "project_start_latest >= project_start_earliest",
+            name="start_window_in_order",
+        ),
         sa.CheckConstraint(f"state IN {tuple(CALL_WORKFLOW.state_names())!r}", name="state_known"),
         sa.CheckConstraint("(state = 'draft') OR published_at IS NOT NULL", name="published_has_time"),
     )
@@ -253,8 +264,9 @@ class Criterion(db.Model):
         sa.CheckConstraint("weight > 0", name="weight_positive"),
         sa.CheckConstraint("scale_max > scale_min", name="scale_in_order"),
         sa.CheckConstraint("scale_step > 0", name="step_positive"),
-        sa.CheckConstraint("threshold IS NULL OR (threshold >= scale_min AND threshold <= scale_max)",
-                           name="threshold_on_scale"),
+        sa.CheckConstraint(
+            "threshold IS NULL OR (threshold >= scale_min AND threshold <= scale_max)", name="threshold_on_scale"
+        ),
     )
 
     def name_in(self, language):

@@ -1,11 +1,13 @@
 """Every change to calls: save, criteria, funding, duplicate, publish, close, and notifications."""
+
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from ..core import audit
 from ..core.errors import Refused
@@ -23,10 +25,28 @@ from .models import CALL_WORKFLOW, LANGUAGES, Call, CallFunding, Criterion
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,28}[A-Z0-9]$")
 CALL_FIELDS = [
-    "code", "theme", "title", "summary", "body", "contact_email", "opens_at", "closes_at", "timezone", "cap_cents",
-    "min_grant_cents", "duration_min_months", "duration_max_months", "min_cofunding_pct", "eligible_memberships",
-    "eligible_regions", "dues_required", "one_application_per_lead", "partners_allowed", "required_documents",
-    "overall_threshold", "reviewers_per_application",
+    "code",
+    "theme",
+    "title",
+    "summary",
+    "body",
+    "contact_email",
+    "opens_at",
+    "closes_at",
+    "timezone",
+    "cap_cents",
+    "min_grant_cents",
+    "duration_min_months",
+    "duration_max_months",
+    "min_cofunding_pct",
+    "eligible_memberships",
+    "eligible_regions",
+    "dues_required",
+    "one_application_per_lead",
+    "partners_allowed",
+    "required_documents",
+    "overall_threshold",
+    "reviewers_per_application",
 ]
 # Fixed once an application is submitted: {column: (form field, what staff read)}.
 LOCKED_FIELDS = {"cap_cents": ("cap", _l("The grant cap"))}
@@ -39,8 +59,11 @@ def _refuse_if_not_editable(call):
 
 
 def _locked_message(call, what):
-    return _l("%(what)s cannot change: applications have been submitted to this call since %(date)s.",
-              what=what, date=call.locked_at.date().isoformat())
+    return _l(
+        "%(what)s cannot change: applications have been submitted to this call since %(date)s.",
+        what=what,
+        date=call.locked_at.date().isoformat(),
+    )
 
 
 def contribution_allocated_cents(contribution_ids, *, except_call_id=None, lock=False):
@@ -52,10 +75,12 @@ def contribution_allocated_cents(contribution_ids, *, except_call_id=None, lock=
     if not contribution_ids:
         return {}
     if lock:
-        db.session.execute(sa.select(Contribution.id).where(Contribution.id.in_(contribution_ids))
-                           .with_for_update())
-    stmt = (sa.select(CallFunding.contribution_id, sa.func.sum(CallFunding.amount_cents))
-            .where(CallFunding.contribution_id.in_(contribution_ids)).group_by(CallFunding.contribution_id))
+        db.session.execute(sa.select(Contribution.id).where(Contribution.id.in_(contribution_ids)).with_for_update())
+    stmt = (
+        sa.select(CallFunding.contribution_id, sa.func.sum(CallFunding.amount_cents))
+        .where(CallFunding.contribution_id.in_(contribution_ids))
+        .group_by(CallFunding.contribution_id)
+    )
     if except_call_id is not None:
         stmt = stmt.where(CallFunding.call_id != except_call_id)
     return {cid: int(total) for cid, total in db.session.execute(stmt)}
@@ -66,8 +91,10 @@ def _check_texts(values):
     for code in LANGUAGES:
         parts = [(values[f].get(code) or "").strip() for f in ("title", "summary", "body")]
         if any(parts) and not all(parts):
-            raise Refused(_l("Give the title, summary and full text in this language, or leave all three empty."),
-                          field=f"{'title' if not parts[0] else 'summary' if not parts[1] else 'body'}_{code}")
+            raise Refused(
+                _l("Give the title, summary and full text in this language, or leave all three empty."),
+                field=f"{'title' if not parts[0] else 'summary' if not parts[1] else 'body'}_{code}",
+            )
         if all(parts):
             complete.append(code)
     if not complete:
@@ -88,7 +115,9 @@ def _clean_call(values, call):
     if not values["theme"]:
         raise Refused(_l("The theme is required."), field="theme")
     for f in ("title", "summary", "body"):
-        values[f] = {code: (values[f].get(code) or "").strip() for code in LANGUAGES if (values[f].get(code) or "").strip()}
+        values[f] = {
+            code: (values[f].get(code) or "").strip() for code in LANGUAGES if (values[f].get(code) or "").strip()
+        }
     _check_texts({f: values[f] for f in ("title", "summary", "body")})
     if not is_valid_timezone(values.get("timezone") or ""):
         raise Refused(_l("Choose a timezone from the list."), field="timezone")
@@ -133,8 +162,9 @@ def _clean_call(values, call):
 def _apply_funding(call, funding, values):
     """Set the envelope from {contribution_id: cents}, within what each contribution has left."""
     funding = {cid: cents for cid, cents in funding.items() if cents}
-    contributions = {c.id: c for c in db.session.scalars(sa.select(Contribution).where(
-        Contribution.id.in_(list(funding) or [-1])))}
+    contributions = {
+        c.id: c for c in db.session.scalars(sa.select(Contribution).where(Contribution.id.in_(list(funding) or [-1])))
+    }
     allocated = contribution_allocated_cents(list(funding), except_call_id=call.id, lock=True)
     for cid, cents in funding.items():
         contribution = contributions.get(cid)
@@ -142,21 +172,40 @@ def _apply_funding(call, funding, values):
             raise Refused(_l("Unknown contribution."), field="envelope")
         left = contribution.eur_cents - allocated.get(cid, 0)
         if cents > left:
-            raise Refused(_l("%(donor)s has %(left)s left to allocate; the envelope asks for %(asked)s.",
-                             donor=contribution.donor.short_name, left=format_eur(left), asked=format_eur(cents)),
-                          field=f"fund_{cid}")
+            raise Refused(
+                _l(
+                    "%(donor)s has %(left)s left to allocate; the envelope asks for %(asked)s.",
+                    donor=contribution.donor.short_name,
+                    left=format_eur(left),
+                    asked=format_eur(cents),
+                ),
+                field=f"fund_{cid}",
+            )
         if contribution.restriction_theme and contribution.restriction_theme.strip().lower() != values["theme"].lower():
-            raise Refused(_l("This contribution is restricted to the theme “%(theme)s”.",
-                             theme=contribution.restriction_theme), field=f"fund_{cid}")
+            raise Refused(
+                _l("This contribution is restricted to the theme “%(theme)s”.", theme=contribution.restriction_theme),
+                field=f"fund_{cid}",
+            )
         if contribution.restriction_region and (
-                not values["eligible_regions"] or set(values["eligible_regions"]) != {contribution.restriction_region}):
-            raise Refused(_l("This contribution is restricted to %(region)s: open the call to that region only.",
-                             region=REGIONS.get(contribution.restriction_region, contribution.restriction_region)),
-                          field=f"fund_{cid}")
+            not values["eligible_regions"] or set(values["eligible_regions"]) != {contribution.restriction_region}
+        ):
+            raise Refused(
+                _l(
+                    "This contribution is restricted to %(region)s: open the call to that region only.",
+                    region=REGIONS.get(contribution.restriction_region, contribution.restriction_region),
+                ),
+                field=f"fund_{cid}",
+            )
     envelope = sum(funding.values())
     if envelope and values["cap_cents"] > envelope:
-        raise Refused(_l("The grant cap (%(cap)s) cannot be above the envelope (%(envelope)s).",
-                         cap=format_eur(values["cap_cents"]), envelope=format_eur(envelope)), field="cap")
+        raise Refused(
+            _l(
+                "The grant cap (%(cap)s) cannot be above the envelope (%(envelope)s).",
+                cap=format_eur(values["cap_cents"]),
+                envelope=format_eur(envelope),
+            ),
+            field="cap",
+        )
     existing = {f.contribution_id: f for f in call.funding}
     for cid, line in existing.items():
         if cid not in funding:
@@ -195,8 +244,14 @@ def save_call(call, *, actor, values, funding):
         _apply_funding(call, funding, values)
     db.session.flush()
     after = {**audit.snapshot(call, CALL_FIELDS), "funding": _funding_snapshot(call)}
-    audit.record("call.create" if creating else "call.update", call, before=before, after=after, actor=actor,
-                 summary=f"call {call.code} {'created' if creating else 'edited'}")
+    audit.record(
+        "call.create" if creating else "call.update",
+        call,
+        before=before,
+        after=after,
+        actor=actor,
+        summary=f"call {call.code} {'created' if creating else 'edited'}",
+    )
     if not creating and CALL_WORKFLOW.has(call.state, "accepting"):
         _schedule_close(call)  # the closing time may have moved
     db.session.commit()
@@ -206,7 +261,9 @@ def save_call(call, *, actor, values, funding):
 def _clean_criterion(values):
     values = dict(values)
     for f in ("name", "guidance"):
-        values[f] = {code: (values[f].get(code) or "").strip() for code in LANGUAGES if (values[f].get(code) or "").strip()}
+        values[f] = {
+            code: (values[f].get(code) or "").strip() for code in LANGUAGES if (values[f].get(code) or "").strip()
+        }
     if not values["name"]:
         raise Refused(_l("Name the criterion in at least one language."), field="name_en")
     weight = values.get("weight")
@@ -243,9 +300,14 @@ def save_criterion(call, criterion, *, actor, values):
         for name in CRITERION_FIELDS:
             setattr(criterion, name, values[name])
     db.session.flush()
-    audit.record("criterion.create" if creating else "criterion.update", criterion, before=before,
-                 after=audit.snapshot(criterion, CRITERION_FIELDS), actor=actor,
-                 summary=f"criterion of {call.code} {'added' if creating else 'edited'}")
+    audit.record(
+        "criterion.create" if creating else "criterion.update",
+        criterion,
+        before=before,
+        after=audit.snapshot(criterion, CRITERION_FIELDS),
+        actor=actor,
+        summary=f"criterion of {call.code} {'added' if creating else 'edited'}",
+    )
     db.session.commit()
     return criterion
 
@@ -255,8 +317,13 @@ def delete_criterion(criterion, *, actor):
     _refuse_if_not_editable(call)
     if call.is_locked:
         raise Refused(_locked_message(call, _l("The criteria")))
-    audit.record("criterion.delete", criterion, before=audit.snapshot(criterion, CRITERION_FIELDS), actor=actor,
-                 summary=f"criterion of {call.code} removed")
+    audit.record(
+        "criterion.delete",
+        criterion,
+        before=audit.snapshot(criterion, CRITERION_FIELDS),
+        actor=actor,
+        summary=f"criterion of {call.code} removed",
+    )
     call.criteria.remove(criterion)
     db.session.commit()
 
@@ -285,8 +352,13 @@ def duplicate_call(call, *, actor):
     copy.criteria = [Criterion(**{f: getattr(c, f) for f in CRITERION_FIELDS}) for c in call.criteria]
     db.session.add(copy)
     db.session.flush()
-    audit.record("call.duplicate", copy, after={"from": call.code, "code": copy.code}, actor=actor,
-                 summary=f"call {copy.code} started from {call.code}")
+    audit.record(
+        "call.duplicate",
+        copy,
+        after={"from": call.code, "code": copy.code},
+        actor=actor,
+        summary=f"call {copy.code} started from {call.code}",
+    )
     db.session.commit()
     return copy
 
@@ -303,8 +375,7 @@ def publication_problems(call, now=None):
         problems.append((_l("The closing date has already passed."), "closes_at"))
     envelope = call.envelope_cents
     if envelope <= 0:
-        problems.append((_l("The envelope is not funded: set aside money from at least one contribution."),
-                         "envelope"))
+        problems.append((_l("The envelope is not funded: set aside money from at least one contribution."), "envelope"))
     elif call.cap_cents > envelope:
         problems.append((_l("The grant cap is above the envelope."), "cap"))
     if not call.criteria:
@@ -315,8 +386,12 @@ def publication_problems(call, now=None):
 
 
 def _schedule_close(call):
-    enqueue("calls.close_at_deadline", call_id=call.id, run_at=call.closes_at,
-            dedupe_key=f"call-close:{call.id}:{call.closes_at.isoformat()}")
+    enqueue(
+        "calls.close_at_deadline",
+        call_id=call.id,
+        run_at=call.closes_at,
+        dedupe_key=f"call-close:{call.id}:{call.closes_at.isoformat()}",
+    )
 
 
 def publish_call(call, *, actor):
@@ -367,7 +442,9 @@ def eligible_recipients(call):
     from ..members.models import Member
 
     return db.session.scalars(
-        sa.select(User).join(RoleGrant, RoleGrant.user_id == User.id).join(Member, Member.id == RoleGrant.member_id)
+        sa.select(User)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .join(Member, Member.id == RoleGrant.member_id)
         .where(RoleGrant.role == "applicant", User.active.is_(True), call.eligible_member_filter(Member))
         .order_by(User.id)
     ).all()
@@ -383,9 +460,19 @@ def notify_published(call_id):
     recipients = eligible_recipients(call)
     for user in recipients:
         title = call.title_in(user.language)
-        queue_mail(user.email, "call_published", language=user.language, to_name=user.name,
-                   dedupe_key=f"call-published:{call.id}:{user.id}", call_title=title, link=link,
-                   closes_at=call.closes_at, timezone=call.timezone, cap=call.cap_cents, city=user.member.name)
+        queue_mail(
+            user.email,
+            "call_published",
+            language=user.language,
+            to_name=user.name,
+            dedupe_key=f"call-published:{call.id}:{user.id}",
+            call_title=title,
+            link=link,
+            closes_at=call.closes_at,
+            timezone=call.timezone,
+            cap=call.cap_cents,
+            city=user.member.name,
+        )
         with force_locale(user.language):
             message = str(_l("A new call is open: %(title)s.", title=title))
         add_notice(user, "call_published", message, link=link, dedupe_key=f"call-published:{call.id}:{user.id}")
@@ -396,7 +483,17 @@ def notify_published(call_id):
 def default_call_values():
     """A new call's form starts from the fund's defaults."""
     now = utcnow().replace(minute=0, second=0, microsecond=0)
-    return dict(timezone=current_app.config["FUND_TIMEZONE"], cap_cents=current_app.config["DEFAULT_GRANT_CAP_CENTS"],
-                opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=61), duration_min_months=6,
-                duration_max_months=24, eligible_memberships=["full"], eligible_regions=[], dues_required=True,
-                one_application_per_lead=True, partners_allowed=True, reviewers_per_application=3)
+    return dict(
+        timezone=current_app.config["FUND_TIMEZONE"],
+        cap_cents=current_app.config["DEFAULT_GRANT_CAP_CENTS"],
+        opens_at=now + timedelta(days=1),
+        closes_at=now + timedelta(days=61),
+        duration_min_months=6,
+        duration_max_months=24,
+        eligible_memberships=["full"],
+        eligible_regions=[],
+        dues_required=True,
+        one_application_per_lead=True,
+        partners_allowed=True,
+        reviewers_per_application=3,
+    )

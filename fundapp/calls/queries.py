@@ -11,7 +11,8 @@ def public_calls(now=None):
     """Open and upcoming calls, soonest deadline first, with the few rows the list shows."""
     now = now or utcnow()
     return db.session.scalars(
-        sa.select(Call).options(selectinload(Call.criteria), selectinload(Call.funding))
+        sa.select(Call)
+        .options(selectinload(Call.criteria), selectinload(Call.funding))
         .where(Call.state.in_(CALL_WORKFLOW.states_with("accepting")), Call.closes_at > now)
         .order_by(Call.closes_at, Call.id)
     ).all()
@@ -20,8 +21,10 @@ def public_calls(now=None):
 def published_calls(limit=50):
     """Calls that have been made public, newest first (the feed)."""
     return db.session.scalars(
-        sa.select(Call).where(Call.state.in_(CALL_WORKFLOW.states_with("public")))
-        .order_by(Call.published_at.desc(), Call.id.desc()).limit(limit)
+        sa.select(Call)
+        .where(Call.state.in_(CALL_WORKFLOW.states_with("public")))
+        .order_by(Call.published_at.desc(), Call.id.desc())
+        .limit(limit)
     ).all()
 
 
@@ -32,26 +35,36 @@ def staff_calls_page(*, state="", page=1, per_page=50):
         stmt = stmt.where(Call.state == state)
     result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     ids = [c.id for c in result.items]
-    envelopes = dict(db.session.execute(
-        sa.select(CallFunding.call_id, sa.func.sum(CallFunding.amount_cents))
-        .where(CallFunding.call_id.in_(ids or [-1])).group_by(CallFunding.call_id)
-    ).all())
+    envelopes = dict(
+        db.session.execute(
+            sa.select(CallFunding.call_id, sa.func.sum(CallFunding.amount_cents))
+            .where(CallFunding.call_id.in_(ids or [-1]))
+            .group_by(CallFunding.call_id)
+        ).all()
+    )
     from ..applications.models import Application
 
-    sent = dict(db.session.execute(
-        sa.select(Application.call_id, sa.func.count(Application.id))
-        .where(Application.call_id.in_(ids or [-1]), Application.first_submitted_at.is_not(None))
-        .group_by(Application.call_id)
-    ).all())
+    sent = dict(
+        db.session.execute(
+            sa.select(Application.call_id, sa.func.count(Application.id))
+            .where(Application.call_id.in_(ids or [-1]), Application.first_submitted_at.is_not(None))
+            .group_by(Application.call_id)
+        ).all()
+    )
     return result, {k: int(v) for k, v in envelopes.items()}, sent
 
 
 def contributions_with_allocation():
     """Every contribution with what calls have set aside from it, in one query."""
-    allocated = (sa.select(sa.func.coalesce(sa.func.sum(CallFunding.amount_cents), 0))
-                 .where(CallFunding.contribution_id == Contribution.id).correlate(Contribution).scalar_subquery())
+    allocated = (
+        sa.select(sa.func.coalesce(sa.func.sum(CallFunding.amount_cents), 0))
+        .where(CallFunding.contribution_id == Contribution.id)
+        .correlate(Contribution)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        sa.select(Contribution, allocated.label("allocated")).options(selectinload(Contribution.donor))
+        sa.select(Contribution, allocated.label("allocated"))
+        .options(selectinload(Contribution.donor))
         .order_by(Contribution.donor_id, Contribution.id)
     ).all()
     return [(c, int(a)) for c, a in rows]

@@ -1,5 +1,6 @@
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core.errors import Refused
@@ -25,6 +26,7 @@ def _call_context():
 
 # -- public pages ------------------------------------------------------------------------------
 
+
 def _public_call_or_404(code):
     call = db.session.scalar(db.select(Call).where(Call.code == code.upper()))
     if call is None or not call.is_public:
@@ -38,15 +40,17 @@ def public_index():
     calls = public_calls(now)
     open_calls = [c for c in calls if c.accepts_submissions(now)]
     upcoming = [c for c in calls if c.is_upcoming(now)]
-    return render_template("calls/public_index.html", open_calls=open_calls, upcoming=upcoming,
-                           language=str(get_locale()), now=now)
+    return render_template(
+        "calls/public_index.html", open_calls=open_calls, upcoming=upcoming, language=str(get_locale()), now=now
+    )
 
 
 @bp.route("/calls/<code>")
 def public_detail(code):
     call = _public_call_or_404(code)
-    return render_template("calls/public_detail.html", call=call, language=str(get_locale()), now=utcnow(),
-                           preview=False)
+    return render_template(
+        "calls/public_detail.html", call=call, language=str(get_locale()), now=utcnow(), preview=False
+    )
 
 
 @bp.route("/calls/feed.atom")
@@ -59,21 +63,32 @@ def feed():
 def deadline(code):
     call = _public_call_or_404(code)
     data = deadline_ics(call, str(get_locale()), external_url("calls.public_detail", code=call.code))
-    return Response(data, mimetype="text/calendar",
-                    headers={"Content-Disposition": f"attachment; filename={call.code.lower()}-deadline.ics"})
+    return Response(
+        data,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f"attachment; filename={call.code.lower()}-deadline.ics"},
+    )
 
 
 # -- staff pages -------------------------------------------------------------------------------
+
 
 @bp.route("/staff/calls")
 @staff_required
 def staff_index():
     state = request.args.get("state", "")
     state = state if state in CALL_WORKFLOW.state_names() else ""
-    page, envelopes, applications = staff_calls_page(state=state, page=request.args.get("page", 1, type=int),
-                                                     per_page=current_app.config["PAGE_SIZE"])
-    return render_template("calls/staff_index.html", page=page, envelopes=envelopes, applications=applications,
-                           state=state, workflow=CALL_WORKFLOW)
+    page, envelopes, applications = staff_calls_page(
+        state=state, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"]
+    )
+    return render_template(
+        "calls/staff_index.html",
+        page=page,
+        envelopes=envelopes,
+        applications=applications,
+        state=state,
+        workflow=CALL_WORKFLOW,
+    )
 
 
 def _form_for(call):
@@ -87,13 +102,21 @@ def _form_for(call):
         obj_data = {name: getattr(call, name) for name in operations.CALL_FIELDS}
     tz = obj_data["timezone"]
     data = {
-        "code": obj_data.get("code"), "theme": obj_data.get("theme"), "contact_email": obj_data.get("contact_email"),
-        "opens_at": to_local_naive(obj_data["opens_at"], tz), "closes_at": to_local_naive(obj_data["closes_at"], tz),
-        "timezone": tz, "cap": obj_data["cap_cents"], "min_grant": obj_data.get("min_grant_cents"),
-        "duration_min_months": obj_data["duration_min_months"], "duration_max_months": obj_data["duration_max_months"],
+        "code": obj_data.get("code"),
+        "theme": obj_data.get("theme"),
+        "contact_email": obj_data.get("contact_email"),
+        "opens_at": to_local_naive(obj_data["opens_at"], tz),
+        "closes_at": to_local_naive(obj_data["closes_at"], tz),
+        "timezone": tz,
+        "cap": obj_data["cap_cents"],
+        "min_grant": obj_data.get("min_grant_cents"),
+        "duration_min_months": obj_data["duration_min_months"],
+        "duration_max_months": obj_data["duration_max_months"],
         "min_cofunding_pct": obj_data.get("min_cofunding_pct"),
-        "eligible_memberships": obj_data["eligible_memberships"], "eligible_regions": obj_data["eligible_regions"],
-        "dues_required": obj_data["dues_required"], "one_application_per_lead": obj_data["one_application_per_lead"],
+        "eligible_memberships": obj_data["eligible_memberships"],
+        "eligible_regions": obj_data["eligible_regions"],
+        "dues_required": obj_data["dues_required"],
+        "one_application_per_lead": obj_data["one_application_per_lead"],
         "partners_allowed": obj_data["partners_allowed"],
         "required_documents": "\n".join(obj_data.get("required_documents") or []),
         "overall_threshold": obj_data.get("overall_threshold"),
@@ -112,17 +135,25 @@ def _form_for(call):
 def _values_from(form):
     tz = form.timezone.data
     return dict(
-        code=form.code.data, theme=form.theme.data, contact_email=form.contact_email.data,
+        code=form.code.data,
+        theme=form.theme.data,
+        contact_email=form.contact_email.data,
         title={c: form[f"title_{c}"].data for c in LANGUAGES},
         summary={c: form[f"summary_{c}"].data for c in LANGUAGES},
         body={c: form[f"body_{c}"].data for c in LANGUAGES},
         opens_at=from_local(form.opens_at.data, tz) if tz else None,
         closes_at=from_local(form.closes_at.data, tz) if tz else None,
-        timezone=tz, cap_cents=form.cap.data, min_grant_cents=form.min_grant.data,
-        duration_min_months=form.duration_min_months.data, duration_max_months=form.duration_max_months.data,
-        min_cofunding_pct=form.min_cofunding_pct.data, eligible_memberships=form.eligible_memberships.data,
-        eligible_regions=form.eligible_regions.data, dues_required=form.dues_required.data,
-        one_application_per_lead=form.one_application_per_lead.data, partners_allowed=form.partners_allowed.data,
+        timezone=tz,
+        cap_cents=form.cap.data,
+        min_grant_cents=form.min_grant.data,
+        duration_min_months=form.duration_min_months.data,
+        duration_max_months=form.duration_max_months.data,
+        min_cofunding_pct=form.min_cofunding_pct.data,
+        eligible_memberships=form.eligible_memberships.data,
+        eligible_regions=form.eligible_regions.data,
+        dues_required=form.dues_required.data,
+        one_application_per_lead=form.one_application_per_lead.data,
+        partners_allowed=form.partners_allowed.data,
         required_documents=(form.required_documents.data or "").splitlines(),
         overall_threshold=form.overall_threshold.data,
         reviewers_per_application=form.reviewers_per_application.data,
@@ -130,15 +161,16 @@ def _values_from(form):
 
 
 def _funding_from(form):
-    return {int(f.name[len("fund_"):]): f.data for f in form.fund_fields() if f.data}
+    return {int(f.name[len("fund_") :]): f.data for f in form.fund_fields() if f.data}
 
 
 def _save(call):
     form, rows, left = _form_for(call)
     if form.validate_on_submit():
         try:
-            saved = operations.save_call(call, actor=current_user._get_current_object(), values=_values_from(form),
-                                         funding=_funding_from(form))
+            saved = operations.save_call(
+                call, actor=current_user._get_current_object(), values=_values_from(form), funding=_funding_from(form)
+            )
         except Refused as refusal:
             db.session.rollback()
             if refusal.field == "envelope" or not refusal.apply_to(form):
@@ -147,8 +179,9 @@ def _save(call):
             flash(_("Call %(code)s saved.", code=saved.code), "success")
             return redirect(url_for("calls.staff_detail", call_id=saved.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("calls/form.html", form=form, call=call, rows=rows, left=left,
-                           language_labels=LANGUAGE_LABELS), status
+    return render_template(
+        "calls/form.html", form=form, call=call, rows=rows, left=left, language_labels=LANGUAGE_LABELS
+    ), status
 
 
 @bp.route("/staff/calls/new", methods=["GET", "POST"])
@@ -173,8 +206,14 @@ def staff_detail(call_id):
     call = get_visible_or_404(Call, call_id)
     actions = CALL_WORKFLOW.allowed_actions(call.state, current_user.role_names())
     problems = operations.publication_problems(call) if any(a.action == "publish" for a in actions) else []
-    return render_template("calls/staff_detail.html", call=call, problems=problems, actions=actions,
-                           state_form=StateForm(), language=str(get_locale()))
+    return render_template(
+        "calls/staff_detail.html",
+        call=call,
+        problems=problems,
+        actions=actions,
+        state_form=StateForm(),
+        language=str(get_locale()),
+    )
 
 
 def _criterion_defaults():
@@ -190,8 +229,12 @@ def _criterion_values(form):
     return dict(
         name={c: form[f"name_{c}"].data for c in LANGUAGES},
         guidance={c: form[f"guidance_{c}"].data for c in LANGUAGES},
-        weight=dec(form.weight.data), scale_min=dec(form.scale_min.data), scale_max=dec(form.scale_max.data),
-        scale_step=dec(form.scale_step.data), threshold=dec(form.threshold.data), position=form.position.data,
+        weight=dec(form.weight.data),
+        scale_min=dec(form.scale_min.data),
+        scale_max=dec(form.scale_max.data),
+        scale_step=dec(form.scale_step.data),
+        threshold=dec(form.threshold.data),
+        position=form.position.data,
     )
 
 
@@ -203,13 +246,20 @@ def _save_criterion(call, criterion):
     else:
         data = {f"name_{c}": criterion.name.get(c, "") for c in LANGUAGES}
         data.update({f"guidance_{c}": criterion.guidance.get(c, "") for c in LANGUAGES})
-        data.update(weight=criterion.weight, scale_min=criterion.scale_min, scale_max=criterion.scale_max,
-                    scale_step=criterion.scale_step, threshold=criterion.threshold, position=criterion.position)
+        data.update(
+            weight=criterion.weight,
+            scale_min=criterion.scale_min,
+            scale_max=criterion.scale_max,
+            scale_step=criterion.scale_step,
+            threshold=criterion.threshold,
+            position=criterion.position,
+        )
         form = CriterionForm(data=data)
     if form.validate_on_submit():
         try:
-            operations.save_criterion(call, criterion, actor=current_user._get_current_object(),
-                                      values=_criterion_values(form))
+            operations.save_criterion(
+                call, criterion, actor=current_user._get_current_object(), values=_criterion_values(form)
+            )
         except Refused as refusal:
             db.session.rollback()
             refusal.apply_to(form) or flash(refusal.message, "error")
@@ -258,8 +308,10 @@ def delete_criterion(call_id, criterion_id):
 def duplicate(call_id):
     call = get_visible_or_404(Call, call_id)
     copy = operations.duplicate_call(call, actor=current_user._get_current_object())
-    flash(_("Call %(code)s started from %(source)s. Set its dates and envelope.", code=copy.code, source=call.code),
-          "success")
+    flash(
+        _("Call %(code)s started from %(source)s. Set its dates and envelope.", code=copy.code, source=call.code),
+        "success",
+    )
     return redirect(url_for("calls.edit", call_id=copy.id))
 
 
@@ -280,8 +332,9 @@ def change_state(call_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        operations.change_state(call, form.action.data, actor=current_user._get_current_object(),
-                                reason=form.reason.data)
+        operations.change_state(
+            call, form.action.data, actor=current_user._get_current_object(), reason=form.reason.data
+        )
     except Refused as refusal:
         db.session.rollback()
         flash(refusal.message, "error")

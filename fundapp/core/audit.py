@@ -1,4 +1,5 @@
 """The audit log: every change writes an entry in the same transaction as the change."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -48,8 +49,7 @@ def _current_actor_id():
     return None
 
 
-def record(action, obj=None, *, object_type=None, object_id=None, before=None, after=None,
-           summary="", actor=None):
+def record(action, obj=None, *, object_type=None, object_id=None, before=None, after=None, summary="", actor=None):
     """Add an audit entry to the current transaction (it commits or rolls back with the change)."""
     if obj is not None:
         object_type = object_type or type(obj).__name__

@@ -1,4 +1,5 @@
 """Uploaded files: checked on their bytes, named by the server, kept in the database."""
+
 import hashlib
 import io
 import re
@@ -25,7 +26,10 @@ ALLOWED = {
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
 _ZIP_MARKERS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
-_ODF_TYPES = {"odt": b"application/vnd.oasis.opendocument.text", "ods": b"application/vnd.oasis.opendocument.spreadsheet"}
+_ODF_TYPES = {
+    "odt": b"application/vnd.oasis.opendocument.text",
+    "ods": b"application/vnd.oasis.opendocument.spreadsheet",
+}
 
 
 def _extension(filename):
@@ -61,20 +65,33 @@ def make_document(*, filename, data, stored_name, actor=None):
         raise Refused(_l("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)), field="file")
     ext = _extension(filename)
     if ext not in ALLOWED:
-        raise Refused(_l("Upload a PDF, an image (PNG, JPEG) or an office document (DOCX, XLSX, ODT, ODS)."),
-                      field="file")
+        raise Refused(
+            _l("Upload a PDF, an image (PNG, JPEG) or an office document (DOCX, XLSX, ODT, ODS)."), field="file"
+        )
     if not _bytes_are(ext, data):
-        raise Refused(_l("The file’s content does not match its “.%(ext)s” name: it was not accepted.", ext=ext),
-                      field="file")
+        raise Refused(
+            _l("The file’s content does not match its “.%(ext)s” name: it was not accepted.", ext=ext), field="file"
+        )
     ext = "jpg" if ext == "jpeg" else ext
-    return Document(filename=f"{stored_name}.{ext}", content_type=ALLOWED[ext], size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(), data=data, created_by_id=actor.id if actor else None)
+    return Document(
+        filename=f"{stored_name}.{ext}",
+        content_type=ALLOWED[ext],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        created_by_id=actor.id if actor else None,
+    )
 
 
 def send_document(document):
     """Serve a stored file as a download, never rendered inline by the browser."""
-    response = send_file(io.BytesIO(document.data), mimetype=document.content_type, as_attachment=True,
-                         download_name=document.filename, max_age=0)
+    response = send_file(
+        io.BytesIO(document.data),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
+        max_age=0,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

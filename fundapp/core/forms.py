@@ -1,8 +1,10 @@
 """Form fields every feature shares."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import SelectMultipleField, StringField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .money import MoneyError, cents_to_decimal, parse_eur
 
@@ -57,3 +59,27 @@ class DecimalText(StringField):
         if not self.data.is_finite():
             self.data = None
             raise ValueError(_l("Enter a number, such as 2.5."))
+
+
+class CheckboxList(SelectMultipleField):
+    """A multiple choice shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def attempt(form, operation, *args, **kwargs):
+    """Run an operation for a form; on a refusal roll back and show why (next to its field, or as a
+    message) and return None."""
+    from flask import flash
+
+    from ..extensions import db
+    from .errors import Refused
+
+    try:
+        return operation(*args, **kwargs)
+    except Refused as refusal:
+        db.session.rollback()
+        if not refusal.apply_to(form):
+            flash(refusal.message, "error")
+        return None

@@ -1,7 +1,9 @@
 """Language and timezone of the viewer, and the formatting filters templates use."""
+
 from babel import Locale
 from flask import current_app, request, session
-from flask_babel import format_datetime, get_locale as babel_locale
+from flask_babel import format_datetime
+from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
 from .money import format_eur

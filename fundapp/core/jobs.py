@@ -5,6 +5,7 @@ arguments. enqueue() writes a JobRecord in the caller's transaction; when that t
 commits, the job goes to RQ (FUNDAPP_REDIS_URL set) or runs in-process right away (embedded
 default). When it rolls back, the record and the job vanish together.
 """
+
 import logging
 import time
 from dataclasses import dataclass

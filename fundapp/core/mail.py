@@ -4,6 +4,7 @@ queue_mail() is called from operations, inside their transaction; the message ro
 job commit together. The job sends through SMTP when FUNDAPP_SMTP_HOST is set, otherwise it
 writes the message to the log and marks it "logged" (the embedded default).
 """
+
 import logging
 import smtplib
 import ssl
@@ -32,11 +33,10 @@ def render_mail(template, language, **context):
     first, _, body = text.lstrip().partition("\n")
     if not first.startswith("Subject:"):
         raise ValueError(f"email/{template}.txt must start with a 'Subject:' line")
-    return first[len("Subject:"):].strip(), body.strip() + "\n"
+    return first[len("Subject:") :].strip(), body.strip() + "\n"
 
 
-def queue_mail(to_email, template, *, language="en", to_name=None, attachments=(), dedupe_key=None,
-               **context):
+def queue_mail(to_email, template, *, language="en", to_name=None, attachments=(), dedupe_key=None, **context):
     """Record a message in the outbox and queue its send job; both commit with the caller."""
     if dedupe_key is not None:
         existing = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
@@ -84,8 +84,9 @@ def build_email(message, config):
     email.set_content(message.body)
     for document in message.attachments:
         maintype, _, subtype = document.content_type.partition("/")
-        email.add_attachment(document.data, maintype=maintype, subtype=subtype or "octet-stream",
-                             filename=document.filename)
+        email.add_attachment(
+            document.data, maintype=maintype, subtype=subtype or "octet-stream", filename=document.filename
+        )
     return email
 
 

@@ -1,4 +1,5 @@
 """Tables every feature shares: the audit log, job records, the mail outbox, stored documents."""
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -114,9 +115,7 @@ class OutboxMessage(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(f"status IN {MAIL_STATES!r}", name="status_known"),
-        sa.CheckConstraint(
-            "(status IN ('sent', 'logged')) = (sent_at IS NOT NULL)", name="delivered_has_time"
-        ),
+        sa.CheckConstraint("(status IN ('sent', 'logged')) = (sent_at IS NOT NULL)", name="delivered_has_time"),
     )
 
 

@@ -1,6 +1,7 @@
 """Money is integer cents of EUR; these helpers parse and format it, never through float."""
+
 import re
-from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import format_currency
 

@@ -1,4 +1,5 @@
 """Notices on a user's home page, written in the user's language when they are created."""
+
 import sqlalchemy as sa
 
 from ..extensions import db
@@ -17,6 +18,8 @@ def add_notice(user, kind, message, *, link=None, dedupe_key=None):
 
 def open_notices(user, limit=10):
     return db.session.scalars(
-        sa.select(Notice).where(Notice.user_id == user.id, Notice.dismissed_at.is_(None))
-        .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)
+        sa.select(Notice)
+        .where(Notice.user_id == user.id, Notice.dismissed_at.is_(None))
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+        .limit(limit)
     ).all()

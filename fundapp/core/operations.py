@@ -1,4 +1,5 @@
 """Writes on what core owns that users start themselves."""
+
 from ..extensions import db
 from .timeutil import utcnow
 

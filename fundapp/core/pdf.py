@@ -4,6 +4,7 @@ Output is deterministic (reportlab's invariant mode: no creation time, fixed doc
 the same content always gives the same bytes and a stored letter can be checked against a new
 rendering. DejaVu Sans is embedded, so every member's name prints (Chișinău, Muğla, Xi’an).
 """
+
 import io
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -42,10 +43,12 @@ def styles():
     return {
         "body": ParagraphStyle("body", parent=base["BodyText"], fontName=FONT, fontSize=10, leading=14),
         "small": ParagraphStyle("small", parent=base["BodyText"], fontName=FONT, fontSize=8, leading=10),
-        "title": ParagraphStyle("title", parent=base["Title"], fontName=FONT_BOLD, fontSize=16, leading=20,
-                                textColor=BRAND, alignment=0),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=FONT_BOLD, fontSize=12, leading=16,
-                             textColor=BRAND),
+        "title": ParagraphStyle(
+            "title", parent=base["Title"], fontName=FONT_BOLD, fontSize=16, leading=20, textColor=BRAND, alignment=0
+        ),
+        "h2": ParagraphStyle(
+            "h2", parent=base["Heading2"], fontName=FONT_BOLD, fontSize=12, leading=16, textColor=BRAND
+        ),
         "right": ParagraphStyle("right", parent=base["BodyText"], fontName=FONT, fontSize=10, alignment=TA_RIGHT),
     }
 
@@ -90,14 +93,21 @@ class _NumberedCanvas(Canvas):
             self.__dict__.update(state)
             self.setFont(FONT, 8)
             self.setFillColor(colors.grey)
-            self.drawRightString(A4[0] - 20 * mm, 12 * mm,
-                                 self.page_label.format(page=self._pageNumber, pages=total))
+            self.drawRightString(A4[0] - 20 * mm, 12 * mm, self.page_label.format(page=self._pageNumber, pages=total))
             super().showPage()
         super().save()
 
 
-def render(story, *, title, subject="", letterhead="Metropolis · International Fund for Metropolises",
-           footer="", page_label="Page {page} of {pages}", language="en"):
+def render(
+    story,
+    *,
+    title,
+    subject="",
+    letterhead="Metropolis · International Fund for Metropolises",
+    footer="",
+    page_label="Page {page} of {pages}",
+    language="en",
+):
     """Render a list of flowables to PDF bytes on A4 with the fund's letterhead."""
     register_fonts()
     buffer = io.BytesIO()

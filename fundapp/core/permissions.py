@@ -4,6 +4,7 @@ Objects answer `can_view(user)` (and `visible_to(user)` for list queries); route
 get_visible_or_404(), so an object outside the user's scope is a 404, the same as one that does
 not exist.
 """
+
 from functools import wraps
 
 from flask import abort

@@ -12,8 +12,11 @@ def home_figures(user):
     from ..members.models import Member
 
     donors, contributed = fund_totals()
-    figures = {"donors": donors, "contributed_cents": contributed,
-               "cap_cents": current_app.config["DEFAULT_GRANT_CAP_CENTS"]}
+    figures = {
+        "donors": donors,
+        "contributed_cents": contributed,
+        "cap_cents": current_app.config["DEFAULT_GRANT_CAP_CENTS"],
+    }
     from ..calls.queries import public_calls
     from .notices import open_notices
 
@@ -32,8 +35,11 @@ def home_figures(user):
         figures["members"] = db.session.scalar(sa.select(sa.func.count(Member.id)))
         figures["users"] = db.session.scalar(sa.select(sa.func.count(User.id)))
         figures["pending_invitations"] = db.session.scalar(
-            sa.select(sa.func.count(Invitation.id)).where(Invitation.accepted_at.is_(None),
-                                                          Invitation.revoked_at.is_(None)))
+            sa.select(sa.func.count(Invitation.id)).where(
+                Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
+            )
+        )
         figures["failed_jobs"] = db.session.scalar(
-            sa.select(sa.func.count(JobRecord.id)).where(JobRecord.status == "failed"))
+            sa.select(sa.func.count(JobRecord.id)).where(JobRecord.status == "failed")
+        )
     return figures

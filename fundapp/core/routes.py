@@ -1,4 +1,5 @@
 """Pages every role shares: home, and the staff views of the audit log, jobs and outbox."""
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -45,10 +46,10 @@ def audit_log():
         stmt = stmt.where(AuditEntry.object_id == object_id)
     if action:
         stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("core/audit.html", page=page, object_type=object_type, object_id=object_id,
-                           action=action)
+    page = db.paginate(
+        stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
+    return render_template("core/audit.html", page=page, object_type=object_type, object_id=object_id, action=action)
 
 
 @bp.route("/jobs")
@@ -58,8 +59,9 @@ def jobs():
     stmt = sa.select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id.desc())
     if status:
         stmt = stmt.where(JobRecord.status == status)
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(
+        stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
     return render_template("core/jobs.html", page=page, status=status)
 
 
@@ -67,6 +69,7 @@ def jobs():
 @staff_required
 def outbox():
     stmt = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(
+        stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
     return render_template("core/outbox.html", page=page)

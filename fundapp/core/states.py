@@ -5,6 +5,7 @@ label staff see and the label applicants see. Operations call Workflow.apply(); 
 row exists and the actor holds one of its roles, sets the new state and writes the audit entry.
 Nothing else compares state names: code asks the workflow (`is_final`, `allowed_actions`).
 """
+
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -102,9 +103,7 @@ class Workflow:
         current = getattr(obj, attr)
         t = self._by_key.get((current, action))
         if t is None:
-            raise TransitionError(
-                _l("This cannot be done while it is “%(state)s”.", state=self.staff_label(current))
-            )
+            raise TransitionError(_l("This cannot be done while it is “%(state)s”.", state=self.staff_label(current)))
         held = set(roles if roles is not None else actor_roles(actor))
         if not (t.roles & held):
             raise TransitionError(_l("You are not allowed to do this."))

@@ -1,4 +1,5 @@
 """Time is stored in UTC, timezone-aware; it is shown in the viewer's timezone."""
+
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, available_timezones
 

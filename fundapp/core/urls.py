@@ -1,4 +1,5 @@
 """Absolute links for e-mails and feeds."""
+
 from flask import current_app
 
 

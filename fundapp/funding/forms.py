@@ -20,11 +20,13 @@ class DonorForm(FlaskForm):
 class ContributionForm(FlaskForm):
     amount = MoneyField(_l("Amount as pledged"), validators=[InputRequired(message=_l("Give the amount."))])
     currency = StringField(_l("Currency (ISO code)"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)])
-    rate_to_eur = DecimalText(_l("Exchange rate: EUR for one unit of the currency (1 for EUR)"), default=None,
-                              validators=[Optional()])
+    rate_to_eur = DecimalText(
+        _l("Exchange rate: EUR for one unit of the currency (1 for EUR)"), default=None, validators=[Optional()]
+    )
     pledged_on = DateField(_l("Pledged on"), validators=[Optional()])
     received_on = DateField(_l("Received on"), validators=[Optional()])
     restriction_theme = StringField(_l("Restricted to the theme (optional)"), validators=[Optional(), Length(max=100)])
-    restriction_region = SelectField(_l("Restricted to the region (optional)"),
-                                     choices=[("", "—")] + list(REGIONS.items()))
+    restriction_region = SelectField(
+        _l("Restricted to the region (optional)"), choices=[("", "—")] + list(REGIONS.items())
+    )
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])

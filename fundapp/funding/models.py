@@ -1,4 +1,5 @@
 """Donors and what they give. Amounts are integer cents; foreign currency keeps its rate."""
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -1,4 +1,5 @@
 """Every change to donors and contributions."""
+
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -13,8 +14,9 @@ from .models import Contribution, Donor
 DONOR_FIELDS = ["name", "short_name", "contact_name", "contact_email", "reporting_language", "reporting_notes"]
 
 
-def create_donor(*, actor, name, short_name, contact_name=None, contact_email=None, reporting_language="en",
-                 reporting_notes=""):
+def create_donor(
+    *, actor, name, short_name, contact_name=None, contact_email=None, reporting_language="en", reporting_notes=""
+):
     name, short_name = (name or "").strip(), (short_name or "").strip()
     if not name:
         raise Refused(_l("The name is required."), field="name")
@@ -22,12 +24,23 @@ def create_donor(*, actor, name, short_name, contact_name=None, contact_email=No
         raise Refused(_l("The short name is required."), field="short_name")
     if db.session.scalar(sa.select(Donor.id).where(sa.or_(Donor.name == name, Donor.short_name == short_name))):
         raise Refused(_l("A donor with this name or short name already exists."), field="short_name")
-    donor = Donor(name=name, short_name=short_name, contact_name=contact_name, contact_email=contact_email,
-                  reporting_language=reporting_language, reporting_notes=reporting_notes or "")
+    donor = Donor(
+        name=name,
+        short_name=short_name,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        reporting_language=reporting_language,
+        reporting_notes=reporting_notes or "",
+    )
     db.session.add(donor)
     db.session.flush()
-    audit.record("donor.create", donor, after=audit.snapshot(donor, DONOR_FIELDS), actor=actor,
-                 summary=f"donor {short_name} created")
+    audit.record(
+        "donor.create",
+        donor,
+        after=audit.snapshot(donor, DONOR_FIELDS),
+        actor=actor,
+        summary=f"donor {short_name} created",
+    )
     db.session.commit()
     return donor
 
@@ -41,36 +54,71 @@ def _eur_value(amount_original_cents, currency, rate_to_eur):
         raise Refused(_l("Use a three-letter currency code, such as EUR or CHF."), field="currency")
     rate = Decimal(1) if currency == "EUR" else Decimal(rate_to_eur or 0)
     if rate <= 0:
-        raise Refused(_l("Give the exchange rate used (EUR for one %(currency)s).", currency=currency),
-                      field="rate_to_eur")
+        raise Refused(
+            _l("Give the exchange rate used (EUR for one %(currency)s).", currency=currency), field="rate_to_eur"
+        )
     return currency, rate, int((Decimal(amount_original_cents) * rate).to_integral_value())
 
 
-def add_contribution(donor, *, actor, amount_original_cents, currency="EUR", rate_to_eur=Decimal(1),
-                     pledged_on=None, received_on=None, restriction_theme=None, restriction_region=None, note=""):
+def add_contribution(
+    donor,
+    *,
+    actor,
+    amount_original_cents,
+    currency="EUR",
+    rate_to_eur=Decimal(1),
+    pledged_on=None,
+    received_on=None,
+    restriction_theme=None,
+    restriction_region=None,
+    note="",
+):
     """A contribution as pledged; its EUR value is computed here, once, from the rate given."""
     currency, rate, eur_cents = _eur_value(amount_original_cents, currency, rate_to_eur)
-    contribution = Contribution(donor=donor, amount_original_cents=amount_original_cents, currency=currency,
-                                rate_to_eur=rate, eur_cents=eur_cents, pledged_on=pledged_on,
-                                received_on=received_on, restriction_theme=restriction_theme,
-                                restriction_region=restriction_region, note=note or "")
+    contribution = Contribution(
+        donor=donor,
+        amount_original_cents=amount_original_cents,
+        currency=currency,
+        rate_to_eur=rate,
+        eur_cents=eur_cents,
+        pledged_on=pledged_on,
+        received_on=received_on,
+        restriction_theme=restriction_theme,
+        restriction_region=restriction_region,
+        note=note or "",
+    )
     db.session.add(contribution)
     db.session.flush()
-    audit.record("contribution.create", contribution, after=audit.snapshot(contribution), actor=actor,
-                 summary=f"{donor.short_name}: contribution of EUR {cents_to_decimal(eur_cents)}")
+    audit.record(
+        "contribution.create",
+        contribution,
+        after=audit.snapshot(contribution),
+        actor=actor,
+        summary=f"{donor.short_name}: contribution of EUR {cents_to_decimal(eur_cents)}",
+    )
     db.session.commit()
     return contribution
 
 
-def update_donor(donor, *, actor, name, short_name, contact_name=None, contact_email=None, reporting_language="en",
-                 reporting_notes=""):
+def update_donor(
+    donor,
+    *,
+    actor,
+    name,
+    short_name,
+    contact_name=None,
+    contact_email=None,
+    reporting_language="en",
+    reporting_notes="",
+):
     name, short_name = (name or "").strip(), (short_name or "").strip()
     if not name:
         raise Refused(_l("The name is required."), field="name")
     if not short_name:
         raise Refused(_l("The short name is required."), field="short_name")
-    clash = db.session.scalar(sa.select(Donor.id).where(
-        sa.or_(Donor.name == name, Donor.short_name == short_name), Donor.id != donor.id))
+    clash = db.session.scalar(
+        sa.select(Donor.id).where(sa.or_(Donor.name == name, Donor.short_name == short_name), Donor.id != donor.id)
+    )
     if clash:
         raise Refused(_l("A donor with this name or short name already exists."), field="short_name")
     before = audit.snapshot(donor, DONOR_FIELDS)
@@ -82,16 +130,32 @@ def update_donor(donor, *, actor, name, short_name, contact_name=None, contact_e
     return donor
 
 
-def update_contribution(contribution, *, actor, amount_original_cents, currency="EUR", rate_to_eur=Decimal(1),
-                        pledged_on=None, received_on=None, restriction_theme=None, restriction_region=None, note=""):
+def update_contribution(
+    contribution,
+    *,
+    actor,
+    amount_original_cents,
+    currency="EUR",
+    rate_to_eur=Decimal(1),
+    pledged_on=None,
+    received_on=None,
+    restriction_theme=None,
+    restriction_region=None,
+    note="",
+):
     """Correct a contribution; its EUR value can never drop below what calls already hold of it."""
     from ..calls.operations import contribution_allocated_cents
 
     currency, rate, eur_cents = _eur_value(amount_original_cents, currency, rate_to_eur)
     allocated = contribution_allocated_cents([contribution.id], lock=True).get(contribution.id, 0)
     if eur_cents < allocated:
-        raise Refused(_l("Calls already hold %(allocated)s of this contribution; it cannot be less.",
-                         allocated=format_eur(allocated)), field="amount")
+        raise Refused(
+            _l(
+                "Calls already hold %(allocated)s of this contribution; it cannot be less.",
+                allocated=format_eur(allocated),
+            ),
+            field="amount",
+        )
     before = audit.snapshot(contribution)
     contribution.amount_original_cents, contribution.currency = amount_original_cents, currency
     contribution.rate_to_eur, contribution.eur_cents = rate, eur_cents

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..calls.queries import contributions_with_allocation
-from ..core.errors import Refused
+from ..core.forms import attempt
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
@@ -26,9 +26,14 @@ def index():
 
 
 def _donor_values(form):
-    return dict(name=form.name.data, short_name=form.short_name.data, contact_name=form.contact_name.data or None,
-                contact_email=form.contact_email.data or None, reporting_language=form.reporting_language.data,
-                reporting_notes=form.reporting_notes.data)
+    return dict(
+        name=form.name.data,
+        short_name=form.short_name.data,
+        contact_name=form.contact_name.data or None,
+        contact_email=form.contact_email.data or None,
+        reporting_language=form.reporting_language.data,
+        reporting_notes=form.reporting_notes.data,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -36,12 +41,8 @@ def _donor_values(form):
 def create():
     form = DonorForm()
     if form.validate_on_submit():
-        try:
-            donor = operations.create_donor(actor=current_user._get_current_object(), **_donor_values(form))
-        except Refused as refusal:
-            db.session.rollback()
-            refusal.apply_to(form) or flash(refusal.message, "error")
-        else:
+        donor = attempt(form, operations.create_donor, actor=current_user._get_current_object(), **_donor_values(form))
+        if donor is not None:
             flash(_("Donor %(name)s added.", name=donor.short_name), "success")
             return redirect(url_for("funding.detail", donor_id=donor.id))
     return render_template("funding/donor_form.html", form=form, donor=None), 400 if form.errors else 200
@@ -61,22 +62,28 @@ def edit(donor_id):
     donor = get_visible_or_404(Donor, donor_id)
     form = DonorForm(obj=donor)
     if form.validate_on_submit():
-        try:
-            operations.update_donor(donor, actor=current_user._get_current_object(), **_donor_values(form))
-        except Refused as refusal:
-            db.session.rollback()
-            refusal.apply_to(form) or flash(refusal.message, "error")
-        else:
+        if (
+            attempt(
+                form, operations.update_donor, donor, actor=current_user._get_current_object(), **_donor_values(form)
+            )
+            is not None
+        ):
             flash(_("Donor %(name)s saved.", name=donor.short_name), "success")
             return redirect(url_for("funding.detail", donor_id=donor.id))
     return render_template("funding/donor_form.html", form=form, donor=donor), 400 if form.errors else 200
 
 
 def _contribution_values(form):
-    return dict(amount_original_cents=form.amount.data, currency=form.currency.data, rate_to_eur=form.rate_to_eur.data,
-                pledged_on=form.pledged_on.data, received_on=form.received_on.data,
-                restriction_theme=form.restriction_theme.data or None,
-                restriction_region=form.restriction_region.data or None, note=form.note.data)
+    return dict(
+        amount_original_cents=form.amount.data,
+        currency=form.currency.data,
+        rate_to_eur=form.rate_to_eur.data,
+        pledged_on=form.pledged_on.data,
+        received_on=form.received_on.data,
+        restriction_theme=form.restriction_theme.data or None,
+        restriction_region=form.restriction_region.data or None,
+        note=form.note.data,
+    )
 
 
 @bp.route("/<int:donor_id>/contributions/new", methods=["GET", "POST"])
@@ -85,33 +92,46 @@ def add_contribution(donor_id):
     donor = get_visible_or_404(Donor, donor_id)
     form = ContributionForm()
     if form.validate_on_submit():
-        try:
-            operations.add_contribution(donor, actor=current_user._get_current_object(), **_contribution_values(form))
-        except Refused as refusal:
-            db.session.rollback()
-            refusal.apply_to(form) or flash(refusal.message, "error")
-        else:
+        if (
+            attempt(
+                form,
+                operations.add_contribution,
+                donor,
+                actor=current_user._get_current_object(),
+                **_contribution_values(form),
+            )
+            is not None
+        ):
             flash(_("Contribution recorded."), "success")
             return redirect(url_for("funding.detail", donor_id=donor.id))
-    return render_template("funding/contribution_form.html", form=form, donor=donor, contribution=None), \
-        400 if form.errors else 200
+    return render_template(
+        "funding/contribution_form.html", form=form, donor=donor, contribution=None
+    ), 400 if form.errors else 200
 
 
 @bp.route("/contributions/<int:contribution_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_contribution(contribution_id):
     contribution = db.session.get(Contribution, contribution_id) or abort(404)
-    form = ContributionForm(obj=contribution, data=None if request.method == "POST" else {
-        "amount": contribution.amount_original_cents, "rate_to_eur": contribution.rate_to_eur})
+    form = ContributionForm(
+        obj=contribution,
+        data=None
+        if request.method == "POST"
+        else {"amount": contribution.amount_original_cents, "rate_to_eur": contribution.rate_to_eur},
+    )
     if form.validate_on_submit():
-        try:
-            operations.update_contribution(contribution, actor=current_user._get_current_object(),
-                                           **_contribution_values(form))
-        except Refused as refusal:
-            db.session.rollback()
-            refusal.apply_to(form) or flash(refusal.message, "error")
-        else:
+        if (
+            attempt(
+                form,
+                operations.update_contribution,
+                contribution,
+                actor=current_user._get_current_object(),
+                **_contribution_values(form),
+            )
+            is not None
+        ):
             flash(_("Contribution saved."), "success")
             return redirect(url_for("funding.detail", donor_id=contribution.donor_id))
-    return render_template("funding/contribution_form.html", form=form, donor=contribution.donor,
-                           contribution=contribution), 400 if form.errors else 200
+    return render_template(
+        "funding/contribution_form.html", form=form, donor=contribution.donor, contribution=contribution
+    ), 400 if form.errors else 200

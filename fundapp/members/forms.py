@@ -12,10 +12,13 @@ class MemberForm(FlaskForm):
     country = StringField(_l("Country (ISO code, e.g. ES)"), validators=[DataRequired(), Length(min=2, max=2)])
     region = SelectField(_l("Metropolis region"), choices=list(REGIONS.items()))
     membership = SelectField(_l("Membership"), choices=list(MEMBERSHIPS.items()))
-    dues_paid_through = IntegerField(_l("Dues paid through (year)"),
-                                     validators=[Optional(), NumberRange(min=1900, max=2200)])
+    dues_paid_through = IntegerField(
+        _l("Dues paid through (year)"), validators=[Optional(), NumberRange(min=1900, max=2200)]
+    )
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("CSV file (columns: name, country, region, membership, optional dues_paid_through)"),
-                     validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))])
+    file = FileField(
+        _l("CSV file (columns: name, country, region, membership, optional dues_paid_through)"),
+        validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
+    )

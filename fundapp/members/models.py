@@ -1,4 +1,5 @@
 """Member cities and organisations of Metropolis."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,8 +37,9 @@ class Member(db.Model):
     __table_args__ = (
         sa.CheckConstraint(f"region IN {tuple(REGIONS)!r}", name="region_known"),
         sa.CheckConstraint(f"membership IN {tuple(MEMBERSHIPS)!r}", name="membership_known"),
-        sa.CheckConstraint("dues_paid_through IS NULL OR dues_paid_through BETWEEN 1900 AND 2200",
-                           name="dues_year_plausible"),
+        sa.CheckConstraint(
+            "dues_paid_through IS NULL OR dues_paid_through BETWEEN 1900 AND 2200", name="dues_year_plausible"
+        ),
         sa.CheckConstraint("length(country) = 2", name="country_is_iso_code"),
     )
 

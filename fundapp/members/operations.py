@@ -1,4 +1,5 @@
 """Every change to members: create, edit, and the all-or-nothing CSV import."""
+
 import csv
 import io
 from pathlib import Path
@@ -32,8 +33,9 @@ def _clean(name, country, region, membership, dues_paid_through):
     if region not in REGIONS:
         raise Refused(_l("“%(region)s” is not a Metropolis region.", region=region), field="region")
     if membership not in MEMBERSHIPS:
-        raise Refused(_l("Membership must be full or associate, not “%(value)s”.", value=membership),
-                      field="membership")
+        raise Refused(
+            _l("Membership must be full or associate, not “%(value)s”.", value=membership), field="membership"
+        )
     if dues_paid_through in ("", None):
         dues_paid_through = None
     else:
@@ -43,8 +45,7 @@ def _clean(name, country, region, membership, dues_paid_through):
             raise Refused(_l("The dues year must be a year such as 2025."), field="dues_paid_through") from None
         if not 1900 <= dues_paid_through <= 2200:
             raise Refused(_l("The dues year must be a year such as 2025."), field="dues_paid_through")
-    return dict(name=name, country=country, region=region, membership=membership,
-                dues_paid_through=dues_paid_through)
+    return dict(name=name, country=country, region=region, membership=membership, dues_paid_through=dues_paid_through)
 
 
 def _name_taken(name, except_id=None):
@@ -61,8 +62,13 @@ def create_member(*, actor, **values):
     member = Member(**values)
     db.session.add(member)
     db.session.flush()
-    audit.record("member.create", member, after=audit.snapshot(member, FIELDS), actor=actor,
-                 summary=f"member {member.name} created")
+    audit.record(
+        "member.create",
+        member,
+        after=audit.snapshot(member, FIELDS),
+        actor=actor,
+        summary=f"member {member.name} created",
+    )
     db.session.commit()
     return member
 
@@ -76,8 +82,9 @@ def update_member(member, *, actor, **values):
         setattr(member, key, value)
     after = audit.snapshot(member, FIELDS)
     if before != after:
-        audit.record("member.update", member, before=before, after=after, actor=actor,
-                     summary=f"member {member.name} edited")
+        audit.record(
+            "member.update", member, before=before, after=after, actor=actor, summary=f"member {member.name} edited"
+        )
     db.session.commit()
     return member
 
@@ -91,13 +98,20 @@ def parse_members_csv(text):
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise ImportRefused(_l("The file has no column %(columns)s.", columns=", ".join(missing)),
-                            errors=[(1, _l("Expected the columns: %(columns)s.", columns=", ".join(CSV_COLUMNS)))])
+        raise ImportRefused(
+            _l("The file has no column %(columns)s.", columns=", ".join(missing)),
+            errors=[(1, _l("Expected the columns: %(columns)s.", columns=", ".join(CSV_COLUMNS)))],
+        )
     rows, errors, seen = [], [], {}
     for index, raw in enumerate(reader, start=2):
         try:
-            row = _clean(raw.get("name"), raw.get("country"), raw.get("region"), raw.get("membership"),
-                         raw.get("dues_paid_through"))
+            row = _clean(
+                raw.get("name"),
+                raw.get("country"),
+                raw.get("region"),
+                raw.get("membership"),
+                raw.get("dues_paid_through"),
+            )
         except Refused as refusal:
             errors.append((index, refusal.message))
             continue
@@ -108,8 +122,7 @@ def parse_members_csv(text):
         seen[key] = index
         rows.append(row)
     if errors:
-        raise ImportRefused(_l("Nothing was imported: %(n)d line(s) need correcting.", n=len(errors)),
-                            errors=errors)
+        raise ImportRefused(_l("Nothing was imported: %(n)d line(s) need correcting.", n=len(errors)), errors=errors)
     if not rows:
         raise ImportRefused(_l("The file has no members."), errors=[])
     return rows
@@ -137,9 +150,13 @@ def import_members(text, *, actor=None):
             member.dues_paid_through = row["dues_paid_through"]
         if audit.snapshot(member, FIELDS) != before:
             updated += 1
-    audit.record("member.import", object_type="Member", after={"created": created, "updated": updated,
-                                                               "rows": len(rows)},
-                 actor=actor, summary=f"member import: {created} created, {updated} updated")
+    audit.record(
+        "member.import",
+        object_type="Member",
+        after={"created": created, "updated": updated, "rows": len(rows)},
+        actor=actor,
+        summary=f"member import: {created} created, {updated} updated",
+    )
     db.session.commit()
     return created, updated
 
@@ -154,7 +171,12 @@ def record_dues_where_missing(year, *, actor=None):
     for member in members:
         member.dues_paid_through = year
     if members:
-        audit.record("member.dues_bulk", object_type="Member", after={"year": year, "members": len(members)},
-                     actor=actor, summary=f"dues recorded through {year} for {len(members)} members")
+        audit.record(
+            "member.dues_bulk",
+            object_type="Member",
+            after={"year": year, "members": len(members)},
+            actor=actor,
+            summary=f"dues recorded through {year} for {len(members)} members",
+        )
     db.session.commit()
     return len(members)

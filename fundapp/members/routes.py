@@ -1,8 +1,9 @@
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..core.errors import Refused
+from ..core.forms import attempt
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
@@ -20,8 +21,13 @@ def index():
     q = request.args.get("q", "").strip()
     region = request.args.get("region", "")
     region = region if region in REGIONS else ""
-    page = members_page(Member.visible_to(current_user), q=q, region=region,
-                        page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
+    page = members_page(
+        Member.visible_to(current_user),
+        q=q,
+        region=region,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
     return render_template("members/index.html", page=page, q=q, region=region, regions=REGIONS)
 
 
@@ -33,8 +39,13 @@ def detail(member_id):
 
 
 def _member_values(form):
-    return dict(name=form.name.data, country=form.country.data, region=form.region.data,
-                membership=form.membership.data, dues_paid_through=form.dues_paid_through.data)
+    return dict(
+        name=form.name.data,
+        country=form.country.data,
+        region=form.region.data,
+        membership=form.membership.data,
+        dues_paid_through=form.dues_paid_through.data,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -42,12 +53,10 @@ def _member_values(form):
 def create():
     form = MemberForm()
     if form.validate_on_submit():
-        try:
-            member = operations.create_member(actor=current_user._get_current_object(), **_member_values(form))
-        except Refused as refusal:
-            db.session.rollback()
-            refusal.apply_to(form) or flash(refusal.message, "error")
-        else:
+        member = attempt(
+            form, operations.create_member, actor=current_user._get_current_object(), **_member_values(form)
+        )
+        if member is not None:
             flash(_("Member %(name)s created.", name=member.name), "success")
             return redirect(url_for("members.detail", member_id=member.id))
     return render_template("members/form.html", form=form, member=None), 400 if form.errors else 200
@@ -59,12 +68,9 @@ def edit(member_id):
     member = get_visible_or_404(Member, member_id)
     form = MemberForm(obj=member)
     if form.validate_on_submit():
-        try:
-            operations.update_member(member, actor=current_user._get_current_object(), **_member_values(form))
-        except Refused as refusal:
-            db.session.rollback()
-            refusal.apply_to(form) or flash(refusal.message, "error")
-        else:
+        if attempt(
+            form, operations.update_member, member, actor=current_user._get_current_object(), **_member_values(form)
+        ):
             flash(_("Member %(name)s saved.", name=member.name), "success")
             return redirect(url_for("members.detail", member_id=member.id))
     return render_template("members/form.html", form=form, member=member), 400 if form.errors else 200
@@ -89,8 +95,10 @@ def import_csv():
                 form.file.errors = [refusal.message]
                 errors = refusal.errors
             else:
-                flash(_("Import done: %(created)d created, %(updated)d updated.", created=created, updated=updated),
-                      "success")
+                flash(
+                    _("Import done: %(created)d created, %(updated)d updated.", created=created, updated=updated),
+                    "success",
+                )
                 return redirect(url_for("members.index"))
     status = 400 if form.errors or errors else 200
     return render_template("members/import.html", form=form, errors=errors), status
@@ -100,5 +108,6 @@ def import_csv():
 @staff_required
 def directory():
     data = directory_pdf(all_members(), language=str(get_locale()))
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": "attachment; filename=metropolis-members.pdf"})
+    return Response(
+        data, mimetype="application/pdf", headers={"Content-Disposition": "attachment; filename=metropolis-members.pdf"}
+    )

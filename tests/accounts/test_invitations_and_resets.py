@@ -1,4 +1,5 @@
 """Invitations and password resets: e-mailed links that work once, until they expire."""
+
 import email
 import re
 from datetime import timedelta
@@ -30,9 +31,18 @@ def test_staff_invite_a_focal_point_who_sets_a_password_and_lands_home(app, make
         make_user("staff@fund.example", "staff")
     staff = make_client()
     staff.login("staff@fund.example")
-    response = staff.post("/users/invite", {"name": "Camila", "email": "Camila@Bogota.example",
-                                            "role": "applicant", "member": member_id, "donor": 0,
-                                            "language": "es"}, token_from="/users/invite")
+    response = staff.post(
+        "/users/invite",
+        {
+            "name": "Camila",
+            "email": "Camila@Bogota.example",
+            "role": "applicant",
+            "member": member_id,
+            "donor": 0,
+            "language": "es",
+        },
+        token_from="/users/invite",
+    )
     assert response.status_code == 302
     run_jobs(app)
     path = _link(smtp_server, "camila@bogota.example")
@@ -42,8 +52,7 @@ def test_staff_invite_a_focal_point_who_sets_a_password_and_lands_home(app, make
     invitee = make_client()
     page = invitee.get(path)
     assert page.status_code == 200 and "Bogotá" in text(page)
-    response = invitee.post(path, {"name": "Camila Rojas", "password": PASSWORD, "confirm": PASSWORD},
-                            token_from=path)
+    response = invitee.post(path, {"name": "Camila Rojas", "password": PASSWORD, "confirm": PASSWORD}, token_from=path)
     assert response.status_code == 302
     home = text(invitee.get("/"))
     assert "Bogotá" in home
@@ -61,8 +70,11 @@ def test_an_expired_invitation_shows_a_clear_page_and_creates_nothing(app, make_
         make_user("staff@fund.example", "staff")
     staff = make_client()
     staff.login("staff@fund.example")
-    staff.post("/users/invite", {"name": "Rev", "email": "rev@x.example", "role": "reviewer", "member": 0,
-                                 "donor": 0, "language": "en"}, token_from="/users/invite")
+    staff.post(
+        "/users/invite",
+        {"name": "Rev", "email": "rev@x.example", "role": "reviewer", "member": 0, "donor": 0, "language": "en"},
+        token_from="/users/invite",
+    )
     run_jobs(app)
     path = _link(smtp_server, "rev@x.example")
     with app.app_context():
@@ -89,13 +101,19 @@ def test_staff_cannot_invite_staff_but_admins_can(app, make_client):
         make_user("admin@fund.example", "admin")
     staff = make_client()
     staff.login("staff@fund.example")
-    response = staff.post("/users/invite", {"name": "X", "email": "x@fund.example", "role": "staff", "member": 0,
-                                            "donor": 0, "language": "en"}, token_from="/users/invite")
+    response = staff.post(
+        "/users/invite",
+        {"name": "X", "email": "x@fund.example", "role": "staff", "member": 0, "donor": 0, "language": "en"},
+        token_from="/users/invite",
+    )
     assert response.status_code == 200 and "Not a valid choice" in text(response)
     admin = make_client()
     admin.login("admin@fund.example")
-    response = admin.post("/users/invite", {"name": "X", "email": "x@fund.example", "role": "staff", "member": 0,
-                                            "donor": 0, "language": "en"}, token_from="/users/invite")
+    response = admin.post(
+        "/users/invite",
+        {"name": "X", "email": "x@fund.example", "role": "staff", "member": 0, "donor": 0, "language": "en"},
+        token_from="/users/invite",
+    )
     assert response.status_code == 302
 
 
@@ -104,8 +122,11 @@ def test_a_focal_point_invitation_needs_a_member_city(app, client):
     with app.app_context():
         make_user("staff@fund.example", "staff")
     client.login("staff@fund.example")
-    response = client.post("/users/invite", {"name": "X", "email": "x@city.example", "role": "applicant",
-                                             "member": 0, "donor": 0, "language": "en"}, token_from="/users/invite")
+    response = client.post(
+        "/users/invite",
+        {"name": "X", "email": "x@city.example", "role": "applicant", "member": 0, "donor": 0, "language": "en"},
+        token_from="/users/invite",
+    )
     assert "Choose the member city" in text(response)
     assert 'value="x@city.example"' in text(response)  # input kept
     with app.app_context():
@@ -128,12 +149,14 @@ def test_password_reset_by_email_is_single_use(app, make_client, smtp_server):
     assert "Check your e-mail" in text(response)
     run_jobs(app)
     path = _link(smtp_server, "focal@x.example")
-    response = anonymous.post(path, {"password": "my new long password", "confirm": "my new long password"},
-                              token_from=path)
+    response = anonymous.post(
+        path, {"password": "my new long password", "confirm": "my new long password"}, token_from=path
+    )
     assert response.status_code == 302
     make_client().login("focal@x.example", "my new long password")
-    reused = make_client().post(path, {"password": "another password!", "confirm": "another password!"},
-                                token_from="/login")
+    reused = make_client().post(
+        path, {"password": "another password!", "confirm": "another password!"}, token_from="/login"
+    )
     assert reused.status_code == 410 and 'data-problem="used"' in text(reused)
     make_client().login("focal@x.example", "my new long password")
 
@@ -155,8 +178,9 @@ def test_an_expired_reset_link_changes_nothing(app, make_client, smtp_server):
     with app.app_context():
         db.session.execute(sa.update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-    response = c.post(path, {"password": "my new long password", "confirm": "my new long password"},
-                      token_from="/login")
+    response = c.post(
+        path, {"password": "my new long password", "confirm": "my new long password"}, token_from="/login"
+    )
     assert response.status_code == 410 and 'data-problem="expired"' in text(response)
     make_client().login("focal@x.example")  # the old password still works
 

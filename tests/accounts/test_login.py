@@ -1,4 +1,5 @@
 """Signing in and out: one message for every failure, throttling, sessions that really end."""
+
 import pytest
 
 from ..helpers import PASSWORD, make_member, make_user, text
@@ -15,8 +16,11 @@ def test_unknown_email_and_wrong_password_get_the_same_message(app, client):
 
         db.session.commit()
     answers = []
-    for email, password in [("nobody@fund.example", PASSWORD), ("staff@fund.example", "wrong password"),
-                            ("gone@fund.example", PASSWORD)]:
+    for email, password in [
+        ("nobody@fund.example", PASSWORD),
+        ("staff@fund.example", "wrong password"),
+        ("gone@fund.example", PASSWORD),
+    ]:
         response = client.post("/login", {"email": email, "password": password}, token_from="/login")
         assert response.status_code == 200
         answers.append(text(response).count(SAME_MESSAGE))
@@ -45,8 +49,10 @@ def test_login_is_throttled_per_account_after_repeated_failures(app, make_client
     # Another account from the same address is not locked by this one's failures.
     with app.app_context():
         make_user("other@fund.example", "staff")
-    assert attacker.post("/login", {"email": "other@fund.example", "password": PASSWORD},
-                         token_from="/login").status_code == 302
+    assert (
+        attacker.post("/login", {"email": "other@fund.example", "password": PASSWORD}, token_from="/login").status_code
+        == 302
+    )
 
 
 def test_login_is_throttled_per_address(app, make_client):
@@ -90,9 +96,15 @@ def test_a_password_change_signs_out_every_other_session(app, make_client):
     laptop, phone = make_client(), make_client()
     laptop.login("staff@fund.example")
     phone.login("staff@fund.example")
-    response = laptop.post("/account/password", {
-        "password-current_password": PASSWORD, "password-new_password": "a brand new passphrase",
-        "password-confirm": "a brand new passphrase"}, token_from="/account")
+    response = laptop.post(
+        "/account/password",
+        {
+            "password-current_password": PASSWORD,
+            "password-new_password": "a brand new passphrase",
+            "password-confirm": "a brand new passphrase",
+        },
+        token_from="/account",
+    )
     assert response.status_code == 302
     assert laptop.get("/members/").status_code == 200
     assert phone.get("/members/").status_code == 302
@@ -105,9 +117,15 @@ def test_a_wrong_current_password_changes_nothing(app, client):
     with app.app_context():
         make_user("staff@fund.example", "staff")
     client.login("staff@fund.example")
-    response = client.post("/account/password", {
-        "password-current_password": "not it", "password-new_password": "a brand new passphrase",
-        "password-confirm": "a brand new passphrase"}, token_from="/account")
+    response = client.post(
+        "/account/password",
+        {
+            "password-current_password": "not it",
+            "password-new_password": "a brand new passphrase",
+            "password-confirm": "a brand new passphrase",
+        },
+        token_from="/account",
+    )
     assert "Your current password is not right." in text(response)
     assert client.get("/members/").status_code == 200
 
@@ -116,8 +134,9 @@ def test_a_wrong_current_password_changes_nothing(app, client):
 def test_next_parameter_only_redirects_inside_the_site(app, client):
     with app.app_context():
         make_user("staff@fund.example", "staff")
-    response = client.post("/login?next=//evil.example/x", {"email": "staff@fund.example", "password": PASSWORD},
-                           token_from="/login")
+    response = client.post(
+        "/login?next=//evil.example/x", {"email": "staff@fund.example", "password": PASSWORD}, token_from="/login"
+    )
     assert response.headers["Location"] == "/"
 
 

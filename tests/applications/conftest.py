@@ -58,16 +58,29 @@ def complete_fields(app, call_id, partner_id=None):
     with app.app_context():
         earliest, _latest = db.session.get(Call, call_id).start_window()
     data = {
-        "language": "en", "title": "Care blocks for Bogotá", "summary": "Neighbourhood care blocks.",
-        "problem": "Unpaid care falls on women.", "objectives": "Free time for carers.",
-        "activities": "Open three care blocks.", "dimensions": ["recognise", "redistribute"],
-        "target_groups": "Women carers", "beneficiaries_women": "1200", "beneficiaries_men": "300",
-        "beneficiaries_other": "20", "start_date": earliest.isoformat(), "duration_months": "18",
-        "milestones": "Month 6: first block open.", "risks": "Staffing; mitigated by training.",
-        "budget-0-category": "personnel", "budget-0-description": "Coordinators",
-        "budget-0-requested": "60,000", "budget-0-cofunding": "10,000",
-        "budget-1-category": "equipment", "budget-1-description": "Furniture",
-        "budget-1-requested": "40000.00", "budget-1-cofunding": "5000",
+        "language": "en",
+        "title": "Care blocks for Bogotá",
+        "summary": "Neighbourhood care blocks.",
+        "problem": "Unpaid care falls on women.",
+        "objectives": "Free time for carers.",
+        "activities": "Open three care blocks.",
+        "dimensions": ["recognise", "redistribute"],
+        "target_groups": "Women carers",
+        "beneficiaries_women": "1200",
+        "beneficiaries_men": "300",
+        "beneficiaries_other": "20",
+        "start_date": earliest.isoformat(),
+        "duration_months": "18",
+        "milestones": "Month 6: first block open.",
+        "risks": "Staffing; mitigated by training.",
+        "budget-0-category": "personnel",
+        "budget-0-description": "Coordinators",
+        "budget-0-requested": "60,000",
+        "budget-0-cofunding": "10,000",
+        "budget-1-category": "equipment",
+        "budget-1-description": "Furniture",
+        "budget-1-requested": "40000.00",
+        "budget-1-cofunding": "5000",
     }
     if partner_id:
         data.update({"partners-0-member": str(partner_id), "partners-0-role": "Shares its care map"})
@@ -86,10 +99,13 @@ def pdf_bytes(text="Letter"):
 
 
 def upload(client, application_id, requirement, data, filename):
-    return client.post(f"/applications/{application_id}/documents",
-                       {"requirement": requirement, "file": (io.BytesIO(data), filename)},
-                       token_from=f"/applications/{application_id}/edit", content_type="multipart/form-data",
-                       follow_redirects=True)
+    return client.post(
+        f"/applications/{application_id}/documents",
+        {"requirement": requirement, "file": (io.BytesIO(data), filename)},
+        token_from=f"/applications/{application_id}/edit",
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def get_application(application_id):

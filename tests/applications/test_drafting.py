@@ -1,4 +1,5 @@
 """A city drafts, budgets and submits through the pages; every bad input is refused, nothing lost."""
+
 import email
 import io
 from datetime import timedelta
@@ -15,8 +16,18 @@ from fundapp.core.timeutil import utcnow
 from fundapp.extensions import db
 
 from ..helpers import run_jobs
-from .conftest import (as_user, complete_fields, count_apps, get_application, page_text, pdf_bytes, save, start,
-                       upload, version_of)
+from .conftest import (
+    as_user,
+    complete_fields,
+    count_apps,
+    get_application,
+    page_text,
+    pdf_bytes,
+    save,
+    start,
+    upload,
+    version_of,
+)
 
 LETTER = "Letter of support from the mayor or city government"
 BUDGET = "Detailed budget"
@@ -26,11 +37,12 @@ def _complete(app, client, application_id, call_id, partner_id=None):
     response = save(client, application_id, complete_fields(app, call_id, partner_id))
     if response.status_code != 302:
         import re
+
         raise AssertionError(re.findall(r'<li><a href="#([^"]+)">(.*?)</a>', page_text(response)))
     for requirement in (LETTER, BUDGET):
         assert "Document attached." in page_text(upload(client, application_id, requirement, pdf_bytes(), "doc.pdf"))
 
-
+@pytest.mark.sqlite
 def test_a_city_drafts_completes_and_submits_and_gets_its_receipt(app, cities, open_call, make_client, smtp_server):
     andres = as_user(make_client, "andres@bogota.example")
     application_id = start(andres)
@@ -46,8 +58,12 @@ def test_a_city_drafts_completes_and_submits_and_gets_its_receipt(app, cities, o
     check = page_text(andres.get(f"/applications/{application_id}/check"))
     assert "Everything the call asks for is there." in check and "€100,000.00" in check
 
-    response = andres.post(f"/applications/{application_id}/submit", {},
-                           token_from=f"/applications/{application_id}/check", follow_redirects=True)
+    response = andres.post(
+        f"/applications/{application_id}/submit",
+        {},
+        token_from=f"/applications/{application_id}/check",
+        follow_redirects=True,
+    )
     page = page_text(response)
     assert "IFM-LCS-2025-001" in page
     with app.app_context():
@@ -87,12 +103,18 @@ def test_references_number_the_calls_applications_in_order(app, cities, open_cal
         assert refs == ["IFM-LCS-2025-001", "IFM-LCS-2025-002"]
 
 
-@pytest.mark.parametrize("typed, message", [
-    ({"budget-0-requested": "60000.01"}, "The total requested, €100,000.01, is above the call’s cap of €100,000.00."),
-    ({"budget-0-requested": "-5"}, "The amount cannot be negative."),
-    ({"budget-0-requested": "sixty thousand"}, "Enter an amount in euros"),
-    ({"budget-0-cofunding": "-1"}, "The amount cannot be negative."),
-])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        (
+            {"budget-0-requested": "60000.01"},
+            "The total requested, €100,000.01, is above the call’s cap of €100,000.00.",
+        ),
+        ({"budget-0-requested": "-5"}, "The amount cannot be negative."),
+        ({"budget-0-requested": "sixty thousand"}, "Enter an amount in euros"),
+        ({"budget-0-cofunding": "-1"}, "The amount cannot be negative."),
+    ],
+)
 def test_a_bad_budget_is_refused_and_everything_else_is_kept(app, cities, open_call, make_client, typed, message):
     camila = as_user(make_client, "camila@bogota.example")
     application_id = start(camila)
@@ -120,7 +142,8 @@ def test_a_start_date_outside_the_calls_window_is_refused(app, cities, open_call
         response = save(camila, application_id, data)
         assert response.status_code == 400
         assert f"Projects of this call start between {earliest.isoformat()} and {latest.isoformat()}." in page_text(
-            response)
+            response
+        )
         with app.app_context():
             assert get_application(application_id).start_date is None
 
@@ -134,17 +157,22 @@ def test_a_duration_outside_the_calls_limits_is_refused(app, cities, open_call, 
     assert response.status_code == 400 and "Projects of this call last 6 to 24 months." in page_text(response)
 
 
-@pytest.mark.parametrize("partner, message", [
-    ("999999", "A partner must be a Metropolis member."),
-    ("lead", "Bogotá leads the application; it cannot also be its partner."),
-])
-def test_a_partner_that_is_not_a_member_or_is_the_lead_is_refused(app, cities, open_call, make_client, partner,
-                                                                  message):
+@pytest.mark.parametrize(
+    "partner, message",
+    [
+        ("999999", "A partner must be a Metropolis member."),
+        ("lead", "Bogotá leads the application; it cannot also be its partner."),
+    ],
+)
+def test_a_partner_that_is_not_a_member_or_is_the_lead_is_refused(
+    app, cities, open_call, make_client, partner, message
+):
     camila = as_user(make_client, "camila@bogota.example")
     application_id = start(camila)
     data = complete_fields(app, open_call)
-    data.update({"partners-0-member": str(cities["bogota"]) if partner == "lead" else partner,
-                 "partners-0-role": "Partner"})
+    data.update(
+        {"partners-0-member": str(cities["bogota"]) if partner == "lead" else partner, "partners-0-role": "Partner"}
+    )
     response = save(camila, application_id, data)
     assert response.status_code == 400 and message in page_text(response)
     with app.app_context():
@@ -174,12 +202,15 @@ def test_an_ineligible_city_cannot_start(app, cities, open_call, make_client):
         assert count_apps() == 0
 
 
-@pytest.mark.parametrize("filename, data, message", [
-    ("letter.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "does not match its “.pdf” name"),
-    ("letter.pdf", b"MZ\x90\x00 this is an executable", "does not match its “.pdf” name"),
-    ("letter.exe", b"%PDF-1.4 ...", "Upload a PDF, an image"),
-    ("letter.docx", b"%PDF-1.4 not a zip", "does not match its “.docx” name"),
-])
+@pytest.mark.parametrize(
+    "filename, data, message",
+    [
+        ("letter.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "does not match its “.pdf” name"),
+        ("letter.pdf", b"MZ\x90\x00 this is an executable", "does not match its “.pdf” name"),
+        ("letter.exe", b"%PDF-1.4 ...", "Upload a PDF, an image"),
+        ("letter.docx", b"%PDF-1.4 not a zip", "does not match its “.docx” name"),
+    ],
+)
 def test_forged_or_unknown_uploads_are_refused(app, cities, open_call, make_client, filename, data, message):
     camila = as_user(make_client, "camila@bogota.example")
     application_id = start(camila)
@@ -206,7 +237,10 @@ def test_documents_are_stored_with_a_server_made_name_and_served_as_attachments(
     upload(camila, application_id, LETTER, pdf_bytes(), "../../etc/passwd.pdf")
     with app.app_context():
         (attached,) = get_application(application_id).documents
-        assert attached.document.filename == f"draft-{application_id}-letter-of-support-from-the-mayor-or-city-government.pdf"
+        assert (
+            attached.document.filename
+            == f"draft-{application_id}-letter-of-support-from-the-mayor-or-city-government.pdf"
+        )
         document_id = attached.id
     response = camila.get(f"/applications/{application_id}/documents/{document_id}")
     assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
@@ -214,19 +248,24 @@ def test_documents_are_stored_with_a_server_made_name_and_served_as_attachments(
     quito = as_user(make_client, "focal@quito.example")
     assert quito.get(f"/applications/{application_id}/documents/{document_id}").status_code == 404
 
-
+@pytest.mark.sqlite
 def test_another_city_or_a_reviewer_gets_404_on_the_draft(app, cities, open_call, make_client):
     camila = as_user(make_client, "camila@bogota.example")
     application_id = start(camila)
     for email_address in ("focal@quito.example", "rev@x.example"):
         other = as_user(make_client, email_address)
-        for url in (f"/applications/{application_id}", f"/applications/{application_id}/edit",
-                    f"/applications/{application_id}/check", f"/applications/{application_id}/versions"):
+        for url in (
+            f"/applications/{application_id}",
+            f"/applications/{application_id}/edit",
+            f"/applications/{application_id}/check",
+            f"/applications/{application_id}/versions",
+        ):
             assert other.get(url).status_code == 404, (email_address, url)
         response = save(other, application_id, {"title": "Hijacked"}, version="1")
         assert response.status_code == 404
-        response = other.post(f"/applications/{application_id}/autosave", {"title": "Hijacked", "version": "1"},
-                              token_from="/")
+        response = other.post(
+            f"/applications/{application_id}/autosave", {"title": "Hijacked", "version": "1"}, token_from="/"
+        )
         assert response.status_code == 404
         assert other.post(f"/applications/{application_id}/submit", {}, token_from="/").status_code == 404
     with app.app_context():
@@ -239,16 +278,22 @@ def test_staff_do_not_see_drafts(app, cities, open_call, make_client, staff):
     assert staff.get(f"/staff/applications/{application_id}").status_code == 404
     assert "1 draft in progress" in page_text(staff.get(f"/staff/calls/{open_call}/applications"))
 
-
+@pytest.mark.sqlite
 def test_a_submission_one_second_after_closing_is_refused(app, cities, open_call, make_client):
     camila = as_user(make_client, "camila@bogota.example")
     application_id = start(camila)
     _complete(app, camila, application_id, open_call)
     with app.app_context():
-        db.session.execute(sa.update(Call).where(Call.id == open_call).values(closes_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(Call).where(Call.id == open_call).values(closes_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
-    response = camila.post(f"/applications/{application_id}/submit", {},
-                           token_from=f"/applications/{application_id}/check", follow_redirects=True)
+    response = camila.post(
+        f"/applications/{application_id}/submit",
+        {},
+        token_from=f"/applications/{application_id}/check",
+        follow_redirects=True,
+    )
     assert "applications can no longer be submitted" in page_text(response)
     with app.app_context():
         application = get_application(application_id)
@@ -265,9 +310,9 @@ def test_the_server_decides_the_deadline_to_the_second(app, cities, open_call, m
     with app.test_request_context():
         application = get_application(application_id)
         closes = application.call.closes_at
-        user = application.created_by_id and db.session.get(__import__("fundapp.accounts.models",
-                                                                      fromlist=["User"]).User,
-                                                           application.created_by_id)
+        user = application.created_by_id and db.session.get(
+            __import__("fundapp.accounts.models", fromlist=["User"]).User, application.created_by_id
+        )
         with pytest.raises(operations.Refused, match="can no longer be submitted"):
             operations.submit(application, actor=user, now=closes + timedelta(seconds=1))
         db.session.rollback()
@@ -278,10 +323,15 @@ def test_the_server_decides_the_deadline_to_the_second(app, cities, open_call, m
 def test_an_incomplete_application_cannot_be_submitted(app, cities, open_call, make_client):
     camila = as_user(make_client, "camila@bogota.example")
     application_id = start(camila)
-    response = camila.post(f"/applications/{application_id}/submit", {},
-                           token_from=f"/applications/{application_id}/check", follow_redirects=True)
+    response = camila.post(
+        f"/applications/{application_id}/submit",
+        {},
+        token_from=f"/applications/{application_id}/check",
+        follow_redirects=True,
+    )
     assert "The application is not complete yet." in page_text(response) and "Give the project a title." in page_text(
-        response)
+        response
+    )
     with app.app_context():
         assert get_application(application_id).state == "draft"
 
@@ -295,7 +345,7 @@ def test_the_cofunding_share_and_minimum_are_checked_at_submission(app, cities, 
     page = page_text(camila.get(f"/applications/{application_id}/check"))
     assert "Co-funding must be at least 10% of the project cost." in page
 
-
+@pytest.mark.sqlite
 def test_a_stale_autosave_is_refused_and_the_colleagues_work_stands(app, cities, open_call, make_client):
     camila = as_user(make_client, "camila@bogota.example")
     andres = as_user(make_client, "andres@bogota.example")
@@ -330,11 +380,18 @@ def test_the_lead_city_withdraws_with_a_reason(app, cities, open_call, make_clie
     application_id = start(camila)
     _complete(app, camila, application_id, open_call)
     camila.post(f"/applications/{application_id}/submit", {}, token_from=f"/applications/{application_id}/check")
-    response = camila.post(f"/applications/{application_id}/withdraw", {"reason": ""},
-                           token_from=f"/applications/{application_id}", follow_redirects=True)
+    response = camila.post(
+        f"/applications/{application_id}/withdraw",
+        {"reason": ""},
+        token_from=f"/applications/{application_id}",
+        follow_redirects=True,
+    )
     assert "Give the reason for withdrawing." in page_text(response)
-    camila.post(f"/applications/{application_id}/withdraw", {"reason": "The council changed its plans."},
-                token_from=f"/applications/{application_id}")
+    camila.post(
+        f"/applications/{application_id}/withdraw",
+        {"reason": "The council changed its plans."},
+        token_from=f"/applications/{application_id}",
+    )
     with app.app_context():
         application = get_application(application_id)
         assert application.state == "withdrawn" and application.withdrawn_reason == "The council changed its plans."

@@ -1,4 +1,5 @@
 """Staff list, filter, export and screen applications; "more information" goes there and back."""
+
 import csv
 import io
 
@@ -23,8 +24,9 @@ def _submitted(app, make_client, email, call_id, **changes):
     assert save(client, application_id, data).status_code == 302
     for requirement in (LETTER, BUDGET):
         upload(client, application_id, requirement, pdf_bytes(), "doc.pdf")
-    response = client.post(f"/applications/{application_id}/submit", {},
-                           token_from=f"/applications/{application_id}/check")
+    response = client.post(
+        f"/applications/{application_id}/submit", {}, token_from=f"/applications/{application_id}/check"
+    )
     assert response.status_code == 302
     return client, application_id
 
@@ -33,8 +35,12 @@ def _screen(staff, application_id, action, reason="", sections=()):
     data = {"action": action, "reason": reason}
     if sections:
         data["sections"] = list(sections)
-    return staff.post(f"/staff/applications/{application_id}/screen", data,
-                      token_from=f"/staff/applications/{application_id}", follow_redirects=True)
+    return staff.post(
+        f"/staff/applications/{application_id}/screen",
+        data,
+        token_from=f"/staff/applications/{application_id}",
+        follow_redirects=True,
+    )
 
 
 def test_more_information_round_trips_to_the_state_it_came_from(app, cities, open_call, make_client, staff):
@@ -48,7 +54,9 @@ def test_more_information_round_trips_to_the_state_it_came_from(app, cities, ope
         assert application.more_info_sections == ["budget"]
     run_jobs(app)
     with app.app_context():
-        mails = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.template == "application_more_info")).all()
+        mails = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.template == "application_more_info")
+        ).all()
         assert {m.to_email for m in mails} == {"camila@bogota.example", "andres@bogota.example"}
 
     view = page_text(camila.get(f"/applications/{application_id}"))
@@ -56,19 +64,33 @@ def test_more_information_round_trips_to_the_state_it_came_from(app, cities, ope
     editor = page_text(camila.get(f"/applications/{application_id}/edit"))
     assert 'id="budget"' in editor and 'name="title"' not in editor  # only the named part is open
     # The title is not among the open parts: a crafted post cannot change it.
-    data = {"title": "Changed behind staff's back", "budget-0-category": "personnel",
-            "budget-0-description": "Coordinators (2)", "budget-0-requested": "50,000", "budget-0-cofunding": "10,000",
-            "budget-1-category": "personnel", "budget-1-description": "Trainers", "budget-1-requested": "10,000",
-            "budget-1-cofunding": "0", "budget-2-category": "equipment", "budget-2-description": "Furniture",
-            "budget-2-requested": "40000", "budget-2-cofunding": "5000"}
+    data = {
+        "title": "Changed behind staff's back",
+        "budget-0-category": "personnel",
+        "budget-0-description": "Coordinators (2)",
+        "budget-0-requested": "50,000",
+        "budget-0-cofunding": "10,000",
+        "budget-1-category": "personnel",
+        "budget-1-description": "Trainers",
+        "budget-1-requested": "10,000",
+        "budget-1-cofunding": "0",
+        "budget-2-category": "equipment",
+        "budget-2-description": "Furniture",
+        "budget-2-requested": "40000",
+        "budget-2-cofunding": "5000",
+    }
     response = save(camila, application_id, data)
     assert response.status_code == 302  # the budget is saved; the title is not among the open parts
     with app.app_context():
         application = get_application(application_id)
         assert application.title == "Care blocks for Bogotá" and len(application.budget_lines) == 3
 
-    response = camila.post(f"/applications/{application_id}/submit", {},
-                           token_from=f"/applications/{application_id}/check", follow_redirects=True)
+    response = camila.post(
+        f"/applications/{application_id}/submit",
+        {},
+        token_from=f"/applications/{application_id}/check",
+        follow_redirects=True,
+    )
     assert "IFM-LCS-2025-001" in page_text(response)
     with app.app_context():
         application = get_application(application_id)
@@ -106,8 +128,12 @@ def test_an_ineligible_application_shows_the_reason_to_the_city(app, cities, ope
     view = page_text(camila.get(f"/applications/{application_id}"))
     assert "Not eligible" in view and "The project is outside the city's jurisdiction." in view
     # Screening is for staff only, and a screened application cannot be screened again.
-    assert camila.post(f"/staff/applications/{application_id}/screen", {"action": "mark_eligible"},
-                       token_from="/").status_code == 403
+    assert (
+        camila.post(
+            f"/staff/applications/{application_id}/screen", {"action": "mark_eligible"}, token_from="/"
+        ).status_code
+        == 403
+    )
     page = page_text(_screen(staff, application_id, "mark_eligible"))
     assert "This cannot be done while it is" in page
 
@@ -117,10 +143,12 @@ def test_staff_list_filters_sorts_paginates_and_exports(app, cities, open_call, 
         lagos = make_member("Lagos", "NG", "africa", dues=2026)
         make_user("focal@lagos.example", "applicant", member=lagos)
     _submitted(app, make_client, "camila@bogota.example", open_call)
-    _submitted(app, make_client, "focal@quito.example", open_call, **{"budget-0-requested": "20000",
-                                                                      "title": "Quito cares"})
-    _submitted(app, make_client, "focal@lagos.example", open_call, **{"budget-1-requested": "10000",
-                                                                      "title": "Lagos care map"})
+    _submitted(
+        app, make_client, "focal@quito.example", open_call, **{"budget-0-requested": "20000", "title": "Quito cares"}
+    )
+    _submitted(
+        app, make_client, "focal@lagos.example", open_call, **{"budget-1-requested": "10000", "title": "Lagos care map"}
+    )
     url = f"/staff/calls/{open_call}/applications"
     page = page_text(staff.get(url))
     assert "3 results" in page and "IFM-LCS-2025-003" in page

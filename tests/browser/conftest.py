@@ -1,4 +1,5 @@
 """A live fundapp server in a thread, and Debian's Chromium driven by Playwright."""
+
 import os
 import shutil
 import threading
@@ -10,8 +11,14 @@ from ..conftest import free_port
 
 CHROMIUM = os.environ.get("FUNDAPP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 

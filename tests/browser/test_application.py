@@ -1,4 +1,5 @@
 """A city focal point drafts in the browser, reloads and finds the draft saved, and submits."""
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -65,8 +66,10 @@ def test_a_city_drafts_reloads_finds_its_input_completes_the_budget_and_submits(
     page.locator("button[name=next][value=edit]").click()
     page.wait_for_url(edit_url)
 
-    for requirement, name in [("Letter of support from the mayor or city government", "carta.pdf"),
-                              ("Detailed budget", "presupuesto.pdf")]:
+    for requirement, name in [
+        ("Letter of support from the mayor or city government", "carta.pdf"),
+        ("Detailed budget", "presupuesto.pdf"),
+    ]:
         page.locator("#documents select[name=requirement]").select_option(requirement)
         page.locator("#documents input[type=file]").set_input_files(_pdf(name))
         page.locator("#documents button[type=submit]").last.click()

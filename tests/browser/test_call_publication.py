@@ -1,4 +1,5 @@
 """Staff create, preview and publish the demo call in the browser; a visitor then finds it."""
+
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,7 @@ def demo_without_call(app):
     assert result.exit_code == 0, result.output
 
 
-def test_staff_create_preview_and_publish_the_demo_call_and_a_visitor_sees_it(demo_without_call, live_server,
-                                                                              browser):
+def test_staff_create_preview_and_publish_the_demo_call_and_a_visitor_sees_it(demo_without_call, live_server, browser):
     staff = browser.new_context(locale="en-GB", timezone_id="Europe/Madrid").new_page()
     staff.goto(f"{live_server}/login")
     staff.get_by_label("E-mail").fill("staff@fundapp.test")
@@ -38,7 +38,8 @@ def test_staff_create_preview_and_publish_the_demo_call_and_a_visitor_sees_it(de
         staff.get_by_label(f"Full text ({language})").fill(demo.TEXTS["body"][code])
     staff.get_by_label("Opens (in the call's timezone)").fill((now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     staff.get_by_label("Closes (in the call's timezone)").fill(
-        (now + timedelta(weeks=8)).replace(hour=17, minute=0).strftime("%Y-%m-%dT%H:%M"))
+        (now + timedelta(weeks=8)).replace(hour=17, minute=0).strftime("%Y-%m-%dT%H:%M")
+    )
     staff.get_by_label("From SDC").fill("700,000")
     staff.get_by_label("From OSF").fill("100,000")
     staff.get_by_role("button", name="Save the call").click()

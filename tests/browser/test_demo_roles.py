@@ -1,4 +1,5 @@
 """Each demo user signs in through the real login page and sees their role's home page."""
+
 import pytest
 
 from fundapp.cli import DEMO_USERS

@@ -43,20 +43,35 @@ def call_form(fund, **overrides):
     """What staff type into the new-call form for the demo call (overridable field by field)."""
     now = datetime.now(MADRID).replace(second=0, microsecond=0)
     data = {
-        "code": "LCS-2025", "theme": "Local care systems", "contact_email": "fund@metropolis.org",
-        "title_en": demo.TEXTS["title"]["en"], "summary_en": demo.TEXTS["summary"]["en"],
+        "code": "LCS-2025",
+        "theme": "Local care systems",
+        "contact_email": "fund@metropolis.org",
+        "title_en": demo.TEXTS["title"]["en"],
+        "summary_en": demo.TEXTS["summary"]["en"],
         "body_en": demo.TEXTS["body"]["en"],
-        "title_fr": demo.TEXTS["title"]["fr"], "summary_fr": demo.TEXTS["summary"]["fr"],
+        "title_fr": demo.TEXTS["title"]["fr"],
+        "summary_fr": demo.TEXTS["summary"]["fr"],
         "body_fr": demo.TEXTS["body"]["fr"],
-        "title_es": "", "summary_es": "", "body_es": "",
+        "title_es": "",
+        "summary_es": "",
+        "body_es": "",
         "timezone": "Europe/Madrid",
-        "opens_at": local(now - timedelta(days=1)), "closes_at": local(now + timedelta(days=30)),
-        "cap": "100000", "min_grant": "", "duration_min_months": "6", "duration_max_months": "24",
-        "min_cofunding_pct": "10", "eligible_memberships": ["full"], "dues_required": "y",
-        "one_application_per_lead": "y", "partners_allowed": "y",
-        "required_documents": "Letter of support\nDetailed budget", "overall_threshold": "60",
+        "opens_at": local(now - timedelta(days=1)),
+        "closes_at": local(now + timedelta(days=30)),
+        "cap": "100000",
+        "min_grant": "",
+        "duration_min_months": "6",
+        "duration_max_months": "24",
+        "min_cofunding_pct": "10",
+        "eligible_memberships": ["full"],
+        "dues_required": "y",
+        "one_application_per_lead": "y",
+        "partners_allowed": "y",
+        "required_documents": "Letter of support\nDetailed budget",
+        "overall_threshold": "60",
         "reviewers_per_application": "3",
-        f"fund_{fund['SDC']}": "700000", f"fund_{fund['OSF']}": "100000",
+        f"fund_{fund['SDC']}": "700000",
+        f"fund_{fund['OSF']}": "100000",
     }
     for key, value in overrides.items():
         if value is None:
@@ -66,15 +81,31 @@ def call_form(fund, **overrides):
     return data
 
 
-def make_call(app, fund, *, code="LCS-2025", opens_at=None, closes_at=None, regions=(), memberships=("full",),
-              criteria=True, publish=False, funding_cents=None, dues_required=True):
+def make_call(
+    app,
+    fund,
+    *,
+    code="LCS-2025",
+    opens_at=None,
+    closes_at=None,
+    regions=(),
+    memberships=("full",),
+    criteria=True,
+    publish=False,
+    funding_cents=None,
+    dues_required=True,
+):
     """A call made through the operations (for tests whose subject is not the form)."""
     from fundapp.accounts.operations import find_user_by_email
 
     with app.test_request_context():
         values = demo.call_values()
-        values.update(code=code, eligible_regions=list(regions), eligible_memberships=list(memberships),
-                      dues_required=dues_required)
+        values.update(
+            code=code,
+            eligible_regions=list(regions),
+            eligible_memberships=list(memberships),
+            dues_required=dues_required,
+        )
         if opens_at is not None:
             values["opens_at"] = opens_at
         if closes_at is not None:

@@ -1,4 +1,5 @@
 """Staff set up calls through the pages; every bad input is refused on its field, nothing saved."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -32,35 +33,54 @@ def test_staff_create_a_call_with_its_envelope_from_both_donors(app, fund, staff
         assert call.state == "draft" and call.cap_cents == 100_000_00
         assert call.envelope_cents == 800_000_00
         assert {f.contribution.donor.short_name: f.amount_cents for f in call.funding} == {
-            "SDC": 700_000_00, "OSF": 100_000_00}
+            "SDC": 700_000_00,
+            "OSF": 100_000_00,
+        }
         assert call.title == {"en": "Local Care Systems 2025", "fr": "Systèmes locaux de soins 2025"}
-        assert call.min_cofunding_pct == Decimal("10.00") and call.required_documents == ["Letter of support",
-                                                                                          "Detailed budget"]
+        assert call.min_cofunding_pct == Decimal("10.00") and call.required_documents == [
+            "Letter of support",
+            "Detailed budget",
+        ]
         # 30 days from now at the same wall-clock minute in Madrid, stored in UTC
         assert call.closes_at.tzinfo is not None and call.closes_at > utcnow() + timedelta(days=29)
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "call.create"))
         assert entry.after["funding"] == {str(fund["SDC"]): 700_000_00, str(fund["OSF"]): 100_000_00}
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"closes_at": "2025-01-01T10:00", "opens_at": "2025-02-01T10:00"}, "closes_at",
-     "The call must close after it opens."),
-    ({"opens_at": "2026-03-01T10:00", "closes_at": "2026-03-01T10:00"}, "closes_at",
-     "The call must close after it opens."),
-    ({"cap": "900000"}, "cap", "cannot be above the envelope"),
-    ({"cap": "100000.001"}, "cap", "Use at most two decimals (cents)."),
-    ({"cap": "-5"}, "cap", "The amount cannot be negative."),
-    ({"cap": "a lot"}, "cap", "Enter an amount in euros"),
-    ({"min_grant": "150000"}, "min_grant", "The minimum grant cannot be above the cap."),
-    ({"duration_min_months": "12", "duration_max_months": "6"}, "duration_max_months",
-     "The longest duration cannot be shorter than the shortest."),
-    ({"title_en": "", "summary_en": "", "body_en": "", "title_fr": "", "summary_fr": "", "body_fr": ""},
-     "title_en", "Write the call in at least one language"),
-    ({"body_fr": ""}, "body_fr", "Give the title, summary and full text in this language"),
-    ({"code": "lcs 2025!"}, "code", "Use 3 to 30 capital letters"),
-    ({"min_cofunding_pct": "100"}, "min_cofunding_pct", "The co-funding share is a percentage"),
-    ({"eligible_memberships": None}, "eligible_memberships", "Choose which kinds of members may apply."),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        (
+            {"closes_at": "2025-01-01T10:00", "opens_at": "2025-02-01T10:00"},
+            "closes_at",
+            "The call must close after it opens.",
+        ),
+        (
+            {"opens_at": "2026-03-01T10:00", "closes_at": "2026-03-01T10:00"},
+            "closes_at",
+            "The call must close after it opens.",
+        ),
+        ({"cap": "900000"}, "cap", "cannot be above the envelope"),
+        ({"cap": "100000.001"}, "cap", "Use at most two decimals (cents)."),
+        ({"cap": "-5"}, "cap", "The amount cannot be negative."),
+        ({"cap": "a lot"}, "cap", "Enter an amount in euros"),
+        ({"min_grant": "150000"}, "min_grant", "The minimum grant cannot be above the cap."),
+        (
+            {"duration_min_months": "12", "duration_max_months": "6"},
+            "duration_max_months",
+            "The longest duration cannot be shorter than the shortest.",
+        ),
+        (
+            {"title_en": "", "summary_en": "", "body_en": "", "title_fr": "", "summary_fr": "", "body_fr": ""},
+            "title_en",
+            "Write the call in at least one language",
+        ),
+        ({"body_fr": ""}, "body_fr", "Give the title, summary and full text in this language"),
+        ({"code": "lcs 2025!"}, "code", "Use 3 to 30 capital letters"),
+        ({"min_cofunding_pct": "100"}, "min_cofunding_pct", "The co-funding share is a percentage"),
+        ({"eligible_memberships": None}, "eligible_memberships", "Choose which kinds of members may apply."),
+    ],
+)
 def test_bad_call_input_is_refused_on_its_field_and_nothing_is_saved(app, fund, staff, overrides, field, message):
     data = call_form(fund, **overrides)
     response = staff.post("/staff/calls/new", data, token_from="/staff/calls/new")
@@ -70,7 +90,9 @@ def test_bad_call_input_is_refused_on_its_field_and_nothing_is_saved(app, fund, 
     assert error and message in error, f"{field}: {error!r}"
     assert 'value="LCS-2025"' in page or overrides.get("code")  # the rest of the input is kept
     with app.app_context():
-        assert count(Call) == 0 and count(CallFunding) == 0 and count(AuditEntry, AuditEntry.action == "call.create") == 0
+        assert (
+            count(Call) == 0 and count(CallFunding) == 0 and count(AuditEntry, AuditEntry.action == "call.create") == 0
+        )
 
 
 def test_an_envelope_larger_than_the_unallocated_contributions_is_refused(app, fund, staff):
@@ -81,19 +103,22 @@ def test_an_envelope_larger_than_the_unallocated_contributions_is_refused(app, f
     assert "SDC has €50,000.00 left to allocate; the envelope asks for €700,000.00." == error
     with app.app_context():
         assert count(Call) == 1
-        response = staff.post("/staff/calls/new", call_form(fund, **{f"fund_{fund['SDC']}": "50000.01"}),
-                              token_from="/staff/calls/new")
+        response = staff.post(
+            "/staff/calls/new", call_form(fund, **{f"fund_{fund['SDC']}": "50000.01"}), token_from="/staff/calls/new"
+        )
         assert response.status_code == 400
-        response = staff.post("/staff/calls/new", call_form(fund, **{f"fund_{fund['SDC']}": "50000.00"}),
-                              token_from="/staff/calls/new")
+        response = staff.post(
+            "/staff/calls/new", call_form(fund, **{f"fund_{fund['SDC']}": "50000.00"}), token_from="/staff/calls/new"
+        )
         assert response.status_code == 302
         assert get_call().envelope_cents == 150_000_00
 
 
 def test_editing_a_call_keeps_its_own_money_available_to_it(app, fund, staff):
     call_id = make_call(app, fund)
-    response = staff.post(f"/staff/calls/{call_id}/edit", call_form(fund, theme="Care"),
-                          token_from=f"/staff/calls/{call_id}/edit")
+    response = staff.post(
+        f"/staff/calls/{call_id}/edit", call_form(fund, theme="Care"), token_from=f"/staff/calls/{call_id}/edit"
+    )
     assert response.status_code == 302
     with app.app_context():
         assert get_call().theme == "Care" and get_call().envelope_cents == 800_000_00
@@ -104,8 +129,9 @@ def test_a_contribution_restricted_to_a_region_funds_only_a_call_for_that_region
         from fundapp.funding.models import Donor
 
         osf = db.session.scalar(sa.select(Donor).where(Donor.short_name == "OSF"))
-        restricted = funding.add_contribution(osf, actor=None, amount_original_cents=50_000_00,
-                                              restriction_region="africa").id
+        restricted = funding.add_contribution(
+            osf, actor=None, amount_original_cents=50_000_00, restriction_region="africa"
+        ).id
     data = call_form(fund, **{f"fund_{restricted}": "50000", "cap": "50000"})
     response = staff.post("/staff/calls/new", data, token_from="/staff/calls/new")
     assert "restricted to Africa" in _field_error(text(response), f"fund_{restricted}")
@@ -115,16 +141,19 @@ def test_a_contribution_restricted_to_a_region_funds_only_a_call_for_that_region
 
 
 @pytest.mark.sqlite
-@pytest.mark.parametrize("values, field, message", [
-    ({"weight": "0"}, "weight", "The weight must be more than zero."),
-    ({"weight": "-2"}, "weight", "The weight must be more than zero."),
-    ({"scale_min": "5", "scale_max": "5"}, "scale_max", "The top of the scale must be above its bottom."),
-    ({"scale_min": "6", "scale_max": "5"}, "scale_max", "The top of the scale must be above its bottom."),
-    ({"scale_step": "0.3"}, "scale_step", "The step must divide the scale evenly"),
-    ({"threshold": "7"}, "threshold", "The threshold must lie on the scale."),
-    ({"name_en": ""}, "name_en", "Name the criterion in at least one language."),
-    ({"weight": "heavy"}, "weight", "Enter a number"),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({"weight": "0"}, "weight", "The weight must be more than zero."),
+        ({"weight": "-2"}, "weight", "The weight must be more than zero."),
+        ({"scale_min": "5", "scale_max": "5"}, "scale_max", "The top of the scale must be above its bottom."),
+        ({"scale_min": "6", "scale_max": "5"}, "scale_max", "The top of the scale must be above its bottom."),
+        ({"scale_step": "0.3"}, "scale_step", "The step must divide the scale evenly"),
+        ({"threshold": "7"}, "threshold", "The threshold must lie on the scale."),
+        ({"name_en": ""}, "name_en", "Name the criterion in at least one language."),
+        ({"weight": "heavy"}, "weight", "Enter a number"),
+    ],
+)
 def test_bad_criteria_are_refused_on_their_field(app, fund, staff, values, field, message):
     call_id = make_call(app, fund, criteria=False)
     data = {"name_en": "Relevance", "weight": "1", "scale_min": "0", "scale_max": "5", "scale_step": "0.5"}
@@ -141,16 +170,33 @@ def test_bad_criteria_are_refused_on_their_field(app, fund, staff, values, field
 def test_staff_add_edit_and_remove_a_criterion(app, fund, staff):
     call_id = make_call(app, fund, criteria=False)
     url = f"/staff/calls/{call_id}/criteria/new"
-    response = staff.post(url, {"name_en": "Relevance", "name_fr": "Pertinence", "weight": "30", "scale_min": "0",
-                                "scale_max": "5", "scale_step": "0.5", "threshold": "2.5"}, token_from=url)
+    response = staff.post(
+        url,
+        {
+            "name_en": "Relevance",
+            "name_fr": "Pertinence",
+            "weight": "30",
+            "scale_min": "0",
+            "scale_max": "5",
+            "scale_step": "0.5",
+            "threshold": "2.5",
+        },
+        token_from=url,
+    )
     assert response.status_code == 302
     with app.app_context():
         criterion = db.session.scalar(sa.select(Criterion))
         assert criterion.name == {"en": "Relevance", "fr": "Pertinence"} and criterion.threshold == Decimal("2.5")
         criterion_id = criterion.id
     url = f"/staff/calls/{call_id}/criteria/{criterion_id}"
-    assert staff.post(url, {"name_en": "Relevance", "weight": "40", "scale_min": "0", "scale_max": "10",
-                            "scale_step": "1"}, token_from=url).status_code == 302
+    assert (
+        staff.post(
+            url,
+            {"name_en": "Relevance", "weight": "40", "scale_min": "0", "scale_max": "10", "scale_step": "1"},
+            token_from=url,
+        ).status_code
+        == 302
+    )
     with app.app_context():
         assert db.session.get(Criterion, criterion_id).scale_max == Decimal(10)
     assert staff.post(f"{url}/delete", {}, token_from=url).status_code == 302
@@ -179,14 +225,19 @@ def test_once_an_application_is_submitted_the_cap_and_criteria_are_locked(app, f
         criterion_id = call.criteria[0].id
         weights = [c.weight for c in call.criteria]
     url = f"/staff/calls/{call_id}/criteria/{criterion_id}"
-    response = staff.post(url, {"name_en": "X", "weight": "99", "scale_min": "0", "scale_max": "5",
-                                "scale_step": "0.5"}, token_from=f"/staff/calls/{call_id}")
+    response = staff.post(
+        url,
+        {"name_en": "X", "weight": "99", "scale_min": "0", "scale_max": "5", "scale_step": "0.5"},
+        token_from=f"/staff/calls/{call_id}",
+    )
     assert response.status_code == 400 and "The criteria cannot change" in text(response)
     response = staff.post(f"{url}/delete", {}, token_from=f"/staff/calls/{call_id}", follow_redirects=True)
     assert "The criteria cannot change" in text(response)
-    response = staff.post(f"/staff/calls/{call_id}/criteria/new", {"name_en": "New", "weight": "1", "scale_min": "0",
-                                                                   "scale_max": "5", "scale_step": "1"},
-                          token_from=f"/staff/calls/{call_id}")
+    response = staff.post(
+        f"/staff/calls/{call_id}/criteria/new",
+        {"name_en": "New", "weight": "1", "scale_min": "0", "scale_max": "5", "scale_step": "1"},
+        token_from=f"/staff/calls/{call_id}",
+    )
     assert response.status_code == 400
     with app.app_context():
         call = db.session.get(Call, call_id)
@@ -200,10 +251,17 @@ def test_once_an_application_is_submitted_the_cap_and_criteria_are_locked(app, f
 
 def test_a_closed_call_cannot_be_edited(app, fund, staff):
     call_id = make_call(app, fund, publish=True)
-    staff.post(f"/staff/calls/{call_id}/state", {"action": "close", "reason": "ended early"},
-               token_from=f"/staff/calls/{call_id}")
-    response = staff.post(f"/staff/calls/{call_id}/edit", call_form(fund, theme="Other"),
-                          token_from=f"/staff/calls/{call_id}", follow_redirects=True)
+    staff.post(
+        f"/staff/calls/{call_id}/state",
+        {"action": "close", "reason": "ended early"},
+        token_from=f"/staff/calls/{call_id}",
+    )
+    response = staff.post(
+        f"/staff/calls/{call_id}/edit",
+        call_form(fund, theme="Other"),
+        token_from=f"/staff/calls/{call_id}",
+        follow_redirects=True,
+    )
     assert "can no longer be edited" in text(response)
     with app.app_context():
         assert db.session.get(Call, call_id).theme == "Local care systems"
@@ -230,8 +288,13 @@ def test_only_staff_reach_the_call_management_pages(app, fund, make_client):
     call_id = make_call(app, fund)
     focal = make_client()
     focal.login("focal@x.example")
-    for url in ["/staff/calls", "/staff/calls/new", f"/staff/calls/{call_id}", f"/staff/calls/{call_id}/preview",
-                "/staff/donors/"]:
+    for url in [
+        "/staff/calls",
+        "/staff/calls/new",
+        f"/staff/calls/{call_id}",
+        f"/staff/calls/{call_id}/preview",
+        "/staff/donors/",
+    ]:
         assert focal.get(url).status_code == 403, url
     assert focal.post(f"/staff/calls/{call_id}/state", {"action": "publish"}).status_code == 403
     with app.app_context():
@@ -251,15 +314,21 @@ def test_a_swiss_franc_contribution_keeps_its_amount_rate_and_euros(app, staff):
         donor = funding.create_donor(actor=None, name="Swiss Agency for Development and Cooperation", short_name="SDC")
         donor_id = donor.id
     url = f"/staff/donors/{donor_id}/contributions/new"
-    response = staff.post(url, {"amount": "100000", "currency": "chf", "rate_to_eur": "", "restriction_region": ""},
-                          token_from=url)
+    response = staff.post(
+        url, {"amount": "100000", "currency": "chf", "rate_to_eur": "", "restriction_region": ""}, token_from=url
+    )
     assert response.status_code == 400 and "Give the exchange rate used" in text(response)
-    response = staff.post(url, {"amount": "100000", "currency": "CHF", "rate_to_eur": "1.0634",
-                                "restriction_region": ""}, token_from=url)
+    response = staff.post(
+        url, {"amount": "100000", "currency": "CHF", "rate_to_eur": "1.0634", "restriction_region": ""}, token_from=url
+    )
     assert response.status_code == 302
     with app.app_context():
         from fundapp.funding.models import Contribution
 
         c = db.session.scalar(sa.select(Contribution))
         assert (c.amount_original_cents, c.currency, c.rate_to_eur, c.eur_cents) == (
-            100_000_00, "CHF", Decimal("1.063400"), 106_340_00)
+            100_000_00,
+            "CHF",
+            Decimal("1.063400"),
+            106_340_00,
+        )

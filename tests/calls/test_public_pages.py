@@ -1,4 +1,5 @@
 """What the public sees: open and upcoming calls, in their language, with the deadline."""
+
 from datetime import timedelta
 
 import pytest
@@ -23,8 +24,15 @@ def published(app, fund, staff):
 def test_visitors_see_open_and_upcoming_calls_but_not_drafts(app, fund, staff, client):
     now = utcnow()
     make_call(app, fund, code="OPEN-1", publish=True, funding_cents={fund["SDC"]: 300_000_00})
-    make_call(app, fund, code="SOON-1", opens_at=now + timedelta(days=10), closes_at=now + timedelta(days=40),
-              publish=True, funding_cents={fund["SDC"]: 300_000_00})
+    make_call(
+        app,
+        fund,
+        code="SOON-1",
+        opens_at=now + timedelta(days=10),
+        closes_at=now + timedelta(days=40),
+        publish=True,
+        funding_cents={fund["SDC"]: 300_000_00},
+    )
     make_call(app, fund, code="DRAFT-1", funding_cents={fund["SDC"]: 100_000_00})
     page = text(client.get("/calls/"))
     open_part, upcoming_part = page.split("Coming soon")
@@ -37,10 +45,23 @@ def test_visitors_see_open_and_upcoming_calls_but_not_drafts(app, fund, staff, c
 
 def test_the_public_call_page_has_text_rules_criteria_cap_and_deadline(app, published, client):
     page = text(client.get("/calls/LCS-2025", headers={"Accept-Language": "en"}))
-    for expected in ["Local Care Systems 2025", "up to €100,000.00", "Applications close on", "(Europe/Madrid)",
-                     "Closes in", "Relevance for the local care system", "25.0%", "Feasibility and budget",
-                     "Membership dues paid through", "One application per lead city.", "Detailed budget",
-                     "fund@metropolis.org", "How to apply", "0.00 to 5.00, in steps of 0.50", "deadline.ics"]:
+    for expected in [
+        "Local Care Systems 2025",
+        "up to €100,000.00",
+        "Applications close on",
+        "(Europe/Madrid)",
+        "Closes in",
+        "Relevance for the local care system",
+        "25.0%",
+        "Feasibility and budget",
+        "Membership dues paid through",
+        "One application per lead city.",
+        "Detailed budget",
+        "fund@metropolis.org",
+        "How to apply",
+        "0.00 to 5.00, in steps of 0.50",
+        "deadline.ics",
+    ]:
         assert expected in page, expected
 
 

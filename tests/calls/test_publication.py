@@ -1,4 +1,5 @@
 """Publishing checks the call is complete, tells the eligible cities, and the call closes on time."""
+
 from datetime import timedelta
 
 import pytest
@@ -16,8 +17,12 @@ from .conftest import make_call
 
 
 def _publish(staff, call_id):
-    return staff.post(f"/staff/calls/{call_id}/state", {"action": "publish"}, token_from=f"/staff/calls/{call_id}",
-                      follow_redirects=True)
+    return staff.post(
+        f"/staff/calls/{call_id}/state",
+        {"action": "publish"},
+        token_from=f"/staff/calls/{call_id}",
+        follow_redirects=True,
+    )
 
 
 def test_an_incomplete_call_is_not_published_and_staff_see_what_is_missing(app, fund, staff):
@@ -57,8 +62,13 @@ def test_publishing_notifies_each_eligible_focal_point_once_and_no_one_else(app,
         make_user("rev@x.example", "reviewer")
         db.session.commit()
     now = utcnow()
-    call_id = make_call(app, fund, regions=["latin_america_caribbean"], opens_at=now - timedelta(hours=1),
-                        closes_at=now + timedelta(days=30))
+    call_id = make_call(
+        app,
+        fund,
+        regions=["latin_america_caribbean"],
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(days=30),
+    )
     page = text(_publish(staff, call_id))
     assert "The call is now “Published”." in page
     with app.app_context():
@@ -138,8 +148,7 @@ def test_an_rq_worker_with_the_scheduler_closes_a_call_when_its_time_comes(app, 
     from fundapp.core.jobs import make_worker
 
     now = utcnow()
-    call_id = make_call(app, fund, opens_at=now - timedelta(days=1), closes_at=now + timedelta(seconds=2),
-                        publish=True)
+    call_id = make_call(app, fund, opens_at=now - timedelta(days=1), closes_at=now + timedelta(seconds=2), publish=True)
     import time
 
     time.sleep(2.5)
@@ -169,11 +178,13 @@ def test_the_embedded_default_closes_due_calls_without_a_scheduler(app, fund, st
     from fundapp.core.jobs import run_due_jobs
 
     now = utcnow()
-    call_id = make_call(app, fund, opens_at=now - timedelta(days=1), closes_at=now + timedelta(hours=1),
-                        publish=True)
+    call_id = make_call(app, fund, opens_at=now - timedelta(days=1), closes_at=now + timedelta(hours=1), publish=True)
     with app.app_context():
-        db.session.execute(sa.update(JobRecord).where(JobRecord.name == "calls.close_at_deadline")
-                           .values(run_at=now - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(JobRecord)
+            .where(JobRecord.name == "calls.close_at_deadline")
+            .values(run_at=now - timedelta(seconds=1))
+        )
         db.session.execute(sa.update(Call).where(Call.id == call_id).values(closes_at=now - timedelta(seconds=1)))
         db.session.commit()
     assert run_due_jobs(app) == 1

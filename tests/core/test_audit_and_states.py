@@ -1,4 +1,5 @@
 """The audit log is written with the change, never rewritten; workflows go through their table."""
+
 import pytest
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -123,5 +124,11 @@ def test_a_table_with_unknown_states_or_duplicate_rows_is_refused_at_import():
     with pytest.raises(ValueError):
         Workflow("bad", states, [Transition("a", "go", "zzz", frozenset({"staff"}), "Go")])
     with pytest.raises(ValueError):
-        Workflow("bad", states, [Transition("a", "go", "b", frozenset({"staff"}), "Go"),
-                                 Transition("a", "go", "a", frozenset({"staff"}), "Go")])
+        Workflow(
+            "bad",
+            states,
+            [
+                Transition("a", "go", "b", frozenset({"staff"}), "Go"),
+                Transition("a", "go", "a", frozenset({"staff"}), "Go"),
+            ],
+        )

@@ -1,4 +1,5 @@
 """Jobs are queued only after the commit, run by a real RQ worker, and recorded as they go."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -129,8 +130,9 @@ def test_without_redis_scheduled_jobs_wait_for_their_time(app):
         due = enqueue("tests.touch", label="due", run_at=utcnow() + timedelta(seconds=1))
         db.session.commit()
         later_id, due_id = later.id, due.id
-        db.session.execute(sa.update(JobRecord).where(JobRecord.id == due_id)
-                           .values(run_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(JobRecord).where(JobRecord.id == due_id).values(run_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
     assert run_due_jobs(app) == 1
     with app.app_context():

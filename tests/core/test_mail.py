@@ -1,4 +1,5 @@
 """E-mail goes through the outbox and a job to a real SMTP server, once, in the right language."""
+
 import email
 from email import policy
 
@@ -15,9 +16,18 @@ def _queue(app, to="focal@bogota.example", language="en", **kw):
     from datetime import datetime, timezone
 
     with app.app_context():
-        message = queue_mail(to, "invitation", language=language, to_name="Camila", inviter="Sofía",
-                             member="Bogotá", role="applicant", link="http://fundapp.test/invitation/abc",
-                             expires_at=datetime(2026, 12, 5, 17, 0, tzinfo=timezone.utc), **kw)
+        message = queue_mail(
+            to,
+            "invitation",
+            language=language,
+            to_name="Camila",
+            inviter="Sofía",
+            member="Bogotá",
+            role="applicant",
+            link="http://fundapp.test/invitation/abc",
+            expires_at=datetime(2026, 12, 5, 17, 0, tzinfo=timezone.utc),
+            **kw,
+        )
         db.session.commit()
         return message.id
 
@@ -85,22 +95,32 @@ def test_mail_is_written_in_the_recipients_language(app, smtp_server):
     _queue(app, to="a@fr.example", language="fr")
     _queue(app, to="b@es.example", language="es")
     run_jobs(app)
-    subjects = {e.rcpt_tos[0]: email.message_from_bytes(e.content, policy=policy.default)["Subject"]
-                for e in smtp_server.messages}
+    subjects = {
+        e.rcpt_tos[0]: email.message_from_bytes(e.content, policy=policy.default)["Subject"]
+        for e in smtp_server.messages
+    }
     assert "Fonds international pour les métropoles" in subjects["a@fr.example"]
     assert "Fondo Internacional para las Metrópolis" in subjects["b@es.example"]
 
 
 def test_attachments_travel_with_the_message(app, smtp_server):
     with app.app_context():
-        doc = Document(filename="letter.pdf", content_type="application/pdf", size=8, sha256="0" * 64,
-                       data=b"%PDF-1.4")
+        doc = Document(filename="letter.pdf", content_type="application/pdf", size=8, sha256="0" * 64, data=b"%PDF-1.4")
         db.session.add(doc)
         db.session.flush()
         from datetime import datetime, timezone
 
-        queue_mail("c@x.example", "invitation", to_name="C", inviter="S", member=None, role="reviewer",
-                   link="http://x", expires_at=datetime(2026, 1, 1, tzinfo=timezone.utc), attachments=[doc])
+        queue_mail(
+            "c@x.example",
+            "invitation",
+            to_name="C",
+            inviter="S",
+            member=None,
+            role="reviewer",
+            link="http://x",
+            expires_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            attachments=[doc],
+        )
         db.session.commit()
     run_jobs(app)
     parsed = email.message_from_bytes(smtp_server.messages[0].content, policy=policy.default)

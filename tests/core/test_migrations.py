@@ -1,4 +1,5 @@
 """The schema the migrations build is the schema the models describe."""
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

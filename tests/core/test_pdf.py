@@ -1,4 +1,5 @@
 """The shared PDF base: deterministic bytes, and every member's name as written."""
+
 import io
 
 import pytest

@@ -1,4 +1,5 @@
 """CSRF on every form, strict cookies and headers, friendly error pages."""
+
 import pytest
 
 from fundapp.members.models import Member
@@ -14,8 +15,11 @@ def test_a_post_without_csrf_token_is_refused_and_changes_nothing(app, client):
         make_user("staff@fund.example", "staff")
         member_id = member.id
     client.login("staff@fund.example")
-    response = client.post(f"/members/{member_id}/edit", csrf=False, data={
-        "name": "Renamed", "country": "ES", "region": "europe", "membership": "full"})
+    response = client.post(
+        f"/members/{member_id}/edit",
+        csrf=False,
+        data={"name": "Renamed", "country": "ES", "region": "europe", "membership": "full"},
+    )
     assert response.status_code == 400
     assert "nothing was changed" in text(response).lower()
     with app.app_context():

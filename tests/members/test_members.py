@@ -1,4 +1,5 @@
 """Member cities: staff list, search, edit and import them; a city sees only itself."""
+
 import io
 
 import pytest
@@ -74,17 +75,21 @@ def test_staff_search_and_filter_by_region_with_pagination(app, staff):
 
 
 def test_staff_create_and_edit_a_member_with_an_audit_entry(app, staff):
-    response = staff.post("/members/new", {"name": "Tshwane", "country": "za", "region": "africa",
-                                           "membership": "full", "dues_paid_through": "2026"},
-                          token_from="/members/new")
+    response = staff.post(
+        "/members/new",
+        {"name": "Tshwane", "country": "za", "region": "africa", "membership": "full", "dues_paid_through": "2026"},
+        token_from="/members/new",
+    )
     assert response.status_code == 302
     with app.app_context():
         member = db.session.scalar(sa.select(Member).where(Member.name == "Tshwane"))
         assert member.country == "ZA" and member.dues_paid_through == 2026
         member_id = member.id
-    response = staff.post(f"/members/{member_id}/edit", {"name": "Tshwane", "country": "ZA", "region": "africa",
-                                                         "membership": "full", "dues_paid_through": "2027"},
-                          token_from="/members/new")
+    response = staff.post(
+        f"/members/{member_id}/edit",
+        {"name": "Tshwane", "country": "ZA", "region": "africa", "membership": "full", "dues_paid_through": "2027"},
+        token_from="/members/new",
+    )
     assert response.status_code == 302
     with app.app_context():
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "member.update"))
@@ -94,24 +99,33 @@ def test_staff_create_and_edit_a_member_with_an_audit_entry(app, staff):
 def test_bad_member_input_is_refused_next_to_the_field_and_kept(app, staff):
     with app.app_context():
         make_member("Barcelona")
-    response = staff.post("/members/new", {"name": "Atlantis", "country": "XX", "region": "europe",
-                                           "membership": "full", "dues_paid_through": ""}, token_from="/members/new")
+    response = staff.post(
+        "/members/new",
+        {"name": "Atlantis", "country": "XX", "region": "europe", "membership": "full", "dues_paid_through": ""},
+        token_from="/members/new",
+    )
     assert response.status_code == 400
     assert "“XX” is not an ISO country code." in text(response) and 'value="Atlantis"' in text(response)
-    response = staff.post("/members/new", {"name": "barcelona", "country": "ES", "region": "europe",
-                                           "membership": "full"}, token_from="/members/new")
+    response = staff.post(
+        "/members/new",
+        {"name": "barcelona", "country": "ES", "region": "europe", "membership": "full"},
+        token_from="/members/new",
+    )
     assert response.status_code == 400 and "already exists" in text(response)
     with app.app_context():
         assert count(Member) == 1
 
 
 def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(app, staff):
-    csv_text = ("name,country,region,membership\n"
-                "Lagos,NG,africa,full\n"
-                "Nowhere,QQ,africa,full\n"
-                "Lima,PE,south_america,full\n")
-    response = staff.post("/members/import", {"file": (io.BytesIO(csv_text.encode()), "members.csv")},
-                          token_from="/members/import", content_type="multipart/form-data")
+    csv_text = (
+        "name,country,region,membership\nLagos,NG,africa,full\nNowhere,QQ,africa,full\nLima,PE,south_america,full\n"
+    )
+    response = staff.post(
+        "/members/import",
+        {"file": (io.BytesIO(csv_text.encode()), "members.csv")},
+        token_from="/members/import",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     page = text(response)
     assert "Nothing was imported" in page
@@ -124,11 +138,17 @@ def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(app, staff):
 def test_a_good_csv_creates_and_updates(app, staff):
     with app.app_context():
         make_member("Lagos", "NG", "africa", dues=None)
-    csv_text = ("name,country,region,membership,dues_paid_through\n"
-                "Lagos,NG,africa,full,2026\n"
-                "Lima,PE,latin_america_caribbean,full,\n")
-    response = staff.post("/members/import", {"file": (io.BytesIO(csv_text.encode()), "members.csv")},
-                          token_from="/members/import", content_type="multipart/form-data")
+    csv_text = (
+        "name,country,region,membership,dues_paid_through\n"
+        "Lagos,NG,africa,full,2026\n"
+        "Lima,PE,latin_america_caribbean,full,\n"
+    )
+    response = staff.post(
+        "/members/import",
+        {"file": (io.BytesIO(csv_text.encode()), "members.csv")},
+        token_from="/members/import",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     with app.app_context():
         assert count(Member) == 2
@@ -136,8 +156,12 @@ def test_a_good_csv_creates_and_updates(app, staff):
 
 
 def test_a_csv_without_the_columns_is_refused(app, staff):
-    response = staff.post("/members/import", {"file": (io.BytesIO(b"city;country\nLagos;NG\n"), "m.csv")},
-                          token_from="/members/import", content_type="multipart/form-data")
+    response = staff.post(
+        "/members/import",
+        {"file": (io.BytesIO(b"city;country\nLagos;NG\n"), "m.csv")},
+        token_from="/members/import",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400 and "The file has no column" in text(response)
 
 
