@@ -108,6 +108,7 @@ def _register_blueprints(app):
     from .core.routes import bp as core_bp
     from .funding.routes import bp as funding_bp
     from .members.routes import bp as members_bp
+    from .reviews.routes import bp as reviews_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -115,6 +116,7 @@ def _register_blueprints(app):
     app.register_blueprint(calls_bp)
     app.register_blueprint(funding_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(reviews_bp)
 
 
 def _register_error_pages(app):

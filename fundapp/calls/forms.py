@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     EmailField,
     HiddenField,
@@ -60,6 +61,16 @@ class CallForm(FlaskForm):
     partners_allowed = BooleanField(_l("Partner cities allowed"))
     required_documents = TextAreaField(_l("Required documents (one per line)"), validators=[Length(max=5000)])
     overall_threshold = DecimalText(_l("Overall threshold (score out of 100, optional)"), validators=[Optional()])
+    project_start_earliest = DateField(_l("Projects start at the earliest on (optional)"), validators=[Optional()])
+    project_start_latest = DateField(_l("Projects start at the latest on (optional)"), validators=[Optional()])
+    conflict_same_country = BooleanField(_l("A reviewer from the lead's or a partner's country has a conflict"))
+    reviewers_see_others = BooleanField(_l("Reviewers see the other scores once theirs is submitted"))
+    disagreement_threshold = DecimalText(
+        _l("Flag a disagreement when review scores differ by more than (points)"), validators=[Optional()]
+    )
+    review_due_at = DateTimeLocalField(
+        _l("Reviews due (in the call's timezone, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
     reviewers_per_application = IntegerField(_l("Reviewers per application"), validators=[NumberRange(min=1, max=20)])
 
     def __init__(self, *args, **kwargs):

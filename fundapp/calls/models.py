@@ -80,6 +80,13 @@ class Call(db.Model):
 
     overall_threshold: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     reviewers_per_application: Mapped[int] = mapped_column(nullable=False, default=3)
+    # Review settings: a reviewer from the lead's or a partner's country is conflicted (when set);
+    # reviewers see the others' scores once theirs is in (when set); review scores further apart
+    # than the threshold (0-100 points) flag a disagreement.
+    conflict_same_country: Mapped[bool] = mapped_column(nullable=False, default=False)
+    reviewers_see_others: Mapped[bool] = mapped_column(nullable=False, default=True)
+    disagreement_threshold: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), nullable=False, default=Decimal(20))
+    review_due_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     # Set when the first application is submitted: from then on criteria and cap are fixed.
     locked_at: Mapped[object | None] = mapped_column(UTCDateTime)

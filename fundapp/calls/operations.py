@@ -47,6 +47,12 @@ CALL_FIELDS = [
     "required_documents",
     "overall_threshold",
     "reviewers_per_application",
+    "conflict_same_country",
+    "reviewers_see_others",
+    "disagreement_threshold",
+    "review_due_at",
+    "project_start_earliest",
+    "project_start_latest",
 ]
 # Fixed once an application is submitted: {column: (form field, what staff read)}.
 LOCKED_FIELDS = {"cap_cents": ("cap", _l("The grant cap"))}
@@ -153,6 +159,22 @@ def _clean_call(values, call):
     reviewers = values.get("reviewers_per_application")
     if not reviewers or not 1 <= reviewers <= 20:
         raise Refused(_l("Each application needs between 1 and 20 reviewers."), field="reviewers_per_application")
+    values.setdefault("conflict_same_country", False)
+    values.setdefault("reviewers_see_others", True)
+    values.setdefault("review_due_at", None)
+    values.setdefault("project_start_earliest", None)
+    values.setdefault("project_start_latest", None)
+    earliest, latest = values["project_start_earliest"], values["project_start_latest"]
+    if earliest and latest and latest < earliest:
+        raise Refused(_l("The latest start cannot be before the earliest."), field="project_start_latest")
+    if values.get("disagreement_threshold") is None:
+        values["disagreement_threshold"] = Decimal(20)
+    if not (Decimal(0) <= values["disagreement_threshold"] <= Decimal(100)):
+        raise Refused(
+            _l("The disagreement threshold is a number of points from 0 to 100."), field="disagreement_threshold"
+        )
+    if values["review_due_at"] is not None and values["review_due_at"] <= values["closes_at"]:
+        raise Refused(_l("Reviews are due after the call closes."), field="review_due_at")
     values["contact_email"] = (values.get("contact_email") or "").strip().lower()
     if "@" not in values["contact_email"]:
         raise Refused(_l("Give the address applicants can write to."), field="contact_email")
@@ -484,6 +506,12 @@ def default_call_values():
     """A new call's form starts from the fund's defaults."""
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     return dict(
+        conflict_same_country=False,
+        reviewers_see_others=True,
+        disagreement_threshold=Decimal(20),
+        review_due_at=None,
+        project_start_earliest=None,
+        project_start_latest=None,
         timezone=current_app.config["FUND_TIMEZONE"],
         cap_cents=current_app.config["DEFAULT_GRANT_CAP_CENTS"],
         opens_at=now + timedelta(days=1),

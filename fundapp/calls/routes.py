@@ -121,6 +121,12 @@ def _form_for(call):
         "required_documents": "\n".join(obj_data.get("required_documents") or []),
         "overall_threshold": obj_data.get("overall_threshold"),
         "reviewers_per_application": obj_data["reviewers_per_application"],
+        "conflict_same_country": obj_data.get("conflict_same_country", False),
+        "reviewers_see_others": obj_data.get("reviewers_see_others", True),
+        "disagreement_threshold": obj_data.get("disagreement_threshold", 20),
+        "review_due_at": to_local_naive(obj_data.get("review_due_at"), tz),
+        "project_start_earliest": obj_data.get("project_start_earliest"),
+        "project_start_latest": obj_data.get("project_start_latest"),
     }
     for field in ("title", "summary", "body"):
         for code in LANGUAGES:
@@ -157,6 +163,12 @@ def _values_from(form):
         required_documents=(form.required_documents.data or "").splitlines(),
         overall_threshold=form.overall_threshold.data,
         reviewers_per_application=form.reviewers_per_application.data,
+        conflict_same_country=form.conflict_same_country.data,
+        reviewers_see_others=form.reviewers_see_others.data,
+        disagreement_threshold=form.disagreement_threshold.data,
+        review_due_at=from_local(form.review_due_at.data, tz) if tz else None,
+        project_start_earliest=form.project_start_earliest.data,
+        project_start_latest=form.project_start_latest.data,
     )
 
 

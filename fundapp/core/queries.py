@@ -31,6 +31,10 @@ def home_figures(user):
 
         figures["calls_for_city"] = [(c, c.ineligibility_reasons(member)) for c in calls]
         figures["applications"] = city_applications(user)
+    if user.has_role("reviewer"):
+        from ..reviews.queries import my_assignments
+
+        figures["assignments"] = [a for a in my_assignments(user) if not a.is_done][:10]
     if user.has_role("staff"):
         figures["members"] = db.session.scalar(sa.select(sa.func.count(Member.id)))
         figures["users"] = db.session.scalar(sa.select(sa.func.count(User.id)))

@@ -42,6 +42,7 @@ def _complete(app, client, application_id, call_id, partner_id=None):
     for requirement in (LETTER, BUDGET):
         assert "Document attached." in page_text(upload(client, application_id, requirement, pdf_bytes(), "doc.pdf"))
 
+
 @pytest.mark.sqlite
 def test_a_city_drafts_completes_and_submits_and_gets_its_receipt(app, cities, open_call, make_client, smtp_server):
     andres = as_user(make_client, "andres@bogota.example")
@@ -248,6 +249,7 @@ def test_documents_are_stored_with_a_server_made_name_and_served_as_attachments(
     quito = as_user(make_client, "focal@quito.example")
     assert quito.get(f"/applications/{application_id}/documents/{document_id}").status_code == 404
 
+
 @pytest.mark.sqlite
 def test_another_city_or_a_reviewer_gets_404_on_the_draft(app, cities, open_call, make_client):
     camila = as_user(make_client, "camila@bogota.example")
@@ -277,6 +279,7 @@ def test_staff_do_not_see_drafts(app, cities, open_call, make_client, staff):
     application_id = start(camila)
     assert staff.get(f"/staff/applications/{application_id}").status_code == 404
     assert "1 draft in progress" in page_text(staff.get(f"/staff/calls/{open_call}/applications"))
+
 
 @pytest.mark.sqlite
 def test_a_submission_one_second_after_closing_is_refused(app, cities, open_call, make_client):
@@ -344,6 +347,7 @@ def test_the_cofunding_share_and_minimum_are_checked_at_submission(app, cities, 
     save(camila, application_id, data)
     page = page_text(camila.get(f"/applications/{application_id}/check"))
     assert "Co-funding must be at least 10% of the project cost." in page
+
 
 @pytest.mark.sqlite
 def test_a_stale_autosave_is_refused_and_the_colleagues_work_stands(app, cities, open_call, make_client):

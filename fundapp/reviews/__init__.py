@@ -1,0 +1,1 @@
+"""The review panel: pool, conflicts, assignment, scoring, aggregation and ranking."""

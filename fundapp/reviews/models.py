@@ -1,0 +1,181 @@
+"""The panel: assignments of reviewers to applications, their declarations, and their scores."""
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.states import State, Transition, Workflow
+from ..core.timeutil import UTCDateTime, utcnow
+from ..extensions import db
+
+REVIEWER = frozenset({"reviewer"})
+STAFF = frozenset({"staff"})
+
+ASSIGNMENT_WORKFLOW = Workflow(
+    "assignment",
+    states=[
+        State("assigned", _l("Assigned: declaration due"), _l("Assigned"), flags=frozenset({"open", "counts"})),
+        State(
+            "accepted",
+            _l("Accepted: scoring"),
+            _l("Accepted"),
+            flags=frozenset({"open", "counts", "sees_content", "scoring"}),
+        ),
+        State("declined", _l("Declined"), _l("Declined"), final=True),
+        State("conflict", _l("Conflict declared"), _l("Conflict declared"), final=True),
+        State(
+            "submitted", _l("Review submitted"), _l("Submitted"), flags=frozenset({"counts", "sees_content", "done"})
+        ),
+        State(
+            "reopened",
+            _l("Reopened by staff"),
+            _l("Reopened"),
+            flags=frozenset({"open", "counts", "sees_content", "scoring"}),
+        ),
+    ],
+    transitions=[
+        Transition("assigned", "accept", "accepted", REVIEWER, _l("I have no conflict of interest")),
+        Transition(
+            "assigned", "declare_conflict", "conflict", REVIEWER, _l("I have a conflict of interest"), needs_reason=True
+        ),
+        Transition("assigned", "decline", "declined", REVIEWER, _l("Decline"), needs_reason=True),
+        Transition("accepted", "submit", "submitted", REVIEWER, _l("Submit the review")),
+        Transition("reopened", "submit", "submitted", REVIEWER, _l("Submit the review")),
+        Transition("submitted", "reopen", "reopened", STAFF, _l("Reopen"), needs_reason=True),
+        Transition("assigned", "unassign", "declined", STAFF, _l("Remove"), needs_reason=True),
+    ],
+)
+
+RECOMMENDATIONS = {
+    "fund": _l("Fund"),
+    "fund_with_changes": _l("Fund with changes"),
+    "do_not_fund": _l("Do not fund"),
+}
+
+
+class Assignment(db.Model):
+    """One reviewer on one application's panel."""
+
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), nullable=False, index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False, index=True)
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="assigned")
+    due_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    declared_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    declaration_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    application = relationship("Application", lazy="joined")
+    reviewer = relationship("User", foreign_keys=[reviewer_id], lazy="joined")
+    review = relationship("Review", back_populates="assignment", uselist=False, cascade="all, delete-orphan")
+
+    __table_args__ = (
+        # One reviewer reviews an application once.
+        sa.UniqueConstraint("application_id", "reviewer_id", name="uq_assignment_application_reviewer"),
+        sa.CheckConstraint(f"state IN {tuple(ASSIGNMENT_WORKFLOW.state_names())!r}", name="state_known"),
+    )
+
+    @property
+    def staff_label(self):
+        return ASSIGNMENT_WORKFLOW.staff_label(self.state)
+
+    @property
+    def reviewer_label(self):
+        return ASSIGNMENT_WORKFLOW.applicant_label(self.state)
+
+    @property
+    def awaiting_declaration(self):
+        return ASSIGNMENT_WORKFLOW.can(self.state, "accept", {"reviewer"})
+
+    @property
+    def sees_content(self):
+        return ASSIGNMENT_WORKFLOW.has(self.state, "sees_content")
+
+    @property
+    def is_scoring(self):
+        return ASSIGNMENT_WORKFLOW.has(self.state, "scoring")
+
+    @property
+    def is_done(self):
+        return ASSIGNMENT_WORKFLOW.has(self.state, "done")
+
+    def is_overdue(self, now=None):
+        return bool(self.due_at and ASSIGNMENT_WORKFLOW.has(self.state, "open") and (now or utcnow()) > self.due_at)
+
+    def can_view(self, user):
+        if not user or not user.is_authenticated:
+            return False
+        return user.id == self.reviewer_id or user.has_role("staff")
+
+
+class Review(db.Model):
+    """A reviewer's scores and comments on one application."""
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignment.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    comment_applicant: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    comment_staff: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    recommendation: Mapped[str | None] = mapped_column(sa.String(30))
+    # The weighted mean of the judged criteria on 0-100, fixed at submission.
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
+    submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    assignment = relationship("Assignment", back_populates="review")
+    scores = relationship(
+        "CriterionScore", back_populates="review", cascade="all, delete-orphan", order_by="CriterionScore.id"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_on_0_100"),
+        sa.CheckConstraint("(submitted_at IS NULL) = (score IS NULL)", name="submitted_has_score"),
+        sa.CheckConstraint(
+            f"recommendation IS NULL OR recommendation IN {tuple(RECOMMENDATIONS)!r}", name="recommendation_known"
+        ),
+    )
+
+    @property
+    def recommendation_label(self):
+        return RECOMMENDATIONS.get(self.recommendation, "—")
+
+
+class CriterionScore(db.Model):
+    __tablename__ = "criterion_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("review.id", ondelete="CASCADE"), nullable=False, index=True)
+    criterion_id: Mapped[int] = mapped_column(sa.ForeignKey("criterion.id"), nullable=False)
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
+    cannot_judge: Mapped[bool] = mapped_column(nullable=False, default=False)
+    comment: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+
+    review = relationship("Review", back_populates="scores")
+    criterion = relationship("Criterion", lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("review_id", "criterion_id", name="uq_criterion_score_review_criterion"),
+        sa.CheckConstraint("NOT (cannot_judge AND score IS NOT NULL)", name="judged_or_not"),
+    )
+
+
+class PanelConsensus(db.Model):
+    """The panel's final word on an application, kept beside the mean of the reviews."""
+
+    __tablename__ = "panel_consensus"
+
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), primary_key=True)
+    score: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), nullable=False)
+    note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    recorded_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (sa.CheckConstraint("score >= 0 AND score <= 100", name="score_on_0_100"),)

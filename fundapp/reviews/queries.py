@@ -1,0 +1,98 @@
+from collections import Counter
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..applications.models import Application
+from ..core.timeutil import utcnow
+from ..extensions import db
+from .models import ASSIGNMENT_WORKFLOW, Assignment, PanelConsensus, Review
+from .operations import reviewable_applications
+from .scoring import aggregate, normalise, q2, ranking_key
+
+
+def submitted_reviews(application_ids):
+    """{application id: [(assignment, review)]} of the submitted reviews, scores loaded, in one query."""
+    rows = db.session.execute(
+        sa.select(Assignment, Review)
+        .join(Review, Review.assignment_id == Assignment.id)
+        .options(selectinload(Review.scores))
+        .where(Assignment.application_id.in_(application_ids or [-1]), Review.submitted_at.is_not(None))
+        .order_by(Assignment.id)
+    ).all()
+    result = {}
+    for assignment, review in rows:
+        result.setdefault(assignment.application_id, []).append((assignment, review))
+    return result
+
+
+def call_results(call):
+    """(ranked passing aggregates, failing aggregates, not yet scored applications)."""
+    applications = reviewable_applications(call)
+    reviews = submitted_reviews([a.id for a in applications])
+    consensus = {
+        c.application_id: c
+        for c in db.session.scalars(
+            sa.select(PanelConsensus).where(PanelConsensus.application_id.in_([a.id for a in applications] or [-1]))
+        )
+    }
+    per_reviewer = {}
+    results = []
+    for application in applications:
+        pairs = reviews.get(application.id, [])
+        data = [(r.score, {s.criterion_id: s.score for s in r.scores}) for _a, r in pairs]
+        results.append(aggregate(application, call, data, consensus.get(application.id)))
+        for assignment, review in pairs:
+            per_reviewer.setdefault(assignment.reviewer_id, []).append((application.id, review.score))
+    normalised = normalise(per_reviewer)
+    for result in results:
+        values = normalised.get(result.application.id)
+        if values:
+            result.normalised = q2(sum(values) / len(values))
+    scored = [r for r in results if r.mean is not None]
+    unscored = [r.application for r in results if r.mean is None]
+    passing = sorted([r for r in scored if r.passes], key=lambda r: ranking_key(r, call.criteria))
+    failing = sorted([r for r in scored if not r.passes], key=lambda r: ranking_key(r, call.criteria))
+    return passing, failing, unscored
+
+
+def progress(call):
+    """Counts of assignments per state, overdue ones, and each reviewer's load, for a call."""
+    assignments = (
+        db.session.scalars(
+            sa.select(Assignment)
+            .join(Application)
+            .where(Application.call_id == call.id)
+            .options(selectinload(Assignment.review))
+        )
+        .unique()
+        .all()
+    )
+    now = utcnow()
+    by_state = Counter(a.state for a in assignments)
+    drafted = sum(1 for a in assignments if a.is_scoring and a.review is not None)
+    overdue = [a for a in assignments if a.is_overdue(now)]
+    load = Counter()
+    for a in assignments:
+        if ASSIGNMENT_WORKFLOW.has(a.state, "counts"):
+            load[a.reviewer] += 1
+    return {
+        "assignments": assignments,
+        "by_state": by_state,
+        "drafted": drafted,
+        "overdue": overdue,
+        "load": sorted(load.items(), key=lambda kv: (-kv[1], kv[0].name)),
+    }
+
+
+def my_assignments(user):
+    return (
+        db.session.scalars(
+            sa.select(Assignment)
+            .where(Assignment.reviewer_id == user.id)
+            .options(selectinload(Assignment.review))
+            .order_by(Assignment.due_at, Assignment.id)
+        )
+        .unique()
+        .all()
+    )

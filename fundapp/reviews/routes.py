@@ -1,0 +1,428 @@
+import csv
+import io
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..applications.models import Application
+from ..calls.models import Call
+from ..core.documents import send_document
+from ..core.errors import Refused
+from ..core.permissions import get_visible_or_404, staff_required
+from ..core.timeutil import utcnow
+from ..extensions import db
+from . import operations
+from .forms import AssignForm, ConsensusForm, DeclarationForm, ReopenForm
+from .models import RECOMMENDATIONS, Assignment
+from .queries import call_results, my_assignments, progress, submitted_reviews
+from .scoring import conflict_reasons
+
+bp = Blueprint("reviews", __name__)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+# -- the reviewer's side ------------------------------------------------------------------------
+
+
+@bp.route("/reviews/")
+@login_required
+def index():
+    if not current_user.has_role("reviewer"):
+        abort(403)
+    return render_template("reviews/index.html", assignments=my_assignments(current_user), now=utcnow())
+
+
+def _own_assignment_or_404(assignment_id, *, content=False):
+    """The reviewer's own assignment; with content=True only once it may see the application."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.reviewer_id != current_user.id:
+        abort(404)
+    if content:
+        application = assignment.application
+        conflicted = conflict_reasons(
+            current_user.reviewer_profile, application, application.call.conflict_same_country
+        )
+        if conflicted or not assignment.sees_content:
+            abort(404)
+    return assignment
+
+
+def _others(assignment):
+    """The other submitted reviews' scores, once this one is in and the call allows it."""
+    call = assignment.application.call
+    if not (assignment.is_done and call.reviewers_see_others):
+        return None
+    pairs = submitted_reviews([assignment.application_id]).get(assignment.application_id, [])
+    return [review for other, review in pairs if other.id != assignment.id]
+
+
+@bp.route("/reviews/<int:assignment_id>")
+@login_required
+def detail(assignment_id):
+    assignment = _own_assignment_or_404(assignment_id)
+    application = assignment.application
+    if not assignment.sees_content or conflict_reasons(
+        current_user.reviewer_profile, application, application.call.conflict_same_country
+    ):
+        return render_template(
+            "reviews/declare.html", assignment=assignment, application=application, form=DeclarationForm()
+        )
+    latest = application.submissions[-1]
+    review = assignment.review
+    entered = {s.criterion_id: s for s in review.scores} if review else {}
+    return render_template(
+        "reviews/score.html",
+        assignment=assignment,
+        application=application,
+        data=latest.data,
+        review=review,
+        entered=entered,
+        typed=None,
+        errors={},
+        others=_others(assignment),
+        recommendations=RECOMMENDATIONS,
+        language=str(get_locale()),
+    )
+
+
+@bp.route("/reviews/<int:assignment_id>/declare", methods=["POST"])
+@login_required
+def declare(assignment_id):
+    assignment = _own_assignment_or_404(assignment_id)
+    form = DeclarationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        operations.declare(assignment, form.action.data, actor=_me(), reason=form.reason.data)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("reviews.detail", assignment_id=assignment.id))
+    if assignment.sees_content:
+        flash(_("Thank you. You can now read and score the application."), "success")
+        return redirect(url_for("reviews.detail", assignment_id=assignment.id))
+    flash(_("Your declaration is recorded; the programme team will find another reviewer."), "success")
+    return redirect(url_for("reviews.index"))
+
+
+def _typed_scores(criteria):
+    scores, errors = {}, {}
+    for criterion in criteria:
+        raw = (request.form.get(f"score_{criterion.id}") or "").strip().replace(",", ".")
+        cannot = request.form.get(f"cannot_judge_{criterion.id}") == "y"
+        value = None
+        if raw and not cannot:
+            try:
+                value = Decimal(raw)
+                if not value.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                errors[f"score_{criterion.id}"] = _("Enter a number, such as 3.5.")
+                continue
+        scores[criterion.id] = (value, cannot, request.form.get(f"comment_{criterion.id}", ""))
+    return scores, errors
+
+
+@bp.route("/reviews/<int:assignment_id>/review", methods=["POST"])
+@login_required
+def save_review(assignment_id):
+    assignment = _own_assignment_or_404(assignment_id, content=True)
+    application = assignment.application
+    scores, errors = _typed_scores(application.call.criteria)
+    submit = "submit_review" in request.form
+    try:
+        problems = operations.save_review(
+            assignment,
+            actor=_me(),
+            scores=scores,
+            comment_applicant=request.form.get("comment_applicant", ""),
+            comment_staff=request.form.get("comment_staff", ""),
+            recommendation=request.form.get("recommendation"),
+            submit=submit and not errors,
+        )
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("reviews.detail", assignment_id=assignment.id))
+    errors.update(problems)
+    if not errors:
+        flash(_("Review submitted.") if submit else _("Draft saved."), "success")
+        return redirect(url_for("reviews.detail", assignment_id=assignment.id))
+    review = assignment.review
+    entered = {s.criterion_id: s for s in review.scores} if review else {}
+    return render_template(
+        "reviews/score.html",
+        assignment=assignment,
+        application=application,
+        data=application.submissions[-1].data,
+        review=review,
+        entered=entered,
+        typed=request.form,
+        errors=errors,
+        others=None,
+        recommendations=RECOMMENDATIONS,
+        language=str(get_locale()),
+    ), 400
+
+
+@bp.route("/reviews/<int:assignment_id>/documents/<int:document_id>")
+@login_required
+def document(assignment_id, document_id):
+    assignment = _own_assignment_or_404(assignment_id, content=True)
+    attached = next((d for d in assignment.application.documents if d.id == document_id), None)
+    if attached is None:
+        abort(404)
+    return send_document(attached.document)
+
+
+# -- staff ------------------------------------------------------------------------------------
+
+
+@bp.route("/staff/calls/<int:call_id>/reviews")
+@staff_required
+def call_progress(call_id):
+    call = get_visible_or_404(Call, call_id)
+    return render_template("reviews/progress.html", call=call, progress=progress(call), now=utcnow())
+
+
+@bp.route("/staff/calls/<int:call_id>/assign", methods=["GET", "POST"])
+@staff_required
+def auto_assign(call_id):
+    call = get_visible_or_404(Call, call_id)
+    if request.method == "POST":
+        pairs = set()
+        for value in request.form.getlist("pair"):
+            application_id, _sep, reviewer_id = value.partition(":")
+            if application_id.isdigit() and reviewer_id.isdigit():
+                pairs.add((int(application_id), int(reviewer_id)))
+        try:
+            count = operations.confirm_proposal(call, pairs, actor=_me())
+        except Refused as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+            return redirect(url_for("reviews.auto_assign", call_id=call.id))
+        flash(_("%(n)d assignments made; the reviewers have been told by e-mail.", n=count), "success")
+        return redirect(url_for("reviews.call_progress", call_id=call.id))
+    return render_template("reviews/assign.html", call=call, proposal=operations.proposal_for(call))
+
+
+@bp.route("/staff/applications/<int:application_id>/assign", methods=["POST"])
+@staff_required
+def assign(application_id):
+    application = get_visible_or_404(Application, application_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    reviewer = db.session.get(operations.User, form.reviewer.data)
+    try:
+        operations.assign(application, reviewer, actor=_me())
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        flash(_("%(name)s is assigned.", name=reviewer.name), "success")
+    return redirect(url_for("reviews.application_reviews", application_id=application.id))
+
+
+@bp.route("/staff/applications/<int:application_id>/reviews")
+@staff_required
+def application_reviews(application_id):
+    application = get_visible_or_404(Application, application_id)
+    assignments = db.session.scalars(
+        db.select(Assignment).where(Assignment.application_id == application.id).order_by(Assignment.id)
+    ).all()
+    if request.args.get("format") == "csv":
+        return _review_summary_csv(application, assignments)
+    call = application.call
+    passing, failing, _unscored = call_results(call)
+    result = next((r for r in passing + failing if r.application.id == application.id), None)
+    pool = [u for u in operations.reviewer_pool() if u.id not in {a.reviewer_id for a in assignments}]
+    choices = [
+        (
+            u.id,
+            u.name
+            + (
+                ""
+                if not conflict_reasons(u.reviewer_profile, application, call.conflict_same_country)
+                else " " + _("(conflict)")
+            ),
+        )
+        for u in pool
+    ]
+    assign_form = AssignForm()
+    assign_form.reviewer.choices = choices
+    from .models import PanelConsensus
+
+    consensus = db.session.get(PanelConsensus, application.id)
+    consensus_form = ConsensusForm(data={"score": consensus.score, "note": consensus.note} if consensus else None)
+    return render_template(
+        "reviews/application.html",
+        application=application,
+        call=call,
+        assignments=assignments,
+        result=result,
+        assign_form=assign_form,
+        consensus_form=consensus_form,
+        reopen_form=ReopenForm(),
+        language=str(get_locale()),
+    )
+
+
+def _review_summary_csv(application, assignments):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    criteria = application.call.criteria
+    writer.writerow(
+        ["reference", "reviewer", "state", "recommendation", "score_0_100"]
+        + [f"criterion_{c.position}_{c.name_in('en')}" for c in criteria]
+        + ["comment_for_applicant"]
+    )
+    for a in assignments:
+        review = a.review
+        by_criterion = {s.criterion_id: s for s in review.scores} if review else {}
+        cells = []
+        for c in criteria:
+            s = by_criterion.get(c.id)
+            cells.append("cannot judge" if s and s.cannot_judge else (s.score if s and s.score is not None else ""))
+        writer.writerow(
+            [
+                application.reference,
+                a.reviewer.name,
+                a.state,
+                review.recommendation if review else "",
+                review.score if review and review.score is not None else "",
+            ]
+            + cells
+            + [review.comment_applicant if review else ""]
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={application.reference.lower()}-reviews.csv"},
+    )
+
+
+@bp.route("/staff/applications/<int:application_id>/consensus", methods=["POST"])
+@staff_required
+def consensus(application_id):
+    application = get_visible_or_404(Application, application_id)
+    form = ConsensusForm()
+    if form.validate_on_submit():
+        try:
+            operations.record_consensus(application, actor=_me(), score=form.score.data, note=form.note.data)
+        except Refused as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            flash(_("Consensus recorded."), "success")
+    else:
+        flash(_("Give the consensus score, from 0 to 100."), "error")
+    return redirect(url_for("reviews.application_reviews", application_id=application.id))
+
+
+@bp.route("/staff/assignments/<int:assignment_id>/reopen", methods=["POST"])
+@staff_required
+def reopen(assignment_id):
+    assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason for reopening."), "error")
+    else:
+        try:
+            operations.reopen(assignment, actor=_me(), reason=form.reason.data)
+        except Refused as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            flash(_("The review is reopened."), "success")
+    return redirect(url_for("reviews.application_reviews", application_id=assignment.application_id))
+
+
+@bp.route("/staff/calls/<int:call_id>/ranking")
+@staff_required
+def ranking(call_id):
+    call = get_visible_or_404(Call, call_id)
+    passing, failing, unscored = call_results(call)
+    if request.args.get("format") == "csv":
+        return _ranking_csv(call, passing, failing)
+    return render_template(
+        "reviews/ranking.html",
+        call=call,
+        passing=passing,
+        failing=failing,
+        unscored=unscored,
+        language=str(get_locale()),
+    )
+
+
+def _ranking_csv(call, passing, failing):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "rank",
+            "reference",
+            "city",
+            "title",
+            "requested_eur",
+            "reviews",
+            "mean",
+            "consensus",
+            "ranking_score",
+            "normalised",
+            "spread",
+            "disagreement",
+            "passes",
+        ]
+        + [f"criterion_{c.position}_mean" for c in call.criteria]
+    )
+    from ..core.money import cents_to_decimal
+
+    for rank, result in enumerate(passing + failing, start=1):
+        a = result.application
+        writer.writerow(
+            [
+                rank if result.passes else "",
+                a.reference,
+                a.member.name,
+                a.title,
+                cents_to_decimal(a.requested_cents),
+                len(result.scores),
+                result.mean,
+                result.consensus.score if result.consensus else "",
+                result.ranking_score,
+                result.normalised if result.normalised is not None else "",
+                result.spread,
+                "yes" if result.disagreement else "no",
+                "yes" if result.passes else "no",
+            ]
+            + [result.criterion_means.get(c.id, "") for c in call.criteria]
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={call.code.lower()}-ranking.csv"},
+    )
+
+
+@bp.route("/staff/reviewers")
+@staff_required
+def pool():
+    from collections import Counter
+
+    from .models import ASSIGNMENT_WORKFLOW
+
+    reviewers = operations.reviewer_pool()
+    load = Counter(
+        r
+        for (r,) in db.session.execute(
+            db.select(Assignment.reviewer_id).where(Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("open")))
+        )
+    )
+    return render_template("reviews/pool.html", reviewers=reviewers, load=load)

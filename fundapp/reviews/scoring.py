@@ -1,0 +1,153 @@
+"""Conflicts of interest, score checks and aggregation: plain functions over plain values.
+
+Scores are Decimals throughout: a review's score is the weighted mean of its judged criteria, each
+put on 0-100 from its own scale; "cannot judge" leaves a criterion out rather than counting zero.
+"""
+
+import statistics
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import lazy_gettext as _l
+
+TWO = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+def q2(value):
+    return None if value is None else Decimal(value).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+# -- conflicts --------------------------------------------------------------------------------
+
+
+def conflict_reasons(profile, application, same_country_rule):
+    """Why this reviewer may not review this application (empty: no automatic conflict)."""
+    if profile is None:
+        return []
+    reasons = []
+    cities = [application.member] + [p.member for p in application.partners]
+    if profile.affiliation_member_id and profile.affiliation_member_id in {m.id for m in cities}:
+        which = next(m for m in cities if m.id == profile.affiliation_member_id)
+        reasons.append(
+            _l("The reviewer is affiliated with %(city)s, which takes part in the application.", city=which.name)
+        )
+    if same_country_rule and profile.country and profile.country in {m.country for m in cities}:
+        reasons.append(_l("The reviewer is from the same country as a city of the application."))
+    return reasons
+
+
+# -- one criterion score ------------------------------------------------------------------------
+
+
+def check_score(criterion, value):
+    """None if the value is on the criterion's scale and grid, else the reason."""
+    if value < criterion.scale_min or value > criterion.scale_max:
+        return _l(
+            "Scores for this criterion go from %(min)s to %(max)s.",
+            min=_plain(criterion.scale_min),
+            max=_plain(criterion.scale_max),
+        )
+    if (value - criterion.scale_min) % criterion.scale_step != 0:
+        return _l("Scores for this criterion go in steps of %(step)s.", step=_plain(criterion.scale_step))
+    return None
+
+
+def _plain(value):
+    return format(Decimal(value).normalize(), "f")
+
+
+def on_100(criterion, value):
+    return (Decimal(value) - criterion.scale_min) * HUNDRED / (criterion.scale_max - criterion.scale_min)
+
+
+def review_score(pairs):
+    """Weighted mean on 0-100 of [(criterion, score or None for cannot judge)]; None if nothing judged."""
+    judged = [(c, s) for c, s in pairs if s is not None]
+    total_weight = sum((c.weight for c, _s in judged), Decimal(0))
+    if not judged or total_weight == 0:
+        return None
+    return q2(sum(on_100(c, s) * c.weight for c, s in judged) / total_weight)
+
+
+# -- an application's aggregate -------------------------------------------------------------------
+
+
+@dataclass
+class Aggregate:
+    application: object
+    scores: list  # review scores on 0-100
+    criterion_means: dict  # criterion id -> mean raw score (on its own scale), judged reviews only
+    mean: Decimal | None = None
+    spread: Decimal | None = None
+    disagreement: bool = False
+    failures: list = field(default_factory=list)
+    normalised: Decimal | None = None
+    consensus: object = None
+
+    @property
+    def ranking_score(self):
+        """The panel's consensus when recorded, otherwise the mean of the reviews."""
+        return self.consensus.score if self.consensus is not None else self.mean
+
+    @property
+    def passes(self):
+        return self.mean is not None and not self.failures
+
+
+def aggregate(application, call, reviews, consensus=None):
+    """reviews: [(review score, {criterion_id: raw score or None})] of the submitted reviews."""
+    scores = [s for s, _c in reviews if s is not None]
+    means = {}
+    for criterion in call.criteria:
+        values = [c.get(criterion.id) for _s, c in reviews if c.get(criterion.id) is not None]
+        if values:
+            means[criterion.id] = q2(sum(values, Decimal(0)) / len(values))
+    result = Aggregate(application=application, scores=scores, criterion_means=means, consensus=consensus)
+    if scores:
+        result.mean = q2(sum(scores, Decimal(0)) / len(scores))
+        result.spread = q2(max(scores) - min(scores))
+        result.disagreement = result.spread > call.disagreement_threshold
+        for criterion in call.criteria:
+            mean = means.get(criterion.id)
+            if criterion.threshold is not None and mean is not None and mean < criterion.threshold:
+                result.failures.append(_l("Below the threshold on “%(criterion)s”.", criterion=criterion.name_in("en")))
+        score = result.ranking_score
+        if call.overall_threshold is not None and score < call.overall_threshold:
+            result.failures.append(
+                _l("Below the overall threshold of %(score)s.", score=_plain(call.overall_threshold))
+            )
+    return result
+
+
+def normalise(per_reviewer):
+    """Per-reviewer z-scores rescaled onto the panel's own mean and spread.
+
+    per_reviewer: {reviewer_id: [(key, score)]} -> {key: [normalised scores]}. A harsh reviewer's
+    60 and a lenient reviewer's 80 may say the same thing; this puts them side by side.
+    """
+    everything = [s for pairs in per_reviewer.values() for _k, s in pairs]
+    if len(everything) < 2:
+        return {}
+    overall_mean = statistics.fmean(float(s) for s in everything)
+    overall_sd = statistics.pstdev(float(s) for s in everything)
+    result = {}
+    for pairs in per_reviewer.values():
+        values = [float(s) for _k, s in pairs]
+        mean = statistics.fmean(values)
+        sd = statistics.pstdev(values) if len(values) > 1 else 0.0
+        for key, score in pairs:
+            z = (float(score) - mean) / sd if sd else 0.0
+            rescaled = min(100.0, max(0.0, overall_mean + z * overall_sd))
+            result.setdefault(key, []).append(Decimal(str(rescaled)))
+    return result
+
+
+def ranking_key(result, criteria):
+    """Higher score first; ties broken by the criteria in order, then by earlier submission."""
+    key = [-(result.ranking_score or Decimal(-1))]
+    for criterion in criteria:
+        key.append(-(result.criterion_means.get(criterion.id, Decimal(-1))))
+    key.append(result.application.first_submitted_at)
+    key.append(result.application.id)
+    return key

@@ -1,0 +1,143 @@
+"""Automatic assignment: 12 reviewers, 30 applications, every constraint met; or nothing at all."""
+
+from collections import Counter
+
+import sqlalchemy as sa
+
+from fundapp.applications.models import Application
+from fundapp.calls.models import Call
+from fundapp.core.models import OutboxMessage
+from fundapp.extensions import db
+from fundapp.members.models import Member
+from fundapp.reviews import operations
+from fundapp.reviews.models import Assignment
+from fundapp.reviews.scoring import conflict_reasons
+
+from ..helpers import make_member, text
+from .conftest import REGIONS, eligible_application, make_reviewer
+
+LANGUAGES = ["en", "fr", "es"]
+
+
+def _world(app, call_id):
+    """30 applications from 30 cities in six regions and three languages, some with partners, and a
+    pool of 12 reviewers of three genders and six regions, some affiliated with applying cities."""
+    with app.app_context():
+        members = [make_member(f"City {i:02d}", "CO", REGIONS[i % 6], dues=2026) for i in range(30)]
+        for i, member in enumerate(members):
+            partners = [members[(i + 1) % 30]] if i % 4 == 0 else []
+            eligible_application(call_id, member, language=LANGUAGES[i % 3], partners=partners)
+        genders = [
+            "woman",
+            "man",
+            "woman",
+            "man",
+            "other",
+            "woman",
+            "man",
+            "woman",
+            "man",
+            "woman",
+            "man",
+            "undisclosed",
+        ]
+        readers = ["en,fr", "es", "en", "fr,es", "en,es", "fr", "en", "es,en", "fr,en", "en", "es", "fr"]
+        for i in range(12):
+            make_reviewer(
+                f"reviewer{i:02d}@pool.example",
+                gender=genders[i],
+                region=REGIONS[i % 6],
+                languages=readers[i],
+                affiliation=members[i * 2].id if i < 5 else None,
+            )
+
+
+def test_automatic_assignment_of_12_reviewers_to_30_applications_meets_every_constraint(app, review_call, staff):
+    _world(app, review_call)
+    page = text(staff.get(f"/staff/calls/{review_call}/assign"))
+    assert "Confirm and notify the reviewers" in page and 'id="shortfalls"' not in page
+    pairs = [value for value in __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)]
+    assert len(pairs) == 90
+    response = staff.post(
+        f"/staff/calls/{review_call}/assign",
+        {"pair": pairs},
+        token_from=f"/staff/calls/{review_call}/assign",
+        follow_redirects=True,
+    )
+    assert "90 assignments made" in text(response)
+
+    with app.app_context():
+        call = db.session.get(Call, review_call)
+        assignments = db.session.scalars(sa.select(Assignment)).all()
+        applications = db.session.scalars(sa.select(Application)).all()
+        panels = {a.id: [x for x in assignments if x.application_id == a.id] for a in applications}
+        pool = {x.reviewer for x in assignments}
+        for application in applications:
+            panel = [x.reviewer for x in panels[application.id]]
+            assert len(panel) == 3 and len({r.id for r in panel}) == 3, application.reference
+            for reviewer in panel:
+                assert not conflict_reasons(reviewer.reviewer_profile, application, False), application.reference
+            readers_available = [
+                r
+                for r in pool
+                if application.language in r.reviewer_profile.language_list
+                and not conflict_reasons(r.reviewer_profile, application, False)
+            ]
+            if readers_available:
+                assert any(application.language in r.reviewer_profile.language_list for r in panel), (
+                    application.reference
+                )
+            assert len({r.reviewer_profile.gender for r in panel}) >= 2, application.reference
+            assert len({r.reviewer_profile.region for r in panel}) >= 2, application.reference
+        load = Counter(x.reviewer_id for x in assignments)
+        assert len(load) == 12 and max(load.values()) - min(load.values()) <= 1
+        # One e-mail per reviewer with all its assignments, and a reminder scheduled for each.
+        mails = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.template == "review_assigned")).all()
+        assert len(mails) == 12
+        assert call.review_due_at is not None
+    # A second run has nothing more to propose.
+    assert "already has its panel" in text(staff.get(f"/staff/calls/{review_call}/assign"))
+
+
+def test_an_assignment_that_cannot_be_satisfied_is_reported_and_nothing_is_saved(app, review_call, staff):
+    with app.app_context():
+        lagos = make_member("Lagos", "NG", "africa", dues=2026)
+        eligible_application(review_call, lagos)
+        eligible_application(review_call, make_member("Paris", "FR", "europe", dues=2026))
+        make_reviewer("a@x.example")
+        make_reviewer("b@x.example", gender="man")
+        make_reviewer("tied@lagos.example", affiliation=lagos.id)
+    page = text(staff.get(f"/staff/calls/{review_call}/assign"))
+    assert 'id="shortfalls"' in page
+    assert "IFM-LCS-2025-001 lacks 1 reviewers: 2 reviewers of the pool have no conflict with it." in page
+    pairs = __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)
+    response = staff.post(
+        f"/staff/calls/{review_call}/assign",
+        {"pair": pairs},
+        token_from=f"/staff/calls/{review_call}/assign",
+        follow_redirects=True,
+    )
+    assert "Nothing was assigned." in text(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 0
+
+
+def test_a_proposal_gone_stale_is_refused(app, review_call, staff):
+    with app.app_context():
+        eligible_application(review_call, make_member("Lagos", "NG", "africa", dues=2026))
+        for i in range(3):
+            make_reviewer(f"r{i}@x.example", gender=["woman", "man", "other"][i])
+    page = text(staff.get(f"/staff/calls/{review_call}/assign"))
+    pairs = __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)
+    with app.app_context():
+        eligible_application(review_call, db.session.scalar(sa.select(Member).where(Member.name == "Lagos")))
+    response = staff.post(
+        f"/staff/calls/{review_call}/assign",
+        {"pair": pairs},
+        token_from=f"/staff/calls/{review_call}/assign",
+        follow_redirects=True,
+    )
+    assert "changed since the proposal was made" in text(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 0
+    assert operations  # the module under test

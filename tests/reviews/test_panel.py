@@ -1,0 +1,432 @@
+"""Conflicts, declarations, scoring refusals, aggregation by hand, tie-breaks and ranking."""
+
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from fundapp.applications.models import Application
+from fundapp.calls.models import Call
+from fundapp.core.errors import Refused
+from fundapp.extensions import db
+from fundapp.members.models import Member
+from fundapp.reviews import operations
+from fundapp.reviews.models import Assignment, Review
+from fundapp.reviews.queries import call_results
+
+from ..helpers import text
+from .conftest import eligible_application, make_reviewer, scores_for, user_by_email
+
+
+def _login(make_client, email):
+    client = make_client()
+    client.login(email)
+    return client
+
+
+def _assign(app, application_id, email):
+    with app.app_context():
+        staff = user_by_email("staff@fund.example")
+        return operations.assign(db.session.get(Application, application_id), user_by_email(email), actor=staff).id
+
+
+def _accept(app, assignment_id):
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        operations.declare(assignment, "accept", actor=assignment.reviewer)
+
+
+def _submit(app, assignment_id, values, recommendation="fund"):
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        errors = operations.save_review(
+            assignment,
+            actor=assignment.reviewer,
+            scores=scores_for(assignment.application.call_id, values),
+            comment_applicant="Good",
+            comment_staff="",
+            recommendation=recommendation,
+            submit=True,
+        )
+        assert errors == {}
+        return db.session.get(Assignment, assignment_id).review.score
+
+
+def test_a_reviewer_affiliated_with_a_partner_city_is_never_assigned_and_cannot_reach_it(
+    app, review_call, cities_for_review, make_client, staff
+):
+    with app.app_context():
+        medellin = db.session.get(Member, cities_for_review["medellin"])
+        bogota = db.session.get(Member, cities_for_review["bogota"])
+        application = eligible_application(review_call, bogota, partners=[medellin])
+        application_id = application.id
+        make_reviewer("tied@medellin.example", affiliation=medellin.id, region="latin_america_caribbean")
+        for i in range(3):
+            make_reviewer(f"free{i}@x.example", gender=["woman", "man", "other"][i])
+        proposal = operations.proposal_for(db.session.get(Call, review_call))
+        assert proposal.complete
+        assert "tied@medellin.example" not in {r.email for _a, r in proposal.pairs}
+        with pytest.raises(Refused, match="affiliated with Medellín"):
+            operations.assign(
+                db.session.get(Application, application_id),
+                user_by_email("tied@medellin.example"),
+                actor=user_by_email("staff@fund.example"),
+            )
+        db.session.rollback()
+        # Even an assignment slipped in behind the rules gives the reviewer nothing.
+        slipped = Assignment(
+            application_id=application_id, reviewer_id=user_by_email("tied@medellin.example").id, state="accepted"
+        )
+        db.session.add(slipped)
+        db.session.commit()
+        slipped_id = slipped.id
+    tied = _login(make_client, "tied@medellin.example")
+    for url in (
+        f"/reviews/{slipped_id}/review",
+        f"/applications/{application_id}",
+        f"/staff/applications/{application_id}/reviews",
+    ):
+        assert tied.get(url).status_code in (404, 403, 405), url
+    page = text(tied.get(f"/reviews/{slipped_id}"))
+    assert "The problem text" not in page
+    response = tied.post(f"/reviews/{slipped_id}/review", {"submit_review": "1"}, token_from="/")
+    assert response.status_code == 404
+
+
+def test_the_same_country_rule_applies_when_the_call_sets_it(app, review_call, cities_for_review, staff):
+    with app.app_context():
+        call = db.session.get(Call, review_call)
+        call.conflict_same_country = True
+        db.session.commit()
+        application = eligible_application(review_call, db.session.get(Member, cities_for_review["paris"]))
+        make_reviewer("french@x.example", country="FR")
+        with pytest.raises(Refused, match="same country"):
+            operations.assign(application, user_by_email("french@x.example"), actor=user_by_email("staff@fund.example"))
+
+
+@pytest.mark.sqlite
+def test_a_reviewer_sees_the_content_only_after_declaring_no_conflict(
+    app, review_call, cities_for_review, make_client, staff
+):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("rev@x.example")
+        make_reviewer("other@x.example")
+    assignment_id = _assign(app, application_id, "rev@x.example")
+    reviewer = _login(make_client, "rev@x.example")
+    page = text(reviewer.get(f"/reviews/{assignment_id}"))
+    assert "Declare any conflict of interest" in page and "The problem text" not in page and "Lagos" in page
+    response = reviewer.post(
+        f"/reviews/{assignment_id}/declare",
+        {"action": "accept"},
+        token_from=f"/reviews/{assignment_id}",
+        follow_redirects=True,
+    )
+    assert "The problem text" in text(response)
+    with app.app_context():
+        assert db.session.get(Application, application_id).state == "in_review"
+
+    # A conflict declared with a reason removes the reviewer from the panel and from the content.
+    other_id = _assign(app, application_id, "other@x.example")
+    other = _login(make_client, "other@x.example")
+    response = other.post(
+        f"/reviews/{other_id}/declare",
+        {"action": "declare_conflict", "reason": "I advised Lagos."},
+        token_from=f"/reviews/{other_id}",
+        follow_redirects=True,
+    )
+    assert "Your declaration is recorded" in text(response)
+    assert "The problem text" not in text(other.get(f"/reviews/{other_id}"))
+    assert other.post(f"/reviews/{other_id}/review", {"save_draft": "1"}, token_from="/").status_code == 404
+    page = text(staff.get(f"/staff/applications/{application_id}/reviews"))
+    assert "I advised Lagos." in page and "Conflict declared" in page
+    # Another reviewer's assignment is a 404, whatever the URL.
+    assert reviewer.get(f"/reviews/{other_id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ({"score_0": "6"}, "Scores for this criterion go from 0 to 5."),
+        ({"score_0": "-1"}, "Scores for this criterion go from 0 to 5."),
+        ({"score_0": "2.3"}, "Scores for this criterion go in steps of 0.5."),
+        ({"score_0": "lots"}, "Enter a number, such as 3.5."),
+    ],
+)
+def test_scores_off_the_scale_or_grid_are_refused_and_nothing_is_submitted(
+    app, review_call, cities_for_review, make_client, staff, typed, message
+):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("rev@x.example")
+        criteria = [c.id for c in db.session.get(Call, review_call).criteria]
+    assignment_id = _assign(app, application_id, "rev@x.example")
+    _accept(app, assignment_id)
+    reviewer = _login(make_client, "rev@x.example")
+    data = {f"score_{cid}": "3" for cid in criteria}
+    data.update(
+        {
+            "recommendation": "fund",
+            "submit_review": "1",
+            f"score_{criteria[0]}": typed["score_0"],
+            "comment_applicant": "Clear plan.",
+        }
+    )
+    response = reviewer.post(f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}")
+    assert response.status_code == 400 and message in text(response)
+    assert "Clear plan." in text(response)  # what was typed is kept
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        assert assignment.state == "accepted" and (assignment.review is None or assignment.review.submitted_at is None)
+
+
+def test_submitting_with_an_unscored_criterion_is_refused_but_cannot_judge_is_fine(
+    app, review_call, cities_for_review, make_client, staff
+):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("rev@x.example")
+        criteria = [c.id for c in db.session.get(Call, review_call).criteria]
+    assignment_id = _assign(app, application_id, "rev@x.example")
+    _accept(app, assignment_id)
+    reviewer = _login(make_client, "rev@x.example")
+    data = {f"score_{cid}": "4" for cid in criteria[:-1]}
+    data.update({"recommendation": "fund", "submit_review": "1"})
+    response = reviewer.post(f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}")
+    assert response.status_code == 400 and "Score this criterion or mark it “cannot judge”." in text(response)
+    data[f"cannot_judge_{criteria[-1]}"] = "y"
+    response = reviewer.post(f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}")
+    import re
+
+    assert response.status_code == 302, re.findall(r'<li><a href="#([^"]+)">(.*?)</a>', text(response))
+    with app.app_context():
+        review = db.session.get(Assignment, assignment_id).review
+        assert review.score == Decimal("80.00") and review.submitted_at is not None
+    # Submitted means locked: a second submission is refused.
+    again = reviewer.post(
+        f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}", follow_redirects=True
+    )
+    assert "This review cannot be changed now." in text(again)
+
+
+def test_a_second_review_by_the_same_reviewer_is_refused(app, review_call, cities_for_review, staff):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("rev@x.example")
+    _assign(app, application_id, "rev@x.example")
+    with app.app_context(), pytest.raises(Refused, match="already on this application's panel"):
+        operations.assign(
+            db.session.get(Application, application_id),
+            user_by_email("rev@x.example"),
+            actor=user_by_email("staff@fund.example"),
+        )
+
+
+@pytest.mark.sqlite
+def test_aggregation_matches_hand_computed_numbers(app, review_call, cities_for_review, staff):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        for email in ("a@x.example", "b@x.example", "c@x.example"):
+            make_reviewer(email)
+    ids = [_assign(app, application_id, e) for e in ("a@x.example", "b@x.example", "c@x.example")]
+    for assignment_id in ids:
+        _accept(app, assignment_id)
+    # weights 25, 25, 20, 15, 15 on 0-5; None is "cannot judge"
+    assert _submit(app, ids[0], [4, 3.5, None, 5, 2]) == Decimal("73.13")  # 5850 / 80 = 73.125
+    assert _submit(app, ids[1], [3, 3, 3, 3, 3]) == Decimal("60.00")
+    assert _submit(app, ids[2], [5, 4, 4, 4.5, 3]) == Decimal("83.50")
+    with app.app_context():
+        call = db.session.get(Call, review_call)
+        passing, failing, unscored = call_results(call)
+        (result,) = passing + failing
+        assert result.mean == Decimal("72.21")  # (73.13 + 60 + 83.50) / 3 = 72.21
+        assert result.spread == Decimal("23.50") and result.disagreement  # threshold 20
+        c = call.criteria
+        assert result.criterion_means[c[0].id] == Decimal("4.00")
+        assert result.criterion_means[c[2].id] == Decimal("3.50")  # "cannot judge" is left out, not zero
+        assert result.passes  # overall threshold 60
+        assert db.session.get(Application, application_id).state == "reviewed"
+
+
+def _scored(app, call_id, member_id, email_prefix, values_per_reviewer, offset=0):
+    with app.app_context():
+        application = eligible_application(call_id, db.session.get(Member, member_id), submitted_offset=offset)
+        application_id = application.id
+    ids = []
+    for i, values in enumerate(values_per_reviewer):
+        email = f"{email_prefix}{i}@x.example"
+        with app.app_context():
+            if user_by_email(email) is None:
+                make_reviewer(email)
+        assignment_id = _assign(app, application_id, email)
+        _accept(app, assignment_id)
+        _submit(app, assignment_id, values)
+        ids.append(assignment_id)
+    return application_id
+
+
+def test_ties_are_broken_by_the_criteria_in_order_then_by_earlier_submission(
+    app, review_call, cities_for_review, staff
+):
+    # Same overall score (weights 25, 25, 20, 15, 15): A leads on the first criterion.
+    a = _scored(app, review_call, cities_for_review["lagos"], "r", [[5, 3, 4, 4, 4]], offset=10)
+    b = _scored(app, review_call, cities_for_review["paris"], "r", [[3, 5, 4, 4, 4]], offset=0)
+    # C and D are equal on every criterion: the earlier submission (D) goes first.
+    c = _scored(app, review_call, cities_for_review["bogota"], "r", [[2, 2, 2, 2, 2]], offset=5)
+    d = _scored(app, review_call, cities_for_review["medellin"], "r", [[2, 2, 2, 2, 2]], offset=1)
+    with app.app_context():
+        call = db.session.get(Call, review_call)
+        call.overall_threshold = None
+        db.session.commit()
+        passing, _failing, _unscored = call_results(call)
+        assert [r.application.id for r in passing] == [a, b, d, c]
+
+
+def test_failing_applications_are_listed_apart_and_a_consensus_moves_the_ranking(
+    app, review_call, cities_for_review, make_client, staff
+):
+    low = _scored(app, review_call, cities_for_review["lagos"], "r", [[2, 2, 2, 2, 2]])  # 40 < 60
+    high = _scored(app, review_call, cities_for_review["paris"], "r", [[4, 4, 4, 4, 4]])  # 80
+    mid = _scored(app, review_call, cities_for_review["bogota"], "r", [[3.5, 3.5, 3.5, 3.5, 3.5]])  # 70
+    with app.app_context():
+        passing, failing, _ = call_results(db.session.get(Call, review_call))
+        assert [r.application.id for r in passing] == [high, mid] and [r.application.id for r in failing] == [low]
+    response = staff.post(
+        f"/staff/applications/{mid}/consensus",
+        {"score": "85", "note": "Panel agreed"},
+        token_from=f"/staff/applications/{mid}/reviews",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        passing, _failing, _ = call_results(db.session.get(Call, review_call))
+        assert [r.application.id for r in passing] == [mid, high]
+        assert passing[0].mean == Decimal("70.00") and passing[0].consensus.score == Decimal("85.00")
+    page = text(staff.get(f"/staff/calls/{review_call}/ranking"))
+    assert page.index("IFM-LCS-2025-003") < page.index("IFM-LCS-2025-002")
+    export = staff.get(f"/staff/calls/{review_call}/ranking?format=csv").get_data(as_text=True)
+    lines = export.lstrip("\ufeff").splitlines()
+    assert lines[1].startswith("1,IFM-LCS-2025-003,Bogotá") and "85.00" in lines[1]
+    assert lines[3].startswith(",IFM-LCS-2025-001,Lagos") and lines[3].split(",")[12] == "no"
+    summary = staff.get(f"/staff/applications/{low}/reviews?format=csv").get_data(as_text=True)
+    assert "IFM-LCS-2025-001" in summary and "40.00" in summary
+
+
+def test_normalisation_puts_a_harsh_and_a_lenient_reviewer_side_by_side(app):
+    from fundapp.reviews.scoring import normalise
+
+    harsh = [("x", Decimal(40)), ("y", Decimal(60))]
+    lenient = [("x", Decimal(70)), ("y", Decimal(90))]
+    result = normalise({1: harsh, 2: lenient})
+    assert result["x"][0] == result["x"][1] and result["y"][0] == result["y"][1]
+    assert result["x"][0] < result["y"][0]
+
+
+def test_others_scores_show_only_after_submitting_and_only_if_the_call_allows(
+    app, review_call, cities_for_review, make_client, staff
+):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("a@x.example")
+        make_reviewer("b@x.example")
+    first, second = _assign(app, application_id, "a@x.example"), _assign(app, application_id, "b@x.example")
+    _accept(app, first)
+    _accept(app, second)
+    _submit(app, first, [4, 4, 4, 4, 4])
+    b = _login(make_client, "b@x.example")
+    assert "other-reviews" not in text(b.get(f"/reviews/{second}"))
+    _submit(app, second, [3, 3, 3, 3, 3])
+    page = text(b.get(f"/reviews/{second}"))
+    assert 'id="other-reviews"' in page and "80.00" in page
+    with app.app_context():
+        db.session.get(Call, review_call).reviewers_see_others = False
+        db.session.commit()
+    assert "other-reviews" not in text(b.get(f"/reviews/{second}"))
+
+
+def test_staff_reopen_a_review_with_a_reason(app, review_call, cities_for_review, make_client, staff):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("a@x.example")
+    assignment_id = _assign(app, application_id, "a@x.example")
+    _accept(app, assignment_id)
+    _submit(app, assignment_id, [4, 4, 4, 4, 4])
+    page = text(
+        staff.post(
+            f"/staff/assignments/{assignment_id}/reopen",
+            {"reason": ""},
+            token_from=f"/staff/applications/{application_id}/reviews",
+            follow_redirects=True,
+        )
+    )
+    assert "Give the reason for reopening." in page
+    staff.post(
+        f"/staff/assignments/{assignment_id}/reopen",
+        {"reason": "Score 1 contradicts the comment."},
+        token_from=f"/staff/applications/{application_id}/reviews",
+    )
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        assert assignment.state == "reopened" and assignment.review.score is None
+    assert _submit(app, assignment_id, [5, 5, 5, 5, 5]) == Decimal("100.00")
+
+
+def test_progress_shows_assigned_declared_drafted_submitted_and_load(app, review_call, cities_for_review, staff):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        for email in ("a@x.example", "b@x.example", "c@x.example"):
+            make_reviewer(email)
+    a, b, _c = (_assign(app, application_id, e) for e in ("a@x.example", "b@x.example", "c@x.example"))
+    _accept(app, a)
+    _accept(app, b)
+    _submit(app, a, [4, 4, 4, 4, 4])
+    with app.app_context():
+        assignment = db.session.get(Assignment, b)
+        operations.save_review(
+            assignment,
+            actor=assignment.reviewer,
+            scores={},
+            comment_applicant="",
+            comment_staff="",
+            recommendation=None,
+        )
+    page = text(staff.get(f"/staff/calls/{review_call}/reviews"))
+    for figure, value in [("assigned", 1), ("declared", 2), ("drafted", 1), ("submitted", 1), ("overdue", 0)]:
+        assert f'data-figure="{figure}">{value}</dd>' in page, figure
+
+
+def test_a_reminder_goes_only_to_unfinished_reviews(app, review_call, cities_for_review, staff):
+    from fundapp.core.models import JobRecord, OutboxMessage
+    from fundapp.reviews.operations import remind
+
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("a@x.example")
+        make_reviewer("b@x.example")
+    a, b = _assign(app, application_id, "a@x.example"), _assign(app, application_id, "b@x.example")
+    with app.app_context():
+        jobs = db.session.scalars(sa.select(JobRecord).where(JobRecord.name == "reviews.remind")).all()
+        due = db.session.get(Call, review_call).review_due_at
+        assert len(jobs) == 2 and all(j.run_at == due - operations.REMIND_BEFORE for j in jobs)
+    _accept(app, a)
+    _submit(app, a, [4, 4, 4, 4, 4])
+    with app.app_context():
+        assert remind(a) == "nothing to remind"
+        assert remind(b) == "reminded"
+        reminders = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.template == "review_reminder")
+        ).all()
+        assert [m.to_email for m in reminders] == ["b@x.example"]
+
+
+def test_reviewers_cannot_reach_staff_pages_or_unassigned_applications(
+    app, review_call, cities_for_review, make_client, staff
+):
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("a@x.example")
+    reviewer = _login(make_client, "a@x.example")
+    assert reviewer.get(f"/applications/{application_id}").status_code == 404
+    assert reviewer.get(f"/staff/calls/{review_call}/ranking").status_code == 403
+    assert reviewer.get(f"/staff/applications/{application_id}/reviews").status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 0
