@@ -104,6 +104,7 @@ def _import_models_and_jobs():
 def _register_blueprints(app):
     from .accounts.routes import bp as accounts_bp
     from .applications.routes import bp as applications_bp
+    from .awards.routes import bp as awards_bp
     from .calls.routes import bp as calls_bp
     from .core.routes import bp as core_bp
     from .funding.routes import bp as funding_bp
@@ -117,6 +118,7 @@ def _register_blueprints(app):
     app.register_blueprint(funding_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(awards_bp)
 
 
 def _register_error_pages(app):

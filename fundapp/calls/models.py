@@ -145,6 +145,14 @@ class Call(db.Model):
     def envelope_cents(self):
         return sum(f.amount_cents for f in self.funding)
 
+    @property
+    def committed_cents(self):
+        return sum(f.committed_cents for f in self.funding)
+
+    @property
+    def remaining_cents(self):
+        return self.envelope_cents - self.committed_cents
+
     # -- time --------------------------------------------------------------------------------
     def local(self, instant):
         return in_zone(instant, self.timezone)
@@ -239,6 +247,10 @@ class CallFunding(db.Model):
     call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
     contribution_id: Mapped[int] = mapped_column(sa.ForeignKey("contribution.id"), nullable=False, index=True)
     amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    # The ledger of this line: committed to grants (moved only by one conditional UPDATE, so two
+    # awards at the same moment cannot both take the last euros) and paid out of what is committed.
+    committed_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    paid_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
 
     call = relationship("Call", back_populates="funding")
     contribution = relationship("Contribution", lazy="joined")
@@ -246,7 +258,13 @@ class CallFunding(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("call_id", "contribution_id", name="uq_call_funding_call_contribution"),
         sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint("committed_cents >= 0 AND committed_cents <= amount_cents", name="committed_within_amount"),
+        sa.CheckConstraint("paid_cents >= 0 AND paid_cents <= committed_cents", name="paid_within_committed"),
     )
+
+    @property
+    def remaining_cents(self):
+        return self.amount_cents - self.committed_cents
 
 
 class Criterion(db.Model):

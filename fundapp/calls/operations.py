@@ -230,6 +230,15 @@ def _apply_funding(call, funding, values):
         )
     existing = {f.contribution_id: f for f in call.funding}
     for cid, line in existing.items():
+        if line.committed_cents > funding.get(cid, 0):
+            raise Refused(
+                _l(
+                    "Grants already hold %(committed)s of this line; it cannot be less.",
+                    committed=format_eur(line.committed_cents),
+                ),
+                field=f"fund_{cid}",
+            )
+    for cid, line in existing.items():
         if cid not in funding:
             call.funding.remove(line)
     for cid, cents in funding.items():

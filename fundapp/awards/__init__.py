@@ -1,0 +1,1 @@
+"""Decisions, grants, letters and payment tranches."""

@@ -1,0 +1,114 @@
+"""Award and decision letters (PDF) in the application's language."""
+
+import sqlalchemy as sa
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from ..core import pdf
+from ..core.money import format_eur
+from ..extensions import db
+from .models import DECISION_KINDS
+
+
+def _reviewer_comments(application):
+    """What reviewers wrote for the applicant: no names, nothing confidential."""
+    from ..reviews.models import Assignment, Review
+
+    comments = db.session.scalars(
+        sa.select(Review.comment_applicant)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(
+            Assignment.application_id == application.id,
+            Review.submitted_at.is_not(None),
+            Review.comment_applicant != "",
+        )
+        .order_by(Assignment.id)
+    ).all()
+    return comments
+
+
+def letter_pdf(decision):
+    application, call = decision.application, decision.application.call
+    language = application.language
+    story = [
+        pdf.para(format_date(decision.decided_at.date(), "long"), "right"),
+        pdf.para(application.member.name, "h2"),
+        pdf.para(_("Reference: %(reference)s", reference=application.reference)),
+        pdf.para(_("Project: %(title)s", title=application.title)),
+        pdf.para(call.title_in(language), "small"),
+    ]
+    if decision.kind == "award":
+        grant = decision.grant
+        story += [
+            pdf.para(_("Award of a grant"), "title"),
+            pdf.para(
+                _(
+                    "We are pleased to inform you that the International Fund for Metropolises awards %(city)s "
+                    "a grant of %(amount)s for the project above.",
+                    city=application.member.name,
+                    amount=format_eur(decision.amount_cents),
+                )
+            ),
+            pdf.para(_("Amount awarded: %(amount)s", amount=format_eur(decision.amount_cents)), "h2"),
+        ]
+        if decision.conditions:
+            story += [pdf.para(_("Conditions"), "h2"), pdf.para(decision.conditions)]
+        story.append(pdf.para(_("Payment schedule"), "h2"))
+        story.append(
+            pdf.table(
+                [[_("Tranche"), _("When"), _("Amount")]]
+                + [[str(t.position), str(t.condition_label), format_eur(t.amount_cents)] for t in grant.tranches],
+                col_widths=[60, 260, 150],
+            )
+        )
+        story += [
+            pdf.para(_("Reporting"), "h2"),
+            pdf.para(
+                _(
+                    "The city reports on the project's progress in an interim report and a final report, with "
+                    "its expenditure per budget line and the people reached, by gender."
+                )
+            ),
+            pdf.para(_("Acknowledgement"), "h2"),
+            pdf.para(
+                _(
+                    "This grant is made possible by the contributions of %(donors)s.",
+                    donors=", ".join(sorted({a.call_funding.contribution.donor.name for a in grant.allocations})),
+                )
+            ),
+            pdf.para(
+                _("Please accept the grant on your fundapp home page, confirming the bank details for the payments.")
+            ),
+        ]
+    else:
+        story += [pdf.para(str(DECISION_KINDS[decision.kind]), "title")]
+        if decision.kind == "reserve":
+            story.append(
+                pdf.para(
+                    _(
+                        "Your application is on the reserve list: it may be funded if money becomes "
+                        "available in this call. We will write to you again."
+                    )
+                )
+            )
+        else:
+            story.append(pdf.para(_("We regret that your application will not be funded in this call.")))
+            if decision.reason:
+                story.append(pdf.para(decision.reason))
+        comments = _reviewer_comments(application)
+        if comments:
+            story.append(pdf.para(_("What the reviewers wrote for you"), "h2"))
+            for number, comment in enumerate(comments, start=1):
+                story.append(pdf.para(_("Reviewer %(n)d: %(comment)s", n=number, comment=comment)))
+    story += [
+        pdf.para(" "),
+        pdf.para(_("For the International Fund for Metropolises")),
+        pdf.para(_("Metropolis Secretariat General, Barcelona"), "small"),
+    ]
+    return pdf.render(
+        story,
+        title=f"{application.reference}",
+        language=language,
+        footer=application.reference,
+        page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
+    )

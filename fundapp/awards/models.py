@@ -1,0 +1,253 @@
+"""Decisions on applications, the grants they make, their allocation to donors, tranches, letters."""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.states import State, Transition, Workflow
+from ..core.timeutil import UTCDateTime, utcnow
+from ..extensions import db
+
+STAFF = frozenset({"staff"})
+APPLICANT = frozenset({"applicant"})
+STAFF_OR_SYSTEM = frozenset({"staff", "system"})
+
+DECISION_KINDS = {"award": _l("Award"), "reserve": _l("Reserve list"), "reject": _l("Not funded")}
+
+GRANT_WORKFLOW = Workflow(
+    "grant",
+    states=[
+        State("offered", _l("Offered: awaiting the city"), _l("Offered"), flags=frozenset({"holds_money"})),
+        State("accepted", _l("Accepted"), _l("Accepted"), flags=frozenset({"holds_money", "payable", "reportable"})),
+        State("active", _l("Active"), _l("Active"), flags=frozenset({"holds_money", "payable", "reportable"})),
+        State("closed", _l("Closed"), _l("Closed"), final=True, flags=frozenset({"holds_money"})),
+        State("cancelled", _l("Cancelled"), _l("Cancelled"), final=True),
+    ],
+    transitions=[
+        Transition("offered", "accept", "accepted", APPLICANT, _l("Accept the grant")),
+        Transition("accepted", "activate", "active", STAFF_OR_SYSTEM, _l("Activate")),
+        Transition("active", "close", "closed", STAFF, _l("Close the grant")),
+        Transition("offered", "cancel", "cancelled", STAFF, _l("Cancel the grant"), needs_reason=True),
+        Transition("accepted", "cancel", "cancelled", STAFF, _l("Cancel the grant"), needs_reason=True),
+        Transition("active", "cancel", "cancelled", STAFF, _l("Cancel the grant"), needs_reason=True),
+    ],
+)
+
+TRANCHE_CONDITIONS = {
+    "acceptance": _l("on acceptance of the grant"),
+    "interim_report": _l("on approval of the interim report"),
+    "final_report": _l("on approval of the final report"),
+}
+DEFAULT_SCHEDULE = [("acceptance", 40), ("interim_report", 40), ("final_report", 20)]
+
+
+class Decision(db.Model):
+    """Staff's decision on one application. A revised decision stays, marked, beside the new one."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    amount_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    conditions: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    decided_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    revised_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    revision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    letter_sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    application = relationship("Application", lazy="joined")
+    grant = relationship("Grant", back_populates="decision", uselist=False)
+    letters = relationship("Letter", back_populates="decision", order_by="Letter.id")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {tuple(DECISION_KINDS)!r}", name="kind_known"),
+        sa.CheckConstraint("(kind = 'award') = (amount_cents IS NOT NULL)", name="award_has_amount"),
+        sa.CheckConstraint("amount_cents IS NULL OR amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint("NOT (revised_at IS NOT NULL AND letter_sent_at IS NOT NULL)", name="sent_is_final"),
+        sa.CheckConstraint("(revised_at IS NULL) = (revision_reason IS NULL)", name="revision_has_reason"),
+        # One current decision per application.
+        sa.Index(
+            "uq_decision_current",
+            "application_id",
+            unique=True,
+            postgresql_where=sa.text("revised_at IS NULL"),
+            sqlite_where=sa.text("revised_at IS NULL"),
+        ),
+    )
+
+    @property
+    def kind_label(self):
+        return DECISION_KINDS.get(self.kind, self.kind)
+
+    @property
+    def is_current(self):
+        return self.revised_at is None
+
+
+class Grant(db.Model):
+    __tablename__ = "grant_award"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), nullable=False, index=True)
+    decision_id: Mapped[int] = mapped_column(sa.ForeignKey("decision.id"), nullable=False, unique=True)
+    state: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="offered")
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    cap_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    paid_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    returned_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    bank_details: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    accepted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    cancelled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    application = relationship("Application", lazy="joined")
+    decision = relationship("Decision", back_populates="grant")
+    allocations = relationship(
+        "Allocation", back_populates="grant", cascade="all, delete-orphan", order_by="Allocation.id"
+    )
+    tranches = relationship(
+        "Tranche", back_populates="grant", cascade="all, delete-orphan", order_by="Tranche.position"
+    )
+    payments = relationship("Payment", back_populates="grant", order_by="Payment.id")
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_cents > 0 AND amount_cents <= cap_cents", name="amount_within_cap"),
+        sa.CheckConstraint("paid_cents >= 0 AND paid_cents <= amount_cents", name="paid_within_amount"),
+        sa.CheckConstraint(
+            "returned_cents >= 0 AND returned_cents + paid_cents <= amount_cents", name="returned_within_unpaid"
+        ),
+        sa.CheckConstraint(f"state IN {tuple(GRANT_WORKFLOW.state_names())!r}", name="state_known"),
+        sa.CheckConstraint("(accepted_at IS NULL) = (accepted_by_id IS NULL)", name="accepted_has_user"),
+    )
+
+    @property
+    def staff_label(self):
+        return GRANT_WORKFLOW.staff_label(self.state)
+
+    @property
+    def applicant_label(self):
+        return GRANT_WORKFLOW.applicant_label(self.state)
+
+    @property
+    def committed_cents(self):
+        """What the grant still holds of the donors' money (paid or to be paid)."""
+        return self.amount_cents - self.returned_cents
+
+    def can_view(self, user):
+        if not user or not user.is_authenticated:
+            return False
+        if user.has_role("staff") or self.application.member_id in user.member_ids():
+            return True
+        donors = set(user.donor_ids())
+        return bool(donors) and any(a.call_funding.contribution.donor_id in donors for a in self.allocations)
+
+
+class Allocation(db.Model):
+    """The part of a grant paid from one contribution's line in the call's envelope."""
+
+    __tablename__ = "allocation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grant_award.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    call_funding_id: Mapped[int] = mapped_column(sa.ForeignKey("call_funding.id"), nullable=False, index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    paid_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    returned_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+    grant = relationship("Grant", back_populates="allocations")
+    call_funding = relationship("CallFunding", lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("grant_id", "call_funding_id", name="uq_allocation_grant_line"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "paid_cents >= 0 AND returned_cents >= 0 AND paid_cents + returned_cents <= amount_cents",
+            name="paid_and_returned_within_amount",
+        ),
+    )
+
+
+class Tranche(db.Model):
+    __tablename__ = "tranche"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grant_award.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(nullable=False)
+    condition: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    percent: Mapped[int] = mapped_column(nullable=False)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    due_since: Mapped[object | None] = mapped_column(UTCDateTime)
+    paid_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+    grant = relationship("Grant", back_populates="tranches")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"condition IN {tuple(TRANCHE_CONDITIONS)!r}", name="condition_known"),
+        sa.CheckConstraint(
+            "amount_cents >= 0 AND paid_cents >= 0 AND paid_cents <= amount_cents", name="paid_within_amount"
+        ),
+        sa.CheckConstraint("percent > 0 AND percent <= 100", name="percent_plausible"),
+    )
+
+    @property
+    def condition_label(self):
+        return TRANCHE_CONDITIONS.get(self.condition, self.condition)
+
+    @property
+    def is_due(self):
+        return self.due_since is not None and self.paid_cents < self.amount_cents
+
+    @property
+    def outstanding_cents(self):
+        return self.amount_cents - self.paid_cents if self.due_since is not None else 0
+
+
+class Payment(db.Model):
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_award.id"), nullable=False, index=True)
+    tranche_id: Mapped[int] = mapped_column(sa.ForeignKey("tranche.id"), nullable=False, index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    paid_on: Mapped[object] = mapped_column(sa.Date, nullable=False)
+    reference: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    recorded_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    grant = relationship("Grant", back_populates="payments")
+    tranche = relationship("Tranche")
+
+    __table_args__ = (sa.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+
+class Letter(db.Model):
+    """An award or decision letter: rendered and e-mailed by a job, once."""
+
+    __tablename__ = "letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(sa.ForeignKey("decision.id"), nullable=False, index=True)
+    language: Mapped[str] = mapped_column(sa.String(5), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="queued")
+    document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
+    job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job_record.id"))
+    requested_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    decision = relationship("Decision", back_populates="letters")
+    document = relationship("Document")
+    job = relationship("JobRecord")
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status_known"),
+        sa.UniqueConstraint("decision_id", name="uq_letter_decision"),
+    )

@@ -1,0 +1,250 @@
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..applications.models import Application
+from ..calls.models import Call
+from ..core.documents import send_document
+from ..core.errors import Refused
+from ..core.money import MoneyError, parse_eur
+from ..core.permissions import get_visible_or_404, staff_required
+from ..extensions import db
+from . import operations
+from .models import GRANT_WORKFLOW, Decision, Grant, Letter, Tranche
+from .queries import board, decisions_by_application
+
+bp = Blueprint("awards", __name__)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _cents(raw):
+    try:
+        return parse_eur(raw) if (raw or "").strip() else None
+    except MoneyError:
+        return None
+
+
+@bp.route("/staff/calls/<int:call_id>/decisions")
+@staff_required
+def decision_board(call_id):
+    call = get_visible_or_404(Call, call_id)
+    adjusted = {}
+    for key, raw in request.args.items():
+        if key.startswith("amount_") and key[7:].isdigit():
+            cents = _cents(raw)
+            if cents is not None:
+                adjusted[int(key[7:])] = cents
+    data = board(call, adjusted)
+    return render_template(
+        "awards/board.html", call=call, board=data, adjusted=adjusted, decisions=decisions_by_application(call)
+    )
+
+
+def _flash_refusal(refusal):
+    db.session.rollback()
+    flash(refusal.message, "error")
+
+
+@bp.route("/staff/applications/<int:application_id>/decide", methods=["POST"])
+@staff_required
+def decide(application_id):
+    application = get_visible_or_404(Application, application_id)
+    kind = request.form.get("kind", "")
+    amount = _cents(request.form.get("amount"))
+    if kind == "award" and amount is None:
+        flash(_("Give the amount to award, in euros."), "error")
+        return redirect(url_for("awards.decision_board", call_id=application.call_id))
+    split = {k[6:]: _cents(v) for k, v in request.form.items() if k.startswith("split_") and v.strip()} or None
+    try:
+        decision = operations.decide(
+            application,
+            kind,
+            actor=_me(),
+            amount_cents=amount,
+            conditions=request.form.get("conditions", ""),
+            reason=request.form.get("reason", ""),
+            split=split,
+        )
+    except Refused as refusal:
+        _flash_refusal(refusal)
+    else:
+        flash(
+            _("%(reference)s: %(kind)s recorded.", reference=application.reference, kind=decision.kind_label), "success"
+        )
+    return redirect(url_for("awards.decision_board", call_id=application.call_id))
+
+
+@bp.route("/staff/calls/<int:call_id>/decide-batch", methods=["POST"])
+@staff_required
+def decide_batch(call_id):
+    call = get_visible_or_404(Call, call_id)
+    done = 0
+    for value in request.form.getlist("award"):
+        application_id, _sep, raw = value.partition(":")
+        if not (application_id.isdigit() and raw.isdigit()):
+            continue
+        application = db.session.get(Application, int(application_id))
+        if application is None or application.call_id != call.id:
+            continue
+        try:
+            operations.decide(application, "award", actor=_me(), amount_cents=int(raw))
+        except Refused as refusal:
+            _flash_refusal(refusal)
+            break
+        done += 1
+    flash(_("%(n)d awards recorded.", n=done), "success" if done else "error")
+    return redirect(url_for("awards.decision_board", call_id=call.id))
+
+
+def _decision_or_404(decision_id):
+    decision = db.session.get(Decision, decision_id)
+    if decision is None or not decision.application.can_view(current_user):
+        abort(404)
+    return decision
+
+
+@bp.route("/staff/decisions/<int:decision_id>/revise", methods=["POST"])
+@staff_required
+def revise(decision_id):
+    decision = _decision_or_404(decision_id)
+    try:
+        operations.revise(decision, actor=_me(), reason=request.form.get("reason", ""))
+    except Refused as refusal:
+        _flash_refusal(refusal)
+    else:
+        flash(_("Decision revised; any money it held is back in the envelope."), "success")
+    return redirect(url_for("awards.decision_board", call_id=decision.application.call_id))
+
+
+@bp.route("/staff/decisions/<int:decision_id>/letter.pdf")
+@staff_required
+def preview_letter(decision_id):
+    decision = _decision_or_404(decision_id)
+    return Response(
+        operations.render_letter(decision),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={decision.application.reference}-preview.pdf"},
+    )
+
+
+@bp.route("/staff/decisions/<int:decision_id>/send", methods=["POST"])
+@staff_required
+def send_letter(decision_id):
+    decision = _decision_or_404(decision_id)
+    try:
+        operations.send_letter(decision, actor=_me())
+    except Refused as refusal:
+        _flash_refusal(refusal)
+    else:
+        flash(_("The letter to %(city)s is being sent.", city=decision.application.member.name), "success")
+    return redirect(url_for("awards.decision_board", call_id=decision.application.call_id))
+
+
+@bp.route("/letters/<int:letter_id>.pdf")
+@login_required
+def letter(letter_id):
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or letter.document is None or not letter.decision.application.can_view(current_user):
+        abort(404)
+    return send_document(letter.document)
+
+
+# -- grants ------------------------------------------------------------------------------------
+
+
+@bp.route("/grants/<int:grant_id>")
+@login_required
+def grant(grant_id):
+    grant = get_visible_or_404(Grant, grant_id)
+    from ..core.models import AuditEntry
+
+    history = (
+        db.session.scalars(
+            db.select(AuditEntry)
+            .where(
+                AuditEntry.object_type.in_(("Grant", "Application")),
+                AuditEntry.object_id.in_((str(grant.id), str(grant.application_id))),
+            )
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(50)
+        ).all()
+        if current_user.has_role("staff")
+        else []
+    )
+    return render_template(
+        "awards/grant.html",
+        grant=grant,
+        history=history,
+        workflow=GRANT_WORKFLOW,
+        is_city=grant.application.member_id in current_user.member_ids(),
+    )
+
+
+@bp.route("/applications/<int:application_id>/grant")
+@login_required
+def city_grant(application_id):
+    application = get_visible_or_404(Application, application_id)
+    decision = operations.current_decision(application)
+    if decision is None or decision.grant is None:
+        abort(404)
+    return redirect(url_for("awards.grant", grant_id=decision.grant.id))
+
+
+@bp.route("/grants/<int:grant_id>/accept", methods=["POST"])
+@login_required
+def accept(grant_id):
+    grant = get_visible_or_404(Grant, grant_id)
+    try:
+        operations.accept_grant(grant, actor=_me(), bank_details=request.form.get("bank_details", ""))
+    except Refused as refusal:
+        _flash_refusal(refusal)
+    else:
+        flash(_("Thank you: the grant is accepted. The first payment is now due."), "success")
+    return redirect(url_for("awards.grant", grant_id=grant.id))
+
+
+@bp.route("/staff/grants/<int:grant_id>/payments", methods=["POST"])
+@staff_required
+def pay(grant_id):
+    from datetime import date
+
+    grant = get_visible_or_404(Grant, grant_id)
+    tranche = db.session.get(Tranche, request.form.get("tranche", type=int) or 0)
+    try:
+        paid_on = date.fromisoformat(request.form.get("paid_on", ""))
+    except ValueError:
+        paid_on = None
+    try:
+        if tranche is None:
+            raise Refused(_("Choose the tranche."))
+        if paid_on is None:
+            raise Refused(_("Give the date of the payment."))
+        operations.record_payment(
+            grant,
+            tranche,
+            actor=_me(),
+            amount_cents=_cents(request.form.get("amount")),
+            paid_on=paid_on,
+            reference=request.form.get("reference", ""),
+        )
+    except Refused as refusal:
+        _flash_refusal(refusal)
+    else:
+        flash(_("Payment recorded."), "success")
+    return redirect(url_for("awards.grant", grant_id=grant.id))
+
+
+@bp.route("/staff/grants/<int:grant_id>/cancel", methods=["POST"])
+@staff_required
+def cancel(grant_id):
+    grant = get_visible_or_404(Grant, grant_id)
+    try:
+        operations.cancel_grant(grant, actor=_me(), reason=request.form.get("reason", ""))
+    except Refused as refusal:
+        _flash_refusal(refusal)
+    else:
+        flash(_("The grant is cancelled; the unspent money is back in the envelope."), "success")
+    return redirect(url_for("awards.grant", grant_id=grant.id))
