@@ -40,13 +40,14 @@ def _line_serves(line, application):
 
 def _allocation_parts(application, amount, split):
     """{line id: cents}: as staff split it, or pro rata to what is left of each line it may use."""
+    # Lock the call's lines: awards on one call are decided one after another, on fresh figures.
     lines = db.session.scalars(
         sa.select(CallFunding)
         .where(CallFunding.call_id == application.call_id)
         .order_by(CallFunding.id)
-        .with_for_update()
+        .with_for_update(of=CallFunding)
+        .execution_options(populate_existing=True)
     ).all()
-    ledger.refresh(lines)
     by_id = {line.id: line for line in lines}
     if split:
         parts = {int(k): int(v) for k, v in split.items() if v}

@@ -103,12 +103,19 @@ def render(
     *,
     title,
     subject="",
-    letterhead="Metropolis · International Fund for Metropolises",
+    letterhead=None,
     footer="",
     page_label="Page {page} of {pages}",
     language="en",
 ):
     """Render a list of flowables to PDF bytes on A4 with the fund's letterhead."""
+    from flask import has_app_context
+    from flask_babel import gettext
+
+    if letterhead is None:
+        letterhead = "Metropolis · International Fund for Metropolises"
+        if has_app_context():
+            letterhead = gettext(letterhead)
     register_fonts()
     buffer = io.BytesIO()
     doc = BaseDocTemplate(

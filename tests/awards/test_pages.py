@@ -1,0 +1,82 @@
+"""The decision board, the grant page and the city's acceptance, through the pages."""
+import sqlalchemy as sa
+
+from fundapp.applications.models import Application
+from fundapp.awards import operations
+from fundapp.awards.models import Grant
+from fundapp.extensions import db
+
+from ..helpers import make_member, make_user, text
+from .conftest import ledger, reviewed, score_all, staff_user
+
+
+def _ranked(app, awards_call):
+    with app.app_context():
+        ids = [reviewed(awards_call, "Bogotá", focal="focal@bogota.example"), reviewed(awards_call, "Quito")]
+    score_all(app, awards_call, ids, [[5] * 5, [4] * 5])
+    return ids
+
+
+def test_refusals_on_the_board_say_why_and_move_no_money(app, awards_call, staff):
+    ids = _ranked(app, awards_call)
+    url = f"/staff/calls/{awards_call}/decisions"
+    page = text(staff.post(f"/staff/applications/{ids[0]}/decide", {"kind": "award", "amount": "100000.01"},
+                           token_from=url, follow_redirects=True))
+    assert "above the call’s cap of €100,000.00" in page
+    page = text(staff.post(f"/staff/applications/{ids[0]}/decide", {"kind": "award", "amount": "lots"},
+                           token_from=url, follow_redirects=True))
+    assert "Give the amount to award, in euros." in page
+    page = text(staff.post(f"/staff/applications/{ids[0]}/decide", {"kind": "reject", "reason": ""},
+                           token_from=url, follow_redirects=True))
+    assert "Give the reason the city will read." in page
+    with app.app_context():
+        assert sum(v[1] for v in ledger(awards_call).values()) == 0
+
+
+def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff, make_client):
+    ids = _ranked(app, awards_call)
+    url = f"/staff/calls/{awards_call}/decisions"
+    page = text(staff.get(url))
+    assert "Award the 2 applications above the cut line" in page
+    pairs = [f"{i}:10000000" for i in ids]
+    page = text(staff.post(f"/staff/calls/{awards_call}/decide-batch", {"award": pairs}, token_from=url,
+                           follow_redirects=True))
+    assert "2 awards recorded." in page and 'data-figure="committed">€200,000.00' in page
+    with app.app_context():
+        grant = db.session.scalar(sa.select(Grant).where(Grant.application_id == ids[0]))
+        grant_id, decision_id = grant.id, grant.decision_id
+    preview = staff.get(f"/staff/decisions/{decision_id}/letter.pdf")
+    assert preview.status_code == 200 and preview.mimetype == "application/pdf"
+
+    focal = make_client()
+    focal.login("focal@bogota.example")
+    page = text(focal.get(f"/grants/{grant_id}"))
+    assert "You can accept the grant once the award letter has been sent." in page
+    staff.post(f"/staff/decisions/{decision_id}/send", {}, token_from=url)
+    page = text(focal.post(f"/grants/{grant_id}/accept", {"bank_details": ""}, token_from=f"/grants/{grant_id}",
+                           follow_redirects=True))
+    assert "Confirm the bank details payments go to." in page
+    focal.post(f"/grants/{grant_id}/accept", {"bank_details": "IBAN CO12"}, token_from=f"/grants/{grant_id}")
+    with app.app_context():
+        assert db.session.get(Grant, grant_id).state == "accepted"
+
+    # Another city, a reviewer, an anonymous visitor: nothing to see.
+    with app.app_context():
+        make_user("focal@quito2.example", "applicant", member=make_member("Lima", "PE", "latin_america_caribbean"))
+    other = make_client()
+    other.login("focal@quito2.example")
+    assert other.get(f"/grants/{grant_id}").status_code == 404
+    assert make_client().get(f"/grants/{grant_id}").status_code == 302
+
+    grant_url = f"/grants/{grant_id}"
+    with app.app_context():
+        tranche_ids = [t.id for t in db.session.get(Grant, grant_id).tranches]
+    page = text(staff.post(f"/staff/grants/{grant_id}/payments", {"tranche": tranche_ids[0], "amount": "40000.01",
+                                                                 "paid_on": "2026-12-01", "reference": "TR-1"},
+                           token_from=grant_url, follow_redirects=True))
+    assert "Only €40,000.00 is due on this tranche." in page
+    page = text(staff.post(f"/staff/grants/{grant_id}/payments", {"tranche": tranche_ids[0], "amount": "40000",
+                                                                 "paid_on": "2026-12-01", "reference": "TR-1"},
+                           token_from=grant_url, follow_redirects=True))
+    assert "Payment recorded." in page and 'data-figure="paid">€40,000.00' in page
+    assert operations and staff_user and Application  # modules under test
