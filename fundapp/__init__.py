@@ -109,6 +109,7 @@ def _register_blueprints(app):
     from .core.routes import bp as core_bp
     from .funding.routes import bp as funding_bp
     from .members.routes import bp as members_bp
+    from .reporting.routes import bp as reporting_bp
     from .reviews.routes import bp as reviews_bp
 
     app.register_blueprint(core_bp)
@@ -119,6 +120,7 @@ def _register_blueprints(app):
     app.register_blueprint(applications_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(awards_bp)
+    app.register_blueprint(reporting_bp)
 
 
 def _register_error_pages(app):

@@ -113,6 +113,7 @@ class Grant(db.Model):
         "Tranche", back_populates="grant", cascade="all, delete-orphan", order_by="Tranche.position"
     )
     payments = relationship("Payment", back_populates="grant", order_by="Payment.id")
+    reports = relationship("GrantReport", order_by="GrantReport.due_on", viewonly=True)
 
     __table_args__ = (
         sa.CheckConstraint("amount_cents > 0 AND amount_cents <= cap_cents", name="amount_within_cap"),
@@ -224,6 +225,7 @@ class Payment(db.Model):
 
     grant = relationship("Grant", back_populates="payments")
     tranche = relationship("Tranche")
+    shares = relationship("PaymentShare", back_populates="payment", cascade="all, delete-orphan")
 
     __table_args__ = (sa.CheckConstraint("amount_cents > 0", name="amount_positive"),)
 
@@ -251,3 +253,19 @@ class Letter(db.Model):
         sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status_known"),
         sa.UniqueConstraint("decision_id", name="uq_letter_decision"),
     )
+
+
+class PaymentShare(db.Model):
+    """The part of one payment that came from one donor's allocation: the dated donor ledger."""
+
+    __tablename__ = "payment_share"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payment.id"), nullable=False, index=True)
+    allocation_id: Mapped[int] = mapped_column(sa.ForeignKey("allocation.id"), nullable=False, index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+    payment = relationship("Payment", back_populates="shares")
+    allocation = relationship("Allocation")
+
+    __table_args__ = (sa.CheckConstraint("amount_cents > 0", name="amount_positive"),)

@@ -20,7 +20,17 @@ from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
 from . import ledger
-from .models import DEFAULT_SCHEDULE, GRANT_WORKFLOW, Allocation, Decision, Grant, Letter, Payment, Tranche
+from .models import (
+    DEFAULT_SCHEDULE,
+    GRANT_WORKFLOW,
+    Allocation,
+    Decision,
+    Grant,
+    Letter,
+    Payment,
+    PaymentShare,
+    Tranche,
+)
 
 
 def current_decision(application):
@@ -296,6 +306,9 @@ def accept_grant(grant, *, actor, bank_details):
     grant.bank_details = bank_details.strip()
     grant.accepted_at, grant.accepted_by_id = utcnow(), actor.id
     make_due(grant, "acceptance")
+    from ..reporting.operations import create_duties
+
+    create_duties(grant)
     db.session.commit()
 
 
@@ -347,6 +360,7 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
         by_id[allocation_id].paid_cents += cents
     tranche.paid_cents += amount_cents
     payment = Payment(
+        shares=[PaymentShare(allocation_id=k, amount_cents=v) for k, v in sorted(parts.items()) if v],
         grant=grant,
         tranche=tranche,
         amount_cents=amount_cents,

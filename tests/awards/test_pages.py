@@ -1,4 +1,5 @@
 """The decision board, the grant page and the city's acceptance, through the pages."""
+
 import sqlalchemy as sa
 
 from fundapp.applications.models import Application
@@ -20,14 +21,32 @@ def _ranked(app, awards_call):
 def test_refusals_on_the_board_say_why_and_move_no_money(app, awards_call, staff):
     ids = _ranked(app, awards_call)
     url = f"/staff/calls/{awards_call}/decisions"
-    page = text(staff.post(f"/staff/applications/{ids[0]}/decide", {"kind": "award", "amount": "100000.01"},
-                           token_from=url, follow_redirects=True))
+    page = text(
+        staff.post(
+            f"/staff/applications/{ids[0]}/decide",
+            {"kind": "award", "amount": "100000.01"},
+            token_from=url,
+            follow_redirects=True,
+        )
+    )
     assert "above the call’s cap of €100,000.00" in page
-    page = text(staff.post(f"/staff/applications/{ids[0]}/decide", {"kind": "award", "amount": "lots"},
-                           token_from=url, follow_redirects=True))
+    page = text(
+        staff.post(
+            f"/staff/applications/{ids[0]}/decide",
+            {"kind": "award", "amount": "lots"},
+            token_from=url,
+            follow_redirects=True,
+        )
+    )
     assert "Give the amount to award, in euros." in page
-    page = text(staff.post(f"/staff/applications/{ids[0]}/decide", {"kind": "reject", "reason": ""},
-                           token_from=url, follow_redirects=True))
+    page = text(
+        staff.post(
+            f"/staff/applications/{ids[0]}/decide",
+            {"kind": "reject", "reason": ""},
+            token_from=url,
+            follow_redirects=True,
+        )
+    )
     assert "Give the reason the city will read." in page
     with app.app_context():
         assert sum(v[1] for v in ledger(awards_call).values()) == 0
@@ -39,8 +58,9 @@ def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff
     page = text(staff.get(url))
     assert "Award the 2 applications above the cut line" in page
     pairs = [f"{i}:10000000" for i in ids]
-    page = text(staff.post(f"/staff/calls/{awards_call}/decide-batch", {"award": pairs}, token_from=url,
-                           follow_redirects=True))
+    page = text(
+        staff.post(f"/staff/calls/{awards_call}/decide-batch", {"award": pairs}, token_from=url, follow_redirects=True)
+    )
     assert "2 awards recorded." in page and 'data-figure="committed">€200,000.00' in page
     with app.app_context():
         grant = db.session.scalar(sa.select(Grant).where(Grant.application_id == ids[0]))
@@ -53,8 +73,11 @@ def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff
     page = text(focal.get(f"/grants/{grant_id}"))
     assert "You can accept the grant once the award letter has been sent." in page
     staff.post(f"/staff/decisions/{decision_id}/send", {}, token_from=url)
-    page = text(focal.post(f"/grants/{grant_id}/accept", {"bank_details": ""}, token_from=f"/grants/{grant_id}",
-                           follow_redirects=True))
+    page = text(
+        focal.post(
+            f"/grants/{grant_id}/accept", {"bank_details": ""}, token_from=f"/grants/{grant_id}", follow_redirects=True
+        )
+    )
     assert "Confirm the bank details payments go to." in page
     focal.post(f"/grants/{grant_id}/accept", {"bank_details": "IBAN CO12"}, token_from=f"/grants/{grant_id}")
     with app.app_context():
@@ -71,12 +94,22 @@ def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff
     grant_url = f"/grants/{grant_id}"
     with app.app_context():
         tranche_ids = [t.id for t in db.session.get(Grant, grant_id).tranches]
-    page = text(staff.post(f"/staff/grants/{grant_id}/payments", {"tranche": tranche_ids[0], "amount": "40000.01",
-                                                                 "paid_on": "2026-12-01", "reference": "TR-1"},
-                           token_from=grant_url, follow_redirects=True))
+    page = text(
+        staff.post(
+            f"/staff/grants/{grant_id}/payments",
+            {"tranche": tranche_ids[0], "amount": "40000.01", "paid_on": "2026-12-01", "reference": "TR-1"},
+            token_from=grant_url,
+            follow_redirects=True,
+        )
+    )
     assert "Only €40,000.00 is due on this tranche." in page
-    page = text(staff.post(f"/staff/grants/{grant_id}/payments", {"tranche": tranche_ids[0], "amount": "40000",
-                                                                 "paid_on": "2026-12-01", "reference": "TR-1"},
-                           token_from=grant_url, follow_redirects=True))
+    page = text(
+        staff.post(
+            f"/staff/grants/{grant_id}/payments",
+            {"tranche": tranche_ids[0], "amount": "40000", "paid_on": "2026-12-01", "reference": "TR-1"},
+            token_from=grant_url,
+            follow_redirects=True,
+        )
+    )
     assert "Payment recorded." in page and 'data-figure="paid">€40,000.00' in page
     assert operations and staff_user and Application  # modules under test

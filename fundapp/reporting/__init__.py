@@ -1,0 +1,1 @@
+"""Grantee reports, donor reports and exports, dashboards."""

@@ -1,0 +1,54 @@
+"""The staff fund dashboard: the pipeline from calls to payments, in a handful of grouped queries."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ..applications.models import APPLICATION_WORKFLOW, Application
+from ..awards.models import Grant, Tranche
+from ..calls.models import CALL_WORKFLOW, Call, CallFunding
+from ..core.timeutil import utcnow
+from ..extensions import db
+from ..reviews.models import ASSIGNMENT_WORKFLOW, Assignment
+from .models import REPORT_WORKFLOW, GrantReport
+
+
+def _counts(column):
+    return dict(db.session.execute(sa.select(column, sa.func.count()).group_by(column)).all())
+
+
+def fund_dashboard():
+    envelope, committed, paid = db.session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(CallFunding.amount_cents), 0),
+            sa.func.coalesce(sa.func.sum(CallFunding.committed_cents), 0),
+            sa.func.coalesce(sa.func.sum(CallFunding.paid_cents), 0),
+        )
+    ).one()
+    soon = utcnow().date() + timedelta(days=60)
+    reports_due = db.session.scalars(
+        sa.select(GrantReport)
+        .where(GrantReport.state.in_(REPORT_WORKFLOW.states_with("editable")), GrantReport.due_on <= soon)
+        .order_by(GrantReport.due_on)
+        .limit(50)
+    ).all()
+    tranches_due = db.session.scalars(
+        sa.select(Tranche)
+        .join(Grant)
+        .where(Tranche.due_since.is_not(None), Tranche.paid_cents < Tranche.amount_cents)
+        .order_by(Tranche.due_since)
+        .limit(50)
+    ).all()
+    return {
+        "calls": [(CALL_WORKFLOW.staff_label(s), n) for s, n in sorted(_counts(Call.state).items())],
+        "applications": [
+            (APPLICATION_WORKFLOW.staff_label(s), n) for s, n in sorted(_counts(Application.state).items())
+        ],
+        "reviews": [(ASSIGNMENT_WORKFLOW.staff_label(s), n) for s, n in sorted(_counts(Assignment.state).items())],
+        "envelope": int(envelope),
+        "committed": int(committed),
+        "paid": int(paid),
+        "remaining": int(envelope) - int(committed),
+        "reports_due": reports_due,
+        "tranches_due": tranches_due,
+    }

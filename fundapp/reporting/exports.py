@@ -1,0 +1,263 @@
+"""A donor report as PDF (with charts), XLSX (one sheet per section, numbers as numbers) and CSV."""
+
+import csv
+import io
+from decimal import Decimal
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.piecharts import Pie
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+
+from ..applications.models import DIMENSIONS
+from ..core import pdf
+from ..core.money import cents_to_decimal, format_eur
+from ..members.models import REGIONS
+
+PALETTE = [colors.HexColor(c) for c in ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")]
+
+
+def _title(figures):
+    who = figures.donor.name if figures.donor is not None else _("International Fund for Metropolises")
+    return who, _(
+        "Report from %(start)s to %(end)s",
+        start=format_date(figures.start, "long"),
+        end=format_date(figures.end, "long"),
+    )
+
+
+def summary_rows(figures):
+    return [
+        (_("Contributed"), figures.contributed_cents),
+        (_("Received"), figures.received_cents),
+        (_("Allocated to grants"), figures.allocated_cents),
+        (_("Paid out in the period"), figures.paid_in_period_cents),
+        (_("Paid out to date"), figures.paid_to_date_cents),
+        (_("Still committed"), figures.committed_cents),
+        (_("Not yet allocated"), figures.unallocated_cents),
+    ]
+
+
+def _bar(title, labels, values_cents):
+    drawing = Drawing(460, 190)
+    drawing.add(String(0, 175, title, fontName=pdf.FONT_BOLD, fontSize=10))
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 30, 400, 130
+    chart.data = [[int(v) // 100 for v in values_cents] or [0]]
+    chart.categoryAxis.categoryNames = list(labels) or ["—"]
+    chart.categoryAxis.labels.fontName = pdf.FONT
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontName = pdf.FONT
+    chart.valueAxis.valueMin = 0
+    chart.bars[0].fillColor = PALETTE[0]
+    drawing.add(chart)
+    return drawing
+
+
+def _pie(title, labels, values):
+    drawing = Drawing(460, 170)
+    drawing.add(String(0, 155, title, fontName=pdf.FONT_BOLD, fontSize=10))
+    if sum(values) == 0:
+        drawing.add(String(0, 120, _("No people reached are reported yet."), fontName=pdf.FONT, fontSize=9))
+        return drawing
+    pie = Pie()
+    pie.x, pie.y, pie.width, pie.height = 40, 10, 130, 130
+    pie.data = list(values)
+    pie.labels = [f"{label}: {value}" for label, value in zip(labels, values)]
+    pie.simpleLabels = 1
+    pie.slices.fontName = pdf.FONT
+    for i in range(len(values)):
+        pie.slices[i].fillColor = PALETTE[i % len(PALETTE)]
+    drawing.add(pie)
+    return drawing
+
+
+def to_pdf(figures, language):
+    who, period = _title(figures)
+    story = [
+        pdf.para(who, "title"),
+        pdf.para(period),
+        pdf.para(_("Summary"), "h2"),
+        pdf.table(
+            [[_("Figure"), _("EUR")]] + [[label, format_eur(v)] for label, v in summary_rows(figures)],
+            col_widths=[280, 190],
+        ),
+    ]
+    story += [
+        pdf.para(_("Contributions"), "h2"),
+        pdf.table(
+            [[_("Donor"), _("As pledged"), _("Rate"), _("EUR"), _("Pledged"), _("Received")]]
+            + [
+                [
+                    c.donor.short_name,
+                    format_eur(c.amount_original_cents, c.currency),
+                    str(c.rate_to_eur),
+                    format_eur(c.eur_cents),
+                    str(c.pledged_on or "—"),
+                    str(c.received_on or "—"),
+                ]
+                for c in figures.contributions
+            ],
+            col_widths=[60, 90, 60, 90, 80, 80],
+        ),
+    ]
+    story += [
+        pdf.para(_("Grants"), "h2"),
+        pdf.table(
+            [[_("Grant"), _("City"), _("Region"), _("Amount"), _("Paid"), _("State")]]
+            + [
+                [
+                    g.reference,
+                    g.city,
+                    str(REGIONS.get(g.region, g.region)),
+                    format_eur(g.amount_cents),
+                    format_eur(g.paid_cents),
+                    g.state,
+                ]
+                for g in figures.grants
+            ],
+            col_widths=[100, 80, 90, 75, 75, 50],
+        ),
+    ]
+    for g in figures.grants:
+        if g.summary:
+            story.append(pdf.para(f"{g.reference} · {g.city}: {g.summary}", "small"))
+    regions = sorted(figures.by_region.items())
+    story.append(
+        _bar(
+            _("Allocation by region (EUR)"),
+            [str(REGIONS.get(r, r))[:18] for r, _v in regions],
+            [v for _r, v in regions],
+        )
+    )
+    months = sorted(figures.payments_by_month.items())
+    story.append(_bar(_("Payments over time (EUR)"), [m for m, _v in months], [v for _m, v in months]))
+    reached = figures.reached
+    story.append(
+        _pie(
+            _("People reached, by gender"),
+            [_("Women"), _("Men"), _("Other or undisclosed")],
+            [reached["women"], reached["men"], reached["other"]],
+        )
+    )
+    story += [
+        pdf.para(_("By care-system dimension"), "h2"),
+        pdf.table(
+            [[_("Dimension"), _("Grants"), _("EUR")]]
+            + [
+                [str(DIMENSIONS.get(d, d)), str(n), format_eur(v)] for d, (n, v) in sorted(figures.by_dimension.items())
+            ],
+            col_widths=[260, 60, 150],
+        ),
+    ]
+    return pdf.render(
+        story,
+        title=f"{who} · {period}",
+        language=language,
+        page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
+    )
+
+
+def _euros(cents):
+    return cents_to_decimal(cents)  # openpyxl writes a Decimal as a number cell, exactly
+
+
+def to_xlsx(figures):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Summary")[:31]
+    who, period = _title(figures)
+    sheet.append([who])
+    sheet.append([period])
+    sheet.append([_("Figure"), _("EUR")])
+    for label, value in summary_rows(figures):
+        sheet.append([label, _euros(value)])
+    sheets = [
+        (
+            _("Contributions"),
+            [_("Donor"), _("Amount as pledged"), _("Currency"), _("Rate"), _("EUR"), _("Pledged"), _("Received")],
+            [
+                [
+                    c.donor.short_name,
+                    _euros(c.amount_original_cents),
+                    c.currency,
+                    c.rate_to_eur,
+                    _euros(c.eur_cents),
+                    c.pledged_on,
+                    c.received_on,
+                ]
+                for c in figures.contributions
+            ],
+        ),
+        (
+            _("Grants"),
+            [_("Grant"), _("City"), _("Region"), _("Project"), _("Amount"), _("Paid"), _("State")],
+            [
+                [
+                    g.reference,
+                    g.city,
+                    str(REGIONS.get(g.region, g.region)),
+                    g.title,
+                    _euros(g.amount_cents),
+                    _euros(g.paid_cents),
+                    g.state,
+                ]
+                for g in figures.grants
+            ],
+        ),
+        (
+            _("Regions"),
+            [_("Region"), _("EUR")],
+            [[str(REGIONS.get(r, r)), _euros(v)] for r, v in sorted(figures.by_region.items())],
+        ),
+        (
+            _("Dimensions"),
+            [_("Dimension"), _("Grants"), _("EUR")],
+            [[str(DIMENSIONS.get(d, d)), n, _euros(v)] for d, (n, v) in sorted(figures.by_dimension.items())],
+        ),
+        (
+            _("People reached"),
+            [_("Women"), _("Men"), _("Other or undisclosed")],
+            [[figures.reached["women"], figures.reached["men"], figures.reached["other"]]],
+        ),
+        (_("Payments"), [_("Month"), _("EUR")], [[m, _euros(v)] for m, v in sorted(figures.payments_by_month.items())]),
+    ]
+    for title, header, rows in sheets:
+        ws = book.create_sheet(title[:31])
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append(row)
+        for column in ws.iter_cols(min_row=2):
+            for cell in column:
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = "#,##0.00"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_csv(figures):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "key", "city", "region", "amount_eur", "paid_eur", "state"])
+    for label, value in summary_rows(figures):
+        writer.writerow(["summary", label, "", "", cents_to_decimal(value), "", ""])
+    for g in figures.grants:
+        writer.writerow(
+            [
+                "grant",
+                g.reference,
+                g.city,
+                g.region,
+                cents_to_decimal(g.amount_cents),
+                cents_to_decimal(g.paid_cents),
+                g.state,
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,0 +1,177 @@
+"""What grantees report, and the reports the fund gives its donors."""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.states import State, Transition, Workflow
+from ..core.timeutil import UTCDateTime, utcnow
+from ..extensions import db
+
+APPLICANT = frozenset({"applicant"})
+STAFF = frozenset({"staff"})
+
+REPORT_WORKFLOW = Workflow(
+    "grant_report",
+    states=[
+        State("due", _l("Due"), _l("To write"), flags=frozenset({"editable"})),
+        State("submitted", _l("Submitted: to approve"), _l("Sent")),
+        State("changes_requested", _l("Changes requested"), _l("Changes requested"), flags=frozenset({"editable"})),
+        State("approved", _l("Approved"), _l("Approved"), final=True, flags=frozenset({"counted"})),
+    ],
+    transitions=[
+        Transition("due", "submit", "submitted", APPLICANT, _l("Submit the report")),
+        Transition("changes_requested", "submit", "submitted", APPLICANT, _l("Submit the report")),
+        Transition("submitted", "approve", "approved", STAFF, _l("Approve")),
+        Transition(
+            "submitted", "request_changes", "changes_requested", STAFF, _l("Ask for changes"), needs_reason=True
+        ),
+    ],
+)
+
+REPORT_KINDS = {"interim": _l("Interim report"), "final": _l("Final report")}
+
+
+class GrantReport(db.Model):
+    __tablename__ = "grant_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_award.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    due_on: Mapped[object] = mapped_column(sa.Date, nullable=False, index=True)
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="due")
+    progress: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    results: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    difficulties: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    reached_women: Mapped[int] = mapped_column(nullable=False, default=0)
+    reached_men: Mapped[int] = mapped_column(nullable=False, default=0)
+    reached_other: Mapped[int] = mapped_column(nullable=False, default=0)
+    activities_held: Mapped[int] = mapped_column(nullable=False, default=0)
+    dimensions: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    staff_message: Mapped[str | None] = mapped_column(sa.Text)
+    submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    grant = relationship("Grant", lazy="joined")
+    expenditures = relationship(
+        "Expenditure", back_populates="report", cascade="all, delete-orphan", order_by="Expenditure.id"
+    )
+    documents = relationship(
+        "ReportDocument", back_populates="report", cascade="all, delete-orphan", order_by="ReportDocument.id"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("grant_id", "kind", name="uq_grant_report_grant_kind"),
+        sa.CheckConstraint(f"kind IN {tuple(REPORT_KINDS)!r}", name="kind_known"),
+        sa.CheckConstraint(f"state IN {tuple(REPORT_WORKFLOW.state_names())!r}", name="state_known"),
+        sa.CheckConstraint(
+            "reached_women >= 0 AND reached_men >= 0 AND reached_other >= 0 AND activities_held >= 0",
+            name="figures_not_negative",
+        ),
+    )
+
+    @property
+    def kind_label(self):
+        return REPORT_KINDS.get(self.kind, self.kind)
+
+    @property
+    def staff_label(self):
+        return REPORT_WORKFLOW.staff_label(self.state)
+
+    @property
+    def applicant_label(self):
+        return REPORT_WORKFLOW.applicant_label(self.state)
+
+    @property
+    def is_editable(self):
+        return REPORT_WORKFLOW.has(self.state, "editable")
+
+    @property
+    def awaiting_approval(self):
+        return REPORT_WORKFLOW.can(self.state, "approve", {"staff"})
+
+    @property
+    def spent_cents(self):
+        return sum(e.spent_cents for e in self.expenditures)
+
+    def can_view(self, user):
+        return self.grant.can_view(user)
+
+
+class Expenditure(db.Model):
+    """Money spent on one line of the grant's approved budget."""
+
+    __tablename__ = "expenditure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grant_report.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    budget_line_id: Mapped[int] = mapped_column(sa.ForeignKey("budget_line.id"), nullable=False)
+    spent_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+    report = relationship("GrantReport", back_populates="expenditures")
+    budget_line = relationship("BudgetLine", lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "budget_line_id", name="uq_expenditure_report_line"),
+        sa.CheckConstraint("spent_cents >= 0", name="spent_not_negative"),
+    )
+
+    @property
+    def variance_cents(self):
+        return self.spent_cents - self.budget_line.requested_cents
+
+
+class ReportDocument(db.Model):
+    __tablename__ = "report_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grant_report.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id"), nullable=False)
+    original_filename: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+
+    report = relationship("GrantReport", back_populates="documents")
+    document = relationship("Document", lazy="joined")
+
+
+class DonorReport(db.Model):
+    """A report for one donor (or the whole fund) over a period, built by a job, kept for download."""
+
+    __tablename__ = "donor_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("donor.id"), index=True)
+    period_start: Mapped[object] = mapped_column(sa.Date, nullable=False)
+    period_end: Mapped[object] = mapped_column(sa.Date, nullable=False)
+    language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="queued")
+    progress: Mapped[int] = mapped_column(nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    pdf_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
+    xlsx_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
+    csv_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    finished_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    donor = relationship("Donor")
+    pdf = relationship("Document", foreign_keys=[pdf_id])
+    xlsx = relationship("Document", foreign_keys=[xlsx_id])
+    csv = relationship("Document", foreign_keys=[csv_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("period_end >= period_start", name="period_in_order"),
+        sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
+        sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
+    )
+
+    def can_view(self, user):
+        if not user or not user.is_authenticated:
+            return False
+        if user.has_role("staff"):
+            return True
+        return self.donor_id is not None and self.donor_id in user.donor_ids()

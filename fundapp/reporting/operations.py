@@ -1,0 +1,255 @@
+"""Every change to reports: duties, the city's report, staff approval, donor reports (by a job)."""
+
+import calendar
+import hashlib
+from datetime import date, datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..applications.models import BudgetLine
+from ..awards.models import GRANT_WORKFLOW
+from ..awards.operations import city_users, make_due
+from ..core import audit
+from ..core.documents import make_document
+from ..core.errors import Refused
+from ..core.jobs import enqueue, job
+from ..core.mail import queue_mail
+from ..core.models import Document
+from ..core.states import TransitionError
+from ..core.timeutil import utcnow
+from ..core.urls import external_url
+from ..extensions import db
+from .models import REPORT_WORKFLOW, DonorReport, Expenditure, GrantReport, ReportDocument
+
+REMIND_BEFORE = timedelta(days=7)
+
+
+def _add_months(day, months):
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def create_duties(grant):
+    """The interim report halfway through the project and the final one two months after its end."""
+    application = grant.application
+    start = application.start_date or utcnow().date()
+    months = application.duration_months or 12
+    for kind, due in (("interim", _add_months(start, max(1, months // 2))), ("final", _add_months(start, months + 2))):
+        report = GrantReport(grant=grant, kind=kind, due_on=due, state=REPORT_WORKFLOW.initial)
+        db.session.add(report)
+        db.session.flush()
+        remind_at = due - REMIND_BEFORE
+        run_at = datetime(remind_at.year, remind_at.month, remind_at.day, 8, tzinfo=timezone.utc)
+        if run_at > utcnow():
+            enqueue("reporting.remind", report_id=report.id, run_at=run_at, dedupe_key=f"report-reminder:{report.id}")
+
+
+def _check_city(report, actor):
+    if report.grant.application.member_id not in actor.member_ids():
+        raise Refused(_l("Only the grantee city writes this report."))
+    if not GRANT_WORKFLOW.has(report.grant.state, "reportable"):
+        raise Refused(_l("No report is written on a grant that is “%(state)s”.", state=report.grant.staff_label))
+    if not report.is_editable:
+        raise Refused(_l("This report cannot be changed now."))
+
+
+FIELDS = [
+    "progress",
+    "results",
+    "difficulties",
+    "reached_women",
+    "reached_men",
+    "reached_other",
+    "activities_held",
+    "dimensions",
+]
+
+
+def save_report(report, *, actor, values, spent):
+    """values: the narrative and indicators; spent: {budget line id: cents}. Refused as a whole
+    when a figure is negative or a line is not in the grant's budget."""
+    _check_city(report, actor)
+    for field in ("reached_women", "reached_men", "reached_other", "activities_held"):
+        if values.get(field) is not None and values[field] < 0:
+            raise Refused(_l("Figures cannot be negative."), field=field)
+    lines = {
+        line.id: line
+        for line in db.session.scalars(
+            sa.select(BudgetLine).where(BudgetLine.application_id == report.grant.application_id)
+        )
+    }
+    for line_id, cents in spent.items():
+        if line_id not in lines:
+            raise Refused(_l("This expenditure is not on a line of the grant's budget."), field="expenditure")
+        if cents is not None and cents < 0:
+            raise Refused(_l("Expenditure cannot be negative."), field=f"spent_{line_id}")
+    for field in FIELDS:
+        if field in values:
+            value = values[field]
+            setattr(
+                report,
+                field,
+                (value or 0)
+                if field not in ("progress", "results", "difficulties", "dimensions")
+                else (value if value is not None else ([] if field == "dimensions" else "")),
+            )
+    existing = {e.budget_line_id: e for e in report.expenditures}
+    for line_id, cents in spent.items():
+        entry = existing.get(line_id)
+        if entry is None:
+            entry = Expenditure(budget_line_id=line_id)
+            report.expenditures.append(entry)
+        entry.spent_cents = cents or 0
+    report.updated_at = utcnow()
+    audit.record("grant_report.save", report, after={"fields": sorted(values), "lines": len(spent)}, actor=actor)
+    db.session.commit()
+
+
+def attach_document(report, *, actor, filename, data):
+    _check_city(report, actor)
+    document = make_document(
+        filename=filename,
+        data=data,
+        actor=actor,
+        stored_name=f"{report.grant.application.reference}-{report.kind}-report",
+    )
+    db.session.add(document)
+    report.documents.append(ReportDocument(document=document, original_filename=(filename or "")[:300]))
+    db.session.commit()
+
+
+def _apply(report, action, actor, **kwargs):
+    try:
+        REPORT_WORKFLOW.apply(report, action, actor, **kwargs)
+    except TransitionError as error:
+        raise Refused(str(error), field="reason") from None
+
+
+def submit_report(report, *, actor):
+    _check_city(report, actor)
+    problems = []
+    if not report.progress.strip():
+        problems.append((_l("Describe the progress."), "progress"))
+    if not report.expenditures:
+        problems.append((_l("Give the expenditure per budget line."), "expenditure"))
+    if problems:
+        raise Refused(problems[0][0], field=problems[0][1], errors=problems)
+    _apply(report, "submit", actor, summary=f"{report.grant.application.reference}: {report.kind} report sent")
+    report.submitted_at = utcnow()
+    db.session.commit()
+
+
+def approve_report(report, *, actor):
+    """Approval makes the tranche tied to this report due."""
+    _apply(report, "approve", actor, summary=f"{report.grant.application.reference}: {report.kind} report approved")
+    report.approved_at = utcnow()
+    make_due(report.grant, f"{report.kind}_report")
+    db.session.commit()
+
+
+def request_changes(report, *, actor, message):
+    _apply(report, "request_changes", actor, reason=message)
+    report.staff_message = (message or "").strip()
+    for user in city_users(report.grant.application):
+        queue_mail(
+            user.email,
+            "report_changes",
+            language=user.language,
+            to_name=user.name,
+            reference=report.grant.application.reference,
+            message=report.staff_message,
+            link=external_url("reporting.city_report", report_id=report.id),
+        )
+    db.session.commit()
+
+
+@job("reporting.remind")
+def remind(report_id):
+    report = db.session.get(GrantReport, report_id)
+    if report is None or not report.is_editable or not GRANT_WORKFLOW.has(report.grant.state, "reportable"):
+        return "nothing to remind"
+    for user in city_users(report.grant.application):
+        queue_mail(
+            user.email,
+            "report_reminder",
+            language=user.language,
+            to_name=user.name,
+            dedupe_key=f"report-reminder:{report.id}:{user.id}",
+            reference=report.grant.application.reference,
+            due_on=report.due_on.isoformat(),
+            link=external_url("reporting.city_report", report_id=report.id),
+        )
+    db.session.commit()
+    return "reminded"
+
+
+# -- donor reports -----------------------------------------------------------------------------
+
+
+def request_donor_report(*, actor, donor, start, end, language):
+    if start is None or end is None:
+        raise Refused(_l("Give the start and the end of the period."), field="period_start")
+    if end < start:
+        raise Refused(_l("The period ends before it starts."), field="period_end")
+    if donor is None and not actor.has_role("staff"):
+        raise Refused(_l("Only staff report on the whole fund."))
+    if donor is not None and not actor.has_role("staff") and donor.id not in actor.donor_ids():
+        raise Refused(_l("You can only ask for your own donor's report."))
+    report = DonorReport(donor=donor, period_start=start, period_end=end, language=language, requested_by_id=actor.id)
+    db.session.add(report)
+    db.session.flush()
+    enqueue("reporting.build_donor_report", report_id=report.id, dedupe_key=f"donor-report:{report.id}")
+    audit.record(
+        "donor_report.request",
+        report,
+        after={"donor": donor.short_name if donor else "fund", "start": start, "end": end},
+        actor=actor,
+    )
+    db.session.commit()
+    return report
+
+
+def _store(name, content_type, data):
+    document = Document(
+        filename=name, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data
+    )
+    db.session.add(document)
+    return document
+
+
+@job("reporting.build_donor_report", timeout=900)
+def build_donor_report(report_id):
+    """Compute the figures, then write the PDF, the XLSX and the CSV, saying how far it has got."""
+    from .exports import to_csv, to_pdf, to_xlsx
+    from .queries import figures
+
+    report = db.session.get(DonorReport, report_id)
+    if report.status == "done":
+        return "already built"
+    report.status, report.progress = "running", 5
+    db.session.commit()
+    try:
+        with force_locale(report.language):
+            data = figures(report.donor, report.period_start, report.period_end)
+            report.progress = 30
+            db.session.commit()
+            base = f"{(report.donor.short_name if report.donor else 'fund').lower()}-{report.period_start}-{report.period_end}"
+            report.pdf = _store(f"{base}.pdf", "application/pdf", to_pdf(data, report.language))
+            report.progress = 70
+            db.session.commit()
+            report.xlsx = _store(
+                f"{base}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", to_xlsx(data)
+            )
+            report.csv = _store(f"{base}.csv", "text/csv", to_csv(data))
+        report.status, report.progress, report.finished_at = "done", 100, utcnow()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        report = db.session.get(DonorReport, report_id)
+        report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.commit()
+        raise
+    return "built"

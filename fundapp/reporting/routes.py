@@ -1,0 +1,240 @@
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..core.documents import send_document
+from ..core.errors import Refused
+from ..core.money import MoneyError, parse_eur
+from ..core.permissions import get_visible_or_404, roles_required, staff_required
+from ..core.timeutil import utcnow
+from ..extensions import db
+from ..funding.models import Donor
+from . import operations
+from .dashboard import fund_dashboard
+from .models import REPORT_WORKFLOW, DonorReport, GrantReport
+from .queries import figures
+
+bp = Blueprint("reporting", __name__)
+
+
+@bp.context_processor
+def _labels():
+    from ..applications.models import DIMENSIONS
+    from ..members.models import REGIONS
+
+    return {"dimension_labels": DIMENSIONS, "region_labels": REGIONS}
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _int(raw):
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Refused(_("Enter a whole number.")) from None
+
+
+@bp.route("/reports/<int:report_id>", methods=["GET", "POST"])
+@login_required
+def city_report(report_id):
+    report = get_visible_or_404(GrantReport, report_id)
+    is_city = report.grant.application.member_id in current_user.member_ids()
+    errors = {}
+    if request.method == "POST":
+        if not is_city:
+            abort(404)
+        try:
+            values = {f: request.form.get(f, "") for f in ("progress", "results", "difficulties")}
+            for field in ("reached_women", "reached_men", "reached_other", "activities_held"):
+                try:
+                    values[field] = _int(request.form.get(field))
+                except Refused as refusal:
+                    errors[field] = refusal.message
+            values["dimensions"] = request.form.getlist("dimensions")
+            spent = {}
+            for key, raw in request.form.items():
+                if key.startswith("spent_"):
+                    line_id = int(key[6:]) if key[6:].isdigit() else -1
+                    try:
+                        spent[line_id] = parse_eur(raw) if raw.strip() else 0
+                    except MoneyError:
+                        errors[key] = _("Enter an amount in euros, such as 12000 or 12,000.00.")
+            if errors:
+                raise Refused(_("Please correct the fields marked below; what you entered is kept."))
+            operations.save_report(report, actor=_me(), values=values, spent=spent)
+            if "submit_report" in request.form:
+                operations.submit_report(report, actor=_me())
+                flash(_("Report sent to the programme team."), "success")
+            else:
+                flash(_("Report saved."), "success")
+            return redirect(url_for("reporting.city_report", report_id=report.id))
+        except Refused as refusal:
+            db.session.rollback()
+            if refusal.field:
+                errors.setdefault(refusal.field, refusal.message)
+            flash(refusal.message, "error")
+        return render_template(
+            "reporting/report.html", report=report, is_city=is_city, errors=errors, typed=request.form
+        ), 400
+    return render_template("reporting/report.html", report=report, is_city=is_city, errors=errors, typed=None)
+
+
+@bp.route("/reports/<int:report_id>/documents", methods=["POST"])
+@login_required
+def report_document(report_id):
+    report = get_visible_or_404(GrantReport, report_id)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise Refused(_("Choose a file."))
+        operations.attach_document(report, actor=_me(), filename=upload.filename, data=upload.read())
+    except Refused as refusal:
+        db.session.rollback()
+        flash(_("The file was not attached: %(reason)s", reason=refusal.message), "error")
+    else:
+        flash(_("Document attached."), "success")
+    return redirect(url_for("reporting.city_report", report_id=report.id))
+
+
+@bp.route("/reports/<int:report_id>/documents/<int:document_id>")
+@login_required
+def download_report_document(report_id, document_id):
+    report = get_visible_or_404(GrantReport, report_id)
+    attached = next((d for d in report.documents if d.id == document_id), None)
+    if attached is None:
+        abort(404)
+    return send_document(attached.document)
+
+
+@bp.route("/staff/reports")
+@staff_required
+def staff_reports():
+    state = request.args.get("state", "")
+    stmt = sa.select(GrantReport).order_by(GrantReport.due_on, GrantReport.id)
+    if state in REPORT_WORKFLOW.state_names():
+        stmt = stmt.where(GrantReport.state == state)
+    reports = db.session.scalars(stmt.limit(500)).all()
+    return render_template("reporting/staff_reports.html", reports=reports, state=state, workflow=REPORT_WORKFLOW)
+
+
+@bp.route("/staff/reports/<int:report_id>/review", methods=["POST"])
+@staff_required
+def review_report(report_id):
+    report = get_visible_or_404(GrantReport, report_id)
+    try:
+        if request.form.get("action") == "approve":
+            operations.approve_report(report, actor=_me())
+            flash(_("Report approved; the tranche tied to it is now due."), "success")
+        else:
+            operations.request_changes(report, actor=_me(), message=request.form.get("message", ""))
+            flash(_("The city has been asked for changes."), "success")
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    return redirect(url_for("reporting.city_report", report_id=report.id))
+
+
+# -- donor reports ------------------------------------------------------------------------------
+
+
+def _donors_for(user):
+    if user.has_role("staff"):
+        return db.session.scalars(sa.select(Donor).order_by(Donor.short_name)).all()
+    return db.session.scalars(sa.select(Donor).where(Donor.id.in_(user.donor_ids() or [-1]))).all()
+
+
+@bp.route("/donor-reports", methods=["GET", "POST"])
+@roles_required("staff", "donor")
+def donor_reports():
+    donors = _donors_for(current_user)
+    errors = {}
+    if request.method == "POST":
+        raw_donor = request.form.get("donor", "")
+        donor = None
+        if raw_donor == "fund" and not current_user.has_role("staff"):
+            abort(404)
+        if raw_donor != "fund":
+            donor = next((d for d in donors if str(d.id) == raw_donor), None)
+            if donor is None:
+                abort(404)
+        try:
+            start = date.fromisoformat(request.form.get("period_start", ""))
+            end = date.fromisoformat(request.form.get("period_end", ""))
+        except ValueError:
+            start = end = None
+        language = request.form.get("language") or (donor.reporting_language if donor else "en")
+        try:
+            report = operations.request_donor_report(
+                actor=_me(),
+                donor=donor,
+                start=start,
+                end=end,
+                language=language if language in ("en", "fr", "es") else "en",
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            errors[refusal.field or "donor"] = refusal.message
+        else:
+            flash(_("The report is being built."), "success")
+            return redirect(url_for("reporting.donor_report", report_id=report.id))
+    stmt = sa.select(DonorReport).order_by(DonorReport.created_at.desc()).limit(100)
+    if not current_user.has_role("staff"):
+        stmt = stmt.where(DonorReport.donor_id.in_(current_user.donor_ids() or [-1]))
+    return render_template(
+        "reporting/donor_reports.html",
+        donors=donors,
+        reports=db.session.scalars(stmt).all(),
+        errors=errors,
+        typed=request.form if errors else None,
+        today=utcnow().date(),
+    ), 400 if errors else 200
+
+
+@bp.route("/donor-reports/<int:report_id>")
+@login_required
+def donor_report(report_id):
+    report = get_visible_or_404(DonorReport, report_id)
+    data = figures(report.donor, report.period_start, report.period_end) if report.status == "done" else None
+    return render_template("reporting/donor_report.html", report=report, figures=data, language=str(get_locale()))
+
+
+@bp.route("/donor-reports/<int:report_id>/<kind>")
+@login_required
+def donor_report_file(report_id, kind):
+    report = get_visible_or_404(DonorReport, report_id)
+    document = {"pdf": report.pdf, "xlsx": report.xlsx, "csv": report.csv}.get(kind)
+    if document is None:
+        abort(404)
+    return send_document(document)
+
+
+# -- dashboards ---------------------------------------------------------------------------------
+
+
+@bp.route("/dashboard")
+@staff_required
+def dashboard():
+    return render_template("reporting/dashboard.html", data=fund_dashboard(), now=utcnow())
+
+
+@bp.route("/donor")
+@roles_required("donor")
+def donor_dashboard():
+    donor = current_user.donor
+    if donor is None:
+        abort(404)
+    today = utcnow().date()
+    data = figures(donor, date(2000, 1, 1), today)
+    reports = db.session.scalars(
+        sa.select(DonorReport).where(DonorReport.donor_id == donor.id).order_by(DonorReport.created_at.desc()).limit(20)
+    ).all()
+    return render_template("reporting/donor_dashboard.html", donor=donor, figures=data, reports=reports)

@@ -1,0 +1,225 @@
+"""Grantee reports, and donor reports that reconcile with the fund to the cent."""
+
+import io
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from fundapp.awards.models import Grant
+from fundapp.core.errors import Refused
+from fundapp.extensions import db
+from fundapp.funding.models import Donor
+from fundapp.reporting import operations
+from fundapp.reporting.models import DonorReport, GrantReport
+from fundapp.reporting.queries import figures
+
+from ..helpers import run_jobs, text
+from ..reviews.conftest import user_by_email
+
+MONEY = [
+    "contributed_cents",
+    "received_cents",
+    "allocated_cents",
+    "paid_in_period_cents",
+    "paid_to_date_cents",
+    "committed_cents",
+    "unallocated_cents",
+]
+YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+
+
+def _donor(short):
+    return db.session.scalar(sa.select(Donor).where(Donor.short_name == short))
+
+
+def test_the_sdc_and_osf_reports_reconcile_with_the_fund_to_the_cent(app, funded):
+    with app.test_request_context():
+        sdc, osf, fund = figures(_donor("SDC"), *YEAR), figures(_donor("OSF"), *YEAR), figures(None, *YEAR)
+        for name in MONEY:
+            assert getattr(sdc, name) + getattr(osf, name) == getattr(fund, name), name
+        assert fund.contributed_cents == 800_000_00 and fund.allocated_cents == 200_000_00
+        assert fund.paid_to_date_cents == 80_000_00 and fund.committed_cents == 120_000_00
+        assert (sdc.allocated_cents, osf.allocated_cents) == (175_000_00, 25_000_00)
+        assert (sdc.paid_to_date_cents, osf.paid_to_date_cents) == (70_000_00, 10_000_00)
+        assert {g.city for g in sdc.grants} == {"Bogotá", "Montréal"}
+        for region in fund.by_region:
+            assert sdc.by_region.get(region, 0) + osf.by_region.get(region, 0) == fund.by_region[region]
+        # A period before the payments shows the money allocated but nothing paid in it.
+        early = figures(_donor("SDC"), date(2026, 1, 1), date(2026, 11, 19))
+        assert early.paid_in_period_cents == 0
+
+
+def _built(app, staff_client, donor_id, language="en"):
+    response = staff_client.post(
+        "/donor-reports",
+        {"donor": str(donor_id), "period_start": "2026-01-01", "period_end": "2026-12-31", "language": language},
+        token_from="/donor-reports",
+    )
+    assert response.status_code == 302, text(response)
+    report_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = text(staff_client.get(f"/donor-reports/{report_id}"))
+    assert "Being built" in page  # the job has not run yet: the page says how far it is
+    run_jobs(app)
+    return report_id
+
+
+def test_the_pdf_and_xlsx_hold_the_donor_the_totals_and_each_city(app, funded, make_client):
+    staff = make_client()
+    staff.login("staff@fundapp.test", "demo-staff-pass")
+    with app.app_context():
+        sdc_id = _donor("SDC").id
+    report_id = _built(app, staff, sdc_id)
+    page = text(staff.get(f"/donor-reports/{report_id}"))
+    assert 'data-figure="allocated">€175,000.00' in page and 'data-figure="paid">€70,000.00' in page
+    pdf = staff.get(f"/donor-reports/{report_id}/pdf")
+    assert pdf.headers["Content-Disposition"].startswith("attachment")
+    pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    for expected in ["Swiss Agency for Development and Cooperation", "€175,000.00", "€70,000.00", "Bogotá", "Montréal"]:
+        assert expected in pdf_text, expected
+    book = load_workbook(io.BytesIO(staff.get(f"/donor-reports/{report_id}/xlsx").data))
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=4, values_only=True)}
+    assert summary["Allocated to grants"] == 175000 and summary["Paid out to date"] == 70000
+    assert isinstance(summary["Allocated to grants"], (int, float))
+    grants = list(book["Grants"].iter_rows(min_row=2, values_only=True))
+    assert sum(row[4] for row in grants) == 175000 and {row[1] for row in grants} == {"Bogotá", "Montréal"}
+    csv_text = staff.get(f"/donor-reports/{report_id}/csv").get_data(as_text=True)
+    assert "grant,IFM-LCS-2025-001,Bogotá" in csv_text
+    with app.app_context():
+        assert db.session.get(DonorReport, report_id).status == "done"
+
+
+def test_a_donor_user_cannot_reach_the_other_donors_report(app, funded, make_client):
+    staff = make_client()
+    staff.login("staff@fundapp.test", "demo-staff-pass")
+    with app.app_context():
+        osf_id, sdc_id = _donor("OSF").id, _donor("SDC").id
+    osf_report = _built(app, staff, osf_id)
+    donor = make_client()
+    donor.login("donor@fundapp.test", "demo-donor-pass")  # the SDC officer
+    assert donor.get(f"/donor-reports/{osf_report}").status_code == 404
+    assert donor.get(f"/donor-reports/{osf_report}/pdf").status_code == 404
+    assert "OSF" not in text(donor.get("/donor-reports")).split("Reports built")[1]
+    response = donor.post(
+        "/donor-reports",
+        {"donor": str(osf_id), "period_start": "2026-01-01", "period_end": "2026-12-31"},
+        token_from="/donor-reports",
+    )
+    assert response.status_code == 404
+    response = donor.post(
+        "/donor-reports",
+        {"donor": "fund", "period_start": "2026-01-01", "period_end": "2026-12-31"},
+        token_from="/donor-reports",
+    )
+    assert response.status_code == 404
+    own = donor.post(
+        "/donor-reports",
+        {"donor": str(sdc_id), "period_start": "2026-01-01", "period_end": "2026-12-31"},
+        token_from="/donor-reports",
+    )
+    assert own.status_code == 302
+    assert donor.get("/donor").status_code == 200 and "Bogotá" in text(donor.get("/donor"))
+    assert donor.get("/dashboard").status_code == 403
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(app, funded, make_client):
+    staff = make_client()
+    staff.login("staff@fundapp.test", "demo-staff-pass")
+    response = staff.post(
+        "/donor-reports",
+        {"donor": "fund", "period_start": "2026-12-31", "period_end": "2026-01-01"},
+        token_from="/donor-reports",
+    )
+    assert response.status_code == 400 and "The period ends before it starts." in text(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(DonorReport.id))) == 0
+
+
+def _interim(grant_id):
+    return db.session.scalar(
+        sa.select(GrantReport).where(GrantReport.grant_id == grant_id, GrantReport.kind == "interim")
+    )
+
+
+def test_approval_of_the_interim_report_makes_the_second_tranche_due(app, funded, make_client):
+    city = make_client()
+    city.login("city@fundapp.test", "demo-city-pass")
+    with app.app_context():
+        report = _interim(funded[0])
+        report_id = report.id
+        lines = [line.id for line in report.grant.application.budget_lines]
+        assert not report.grant.tranches[1].is_due
+    data = {
+        "progress": "Two care blocks open.",
+        "results": "600 carers use them.",
+        "difficulties": "",
+        "reached_women": "540",
+        "reached_men": "60",
+        "reached_other": "5",
+        "activities_held": "12",
+        "dimensions": ["recognise"],
+        f"spent_{lines[0]}": "30.000,00",
+        f"spent_{lines[1]}": "12000",
+        "submit_report": "1",
+    }
+    response = city.post(f"/reports/{report_id}", data, token_from=f"/reports/{report_id}")
+    assert response.status_code == 302
+    staff = make_client()
+    staff.login("staff@fundapp.test", "demo-staff-pass")
+    staff.post(f"/staff/reports/{report_id}/review", {"action": "approve"}, token_from=f"/reports/{report_id}")
+    with app.app_context():
+        grant = db.session.get(Grant, funded[0])
+        assert _interim(grant.id).state == "approved"
+        assert grant.tranches[1].is_due and not grant.tranches[2].is_due
+        fund = figures(None, *YEAR)
+        assert fund.reached == {"women": 540, "men": 60, "other": 5}
+
+
+def test_changes_asked_go_back_to_the_city_with_the_message(app, funded, make_client):
+    with app.app_context():
+        report = _interim(funded[0])
+        city_user = user_by_email("city@fundapp.test")
+        line = report.grant.application.budget_lines[0].id
+        operations.save_report(report, actor=city_user, values={"progress": "Started."}, spent={line: 100})
+        operations.submit_report(report, actor=city_user)
+        operations.request_changes(report, actor=user_by_email("staff@fundapp.test"), message="Add the receipts.")
+        assert report.state == "changes_requested" and report.is_editable
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"spent": {999999: 100}}, "not on a line of the grant's budget"),
+        ({"values": {"reached_women": -1}}, "Figures cannot be negative."),
+        ({"spent": "negative"}, "Expenditure cannot be negative."),
+    ],
+)
+def test_bad_report_input_is_refused(app, funded, change, message):
+    with app.app_context():
+        report = _interim(funded[0])
+        city_user = user_by_email("city@fundapp.test")
+        line = report.grant.application.budget_lines[0].id
+        spent = {line: -5} if change.get("spent") == "negative" else change.get("spent", {})
+        with pytest.raises(Refused, match=message):
+            operations.save_report(report, actor=city_user, values=change.get("values", {}), spent=spent)
+
+
+def test_no_report_on_a_cancelled_grant(app, funded):
+    from fundapp.awards import operations as awards
+
+    with app.app_context():
+        grant = db.session.get(Grant, funded[1])
+        awards.cancel_grant(grant, actor=user_by_email("staff@fundapp.test"), reason="Stopped.")
+        report = _interim(grant.id)
+        with pytest.raises(Refused, match="No report is written on a grant that is “Cancelled”"):
+            operations.save_report(report, actor=user_by_email("focal@montreal.example"), values={}, spent={})
+
+
+def test_the_staff_dashboard_shows_the_pipeline_and_money(app, funded, make_client):
+    staff = make_client()
+    staff.login("staff@fundapp.test", "demo-staff-pass")
+    page = text(staff.get("/dashboard"))
+    assert 'data-figure="committed">€200,000.00' in page and 'data-figure="paid">€80,000.00' in page
+    assert 'data-figure="remaining">€600,000.00' in page and "Reports due in the next 60 days" in page
