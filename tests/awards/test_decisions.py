@@ -23,6 +23,7 @@ def _app(application_id):
     return db.session.get(Application, application_id)
 
 
+@pytest.mark.sqlite
 def test_an_award_is_split_pro_rata_over_the_donors_and_builds_the_schedule(app, awards_call):
     with app.app_context():
         application_id = reviewed(awards_call, "Bogotá")
@@ -153,6 +154,7 @@ def _accepted_grant(app, awards_call, amount=100_000_00):
     return grant
 
 
+@pytest.mark.sqlite
 def test_payments_follow_the_schedule_and_the_allocation_split(app, awards_call):
     with app.app_context():
         grant = _accepted_grant(app, awards_call)
@@ -182,6 +184,7 @@ def test_payments_follow_the_schedule_and_the_allocation_split(app, awards_call)
         }
 
 
+@pytest.mark.sqlite
 def test_cancelling_returns_the_unspent_money_and_no_payment_follows(app, awards_call):
     with app.app_context():
         grant = _accepted_grant(app, awards_call)

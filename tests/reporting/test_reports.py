@@ -35,6 +35,7 @@ def _donor(short):
     return db.session.scalar(sa.select(Donor).where(Donor.short_name == short))
 
 
+@pytest.mark.sqlite
 def test_the_sdc_and_osf_reports_reconcile_with_the_fund_to_the_cent(app, funded):
     with app.test_request_context():
         sdc, osf, fund = figures(_donor("SDC"), *YEAR), figures(_donor("OSF"), *YEAR), figures(None, *YEAR)
@@ -101,7 +102,7 @@ def test_a_donor_user_cannot_reach_the_other_donors_report(app, funded, make_cli
     donor.login("donor@fundapp.test", "demo-donor-pass")  # the SDC officer
     assert donor.get(f"/donor-reports/{osf_report}").status_code == 404
     assert donor.get(f"/donor-reports/{osf_report}/pdf").status_code == 404
-    assert "OSF" not in text(donor.get("/donor-reports")).split("Reports built")[1]
+    assert f"/donor-reports/{osf_report}" not in text(donor.get("/donor-reports"))
     response = donor.post(
         "/donor-reports",
         {"donor": str(osf_id), "period_start": "2026-01-01", "period_end": "2026-12-31"},
@@ -143,6 +144,7 @@ def _interim(grant_id):
     )
 
 
+@pytest.mark.sqlite
 def test_approval_of_the_interim_report_makes_the_second_tranche_due(app, funded, make_client):
     city = make_client()
     city.login("city@fundapp.test", "demo-city-pass")
