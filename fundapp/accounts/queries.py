@@ -18,3 +18,13 @@ def users_page(*, q="", role="", page=1, per_page=50):
 def invitations_page(*, page=1, per_page=50):
     stmt = sa.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def focal_points(member_id):
+    """The active users who speak for a member city."""
+    return db.session.scalars(
+        sa.select(User)
+        .join(RoleGrant)
+        .where(RoleGrant.role == "applicant", RoleGrant.member_id == member_id, User.active.is_(True))
+        .order_by(User.id)
+    ).all()

@@ -1,20 +1,18 @@
 """Every change to applications: start, save (and autosave), documents, submit, withdraw, screen."""
 
-import hashlib
-
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..accounts.queries import focal_points
 from ..calls import operations as calls_ops
 from ..calls.models import Call
 from ..core import audit
-from ..core.documents import make_document, slug
+from ..core.documents import generated_document, make_document, slug
 from ..core.errors import Refused
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
-from ..core.models import Document
 from ..core.money import format_eur
 from ..core.states import TransitionError
 from ..core.timeutil import utcnow
@@ -488,13 +486,7 @@ def send_receipt(submission_id):
     if submission.receipt_document_id is None:
         with force_locale(application.language):
             data = application_pdf(submission.data, application.language, submission.version_no)
-        document = Document(
-            filename=f"{application.reference}-v{submission.version_no}.pdf",
-            content_type="application/pdf",
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
-        )
+        document = generated_document(f"{application.reference}-v{submission.version_no}.pdf", data)
         db.session.add(document)
         submission.receipt_document = document
         db.session.flush()
@@ -520,13 +512,7 @@ def send_receipt(submission_id):
 
 
 def _tell_city(application, template, **context):
-    from ..accounts.models import RoleGrant, User
-
-    users = db.session.scalars(
-        sa.select(User)
-        .join(RoleGrant)
-        .where(RoleGrant.role == "applicant", RoleGrant.member_id == application.member_id, User.active.is_(True))
-    ).all()
+    users = focal_points(application.member_id)
     for user in users:
         queue_mail(
             user.email,

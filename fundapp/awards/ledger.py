@@ -87,8 +87,3 @@ def pay_money(parts):
             line_id, "paid_cents", cents, CallFunding.paid_cents + cents <= CallFunding.committed_cents
         ):
             raise Refused(_l("The ledger does not hold this money. Nothing was paid."), field="amount")
-
-
-def refresh(lines):
-    for line in lines:
-        db.session.refresh(line, ["committed_cents", "paid_cents"])

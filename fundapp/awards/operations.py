@@ -1,19 +1,17 @@
 """Every change to decisions and grants: award, reserve, reject, revise, letters, accept, pay, cancel."""
 
-import hashlib
-
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..accounts.models import RoleGrant, User
+from ..accounts.queries import focal_points
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..calls.models import CallFunding
 from ..core import audit
+from ..core.documents import generated_document
 from ..core.errors import Refused
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
-from ..core.models import Document
 from ..core.money import format_eur
 from ..core.states import TransitionError
 from ..core.timeutil import utcnow
@@ -103,10 +101,11 @@ def _allocation_parts(application, amount, split):
 
 
 def _schedule(grant):
-    """Tranches by the default schedule; the last takes the cents rounding leaves over."""
+    """Tranches by the call's schedule (or the default); the last takes the cents rounding leaves over."""
+    schedule = grant.application.call.tranche_schedule or DEFAULT_SCHEDULE
     given = 0
-    for position, (condition, percent) in enumerate(DEFAULT_SCHEDULE, start=1):
-        last = position == len(DEFAULT_SCHEDULE)
+    for position, (condition, percent) in enumerate(schedule, start=1):
+        last = position == len(schedule)
         cents = grant.amount_cents - given if last else grant.amount_cents * percent // 100
         given += cents
         grant.tranches.append(Tranche(position=position, condition=condition, percent=percent, amount_cents=cents))
@@ -242,12 +241,7 @@ def render_letter(decision):
 
 
 def city_users(application):
-    return db.session.scalars(
-        sa.select(User)
-        .join(RoleGrant)
-        .where(RoleGrant.role == "applicant", RoleGrant.member_id == application.member_id, User.active.is_(True))
-        .order_by(User.id)
-    ).all()
+    return focal_points(application.member_id)
 
 
 @job("awards.send_letter", timeout=300)
@@ -256,13 +250,7 @@ def send_letter_job(letter_id):
     decision, application = letter.decision, letter.decision.application
     if letter.document_id is None:
         data = render_letter(decision)
-        document = Document(
-            filename=f"{application.reference}-{decision.kind}-letter.pdf",
-            content_type="application/pdf",
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
-        )
+        document = generated_document(f"{application.reference}-{decision.kind}-letter.pdf", data)
         db.session.add(document)
         letter.document = document
         db.session.flush()

@@ -71,6 +71,9 @@ class CallForm(FlaskForm):
     review_due_at = DateTimeLocalField(
         _l("Reviews due (in the call's timezone, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
+    tranche_schedule = StringField(
+        _l("Payment tranches (condition:percent, empty for 40/40/20)"), validators=[Optional(), Length(max=200)]
+    )
     reviewers_per_application = IntegerField(_l("Reviewers per application"), validators=[NumberRange(min=1, max=20)])
 
     def __init__(self, *args, **kwargs):

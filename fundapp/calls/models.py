@@ -87,6 +87,8 @@ class Call(db.Model):
     reviewers_see_others: Mapped[bool] = mapped_column(nullable=False, default=True)
     disagreement_threshold: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), nullable=False, default=Decimal(20))
     review_due_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # How grants of this call are paid: [[condition, percent], ...]; empty means the fund's default.
+    tranche_schedule: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
 
     # Set when the first application is submitted: from then on criteria and cap are fixed.
     locked_at: Mapped[object | None] = mapped_column(UTCDateTime)

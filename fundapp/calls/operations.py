@@ -53,6 +53,7 @@ CALL_FIELDS = [
     "review_due_at",
     "project_start_earliest",
     "project_start_latest",
+    "tranche_schedule",
 ]
 # Fixed once an application is submitted: {column: (form field, what staff read)}.
 LOCKED_FIELDS = {"cap_cents": ("cap", _l("The grant cap"))}
@@ -162,6 +163,7 @@ def _clean_call(values, call):
     values.setdefault("conflict_same_country", False)
     values.setdefault("reviewers_see_others", True)
     values.setdefault("review_due_at", None)
+    values["tranche_schedule"] = _clean_schedule(values.get("tranche_schedule"))
     values.setdefault("project_start_earliest", None)
     values.setdefault("project_start_latest", None)
     earliest, latest = values["project_start_earliest"], values["project_start_latest"]
@@ -179,6 +181,37 @@ def _clean_call(values, call):
     if "@" not in values["contact_email"]:
         raise Refused(_l("Give the address applicants can write to."), field="contact_email")
     return values
+
+
+def parse_schedule(text):
+    """ "acceptance:40, interim_report:40, final_report:20" -> [["acceptance", 40], ...] (empty: default)."""
+    schedule = []
+    for part in (text or "").replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        condition, _sep, percent = part.partition(":")
+        try:
+            schedule.append([condition.strip(), int(percent.strip())])
+        except ValueError:
+            raise Refused(
+                _l("Write each tranche as condition:percent, such as acceptance:40."), field="tranche_schedule"
+            ) from None
+    return schedule
+
+
+def _clean_schedule(schedule):
+    from ..awards.models import TRANCHE_CONDITIONS
+
+    schedule = [list(item) for item in (schedule or [])]
+    if not schedule:
+        return []
+    if any(condition not in TRANCHE_CONDITIONS for condition, _p in schedule):
+        raise Refused(_l("Tranches are paid on acceptance, interim_report or final_report."), field="tranche_schedule")
+    if any(percent <= 0 for _c, percent in schedule) or sum(p for _c, p in schedule) != 100:
+        raise Refused(_l("The tranches' percentages must be positive and add up to 100."), field="tranche_schedule")
+    if len({c for c, _p in schedule}) != len(schedule):
+        raise Refused(_l("Each condition pays one tranche."), field="tranche_schedule")
+    return schedule
 
 
 def _apply_funding(call, funding, values):

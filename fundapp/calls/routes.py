@@ -127,6 +127,7 @@ def _form_for(call):
         "review_due_at": to_local_naive(obj_data.get("review_due_at"), tz),
         "project_start_earliest": obj_data.get("project_start_earliest"),
         "project_start_latest": obj_data.get("project_start_latest"),
+        "tranche_schedule": ", ".join(f"{c}:{p}" for c, p in obj_data.get("tranche_schedule") or []),
     }
     for field in ("title", "summary", "body"):
         for code in LANGUAGES:
@@ -169,6 +170,7 @@ def _values_from(form):
         review_due_at=from_local(form.review_due_at.data, tz) if tz else None,
         project_start_earliest=form.project_start_earliest.data,
         project_start_latest=form.project_start_latest.data,
+        tranche_schedule=operations.parse_schedule(form.tranche_schedule.data),
     )
 
 

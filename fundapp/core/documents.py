@@ -95,3 +95,10 @@ def send_document(document):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def generated_document(filename, data, content_type="application/pdf"):
+    """A Document for a file fundapp made itself (a receipt, a letter, a report)."""
+    return Document(
+        filename=filename, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data
+    )

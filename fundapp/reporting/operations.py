@@ -1,7 +1,6 @@
 """Every change to reports: duties, the city's report, staff approval, donor reports (by a job)."""
 
 import calendar
-import hashlib
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -12,11 +11,10 @@ from ..applications.models import BudgetLine
 from ..awards.models import GRANT_WORKFLOW
 from ..awards.operations import city_users, make_due
 from ..core import audit
-from ..core.documents import make_document
+from ..core.documents import generated_document, make_document
 from ..core.errors import Refused
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
-from ..core.models import Document
 from ..core.states import TransitionError
 from ..core.timeutil import utcnow
 from ..core.urls import external_url
@@ -213,9 +211,7 @@ def request_donor_report(*, actor, donor, start, end, language):
 
 
 def _store(name, content_type, data):
-    document = Document(
-        filename=name, content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data
-    )
+    document = generated_document(name, data, content_type)
     db.session.add(document)
     return document
 

@@ -228,3 +228,17 @@ def test_the_board_shows_the_cut_line_and_a_changed_amount_moves_it(app, awards_
     assert page.count('class="fits"') == 3
     with app.app_context():
         assert sum(v[1] for v in ledger(awards_call).values()) == 0  # nothing committed by looking
+
+
+def test_a_call_can_set_its_own_tranche_schedule(app, awards_call):
+    from fundapp.calls.models import Call
+
+    with app.app_context():
+        db.session.get(Call, awards_call).tranche_schedule = [["acceptance", 50], ["final_report", 50]]
+        db.session.commit()
+        application_id = reviewed(awards_call, "Bogotá")
+        decision = operations.decide(_app(application_id), "award", actor=staff_user(), amount_cents=99_999_99)
+        assert [(t.condition, t.percent, t.amount_cents) for t in decision.grant.tranches] == [
+            ("acceptance", 50, 49_999_99),
+            ("final_report", 50, 50_000_00),
+        ]

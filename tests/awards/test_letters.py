@@ -53,8 +53,11 @@ def test_award_letters_in_french_and_spanish_are_sent_once(
         db.session.commit()
         run_job(job_id)
     run_jobs(app)
-    to_city = [email.message_from_bytes(e.content, policy=policy.default) for e in smtp_server.messages
-               if e.rcpt_tos == [f"focal@{language}.example"]]
+    to_city = [
+        email.message_from_bytes(e.content, policy=policy.default)
+        for e in smtp_server.messages
+        if e.rcpt_tos == [f"focal@{language}.example"]
+    ]
     letters = [m for m in to_city if list(m.iter_attachments())]  # (the call's opening notice has none)
     assert len(letters) == 1
     (attachment,) = list(letters[0].iter_attachments())

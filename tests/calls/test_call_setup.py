@@ -79,6 +79,9 @@ def test_staff_create_a_call_with_its_envelope_from_both_donors(app, fund, staff
         ({"code": "lcs 2025!"}, "code", "Use 3 to 30 capital letters"),
         ({"min_cofunding_pct": "100"}, "min_cofunding_pct", "The co-funding share is a percentage"),
         ({"eligible_memberships": None}, "eligible_memberships", "Choose which kinds of members may apply."),
+        ({"tranche_schedule": "acceptance:50, final_report:40"}, "tranche_schedule", "add up to 100"),
+        ({"tranche_schedule": "signature:100"}, "tranche_schedule", "Tranches are paid on acceptance"),
+        ({"tranche_schedule": "acceptance:half"}, "tranche_schedule", "condition:percent"),
     ],
 )
 def test_bad_call_input_is_refused_on_its_field_and_nothing_is_saved(app, fund, staff, overrides, field, message):
