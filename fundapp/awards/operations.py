@@ -31,6 +31,21 @@ from .models import (
 )
 
 
+def _locked(obj, *related):
+    """Reload a row (and the given collections) under a row lock, so that a double click or two
+    staff acting at once take turns and each sees what the other did."""
+    model = type(obj)
+    # The row must be fetched for populate_existing to overwrite what this session had loaded.
+    db.session.execute(
+        sa.select(model).where(model.id == obj.id).with_for_update(of=model).execution_options(populate_existing=True)
+    ).scalar_one()
+    for name in related:
+        db.session.refresh(obj, [name])
+        for child in getattr(obj, name):
+            db.session.refresh(child)
+    return obj
+
+
 def current_decision(application):
     return db.session.scalar(
         sa.select(Decision).where(Decision.application_id == application.id, Decision.revised_at.is_(None))
@@ -117,6 +132,7 @@ def decide(application, kind, *, actor, amount_cents=None, conditions="", reason
         raise Refused(
             _l("%(reference)s has not been reviewed: it cannot be decided yet.", reference=application.reference)
         )
+    _locked(application)  # one decision at a time per application
     if current_decision(application) is not None:
         raise Refused(
             _l("%(reference)s is already decided; revise that decision first.", reference=application.reference)
@@ -186,6 +202,7 @@ def revise(decision, *, actor, reason):
     """Undo a decision whose letter has not gone out; an award gives its money back."""
     if not (reason or "").strip():
         raise Refused(_l("Give the reason for revising."), field="reason")
+    _locked(decision)
     if decision.letter_sent_at is not None:
         raise Refused(_l("The letter has been sent: this decision can no longer be revised."))
     if decision.revised_at is not None:
@@ -215,6 +232,12 @@ def send_letter(decision, *, actor):
         raise Refused(_l("This decision was revised: its letter cannot be sent."))
     existing = db.session.scalar(sa.select(Letter).where(Letter.decision_id == decision.id))
     if existing is not None:
+        if existing.status == "failed":  # sending again is safe: each recipient gets it once
+            existing.status = "queued"
+            existing.job_id = enqueue(
+                "awards.send_letter", letter_id=existing.id, dedupe_key=f"letter:{existing.id}:{utcnow().isoformat()}"
+            ).id
+            db.session.commit()
         return existing
     letter = Letter(decision=decision, language=decision.application.language, requested_by_id=actor.id)
     db.session.add(letter)
@@ -254,7 +277,12 @@ def send_letter_job(letter_id):
         db.session.add(document)
         letter.document = document
         db.session.flush()
-    for user in city_users(application):
+    recipients = city_users(application)
+    if not recipients:
+        letter.status = "failed"
+        db.session.commit()
+        raise RuntimeError(f"{application.member.name} has no active focal point to send the letter to")
+    for user in recipients:
         queue_mail(
             user.email,
             "decision_letter",
@@ -284,6 +312,7 @@ def _apply(grant, action, actor, **kwargs):
 
 
 def accept_grant(grant, *, actor, bank_details):
+    _locked(grant)
     if grant.application.member_id not in actor.member_ids():
         raise Refused(_l("Only the lead city can accept its grant."))
     if grant.decision.letter_sent_at is None:
@@ -310,6 +339,7 @@ def make_due(grant, condition):
 
 def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
     """Record money paid on a due tranche; the donors' lines are paid by the allocation's split."""
+    _locked(grant, "tranches", "allocations")  # two clicks on "record" pay once
     if not GRANT_WORKFLOW.has(grant.state, "payable"):
         raise Refused(
             _l("No payment can be made on a grant that is “%(state)s”.", state=grant.staff_label), field="amount"
@@ -379,6 +409,7 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
 
 def cancel_grant(grant, *, actor, reason):
     """Cancel a grant; what was not paid goes back to the envelope and the donors' lines."""
+    _locked(grant, "allocations")  # a second cancel waits, then finds it cancelled
     _apply(grant, "cancel", actor, reason=reason, summary=f"{grant.application.reference}: grant cancelled")
     unspent = {a: a.amount_cents - a.paid_cents - a.returned_cents for a in grant.allocations}
     ledger.release_money({a.call_funding_id: cents for a, cents in unspent.items()})

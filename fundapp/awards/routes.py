@@ -57,7 +57,14 @@ def decide(application_id):
     if kind == "award" and amount is None:
         flash(_("Give the amount to award, in euros."), "error")
         return redirect(url_for("awards.decision_board", call_id=application.call_id))
-    split = {k[6:]: _cents(v) for k, v in request.form.items() if k.startswith("split_") and v.strip()} or None
+    split = {
+        int(k[6:]): _cents(v)
+        for k, v in request.form.items()
+        if k.startswith("split_") and k[6:].isdigit() and v.strip()
+    } or None
+    if split and None in split.values():
+        flash(_("Give each part of the split in euros."), "error")
+        return redirect(url_for("awards.decision_board", call_id=application.call_id))
     try:
         decision = operations.decide(
             application,

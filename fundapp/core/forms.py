@@ -32,6 +32,8 @@ class MoneyField(StringField):
             reason = str(error)
             if reason == "more than two decimals":
                 raise ValueError(_l("Use at most two decimals (cents).")) from None
+            if reason == "too large":
+                raise ValueError(_l("This amount is too large.")) from None
             raise ValueError(_l("Enter an amount in euros, such as 100000 or 100,000.00.")) from None
         if self.data < 0:
             raise ValueError(_l("The amount cannot be negative."))

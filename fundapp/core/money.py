@@ -71,11 +71,15 @@ def parse_eur(text):
             whole, fraction = body, ""
         if len(fraction) > 2:
             raise MoneyError("more than two decimals")
+        if len(whole) > 13:  # more than EUR 10 trillion is a typing slip, not an amount
+            raise MoneyError("too large")
         value = Decimal(f"{whole}.{fraction or '0'}")
         if negative:
             value = -value
     if not value.is_finite():
         raise MoneyError("not a number")
+    if abs(value) >= Decimal(10) ** 13:
+        raise MoneyError("too large")
     if value != value.quantize(CENT):
         raise MoneyError("more than two decimals")
     return int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))

@@ -233,7 +233,9 @@ def build_donor_report(report_id):
             report.progress = 30
             db.session.commit()
             base = f"{(report.donor.short_name if report.donor else 'fund').lower()}-{report.period_start}-{report.period_end}"
-            report.pdf = _store(f"{base}.pdf", "application/pdf", to_pdf(data, report.language))
+            # A retried job keeps what an earlier attempt already stored.
+            if report.pdf is None:
+                report.pdf = _store(f"{base}.pdf", "application/pdf", to_pdf(data, report.language))
             report.progress = 70
             db.session.commit()
             report.xlsx = _store(

@@ -38,9 +38,12 @@ def _int(raw):
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise Refused(_("Enter a whole number.")) from None
+    if abs(value) >= 10**9:
+        raise Refused(_("Enter a whole number."))
+    return value
 
 
 @bp.route("/reports/<int:report_id>", methods=["GET", "POST"])

@@ -41,7 +41,7 @@ def index():
 def _own_assignment_or_404(assignment_id, *, content=False):
     """The reviewer's own assignment; with content=True only once it may see the application."""
     assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.reviewer_id != current_user.id:
+    if assignment is None or assignment.reviewer_id != current_user.id or not current_user.has_role("reviewer"):
         abort(404)
     if content:
         application = assignment.application

@@ -114,6 +114,7 @@ def test_references_number_the_calls_applications_in_order(app, cities, open_cal
         ({"budget-0-requested": "-5"}, "The amount cannot be negative."),
         ({"budget-0-requested": "sixty thousand"}, "Enter an amount in euros"),
         ({"budget-0-cofunding": "-1"}, "The amount cannot be negative."),
+        ({"budget-0-requested": "9" * 30}, "This amount is too large."),
     ],
 )
 def test_a_bad_budget_is_refused_and_everything_else_is_kept(app, cities, open_call, make_client, typed, message):

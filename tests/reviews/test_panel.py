@@ -430,3 +430,19 @@ def test_reviewers_cannot_reach_staff_pages_or_unassigned_applications(
     assert reviewer.get(f"/staff/applications/{application_id}/reviews").status_code == 403
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 0
+
+
+def test_a_reviewer_whose_role_is_removed_loses_access(app, review_call, cities_for_review, make_client, staff):
+    from fundapp.accounts import operations as accounts
+
+    with app.app_context():
+        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
+        make_reviewer("rev@x.example")
+    assignment_id = _assign(app, application_id, "rev@x.example")
+    _accept(app, assignment_id)
+    reviewer = _login(make_client, "rev@x.example")
+    assert reviewer.get(f"/reviews/{assignment_id}").status_code == 200
+    with app.app_context():
+        user = user_by_email("rev@x.example")
+        accounts.set_roles(user, [], actor=user_by_email("staff@fund.example"))
+    assert reviewer.get(f"/reviews/{assignment_id}").status_code == 404
