@@ -30,8 +30,11 @@ def ranked(app):
         db.session.commit()
         from ..helpers import make_user
 
-        make_user("focal@montreal.example", "applicant",
-                  member=db.session.scalar(sa.select(Member).where(Member.name == "Montréal")))
+        make_user(
+            "focal@montreal.example",
+            "applicant",
+            member=db.session.scalar(sa.select(Member).where(Member.name == "Montréal")),
+        )
         refs = [db.session.get(Application, i).reference for i in ids]
         call_id = call.id
     score_all(app, call_id, ids, [[5] * 5, [4.5] * 5, [3] * 5], staff_email="staff@fundapp.test")
