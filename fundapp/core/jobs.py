@@ -9,6 +9,7 @@ default). When it rolls back, the record and the job vanish together.
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import click
 import sqlalchemy as sa
@@ -221,6 +222,33 @@ def run_due_jobs(app):
     return len(ids)
 
 
+STALE_AFTER = timedelta(minutes=15)
+
+
+def redispatch_stale(app):
+    """Send again the jobs that never reached the queue (Redis was down at commit) or were left
+    queued; a job whose record is done is skipped by run_job, so this never runs work twice."""
+    with app.app_context():
+        cutoff = utcnow() - STALE_AFTER
+        rows = db.session.execute(
+            sa.select(JobRecord.id, JobRecord.name, JobRecord.run_at).where(
+                sa.or_(
+                    sa.and_(JobRecord.status == "queued", JobRecord.created_at < cutoff, JobRecord.run_at.is_(None)),
+                    sa.and_(JobRecord.status == "failed", JobRecord.error.like("could not reach the job queue%")),
+                ),
+                JobRecord.name.in_(list(_REGISTRY)),
+            )
+        ).all()
+        if rows:
+            db.session.execute(
+                sa.update(JobRecord).where(JobRecord.id.in_([r.id for r in rows])).values(status="queued", error=None)
+            )
+            db.session.commit()
+    if rows:
+        dispatch(app, [(r.id, r.name, r.run_at) for r in rows])
+    return len(rows)
+
+
 def get_redis(app=None):
     app = app or current_app
     conn = app.extensions.get("fundapp_redis")
@@ -261,10 +289,19 @@ def worker_command(burst, queues):
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("FUNDAPP_REDIS_URL is not set: jobs run in-process, no worker is needed.")
+    count = redispatch_stale(app)
+    if count:
+        click.echo(f"{count} stale job(s) sent again")
     make_worker(app, list(queues) or None).work(burst=burst, with_scheduler=True)
 
 
 jobs_cli = AppGroup("jobs", help="Background job records.")
+
+
+@jobs_cli.command("redispatch")
+def redispatch_command():
+    """Send again jobs that never reached the queue or were left queued (the worker does this at start)."""
+    click.echo(f"{redispatch_stale(current_app._get_current_object())} job(s) sent again")
 
 
 @jobs_cli.command("run-due")

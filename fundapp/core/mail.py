@@ -8,6 +8,7 @@ writes the message to the log and marks it "logged" (the embedded default).
 import logging
 import smtplib
 import ssl
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
@@ -60,15 +61,27 @@ def queue_mail(to_email, template, *, language="en", to_name=None, attachments=(
     return message
 
 
-def _claim(message_id):
-    """Move the message from queued to sending in one conditional UPDATE.
+# A send that has not finished after this long was abandoned (its worker died): it may be retried.
+CLAIM_EXPIRES = timedelta(minutes=10)
 
-    Two runs of the same job cannot both claim it, so a message is never sent twice.
+
+def _claim(message_id):
+    """Move the message to sending in one conditional UPDATE.
+
+    Two runs of the same job cannot both claim it, so a message is never sent twice; a claim left
+    behind by a worker that died mid-send expires, so the message is not lost either.
     """
+    now = utcnow()
     result = db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_(("queued", "failed")))
-        .values(status="sending", attempts=OutboxMessage.attempts + 1)
+        .where(
+            OutboxMessage.id == message_id,
+            sa.or_(
+                OutboxMessage.status.in_(("queued", "failed")),
+                sa.and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - CLAIM_EXPIRES),
+            ),
+        )
+        .values(status="sending", attempts=OutboxMessage.attempts + 1, claimed_at=now)
     )
     db.session.commit()
     return result.rowcount == 1

@@ -110,6 +110,8 @@ class OutboxMessage(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # When a send job took the message; a claim older than the send timeout was abandoned.
+    claimed_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     attachments = relationship("Document", secondary=outbox_attachment, lazy="selectin")
 

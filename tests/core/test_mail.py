@@ -136,3 +136,53 @@ def test_without_smtp_mail_is_logged_and_kept_in_the_outbox(app, caplog):
     with app.app_context():
         message = db.session.get(OutboxMessage, message_id)
         assert message.status == "logged" and message.sent_at is not None
+
+
+def test_a_send_abandoned_mid_way_is_taken_again_after_its_claim_expires(app, smtp_server):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from fundapp.core.mail import CLAIM_EXPIRES, send_message
+    from fundapp.core.timeutil import utcnow
+
+    message_id = _queue(app)
+    with app.app_context():
+        # A worker claimed it a minute ago and may still be sending: leave it alone.
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status="sending", claimed_at=utcnow() - timedelta(minutes=1))
+        )
+        db.session.commit()
+        assert send_message(message_id) == "already handled"
+        # That worker died: after the claim expires the message goes out.
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(claimed_at=utcnow() - CLAIM_EXPIRES - timedelta(seconds=1))
+        )
+        db.session.commit()
+        assert send_message(message_id) == "sent"
+    assert len(smtp_server.messages) == 1
+
+
+def test_jobs_that_never_reached_the_queue_are_sent_again(app, smtp_server):
+    import sqlalchemy as sa
+
+    from fundapp.core.jobs import redispatch_stale
+
+    message_id = _queue(app)
+    with app.app_context():
+        from fundapp.core.jobs import get_queue
+
+        get_queue(app).empty()  # as if Redis had been down when the transaction committed
+        db.session.execute(
+            sa.update(JobRecord).values(status="failed", error="could not reach the job queue: Connection refused")
+        )
+        db.session.commit()
+    assert redispatch_stale(app) == 1
+    run_jobs(app)
+    with app.app_context():
+        assert db.session.get(OutboxMessage, message_id).status == "sent"
+    assert len(smtp_server.messages) == 1
