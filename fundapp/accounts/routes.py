@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import Refused
+from ..core.forms import act
 from ..core.permissions import admin_required, get_visible_or_404, staff_required
 from ..extensions import db, limiter
 from ..funding.queries import donor_choices
@@ -253,12 +254,7 @@ def invitations():
 @staff_required
 def revoke_invitation(invitation_id):
     invitation = db.session.get(Invitation, invitation_id) or abort(404)
-    try:
-        operations.revoke_invitation(invitation, actor=current_user._get_current_object())
-    except Refused as refusal:
-        flash(refusal.message, "error")
-    else:
-        flash(_("Invitation revoked."), "success")
+    act(_("Invitation revoked."), operations.revoke_invitation, invitation, actor=current_user._get_current_object())
     return redirect(url_for("accounts.invitations"))
 
 
@@ -311,15 +307,13 @@ def update_roles(user_id):
     if form.validate_on_submit():
         member = db.session.get(Member, form.member.data) if form.member.data else None
         donor = db.session.get(Donor, form.donor.data) if form.donor.data else None
-        try:
-            operations.set_roles(
-                user, [(r, member, donor) for r in form.roles.data], actor=current_user._get_current_object()
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            flash(_("Roles saved."), "success")
+        act(
+            _("Roles saved."),
+            operations.set_roles,
+            user,
+            [(r, member, donor) for r in form.roles.data],
+            actor=current_user._get_current_object(),
+        )
     else:
         flash(_("The roles could not be saved."), "error")
     return redirect(url_for("accounts.user_detail", user_id=user_id))
@@ -330,12 +324,13 @@ def update_roles(user_id):
 def set_active(user_id):
     user = get_visible_or_404(User, user_id)
     active = request.form.get("active") == "1"
-    try:
-        operations.set_active(user, active, actor=current_user._get_current_object())
-    except Refused as refusal:
-        flash(refusal.message, "error")
-    else:
-        flash(_("Account activated.") if active else _("Account deactivated."), "success")
+    act(
+        _("Account activated.") if active else _("Account deactivated."),
+        operations.set_active,
+        user,
+        active,
+        actor=current_user._get_current_object(),
+    )
     return redirect(url_for("accounts.user_detail", user_id=user_id))
 
 

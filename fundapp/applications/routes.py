@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
+from ..core.forms import act
 from ..core.money import MoneyError, cents_to_decimal, parse_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
@@ -314,13 +315,7 @@ def withdraw(application_id):
     if not form.validate_on_submit():
         flash(_("Give the reason for withdrawing."), "error")
     else:
-        try:
-            operations.withdraw(application, actor=_me(), reason=form.reason.data)
-        except Refused as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            flash(_("The application is withdrawn."), "success")
+        act(_("The application is withdrawn."), operations.withdraw, application, actor=_me(), reason=form.reason.data)
     return redirect(url_for("applications.view", application_id=application.id))
 
 
@@ -470,15 +465,15 @@ def screen(application_id):
     form = ScreeningForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        operations.screen(
-            application, form.action.data, actor=_me(), reason=form.reason.data, sections=form.sections.data
-        )
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        flash(_("Screening recorded: %(state)s.", state=application.staff_label), "success")
+    act(
+        lambda: _("Screening recorded: %(state)s.", state=application.staff_label),
+        operations.screen,
+        application,
+        form.action.data,
+        actor=_me(),
+        reason=form.reason.data,
+        sections=form.sections.data,
+    )
     return redirect(url_for("applications.staff_detail", application_id=application.id))
 
 

@@ -6,6 +6,7 @@ from ..applications.models import Application
 from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
+from ..core.forms import act
 from ..core.money import MoneyError, parse_eur
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
@@ -43,11 +44,6 @@ def decision_board(call_id):
     )
 
 
-def _flash_refusal(refusal):
-    db.session.rollback()
-    flash(refusal.message, "error")
-
-
 @bp.route("/staff/applications/<int:application_id>/decide", methods=["POST"])
 @staff_required
 def decide(application_id):
@@ -76,7 +72,8 @@ def decide(application_id):
             split=split,
         )
     except Refused as refusal:
-        _flash_refusal(refusal)
+        db.session.rollback()
+        flash(refusal.message, "error")
     else:
         flash(
             _("%(reference)s: %(kind)s recorded.", reference=application.reference, kind=decision.kind_label), "success"
@@ -99,7 +96,8 @@ def decide_batch(call_id):
         try:
             operations.decide(application, "award", actor=_me(), amount_cents=int(raw))
         except Refused as refusal:
-            _flash_refusal(refusal)
+            db.session.rollback()
+            flash(refusal.message, "error")
             break
         done += 1
     flash(_("%(n)d awards recorded.", n=done), "success" if done else "error")
@@ -117,12 +115,13 @@ def _decision_or_404(decision_id):
 @staff_required
 def revise(decision_id):
     decision = _decision_or_404(decision_id)
-    try:
-        operations.revise(decision, actor=_me(), reason=request.form.get("reason", ""))
-    except Refused as refusal:
-        _flash_refusal(refusal)
-    else:
-        flash(_("Decision revised; any money it held is back in the envelope."), "success")
+    act(
+        _("Decision revised; any money it held is back in the envelope."),
+        operations.revise,
+        decision,
+        actor=_me(),
+        reason=request.form.get("reason", ""),
+    )
     return redirect(url_for("awards.decision_board", call_id=decision.application.call_id))
 
 
@@ -141,12 +140,12 @@ def preview_letter(decision_id):
 @staff_required
 def send_letter(decision_id):
     decision = _decision_or_404(decision_id)
-    try:
-        operations.send_letter(decision, actor=_me())
-    except Refused as refusal:
-        _flash_refusal(refusal)
-    else:
-        flash(_("The letter to %(city)s is being sent.", city=decision.application.member.name), "success")
+    act(
+        _("The letter to %(city)s is being sent.", city=decision.application.member.name),
+        operations.send_letter,
+        decision,
+        actor=_me(),
+    )
     return redirect(url_for("awards.decision_board", call_id=decision.application.call_id))
 
 
@@ -204,12 +203,13 @@ def city_grant(application_id):
 @login_required
 def accept(grant_id):
     grant = get_visible_or_404(Grant, grant_id)
-    try:
-        operations.accept_grant(grant, actor=_me(), bank_details=request.form.get("bank_details", ""))
-    except Refused as refusal:
-        _flash_refusal(refusal)
-    else:
-        flash(_("Thank you: the grant is accepted. The first payment is now due."), "success")
+    act(
+        _("Thank you: the grant is accepted. The first payment is now due."),
+        operations.accept_grant,
+        grant,
+        actor=_me(),
+        bank_details=request.form.get("bank_details", ""),
+    )
     return redirect(url_for("awards.grant", grant_id=grant.id))
 
 
@@ -238,7 +238,8 @@ def pay(grant_id):
             reference=request.form.get("reference", ""),
         )
     except Refused as refusal:
-        _flash_refusal(refusal)
+        db.session.rollback()
+        flash(refusal.message, "error")
     else:
         flash(_("Payment recorded."), "success")
     return redirect(url_for("awards.grant", grant_id=grant.id))
@@ -248,10 +249,11 @@ def pay(grant_id):
 @staff_required
 def cancel(grant_id):
     grant = get_visible_or_404(Grant, grant_id)
-    try:
-        operations.cancel_grant(grant, actor=_me(), reason=request.form.get("reason", ""))
-    except Refused as refusal:
-        _flash_refusal(refusal)
-    else:
-        flash(_("The grant is cancelled; the unspent money is back in the envelope."), "success")
+    act(
+        _("The grant is cancelled; the unspent money is back in the envelope."),
+        operations.cancel_grant,
+        grant,
+        actor=_me(),
+        reason=request.form.get("reason", ""),
+    )
     return redirect(url_for("awards.grant", grant_id=grant.id))

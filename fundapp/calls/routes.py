@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core.errors import Refused
+from ..core.forms import act
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import from_local, to_local_naive, utcnow
 from ..core.urls import external_url
@@ -308,12 +309,7 @@ def delete_criterion(call_id, criterion_id):
     criterion = db.session.get(Criterion, criterion_id)
     if criterion is None or criterion.call_id != call.id:
         abort(404)
-    try:
-        operations.delete_criterion(criterion, actor=current_user._get_current_object())
-    except Refused as refusal:
-        flash(refusal.message, "error")
-    else:
-        flash(_("Criterion removed."), "success")
+    act(_("Criterion removed."), operations.delete_criterion, criterion, actor=current_user._get_current_object())
     return redirect(url_for("calls.staff_detail", call_id=call.id) + "#criteria")
 
 

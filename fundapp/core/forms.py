@@ -85,3 +85,22 @@ def attempt(form, operation, *args, **kwargs):
         if not refusal.apply_to(form):
             flash(refusal.message, "error")
         return None
+
+
+def act(success, operation, *args, **kwargs):
+    """Run an operation behind a button: flash `success` (a text, or a function giving the text
+    once the operation is done), or roll back and flash why it was refused. Returns whether it
+    went through."""
+    from flask import flash
+
+    from ..extensions import db
+    from .errors import Refused
+
+    try:
+        operation(*args, **kwargs)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return False
+    flash(success() if callable(success) else success, "success")
+    return True

@@ -14,16 +14,25 @@ from .models import Contribution, Donor
 DONOR_FIELDS = ["name", "short_name", "contact_name", "contact_email", "reporting_language", "reporting_notes"]
 
 
-def create_donor(
-    *, actor, name, short_name, contact_name=None, contact_email=None, reporting_language="en", reporting_notes=""
-):
+def _clean_names(name, short_name, except_id=None):
+    """The donor's names, stripped, required, and used by no other donor."""
     name, short_name = (name or "").strip(), (short_name or "").strip()
     if not name:
         raise Refused(_l("The name is required."), field="name")
     if not short_name:
         raise Refused(_l("The short name is required."), field="short_name")
-    if db.session.scalar(sa.select(Donor.id).where(sa.or_(Donor.name == name, Donor.short_name == short_name))):
+    clash = sa.select(Donor.id).where(sa.or_(Donor.name == name, Donor.short_name == short_name))
+    if except_id is not None:
+        clash = clash.where(Donor.id != except_id)
+    if db.session.scalar(clash):
         raise Refused(_l("A donor with this name or short name already exists."), field="short_name")
+    return name, short_name
+
+
+def create_donor(
+    *, actor, name, short_name, contact_name=None, contact_email=None, reporting_language="en", reporting_notes=""
+):
+    name, short_name = _clean_names(name, short_name)
     donor = Donor(
         name=name,
         short_name=short_name,
@@ -111,16 +120,7 @@ def update_donor(
     reporting_language="en",
     reporting_notes="",
 ):
-    name, short_name = (name or "").strip(), (short_name or "").strip()
-    if not name:
-        raise Refused(_l("The name is required."), field="name")
-    if not short_name:
-        raise Refused(_l("The short name is required."), field="short_name")
-    clash = db.session.scalar(
-        sa.select(Donor.id).where(sa.or_(Donor.name == name, Donor.short_name == short_name), Donor.id != donor.id)
-    )
-    if clash:
-        raise Refused(_l("A donor with this name or short name already exists."), field="short_name")
+    name, short_name = _clean_names(name, short_name, except_id=donor.id)
     before = audit.snapshot(donor, DONOR_FIELDS)
     donor.name, donor.short_name = name, short_name
     donor.contact_name, donor.contact_email = contact_name, contact_email

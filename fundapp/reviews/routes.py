@@ -11,6 +11,7 @@ from ..applications.models import Application
 from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
+from ..core.forms import act
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -220,13 +221,7 @@ def assign(application_id):
     if not form.validate_on_submit():
         abort(400)
     reviewer = db.session.get(operations.User, form.reviewer.data)
-    try:
-        operations.assign(application, reviewer, actor=_me())
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        flash(_("%(name)s is assigned.", name=reviewer.name), "success")
+    act(lambda: _("%(name)s is assigned.", name=reviewer.name), operations.assign, application, reviewer, actor=_me())
     return redirect(url_for("reviews.application_reviews", application_id=application.id))
 
 
@@ -314,13 +309,14 @@ def consensus(application_id):
     application = get_visible_or_404(Application, application_id)
     form = ConsensusForm()
     if form.validate_on_submit():
-        try:
-            operations.record_consensus(application, actor=_me(), score=form.score.data, note=form.note.data)
-        except Refused as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            flash(_("Consensus recorded."), "success")
+        act(
+            _("Consensus recorded."),
+            operations.record_consensus,
+            application,
+            actor=_me(),
+            score=form.score.data,
+            note=form.note.data,
+        )
     else:
         flash(_("Give the consensus score, from 0 to 100."), "error")
     return redirect(url_for("reviews.application_reviews", application_id=application.id))
@@ -334,13 +330,7 @@ def reopen(assignment_id):
     if not form.validate_on_submit():
         flash(_("Give the reason for reopening."), "error")
     else:
-        try:
-            operations.reopen(assignment, actor=_me(), reason=form.reason.data)
-        except Refused as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            flash(_("The review is reopened."), "success")
+        act(_("The review is reopened."), operations.reopen, assignment, actor=_me(), reason=form.reason.data)
     return redirect(url_for("reviews.application_reviews", application_id=assignment.application_id))
 
 
