@@ -100,9 +100,14 @@ def demo_dates(timezone="Europe/Madrid"):
     return opens, closes
 
 
-def call_values(timezone="Europe/Madrid"):
+def titles(year):
+    """The call's title in each language, for the window of `year`."""
+    return {code: text.replace("2025", str(year)) for code, text in TEXTS["title"].items()}
+
+
+def call_values(timezone="Europe/Madrid", **overrides):
     opens, closes = demo_dates(timezone)
-    return dict(
+    values = dict(
         code=CODE,
         theme="Local care systems",
         contact_email="fund@metropolis.org",
@@ -126,6 +131,8 @@ def call_values(timezone="Europe/Madrid"):
         overall_threshold=Decimal(60),
         reviewers_per_application=3,
     )
+    values.update(overrides)
+    return values
 
 
 def criterion_values(name, weight):

@@ -8,6 +8,8 @@ default). When it rolls back, the record and the job vanish together.
 
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -106,13 +108,32 @@ def _drop_pending_jobs(session):
     session.info.pop(PENDING_KEY, None)
 
 
+# Set while the demo fund replays its history: jobs due at the replayed instant run at once,
+# in-process, under that clock (so a letter is sent the day it was decided); later ones wait.
+_inline: ContextVar = ContextVar("fundapp_jobs_inline", default=False)
+
+
+@contextmanager
+def jobs_in_process():
+    token = _inline.set(True)
+    try:
+        yield
+    finally:
+        _inline.reset(token)
+
+
 def dispatch(app, pending):
-    if app.config.get("REDIS_URL"):
+    if app.config.get("REDIS_URL") and not _inline.get():
         _send_to_rq(app, pending)
-    else:
-        for record_id, _name, run_at in pending:
-            if run_at is None or run_at <= utcnow():
-                run_in_process(app, record_id)
+        return
+    later = []
+    for record_id, name, run_at in pending:
+        if run_at is None or run_at <= utcnow():
+            run_in_process(app, record_id)
+        else:
+            later.append((record_id, name, run_at))
+    if later and app.config.get("REDIS_URL"):
+        _send_to_rq(app, later)  # the scheduler runs them when their time comes
 
 
 def _send_to_rq(app, pending):

@@ -1,5 +1,7 @@
 """Time is stored in UTC, timezone-aware; it is shown in the viewer's timezone."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -7,8 +9,32 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 
+# The instant the code takes as "now" while the demo fund replays its history (`clock_at`);
+# unset everywhere else, so requests and jobs always read the real clock.
+_replayed_now: ContextVar = ContextVar("fundapp_replayed_now", default=None)
+
+
 def utcnow():
-    return datetime.now(timezone.utc)
+    replayed = _replayed_now.get()
+    return replayed if replayed is not None else datetime.now(timezone.utc)
+
+
+@contextmanager
+def clock_at(instant):
+    """Run the enclosed operations as if it were `instant` (an aware datetime, in the past).
+
+    Used to build a fund with a history (the demo, test factories) through the real operations,
+    so every timestamp, deadline check and ledger date is the one a real run would have written.
+    """
+    if instant.tzinfo is None:
+        raise ValueError("clock_at needs an aware datetime")
+    if instant > datetime.now(timezone.utc):
+        raise ValueError("clock_at only replays the past")
+    token = _replayed_now.set(instant.astimezone(timezone.utc))
+    try:
+        yield instant
+    finally:
+        _replayed_now.reset(token)
 
 
 def as_utc(value):
