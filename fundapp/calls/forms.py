@@ -11,9 +11,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..core.forms import CheckboxList, DecimalText, MoneyField
+from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField
 from ..core.timeutil import timezone_choices
 from ..members.models import MEMBERSHIPS, REGIONS
 
@@ -25,7 +25,7 @@ class CallForm(FlaskForm):
     theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=100)])
     contact_email = EmailField(
         _l("Contact address for applicants"),
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        validators=[DataRequired(), Length(max=254), EmailAddress()],
     )
     title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
     title_fr = StringField(_l("Title (French)"), validators=[Length(max=300)])

@@ -4,8 +4,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, StringField
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .addresses import check_email_address
+from .errors import Refused
 from .money import MoneyError, cents_to_decimal, parse_eur
 
 
@@ -104,3 +107,19 @@ def act(success, operation, *args, **kwargs):
         return False
     flash(success() if callable(success) else success, "success")
     return True
+
+
+class EmailAddress:
+    """Validator: an e-mail address by the one rule of core/addresses.py (reserved test domains
+    accepted outside production; the normal deliverability checks in production)."""
+
+    def __init__(self, deliverable=True):
+        self.deliverable = deliverable
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        try:
+            check_email_address(field.data, deliverable=self.deliverable)
+        except Refused as refusal:
+            raise ValidationError(str(refusal.message)) from None

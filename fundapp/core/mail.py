@@ -6,6 +6,7 @@ writes the message to the log and marks it "logged" (the embedded default).
 """
 
 import logging
+import re
 import smtplib
 import ssl
 from datetime import timedelta
@@ -15,6 +16,7 @@ from email.utils import formataddr, make_msgid
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from markupsafe import Markup, escape
 
 from ..extensions import db
 from .jobs import enqueue, job
@@ -141,3 +143,31 @@ def send_message(message_id):
     message.last_error = None
     db.session.commit()
     return message.status
+
+
+# An http(s) link in a body already escaped for HTML: it ends at a space or an escaped quote or
+# angle bracket; sentence punctuation after it is not part of it.
+_ESCAPED_LINK = re.compile(r"https?://(?:(?!&(?:lt|gt|quot|#34|#39);)\S)+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}"
+_ENTITY_END = re.compile(r"&#?\w+;$")
+
+
+def body_as_html(body, base_url=None):
+    """A message body as HTML: every character escaped first, then each http(s) link made a link.
+
+    Links into fundapp (starting with `base_url`) open in place; any other opens without sending
+    the outbox's address along.
+    """
+    escaped = str(escape(body or ""))
+    base = str(escape(base_url.rstrip("/"))) if base_url else None
+
+    def link(match):
+        url = match.group(0)
+        tail = ""
+        while url and url[-1] in _TRAILING and not (url[-1] == ";" and _ENTITY_END.search(url)):
+            url, tail = url[:-1], url[-1] + tail
+        if base and (url == base or url.startswith(base + "/")):
+            return f'<a href="{url}">{url}</a>{tail}'
+        return f'<a href="{url}" rel="noopener noreferrer nofollow">{url}</a>{tail}'
+
+    return Markup(_ESCAPED_LINK.sub(link, escaped))

@@ -1,16 +1,19 @@
 """Pages every role shares: home, and the staff views of the audit log, jobs and outbox."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from . import operations
+from .mail import body_as_html
 from .models import AuditEntry, JobRecord, Notice, OutboxMessage
-from .permissions import get_visible_or_404, staff_required
+from .permissions import admin_required, get_visible_or_404, staff_required
 from .queries import home_figures
 
 bp = Blueprint("core", __name__)
+
+MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns
 
 
 @bp.route("/")
@@ -72,4 +75,15 @@ def outbox():
     page = db.paginate(
         stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
-    return render_template("core/outbox.html", page=page)
+    return render_template("core/outbox.html", page=page, can_read=current_user.has_role("admin"))
+
+
+@bp.route("/outbox/<int:message_id>")
+@admin_required
+def outbox_message(message_id):
+    # Bodies hold invitation and reset links that sign a person in: administrators only.
+    if message_id > MAX_ROW_ID:  # beyond the id column: no such message, not a database error
+        abort(404)
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    body = body_as_html(message.body, current_app.config["BASE_URL"])
+    return render_template("core/outbox_message.html", message=message, body=body)

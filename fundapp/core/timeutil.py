@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo, available_timezones
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
-
 # The instant the code takes as "now" while the demo fund replays its history (`clock_at`);
 # unset everywhere else, so requests and jobs always read the real clock.
 _replayed_now: ContextVar = ContextVar("fundapp_replayed_now", default=None)

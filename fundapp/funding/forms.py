@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..core.forms import DecimalText, MoneyField
+from ..core.forms import DecimalText, EmailAddress, MoneyField
 from ..core.i18n import LANGUAGE_NAMES
 from ..members.models import REGIONS
 
@@ -12,7 +12,7 @@ class DonorForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     short_name = StringField(_l("Short name"), validators=[DataRequired(), Length(max=20)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(check_deliverability=False)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Length(max=254), EmailAddress()])
     reporting_language = SelectField(_l("Language of reports"), choices=list(LANGUAGE_NAMES.items()))
     reporting_notes = TextAreaField(_l("Reporting notes"), validators=[Length(max=4000)])
 
