@@ -99,6 +99,8 @@ class Config:
     FORCE_HTTPS = False
     HSTS = False
     PAGE_SIZE = 50
+    # Templates fail on an undefined name or attribute instead of printing nothing (tests only).
+    JINJA_STRICT_UNDEFINED = False
 
     @classmethod
     def check(cls, config):
@@ -126,6 +128,7 @@ class TestingConfig(Config):
     JOB_RETRY_INTERVALS = [0, 0]
     SMTP_HOST = None
     BASE_URL = "http://fundapp.test"
+    JINJA_STRICT_UNDEFINED = True
 
 
 class ProductionConfig(Config):

@@ -3,6 +3,7 @@
 import logging
 from pathlib import Path
 
+import jinja2
 from flask import Flask, render_template, request
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
@@ -38,6 +39,9 @@ def create_app(config_name=None, overrides=None):
     if overrides:
         app.config.update(overrides)
     config_class.check(app.config)
+    if app.config.get("JINJA_STRICT_UNDEFINED"):
+        # A template that reads a name or attribute nobody gave it fails loudly, not blank.
+        app.jinja_env.undefined = jinja2.StrictUndefined
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -45,6 +49,7 @@ def create_app(config_name=None, overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     _init_extensions(app)
+    _register_template_globals(app)
     _register_blueprints(app)
     _register_error_pages(app)
     _register_cli(app)
@@ -101,6 +106,15 @@ def _import_models_and_jobs():
         importlib.import_module(f"{__name__}.{module}")
 
 
+def _register_template_globals(app):
+    """Labels that templates of several features show (a review shows an application's dimensions and
+    budget, a donor report its regions): given once to every template, never by one blueprint."""
+    from .applications.models import BUDGET_CATEGORIES, DIMENSIONS
+    from .members.models import REGIONS
+
+    app.jinja_env.globals.update(dimension_labels=DIMENSIONS, category_labels=BUDGET_CATEGORIES, region_labels=REGIONS)
+
+
 def _register_blueprints(app):
     from .accounts.routes import bp as accounts_bp
     from .applications.routes import bp as applications_bp
@@ -128,7 +142,7 @@ def _register_error_pages(app):
         def handler(error):
             if code == 500:
                 db.session.rollback()
-            return render_template(template, code=code, error=error, **context), code
+            return render_template(template, code=code, error=error, csrf=False, **context), code
 
         return handler
 

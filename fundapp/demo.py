@@ -5,6 +5,7 @@ operations, replayed at past instants with `clock_at`, with jobs (receipts, lett
 reminders, the donor reports) run in-process at the instant they were due. Nothing sets a state.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -19,6 +20,8 @@ from .calls import demo as call_texts
 from .calls import operations as calls
 from .calls.models import Call
 from .core.jobs import jobs_in_process, run_due_jobs
+from .core.models import Notice
+from .core.operations import dismiss_notice
 from .core.timeutil import clock_at, utcnow
 from .extensions import db
 from .funding import operations as funding
@@ -515,6 +518,7 @@ def past_window(now, echo=print):
     applications = {}
     for n, key in enumerate(PAST_CITIES):
         with clock_at(_at(opens_day + timedelta(days=10 + 3 * n))):
+            _read_call_notice(call, cities[key])
             applications[key] = s.draft(call, cities[key], propose[key])
         with clock_at(_at(opens_day + timedelta(days=20 + 4 * n), 16)):
             s.submit(applications[key], cities[key])
@@ -542,7 +546,7 @@ def past_window(now, echo=print):
             "request_info",
             reason="Please add the co-funding letter of the city and detail the budget for the pilot districts.",
             sections=["budget", "documents"],
-            **_reply_by(screened + timedelta(days=14)),
+            reply_by=screened + timedelta(days=14),
         )
     with clock_at(_at(screened + timedelta(days=4), 12)):
         montreal = applications["montreal"]
@@ -623,13 +627,11 @@ def past_window(now, echo=print):
     return call
 
 
-def _reply_by(day):
-    """The reply date staff give when asking for more information (when the operation takes one)."""
-    import inspect
-
-    from .applications.operations import screen
-
-    return {"reply_by": day} if "reply_by" in inspect.signature(screen).parameters else {}
+def _read_call_notice(call, user):
+    """The focal point followed the home-page notice of the call, then dismissed it."""
+    notice = db.session.scalar(sa.select(Notice).where(Notice.dedupe_key == f"call-published:{call.id}:{user.id}"))
+    if notice is not None and notice.dismissed_at is None:
+        dismiss_notice(notice)
 
 
 def open_window(now, echo=print):
@@ -714,6 +716,17 @@ def donor_reports(now, echo=print):
 def build(*, with_calls=True, echo=print):
     """The whole demo fund (idempotent: what exists is kept, what is missing is added)."""
     now = utcnow().replace(microsecond=0)
+    # The replayed history sends some hundred messages: they are in the outbox page, not the console.
+    mail_log = logging.getLogger("fundapp.core.mail")
+    level = mail_log.level
+    mail_log.setLevel(logging.WARNING)
+    try:
+        _build(now, with_calls, echo)
+    finally:
+        mail_log.setLevel(level)
+
+
+def _build(now, with_calls, echo):
     with jobs_in_process():
         base_fund(now, echo)
         if with_calls:

@@ -68,3 +68,17 @@ def test_embedded_default_is_sqlite_in_instance_with_in_process_jobs_and_logged_
     assert out[0].startswith("sqlite:///") and out[0].endswith("instance/fundapp.sqlite3")
     assert out[1:] == ["None", "None"]
     assert ProductionConfig.HSTS
+
+
+def test_templates_fail_on_undefined_names_in_tests_only(app):
+    import jinja2
+
+    template = "{{ missing }}{% if figures.notices %}x{% endif %}"
+    with app.app_context(), pytest.raises(jinja2.UndefinedError):
+        app.jinja_env.from_string(template).render(figures={})
+    result = _python(
+        "from fundapp import create_app; app = create_app('development'); "
+        f"print(repr(app.jinja_env.from_string({template!r}).render(figures={{}})))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "''"

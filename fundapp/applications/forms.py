@@ -73,3 +73,4 @@ class ScreeningForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason or message to the city"), validators=[Length(max=4000)])
     sections = CheckboxList(_l("Parts the city may change"), choices=list(SECTIONS.items()))
+    reply_by = DateField(_l("Reply by"), validators=[Optional()])

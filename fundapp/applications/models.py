@@ -43,6 +43,19 @@ APPLICATION_WORKFLOW = Workflow(
             _l("Under review"),
             flags=frozenset({"withdrawable", "sent", "screened", "reviewable", "ranked"}),
         ),
+        # After staff's decision (awards.decide). "ranked": still in the ranking and on the decision
+        # board; no longer "reviewable" (no new reviewer) nor withdrawable (the city declines a grant
+        # instead). The city reads these labels only once the letter is sent (Application.city_state).
+        State("awarded", _l("Awarded"), _l("Awarded"), flags=frozenset({"sent", "screened", "ranked", "decided"})),
+        State(
+            "reserved",
+            _l("Reserve list"),
+            _l("Reserve list"),
+            flags=frozenset({"sent", "screened", "ranked", "decided"}),
+        ),
+        State(
+            "not_funded", _l("Not funded"), _l("Not funded"), flags=frozenset({"sent", "screened", "ranked", "decided"})
+        ),
         State("withdrawn", _l("Withdrawn"), _l("Withdrawn"), final=True, flags=frozenset({"withdrawn"})),
     ],
     transitions=[
@@ -68,9 +81,19 @@ APPLICATION_WORKFLOW = Workflow(
             remember_source=True,
         ),
         Transition("more_info", "resubmit", RETURN, APPLICANT, _l("Send the changes")),
+        # The city did not send what was asked (or staff close it early): ineligible, with a reason.
+        Transition("more_info", "close_unanswered", "ineligible", STAFF, _l("Close as ineligible"), needs_reason=True),
         Transition("eligible", "start_review", "in_review", STAFF_OR_SYSTEM, _l("Start the review")),
         Transition("in_review", "complete_review", "reviewed", STAFF_OR_SYSTEM, _l("All reviews are in")),
         Transition("reviewed", "reopen_review", "in_review", STAFF_OR_SYSTEM, _l("Reopen the review")),
+        # The decision (action names are the decision kinds of awards.models.DECISION_KINDS).
+        Transition("reviewed", "award", "awarded", STAFF, _l("Award")),
+        Transition("reviewed", "reserve", "reserved", STAFF, _l("Reserve list")),
+        Transition("reviewed", "reject", "not_funded", STAFF, _l("Not funded"), needs_reason=True),
+        # Revising a decision whose letter has not gone out; a reserve is funded by revising it, then awarding.
+        Transition("awarded", "revise_decision", "reviewed", STAFF, _l("Revise the decision"), needs_reason=True),
+        Transition("reserved", "revise_decision", "reviewed", STAFF, _l("Revise the decision"), needs_reason=True),
+        Transition("not_funded", "revise_decision", "reviewed", STAFF, _l("Revise the decision"), needs_reason=True),
         Transition("reviewed", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
         Transition("draft", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
         Transition("submitted", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
@@ -164,8 +187,12 @@ class Application(db.Model):
 
     more_info_message: Mapped[str | None] = mapped_column(sa.Text)
     more_info_sections: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # The day (in the call's timezone) by which the city should send what was asked.
+    more_info_reply_by: Mapped[object | None] = mapped_column(sa.Date)
     ineligible_reason: Mapped[str | None] = mapped_column(sa.Text)
     withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # When the decision letter went out (set by awards.send_letter): from then on the city sees the decision.
+    decision_sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     first_submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -217,7 +244,25 @@ class Application(db.Model):
 
     @property
     def applicant_label(self):
-        return APPLICATION_WORKFLOW.applicant_label(self.state)
+        return APPLICATION_WORKFLOW.applicant_label(self.city_state)
+
+    # -- what the city may see of a decision: the one rule, used by every page and query ------------
+    @property
+    def is_decided(self):
+        return APPLICATION_WORKFLOW.has(self.state, "decided")
+
+    @property
+    def decision_is_public(self):
+        """The city may see the decision: it is made and its letter has been sent."""
+        return self.is_decided and self.decision_sent_at is not None
+
+    @property
+    def city_state(self):
+        """The state the lead city sees. Until the letter is sent, a decision (which staff may still
+        revise) stays hidden: the city reads the state a revision would return to."""
+        if self.is_decided and self.decision_sent_at is None:
+            return APPLICATION_WORKFLOW.transition(self.state, "revise_decision").target
+        return self.state
 
     @property
     def display_title(self):
@@ -234,6 +279,24 @@ class Application(db.Model):
     @property
     def awaiting_more_info(self):
         return APPLICATION_WORKFLOW.has(self.state, "partly_editable")
+
+    def call_today(self, now=None):
+        """Today's date in the call's timezone (the server's clock decides)."""
+        return self.call.local(now or utcnow()).date()
+
+    def reply_date_passed(self, now=None):
+        """Whether the day given to the city to reply is over (in the call's timezone)."""
+        return self.more_info_reply_by is not None and self.call_today(now) > self.more_info_reply_by
+
+    @property
+    def reply_overdue(self):
+        """Still waiting for the city, and the reply date is over: staff may close it."""
+        return self.awaiting_more_info and self.reply_date_passed()
+
+    @property
+    def more_info_request_no(self):
+        """Which request for information this is: the version it was asked about (one per version)."""
+        return self.submissions[-1].version_no if self.submissions else 0
 
     @property
     def is_sent(self):

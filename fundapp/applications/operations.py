@@ -1,5 +1,7 @@
 """Every change to applications: start, save (and autosave), documents, submit, withdraw, screen."""
 
+from datetime import datetime, time, timedelta
+
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -15,7 +17,7 @@ from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
 from ..core.states import TransitionError
-from ..core.timeutil import utcnow
+from ..core.timeutil import from_local, utcnow
 from ..core.urls import external_url
 from ..extensions import db
 from ..members.models import Member
@@ -530,6 +532,12 @@ def _tell_city(application, template, **context):
 def withdraw(application, *, actor, reason):
     if not application.is_lead_user(actor):
         raise Refused(_l("Only a focal point of the lead city can withdraw the application."))
+    if not APPLICATION_WORKFLOW.can(application.state, "withdraw", {"applicant"}):
+        # Said in the city's terms: a decision whose letter has not gone out stays unnamed.
+        raise Refused(
+            _l("This application can no longer be withdrawn: it is “%(state)s”.", state=application.applicant_label),
+            field="reason",
+        )
     try:
         APPLICATION_WORKFLOW.apply(
             application, "withdraw", actor, reason=reason, summary=f"{application.member.name} withdrew {application}"
@@ -541,12 +549,49 @@ def withdraw(application, *, actor, reason):
     db.session.commit()
 
 
-def screen(application, action, *, actor, reason=None, sections=()):
-    """Staff screening: eligible, ineligible (reason shown to the city), or more information."""
+# The city has at most this long to send what staff ask for; it is reminded shortly before.
+MORE_INFO_MAX_DAYS = 90
+MORE_INFO_REMIND_DAYS = 3
+MORE_INFO_REMIND_AT = time(9, 0)  # the reminder goes out at 09:00 in the call's timezone
+
+
+def reply_date_problem(application, reply_by, now=None):
+    """Why `reply_by` cannot be the city's reply date (a message), or None.
+
+    The date is a day in the call's timezone, after today and at most MORE_INFO_MAX_DAYS ahead.
+    """
+    today = application.call_today(now)
+    latest = today + timedelta(days=MORE_INFO_MAX_DAYS)
+    if reply_by is None:
+        return _l("Give the date by which the city should reply.")
+    if reply_by <= today:
+        return _l(
+            "The reply date must be after today (%(today)s, %(timezone)s).",
+            today=today.isoformat(),
+            timezone=application.call.timezone,
+        )
+    if reply_by > latest:
+        return _l(
+            "The reply date can be at most %(days)d days ahead (%(latest)s at the latest).",
+            days=MORE_INFO_MAX_DAYS,
+            latest=latest.isoformat(),
+        )
+    return None
+
+
+def screen(application, action, *, actor, reason=None, sections=(), reply_by=None):
+    """Staff screening: eligible, ineligible (reason shown to the city), or more information by a date."""
     if action not in ("mark_eligible", "mark_ineligible", "request_info"):
         raise Refused(_l("Unknown screening decision."))
-    if action == "request_info" and not sections:
-        raise Refused(_l("Tick the parts the city may change."), field="sections")
+    if action == "request_info":
+        problems = []
+        if not sections:
+            problems.append((_l("Tick the parts the city may change."), "sections"))
+        date_problem = reply_date_problem(application, reply_by)
+        if date_problem:
+            problems.append((date_problem, "reply_by"))
+        if problems:
+            raise Refused(problems[0][0], field=problems[0][1], errors=problems)
     try:
         APPLICATION_WORKFLOW.apply(application, action, actor, reason=reason, summary=f"{application}: {action}")
     except TransitionError as error:
@@ -557,5 +602,92 @@ def screen(application, action, *, actor, reason=None, sections=()):
     elif action == "request_info":
         application.more_info_message = reason.strip()
         application.more_info_sections = list(sections)
-        _tell_city(application, "application_more_info", message=application.more_info_message)
+        application.more_info_reply_by = reply_by
+        audit.record(
+            "application.more_info_reply_by",
+            application,
+            after={"reply_by": reply_by, "sections": list(sections)},
+            actor=actor,
+            summary=f"{application}: the city is asked to reply by {reply_by.isoformat()}",
+        )
+        _tell_city(
+            application,
+            "application_more_info",
+            message=application.more_info_message,
+            reply_by=reply_by,
+            timezone=application.call.timezone,
+        )
+        _schedule_more_info_reminder(application)
+    db.session.commit()
+
+
+def _schedule_more_info_reminder(application):
+    """A reminder MORE_INFO_REMIND_DAYS before the reply date, or at once when that is past."""
+    tz = application.call.timezone
+    remind_on = application.more_info_reply_by - timedelta(days=MORE_INFO_REMIND_DAYS)
+    run_at = from_local(datetime.combine(remind_on, MORE_INFO_REMIND_AT), tz)
+    request_no = application.more_info_request_no
+    enqueue(
+        "applications.remind_more_info",
+        application_id=application.id,
+        request_no=request_no,
+        run_at=run_at if run_at > utcnow() else None,
+        dedupe_key=f"more-info-reminder:{application.id}:{request_no}",
+    )
+
+
+@job("applications.remind_more_info")
+def remind_more_info(application_id, request_no):
+    """Remind the city's focal points of the reply date, only while that request is still unanswered."""
+    application = db.session.get(Application, application_id)
+    if (
+        application is None
+        or not application.awaiting_more_info
+        or application.more_info_request_no != request_no
+        or application.more_info_reply_by is None
+    ):
+        return "nothing to remind"
+    for user in focal_points(application.member_id):
+        queue_mail(
+            user.email,
+            "application_more_info_reminder",
+            language=user.language,
+            to_name=user.name,
+            dedupe_key=f"more-info-reminder:{application.id}:{request_no}:{user.id}",
+            reference=application.reference,
+            title=application.title,
+            city=application.member.name,
+            message=application.more_info_message,
+            reply_by=application.more_info_reply_by,
+            timezone=application.call.timezone,
+            link=external_url("applications.view", application_id=application.id),
+        )
+    db.session.commit()
+    return "reminded"
+
+
+def close_unanswered(application, *, actor, reason):
+    """Staff close an application that waits for more information as ineligible, with a reason.
+
+    After the reply date this is the usual end of an unanswered request; before it, staff may do
+    the same (the reason says why). The reason is the ineligible reason the city reads.
+    """
+    passed = application.reply_date_passed()
+    reply_by = application.more_info_reply_by
+    when = reply_by.isoformat() if reply_by else "—"
+    try:
+        APPLICATION_WORKFLOW.apply(
+            application,
+            "close_unanswered",
+            actor,
+            reason=reason,
+            summary=f"{application}: closed as ineligible "
+            + (f"after the reply date {when}" if passed else f"before the reply date {when}"),
+        )
+    except TransitionError as error:
+        raise Refused(str(error), field="reason") from None
+    application.return_state = None
+    application.ineligible_reason = reason.strip()
+    application.updated_at = utcnow()
+    _tell_city(application, "application_ineligible", reason=application.ineligible_reason)
     db.session.commit()

@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from blinker import Namespace
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
@@ -78,3 +79,21 @@ def city_applications(user):
         .options(selectinload(Application.submissions))
         .order_by(Application.updated_at.desc())
     ).all()
+
+
+# The decision itself (amount, reason, grant, letters) belongs to the awards feature, which this one
+# may not import: awards subscribes to this signal. Receivers get `application_ids` and answer
+# {application id: decision}.
+signals = Namespace()
+decisions_wanted = signals.signal("applications.decisions-wanted")
+
+
+def told_decisions(applications):
+    """{application id: decision} of those whose decision the city has been told (its letter is
+    sent: Application.decision_is_public), in one query whatever the number of applications."""
+    ids = [a.id for a in applications if a.decision_is_public]
+    found = {}
+    if ids:
+        for _receiver, answer in decisions_wanted.send(None, application_ids=ids):
+            found.update(answer or {})
+    return found

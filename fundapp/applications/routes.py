@@ -1,5 +1,6 @@
 import csv
 import io
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
@@ -20,17 +21,10 @@ from . import operations
 from .diff import compare
 from .forms import ApplicationForm, ReasonForm, ScreeningForm, UploadForm
 from .models import APPLICATION_WORKFLOW, SECTION_FIELDS, SECTIONS, Application, ApplicationDocument, Submission
-from .queries import city_applications, drafts_in_progress, paginate_rows, staff_applications
+from .queries import city_applications, drafts_in_progress, paginate_rows, staff_applications, told_decisions
 
 bp = Blueprint("applications", __name__)
 applicant_required = roles_required("applicant")
-
-
-@bp.context_processor
-def _labels():
-    from .models import BUDGET_CATEGORIES, DIMENSIONS
-
-    return {"dimension_labels": DIMENSIONS, "category_labels": BUDGET_CATEGORIES}
 
 
 def _me():
@@ -43,7 +37,10 @@ def _me():
 @bp.route("/applications/")
 @applicant_required
 def index():
-    return render_template("applications/index.html", applications=city_applications(current_user), now=utcnow())
+    applications = city_applications(current_user)
+    return render_template(
+        "applications/index.html", applications=applications, decisions=told_decisions(applications), now=utcnow()
+    )
 
 
 @bp.route("/calls/<code>/apply", methods=["POST"])
@@ -333,6 +330,7 @@ def view(application_id):
         reason_form=ReasonForm(),
         sections=SECTIONS,
         can_withdraw=APPLICATION_WORKFLOW.can(application.state, "withdraw", {"applicant"}),
+        decision=told_decisions([application]).get(application.id),
     )
 
 
@@ -383,7 +381,6 @@ def staff_index(call_id):
         pages=pages,
         filters=filters,
         errors=errors,
-        regions=REGIONS,
         workflow=APPLICATION_WORKFLOW,
         drafts=drafts_in_progress(call),
         args=request.args.to_dict(),
@@ -433,6 +430,11 @@ def _csv(call, stmt):
 @staff_required
 def staff_detail(application_id):
     application = get_visible_or_404(Application, application_id)
+    return _staff_detail_page(application)
+
+
+def _staff_detail_page(application, *, screening_form=None, posted=None, close_form=None):
+    """The staff page; after a refused form, that form comes back with its input and the messages."""
     from ..core.models import AuditEntry
 
     history = db.session.scalars(
@@ -447,15 +449,31 @@ def staff_detail(application_id):
         if t.action in ("mark_eligible", "mark_ineligible", "request_info")
     ]
     latest = application.submissions[-1] if application.submissions else None
+    today = application.call_today()
     return render_template(
         "applications/staff_detail.html",
         application=application,
         latest=latest,
         history=history,
         actions=actions,
-        screening_form=ScreeningForm(),
+        screening_form=screening_form or ScreeningForm(formdata=None),
+        posted=posted,
+        close_form=close_form or ReasonForm(formdata=None),
+        can_close=APPLICATION_WORKFLOW.can(application.state, "close_unanswered", current_user.role_names()),
+        reply_window=(today + timedelta(days=1), today + timedelta(days=operations.MORE_INFO_MAX_DAYS)),
         sections=SECTIONS,
     )
+
+
+def _show_errors(form, refusal):
+    """Put a refusal's messages next to their fields; True when at least one found its field."""
+    shown = False
+    for message, name in refusal.errors or [(refusal.message, refusal.field)]:
+        field = getattr(form, name, None) if name else None
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+            shown = True
+    return shown
 
 
 @bp.route("/staff/applications/<int:application_id>/screen", methods=["POST"])
@@ -464,17 +482,47 @@ def screen(application_id):
     application = get_visible_or_404(Application, application_id)
     form = ScreeningForm()
     if not form.validate_on_submit():
-        abort(400)
-    act(
-        lambda: _("Screening recorded: %(state)s.", state=application.staff_label),
-        operations.screen,
-        application,
-        form.action.data,
-        actor=_me(),
-        reason=form.reason.data,
-        sections=form.sections.data,
-    )
+        if form.csrf_token.errors or form.action.errors:
+            abort(400)
+        return _staff_detail_page(application, screening_form=form, posted=form.action.data), 400
+    try:
+        operations.screen(
+            application,
+            form.action.data,
+            actor=_me(),
+            reason=form.reason.data,
+            sections=form.sections.data,
+            reply_by=form.reply_by.data,
+        )
+    except Refused as refusal:
+        db.session.rollback()
+        allowed = APPLICATION_WORKFLOW.can(application.state, form.action.data, current_user.role_names())
+        if allowed and _show_errors(form, refusal):
+            return _staff_detail_page(application, screening_form=form, posted=form.action.data), 400
+        flash(refusal.message, "error")
+    else:
+        flash(_("Screening recorded: %(state)s.", state=application.staff_label), "success")
     return redirect(url_for("applications.staff_detail", application_id=application.id))
+
+
+@bp.route("/staff/applications/<int:application_id>/close", methods=["POST"])
+@staff_required
+def close_unanswered(application_id):
+    """Close an application that waits for more information as ineligible (a reason is required)."""
+    application = get_visible_or_404(Application, application_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            operations.close_unanswered(application, actor=_me(), reason=form.reason.data)
+        except Refused as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            flash(_("The application is closed as ineligible; the city is told why."), "success")
+        return redirect(url_for("applications.staff_detail", application_id=application.id))
+    if form.csrf_token.errors:
+        abort(400)
+    return _staff_detail_page(application, close_form=form), 400
 
 
 @bp.route("/applications/<int:application_id>/versions")

@@ -141,8 +141,11 @@ class Grant(db.Model):
     def can_view(self, user):
         if not user or not user.is_authenticated:
             return False
-        if user.has_role("staff") or self.application.member_id in user.member_ids():
+        if user.has_role("staff"):
             return True
+        if self.application.member_id in user.member_ids():
+            # The city learns of its grant with the award letter, not before.
+            return self.application.decision_is_public
         donors = set(user.donor_ids())
         return bool(donors) and any(a.call_funding.contribution.donor_id in donors for a in self.allocations)
 

@@ -19,6 +19,7 @@ from ..core.urls import external_url
 from ..extensions import db
 from . import ledger
 from .models import (
+    DECISION_KINDS,
     DEFAULT_SCHEDULE,
     GRANT_WORKFLOW,
     Allocation,
@@ -126,8 +127,19 @@ def _schedule(grant):
         grant.tranches.append(Tranche(position=position, condition=condition, percent=percent, amount_cents=cents))
 
 
+def _move(application, action, actor, **kwargs):
+    """The application's own step through its workflow (award, reserve, reject, revise_decision).
+    Its `updated_at` stays: the city's list must not reorder on a decision it has not been told."""
+    try:
+        APPLICATION_WORKFLOW.apply(application, action, actor, **kwargs)
+    except TransitionError as error:
+        raise Refused(str(error)) from None
+
+
 def decide(application, kind, *, actor, amount_cents=None, conditions="", reason="", split=None):
     """Award (with the money), reserve or reject one reviewed application."""
+    if kind not in DECISION_KINDS:
+        raise Refused(_l("Unknown decision."))
     if not APPLICATION_WORKFLOW.has(application.state, "ranked"):
         raise Refused(
             _l("%(reference)s has not been reviewed: it cannot be decided yet.", reference=application.reference)
@@ -137,12 +149,18 @@ def decide(application, kind, *, actor, amount_cents=None, conditions="", reason
         raise Refused(
             _l("%(reference)s is already decided; revise that decision first.", reference=application.reference)
         )
+    reason = (reason or "").strip()
+    if kind == "reject" and not reason:
+        raise Refused(_l("Give the reason the city will read."), field="reason")
+    # The decision kinds are the application's own transitions: awarded, reserve list, not funded.
+    _move(application, kind, actor, reason=reason or None, summary=f"{application.reference}: {kind}")
+    application.decision_sent_at = None
     decision = Decision(
         application=application,
         kind=kind,
         decided_by_id=actor.id,
         conditions=(conditions or "").strip(),
-        reason=(reason or "").strip(),
+        reason=reason,
     )
     if kind == "award":
         call = application.call
@@ -181,10 +199,6 @@ def decide(application, kind, *, actor, amount_cents=None, conditions="", reason
         ]
         _schedule(grant)
         db.session.add(grant)
-    elif kind == "reject" and not decision.reason:
-        raise Refused(_l("Give the reason the city will read."), field="reason")
-    elif kind not in ("reserve", "reject"):
-        raise Refused(_l("Unknown decision."))
     db.session.add(decision)
     db.session.flush()
     audit.record(
@@ -207,6 +221,9 @@ def revise(decision, *, actor, reason):
         raise Refused(_l("The letter has been sent: this decision can no longer be revised."))
     if decision.revised_at is not None:
         raise Refused(_l("This decision has already been revised."))
+    application = _locked(decision.application)
+    _move(application, "revise_decision", actor, reason=reason, summary=f"{application.reference}: decision revised")
+    application.decision_sent_at = None
     grant = decision.grant
     if grant is not None:
         ledger.release_money({a.call_funding_id: a.amount_cents - a.returned_cents for a in grant.allocations})
@@ -242,6 +259,8 @@ def send_letter(decision, *, actor):
     letter = Letter(decision=decision, language=decision.application.language, requested_by_id=actor.id)
     db.session.add(letter)
     decision.letter_sent_at = utcnow()
+    # From now on the city sees the decision (Application.city_state).
+    decision.application.decision_sent_at = decision.letter_sent_at
     db.session.flush()
     record = enqueue("awards.send_letter", letter_id=letter.id, dedupe_key=f"letter:{letter.id}")
     letter.job_id = record.id

@@ -192,11 +192,24 @@ def grant(grant_id):
 @bp.route("/applications/<int:application_id>/grant")
 @login_required
 def city_grant(application_id):
+    """The link of the award e-mail and of the city's pages: the grant, once the letter is sent.
+    Before that (or with no award) the city finds nothing here; staff are told why."""
     application = get_visible_or_404(Application, application_id)
     decision = operations.current_decision(application)
-    if decision is None or decision.grant is None:
-        abort(404)
-    return redirect(url_for("awards.grant", grant_id=decision.grant.id))
+    grant = decision.grant if decision is not None else None
+    if grant is not None and grant.can_view(current_user):
+        return redirect(url_for("awards.grant", grant_id=grant.id))
+    if current_user.has_role("staff"):
+        flash(
+            _(
+                "%(reference)s has no grant: it is “%(state)s”.",
+                reference=application.reference,
+                state=application.staff_label,
+            ),
+            "info",
+        )
+        return redirect(url_for("applications.staff_detail", application_id=application.id))
+    abort(404)
 
 
 @bp.route("/grants/<int:grant_id>/accept", methods=["POST"])

@@ -18,13 +18,6 @@ from .queries import contributions_with_allocation, public_calls, published_call
 bp = Blueprint("calls", __name__)
 
 
-@bp.context_processor
-def _call_context():
-    from ..members.models import REGIONS
-
-    return {"regions": REGIONS}
-
-
 # -- public pages ------------------------------------------------------------------------------
 
 

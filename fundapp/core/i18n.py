@@ -77,12 +77,20 @@ def countdown(until, now):
     return ", ".join(parts)
 
 
+def format_day(value):
+    """A calendar date in the reader's language ("2 déc. 2026")."""
+    from flask_babel import format_date
+
+    return format_date(value, "medium") if value else ""
+
+
 def init_app(app):
     app.jinja_env.filters["eur"] = format_eur
     app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["country"] = country_name
+    app.jinja_env.filters["day"] = format_day
 
     @app.context_processor
     def _language_context():

@@ -27,14 +27,24 @@ def home_figures(user):
     figures["notices"] = open_notices(user)
     member = user.member if user.has_role("applicant") else None
     if member is not None:
-        from ..applications.queries import city_applications
+        from ..applications.queries import city_applications, told_decisions
 
         figures["calls_for_city"] = [(c, c.ineligibility_reasons(member)) for c in calls]
         figures["applications"] = city_applications(user)
+        figures["decisions"] = told_decisions(figures["applications"])
     if user.has_role("reviewer"):
         from ..reviews.queries import my_assignments
 
         figures["assignments"] = [a for a in my_assignments(user) if not a.is_done][:10]
+    if user.has_role("donor") and user.donor is not None:
+        from ..reporting.models import DonorReport
+
+        figures["donor_reports"] = db.session.scalars(
+            sa.select(DonorReport)
+            .where(DonorReport.donor_id == user.donor.id)
+            .order_by(DonorReport.created_at.desc(), DonorReport.id.desc())
+            .limit(3)
+        ).all()
     if user.has_role("staff"):
         figures["members"] = db.session.scalar(sa.select(sa.func.count(Member.id)))
         figures["users"] = db.session.scalar(sa.select(sa.func.count(User.id)))

@@ -28,7 +28,7 @@ def index():
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["PAGE_SIZE"],
     )
-    return render_template("members/index.html", page=page, q=q, region=region, regions=REGIONS)
+    return render_template("members/index.html", page=page, q=q, region=region)
 
 
 @bp.route("/<int:member_id>")

@@ -21,14 +21,6 @@ from .queries import figures
 bp = Blueprint("reporting", __name__)
 
 
-@bp.context_processor
-def _labels():
-    from ..applications.models import DIMENSIONS
-    from ..members.models import REGIONS
-
-    return {"dimension_labels": DIMENSIONS, "region_labels": REGIONS}
-
-
 def _me():
     return current_user._get_current_object()
 

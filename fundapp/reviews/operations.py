@@ -293,10 +293,19 @@ def _complete_if_all_in(application):
 
 def reopen(assignment, *, actor, reason):
     """Staff reopen a submitted review (the reviewer can change and submit it again)."""
+    application = assignment.application
+    if APPLICATION_WORKFLOW.has(application.state, "decided"):
+        raise Refused(
+            _l(
+                "%(reference)s is decided (“%(state)s”): revise the decision before reopening a review.",
+                reference=application.reference,
+                state=application.staff_label,
+            ),
+            field="reason",
+        )
     _apply(ASSIGNMENT_WORKFLOW, assignment, "reopen", actor, reason=reason)
     assignment.review.submitted_at = None
     assignment.review.score = None
-    application = assignment.application
     if APPLICATION_WORKFLOW.can(application.state, "reopen_review", {"staff"}):
         _apply(APPLICATION_WORKFLOW, application, "reopen_review", actor, reason=reason)
     db.session.commit()

@@ -3,11 +3,10 @@ from collections import Counter
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..applications.models import Application
+from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import ASSIGNMENT_WORKFLOW, Assignment, PanelConsensus, Review
-from .operations import reviewable_applications
 from .scoring import aggregate, normalise, q2, ranking_key
 
 
@@ -26,9 +25,19 @@ def submitted_reviews(application_ids):
     return result
 
 
+def ranking_applications(call):
+    """The applications the ranking shows: those the panel reviews or has reviewed, decided ones included."""
+    states = set(APPLICATION_WORKFLOW.states_with("reviewable")) | set(APPLICATION_WORKFLOW.states_with("ranked"))
+    return db.session.scalars(
+        sa.select(Application)
+        .where(Application.call_id == call.id, Application.state.in_(sorted(states)))
+        .order_by(Application.number)
+    ).all()
+
+
 def call_results(call):
     """(ranked passing aggregates, failing aggregates, not yet scored applications)."""
-    applications = reviewable_applications(call)
+    applications = ranking_applications(call)
     reviews = submitted_reviews([a.id for a in applications])
     consensus = {
         c.application_id: c

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -33,6 +34,8 @@ def _submitted(app, make_client, email, call_id, **changes):
 
 def _screen(staff, application_id, action, reason="", sections=()):
     data = {"action": action, "reason": reason}
+    if action == "request_info":  # a reply date a month ahead (tests/applications/test_more_info.py tests it)
+        data["reply_by"] = (date.today() + timedelta(days=30)).isoformat()
     if sections:
         data["sections"] = list(sections)
     return staff.post(
