@@ -45,12 +45,12 @@ def text(response):
 
 
 def make_member(name="Barcelona", country="ES", region="europe", membership="full", dues=2026):
-    from fundapp.members.models import Member
+    """A member city, created through the members operation (as staff or the CSV import would)."""
+    from fundapp.members import operations as members
 
-    member = Member(name=name, country=country, region=region, membership=membership, dues_paid_through=dues)
-    db.session.add(member)
-    db.session.commit()
-    return member
+    return members.create_member(
+        actor=None, name=name, country=country, region=region, membership=membership, dues_paid_through=dues
+    )
 
 
 def make_donor(short_name="SDC", name="Swiss Agency for Development and Cooperation"):

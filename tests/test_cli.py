@@ -31,7 +31,57 @@ def test_the_demo_loads_members_donors_and_one_user_per_role_and_is_idempotent(a
         assert roles["city@fundapp.test"] == {"applicant"}
         assert roles["admin@fundapp.test"] == {"admin", "staff"}
         assert roles["donor@fundapp.test"] == {"donor"}
-        assert len(roles) == 5
+        assert roles["partner@fundapp.test"] == {"applicant"}
+        assert roles["reviewer2@fundapp.test"] == {"reviewer"}
+
+
+def test_the_demo_fund_has_lived_a_whole_window_and_has_an_open_call(app):
+    """The past window ran to its end through the operations; the open call is under way."""
+    from fundapp.applications.models import Application
+    from fundapp.awards.models import Grant
+    from fundapp.calls.models import Call
+    from fundapp.core.timeutil import utcnow
+    from fundapp.reporting.models import DonorReport, GrantReport
+    from fundapp.reviews.models import CriterionScore
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["fund", "demo"]).exit_code == 0
+    with app.app_context():
+        calls = db.session.scalars(sa.select(Call).order_by(Call.opens_at)).all()
+        past, current = calls
+        assert past.closes_at < utcnow() and not past.accepts_submissions() and past.published_at < past.opens_at
+        assert current.accepts_submissions()
+        applications = db.session.scalars(sa.select(Application).where(Application.call_id == past.id)).all()
+        assert len(applications) == 8
+        assert {a.language for a in applications} == {"en", "fr", "es"}
+        assert all(a.dimensions and a.budget_lines and a.documents for a in applications)
+        assert any(a.partners for a in applications)
+        assert any(len(a.submissions) == 2 for a in applications)  # "more information" answered
+        assert any(a.ineligible_reason for a in applications) and any(a.withdrawn_reason for a in applications)
+        assert db.session.scalar(sa.select(sa.func.count()).where(CriterionScore.cannot_judge.is_(True))) >= 1
+        grants = db.session.scalars(sa.select(Grant)).all()
+        assert len(grants) == 3 and all(g.accepted_at and g.paid_cents > 0 for g in grants)
+        # Every instant of the past window lies in the past, in the order the fund lives it.
+        for grant in grants:
+            assert past.closes_at < grant.decision.decided_at < grant.accepted_at < utcnow()
+        assert any(t.is_due for g in grants for t in g.tranches[1:])  # an interim approved: tranche 2 due
+        assert db.session.scalar(sa.select(sa.func.count()).where(GrantReport.approved_at.is_not(None))) >= 1
+        reports = db.session.scalars(sa.select(DonorReport)).all()
+        assert {r.donor.short_name for r in reports} == {"SDC", "OSF"} and all(r.status == "done" for r in reports)
+        # Part of each contribution is left for a new call.
+        for contribution in db.session.scalars(sa.select(Contribution)):
+            allocated = sum(
+                line.amount_cents for c in calls for line in c.funding if line.contribution_id == contribution.id
+            )
+            assert 0 < allocated < contribution.eur_cents
+        committed = sum(line.committed_cents for line in past.funding)
+        assert committed == sum(g.amount_cents for g in grants)
+        assert sum(line.paid_cents for line in past.funding) == sum(g.paid_cents for g in grants)
+        counts = (len(calls), db.session.scalar(sa.select(sa.func.count(Application.id))))
+    assert runner.invoke(args=["fund", "demo"]).exit_code == 0
+    with app.app_context():
+        again = (count(Call), db.session.scalar(sa.select(sa.func.count(Application.id))))
+    assert again == counts
 
 
 def test_the_demo_is_refused_in_production(app):

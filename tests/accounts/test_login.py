@@ -9,12 +9,11 @@ SAME_MESSAGE = "The e-mail address or the password is not right."
 
 @pytest.mark.sqlite
 def test_unknown_email_and_wrong_password_get_the_same_message(app, client):
-    with app.app_context():
-        make_user("staff@fund.example", "staff")
-        make_user("gone@fund.example", "staff").active = False
-        from fundapp.extensions import db
+    from fundapp.accounts import operations as accounts
 
-        db.session.commit()
+    with app.app_context():
+        staff = make_user("staff@fund.example", "staff")
+        accounts.set_active(make_user("gone@fund.example", "staff"), False, actor=staff)
     answers = []
     for email, password in [
         ("nobody@fund.example", PASSWORD),

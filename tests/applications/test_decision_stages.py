@@ -7,28 +7,28 @@ from fundapp.applications.models import APPLICATION_WORKFLOW, Application
 from fundapp.awards import operations as awards
 from fundapp.extensions import db
 
-from ..awards.conftest import awards_call, reviewed, staff_user  # noqa: F401
-from ..helpers import make_member, make_user, text
-from ..reviews.conftest import eligible_application
+from .. import factories as f
+from ..awards.conftest import awards_call, get_call, reviewed, staff_user  # noqa: F401
+from ..helpers import text
 
 
 def _decided_call(app, call_id, make_client):
-    """Bogotá awarded, Quito on the reserve list, Lima not funded, Dakar withdrawn, Montréal still reviewed."""
+    """Bogotá awarded, Quito on the reserve list, Montevideo not funded, Dakar withdrawn, Montréal still reviewed."""
     with app.app_context():
         ids = {
             "Bogotá": reviewed(call_id, "Bogotá"),
-            "Quito": reviewed(call_id, "Quito", country="EC"),
-            "Lima": reviewed(call_id, "Lima", country="PE", language="es"),
-            "Montréal": reviewed(call_id, "Montréal", country="CA", region="north_america", language="fr"),
+            "Quito": reviewed(call_id, "Quito"),
+            "Montevideo": reviewed(call_id, "Montevideo", language="es"),
+            "Montréal": reviewed(call_id, "Montréal", language="fr"),
         }
-        dakar = make_member("Dakar", "SN", "africa")
-        ids["Dakar"] = eligible_application(call_id, dakar, language="fr").id
-        make_user("awa@dakar.example", "applicant", member=dakar, language="fr")
+        ids["Dakar"] = f.eligible(
+            "Dakar", the_call=get_call(call_id), focal=f.focal_point("Dakar", "awa@dakar.example")
+        ).id
         staff = staff_user()
         awards.decide(db.session.get(Application, ids["Bogotá"]), "award", actor=staff, amount_cents=100_000_00)
         awards.decide(db.session.get(Application, ids["Quito"]), "reserve", actor=staff)
         awards.decide(
-            db.session.get(Application, ids["Lima"]),
+            db.session.get(Application, ids["Montevideo"]),
             "reject",
             actor=staff,
             reason="The project does not redistribute care work.",
@@ -62,7 +62,7 @@ def test_the_staff_list_shows_the_stage_and_filters_on_each_new_state(app, award
     assert rows == {
         refs["Bogotá"]: "Awarded",
         refs["Quito"]: "Reserve list",
-        refs["Lima"]: "Not funded",
+        refs["Montevideo"]: "Not funded",
         refs["Montréal"]: "Reviewed",
         refs["Dakar"]: "Withdrawn",
     }
@@ -72,7 +72,7 @@ def test_the_staff_list_shows_the_stage_and_filters_on_each_new_state(app, award
     expected = {
         "awarded": ("Bogotá", "Awarded"),
         "reserved": ("Quito", "Reserve list"),
-        "not_funded": ("Lima", "Not funded"),
+        "not_funded": ("Montevideo", "Not funded"),
         "withdrawn": ("Dakar", "Withdrawn"),
         "reviewed": ("Montréal", "Reviewed"),
     }
@@ -86,7 +86,7 @@ def test_the_staff_list_shows_the_stage_and_filters_on_each_new_state(app, award
     assert states == {
         refs["Bogotá"]: "awarded",
         refs["Quito"]: "reserved",
-        refs["Lima"]: "not_funded",
+        refs["Montevideo"]: "not_funded",
         refs["Montréal"]: "reviewed",
         refs["Dakar"]: "withdrawn",
     }

@@ -15,6 +15,7 @@ from fundapp.core.models import AuditEntry
 from fundapp.core.timeutil import utcnow
 from fundapp.extensions import db
 
+from .. import factories as f
 from ..helpers import run_jobs
 from .conftest import (
     as_user,
@@ -288,10 +289,8 @@ def test_a_submission_one_second_after_closing_is_refused(app, cities, open_call
     application_id = start(camila)
     _complete(app, camila, application_id, open_call)
     with app.app_context():
-        db.session.execute(
-            sa.update(Call).where(Call.id == open_call).values(closes_at=utcnow() - timedelta(seconds=1))
-        )
-        db.session.commit()
+        # Staff bring the deadline forward to a second ago, through the call's edit operation.
+        f.edit_call(db.session.get(Call, open_call), closes_at=utcnow() - timedelta(seconds=1))
     response = camila.post(
         f"/applications/{application_id}/submit",
         {},

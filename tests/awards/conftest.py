@@ -1,31 +1,41 @@
+"""Decisions on applications whose reviews are in, built through the operations (tests/factories.py)."""
+
 import pytest
 import sqlalchemy as sa
 
 from fundapp.calls.models import Call, CallFunding
 from fundapp.extensions import db
 
-from ..calls.conftest import fund, make_call, staff  # noqa: F401
-from ..helpers import make_member, make_user
-from ..reviews.conftest import eligible_application
+from .. import factories as f
+from ..calls.conftest import fund, staff  # noqa: F401
 
 
 @pytest.fixture
 def awards_call(app, fund, staff):  # noqa: F811
     """The demo call: SDC EUR 700,000 and OSF EUR 100,000 in its envelope, published."""
-    return make_call(app, fund, publish=True)
+    with app.app_context():
+        return f.call().id
 
 
-def reviewed(
-    call_id, name, *, region="latin_america_caribbean", country="CO", requested=100_000_00, language="en", focal=None
-):
-    """An application whose reviews are in (made directly: the subject here is the decision)."""
-    member = make_member(name, country, region, dues=2026)
-    application = eligible_application(call_id, member, language=language)
-    application.requested_cents = requested
-    application.state = "reviewed"
-    if focal:
-        make_user(focal, "applicant", member=member, language=language)
-    db.session.commit()
+def awards_call_with(app, **overrides):
+    """The demo call with other rules or another envelope (`envelope={"SDC": cents, "OSF": cents}`)."""
+    with app.app_context():
+        return f.call(**overrides).id
+
+
+def reviewed(call_id, city, marks=None, *, focal=None, language=None, requested=100_000_00, **kw):
+    """The id of `city`'s application, written by its focal point (`focal`: its e-mail address),
+    screened eligible, and scored by a full panel (`marks` in criterion order, 4-4-3.5-4-3.5 unless given)."""
+    person = f.focal_point(city, focal, language=language)
+    application = f.reviewed(
+        city,
+        marks,
+        the_call=db.session.get(Call, call_id),
+        focal=person,
+        language=language,
+        requested=requested,
+        **kw,
+    )
     return application.id
 
 
@@ -46,29 +56,3 @@ def staff_user():
 
 def get_call(call_id):
     return db.session.get(Call, call_id)
-
-
-def score_all(app, call_id, application_ids, values_per_application, staff_email="staff@fund.example"):
-    """One submitted review per application with the given criterion scores, so they rank."""
-    from fundapp.applications.models import Application
-    from fundapp.reviews import operations as reviews
-
-    from ..reviews.conftest import make_reviewer, scores_for, user_by_email
-
-    with app.app_context():
-        reviewer = user_by_email("scorer@pool.example") or make_reviewer("scorer@pool.example")
-        for application_id, values in zip(application_ids, values_per_application):
-            assignment = reviews.assign(
-                db.session.get(Application, application_id), reviewer, actor=user_by_email(staff_email)
-            )
-            reviews.declare(assignment, "accept", actor=reviewer)
-            errors = reviews.save_review(
-                assignment,
-                actor=reviewer,
-                scores=scores_for(call_id, values),
-                comment_applicant="Strong on care services.",
-                comment_staff="(private)",
-                recommendation="fund",
-                submit=True,
-            )
-            assert errors == {}

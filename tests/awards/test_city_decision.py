@@ -8,9 +8,9 @@ from fundapp.applications.models import Application
 from fundapp.awards.models import Decision, Grant
 from fundapp.extensions import db
 
-from ..helpers import make_member, make_user, run_jobs, text
-from ..reviews.conftest import eligible_application
-from .conftest import ledger, reviewed, score_all
+from .. import factories as f
+from ..helpers import run_jobs, text
+from .conftest import awards_call_with, get_call, ledger, reviewed
 
 BOARD = "/staff/calls/{call}/decisions"
 
@@ -105,39 +105,39 @@ def test_reserve_and_not_funded_show_their_label_and_reason_once_the_letter_is_s
     app, awards_call, staff, make_client, smtp_server
 ):
     with app.app_context():
-        quito = reviewed(awards_call, "Quito", country="EC", focal="focal@quito.example")
-        lima = reviewed(awards_call, "Lima", country="PE", focal="focal@lima.example", language="es")
+        quito = reviewed(awards_call, "Quito", focal="focal@quito.example", language="en")
+        montevideo = reviewed(awards_call, "Montevideo", focal="focal@montevideo.example", language="es")
     reason = "The budget does not reach carers directly; 60% goes to equipment."
     _decide(staff, awards_call, quito, "reserve")
-    _decide(staff, awards_call, lima, "reject", reason=reason)
-    assert (_state(app, quito), _state(app, lima)) == ("reserved", "not_funded")
+    _decide(staff, awards_call, montevideo, "reject", reason=reason)
+    assert (_state(app, quito), _state(app, montevideo)) == ("reserved", "not_funded")
 
-    quito_client, lima_client = make_client(), make_client()
+    quito_client, montevideo_client = make_client(), make_client()
     quito_client.login("focal@quito.example")
-    lima_client.login("focal@lima.example")
+    montevideo_client.login("focal@montevideo.example")
     for page in _city_pages(quito_client, quito).values():
         assert "Under review" in page and "Reserve list" not in page
-    for page in _city_pages(lima_client, lima).values():
+    for page in _city_pages(montevideo_client, montevideo).values():
         assert reason not in page and "data-decision" not in page
 
     _send_letter(app, staff, awards_call, quito)
-    _send_letter(app, staff, awards_call, lima)
+    _send_letter(app, staff, awards_call, montevideo)
 
     for url, page in _city_pages(quito_client, quito).items():
         assert "Reserve list" in page and 'data-decision="reserved"' in page and "Under review" not in page, url
         assert 'data-link="grant"' not in page, url
-    for url, page in _city_pages(lima_client, lima).items():
+    for url, page in _city_pages(montevideo_client, montevideo).items():
         assert 'data-decision="not_funded"' in page and reason in page, url
     # There is no grant to go to: a clear "not found", never an error.
     assert quito_client.get(f"/applications/{quito}/grant").status_code == 404
-    assert lima_client.get(f"/applications/{lima}/grant").status_code == 404
+    assert montevideo_client.get(f"/applications/{montevideo}/grant").status_code == 404
 
 
 def test_a_revision_returns_the_application_to_reviewed_and_a_reserve_can_then_be_funded(
     app, awards_call, staff, make_client
 ):
     with app.app_context():
-        application_id = reviewed(awards_call, "São Paulo", country="BR", focal="focal@saopaulo.example")
+        application_id = reviewed(awards_call, "São Paulo", focal="focal@saopaulo.example")
     _decide(staff, awards_call, application_id, "reserve")
     assert _state(app, application_id) == "reserved"
     with app.app_context():
@@ -168,7 +168,7 @@ def test_a_revision_returns_the_application_to_reviewed_and_a_reserve_can_then_b
 
 def test_the_city_cannot_withdraw_after_a_decision(app, awards_call, staff, make_client, smtp_server):
     with app.app_context():
-        application_id = reviewed(awards_call, "Bogotá", focal="camila@bogota.example")
+        application_id = reviewed(awards_call, "Bogotá", focal="camila@bogota.example", language="en")
     _decide(staff, awards_call, application_id, "award", amount="100000")
     city_client = make_client()
     city_client.login("camila@bogota.example")
@@ -198,8 +198,8 @@ def test_the_city_cannot_withdraw_after_a_decision(app, awards_call, staff, make
 def test_grant_links_for_a_stage_not_reached_answer_clearly(app, awards_call, staff, make_client, smtp_server):
     with app.app_context():
         bogota = reviewed(awards_call, "Bogotá", focal="camila@bogota.example")
-        quito = reviewed(awards_call, "Quito", country="EC", focal="focal@quito.example")
-        make_user("ana@medellin.example", "applicant", member=make_member("Medellín", "CO", "latin_america_caribbean"))
+        quito = reviewed(awards_call, "Quito", focal="focal@quito.example")
+        f.focal_point("Medellín", "ana@medellin.example", name="Ana María Ruiz")
     camila = make_client()
     camila.login("camila@bogota.example")
     # No decision yet: the city finds nothing; staff are told there is no grant.
@@ -225,12 +225,13 @@ def test_grant_links_for_a_stage_not_reached_answer_clearly(app, awards_call, st
 
 def test_the_board_lists_applications_with_missing_reviews_apart_and_never_above_the_cut_line(app, awards_call, staff):
     with app.app_context():
-        complete = [reviewed(awards_call, "Bogotá"), reviewed(awards_call, "Quito", country="EC")]
-        partial = eligible_application(awards_call, make_member("Dakar", "SN", "africa"), title="Care hubs in Dakar").id
-        waiting = eligible_application(awards_call, make_member("Lagos", "NG", "africa")).id
+        complete = [reviewed(awards_call, "Bogotá", [4] * 5), reviewed(awards_call, "Quito", [3.5] * 5)]
+        # Dakar scores best but has 1 of its 3 reviews in; Accra's panel is not even assigned.
+        dakar = f.assigned("Dakar", the_call=get_call(awards_call))
+        f.s.review(f.s.assignments_of(dakar)[0], [5] * 5)
+        partial = dakar.id
+        waiting = f.eligible("Accra", the_call=get_call(awards_call)).id
         references = {i: db.session.get(Application, i).reference for i in complete + [partial, waiting]}
-    # Dakar scores best but has 1 of its 3 reviews; Lagos has none yet.
-    score_all(app, awards_call, complete + [partial], [[4] * 5, [3.5] * 5, [5] * 5])
     assert _state(app, partial) == "in_review"
     url = BOARD.format(call=awards_call)
     page = text(staff.get(url))
@@ -269,8 +270,7 @@ def test_a_review_of_a_decided_application_cannot_be_reopened(app, awards_call, 
     from fundapp.reviews.models import Assignment
 
     with app.app_context():
-        application_id = reviewed(awards_call, "Bogotá")
-    score_all(app, awards_call, [application_id], [[4] * 5])
+        application_id = reviewed(awards_call, "Bogotá", [4] * 5)
     _decide(staff, awards_call, application_id, "award", amount="100000")
     with app.app_context():
         assignment = db.session.scalar(sa.select(Assignment).where(Assignment.application_id == application_id))
@@ -289,16 +289,13 @@ def test_a_review_of_a_decided_application_cannot_be_reopened(app, awards_call, 
         assert db.session.get(Application, application_id).state == "awarded"
 
 
-def test_the_city_pages_cost_the_same_queries_for_one_decision_or_three(
-    app, awards_call, staff, make_client, smtp_server
-):
+def test_the_city_pages_cost_the_same_queries_for_one_decision_or_three(app, fund, staff, make_client, smtp_server):
     from sqlalchemy import event
 
-    from fundapp.members.models import Member
-
+    # A call that takes more than one application from the same city.
+    awards_call = awards_call_with(app, one_application_per_lead=False)
     with app.app_context():
         first = reviewed(awards_call, "Bogotá", focal="camila@bogota.example", requested=50_000_00)
-        bogota = db.session.get(Application, first).member_id
     _decide(staff, awards_call, first, "award", amount="50000")
     _send_letter(app, staff, awards_call, first)
     camila = make_client()
@@ -322,8 +319,7 @@ def test_the_city_pages_cost_the_same_queries_for_one_decision_or_three(
     urls = ("/", "/applications/")
     before = {url: cost(url)[0] for url in urls}
     with app.app_context():
-        member = db.session.get(Member, bogota)
-        more = [reviewed(awards_call, "Bogotá", member=member, requested=40_000_00) for _ in range(2)]
+        more = [reviewed(awards_call, "Bogotá", focal="camila@bogota.example", requested=40_000_00) for _ in range(2)]
     _decide(staff, awards_call, more[0], "award", amount="40000")
     _decide(staff, awards_call, more[1], "reject", reason="A second application of the same city.")
     for application_id in more:

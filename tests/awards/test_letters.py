@@ -14,8 +14,9 @@ from fundapp.awards.models import Letter
 from fundapp.core.jobs import run_job
 from fundapp.extensions import db
 
+from .. import factories as f
 from ..helpers import run_jobs
-from .conftest import reviewed, score_all, staff_user
+from .conftest import reviewed, staff_user
 
 
 def _pdf_text(data):
@@ -58,7 +59,8 @@ def test_award_letters_in_french_and_spanish_are_sent_once(
         for e in smtp_server.messages
         if e.rcpt_tos == [f"focal@{language}.example"]
     ]
-    letters = [m for m in to_city if list(m.iter_attachments())]  # (the call's opening notice has none)
+    # (The submission receipt also carries a PDF, the application; the call's opening notice none.)
+    letters = [m for m in to_city if any(a.get_filename().endswith("-letter.pdf") for a in m.iter_attachments())]
     assert len(letters) == 1
     (attachment,) = list(letters[0].iter_attachments())
     assert city in _pdf_text(attachment.get_content())
@@ -66,9 +68,12 @@ def test_award_letters_in_french_and_spanish_are_sent_once(
 
 def test_a_rejection_letter_carries_the_reviewers_comments_without_names_or_confidential_notes(app, awards_call):
     with app.app_context():
-        application_id = reviewed(awards_call, "Quito")
-    score_all(app, awards_call, [application_id], [[2, 2, 2, 2, 2]])
-    with app.app_context():
+        application_id = reviewed(
+            awards_call, "Quito", [2, 2, 2, 2, 2], comment="Strong on care services.", staff_comment="(private)"
+        )
+        jury = [
+            (a.reviewer.name, a.reviewer.email) for a in f.s.assignments_of(db.session.get(Application, application_id))
+        ]
         decision = operations.decide(
             db.session.get(Application, application_id),
             "reject",
@@ -77,4 +82,6 @@ def test_a_rejection_letter_carries_the_reviewers_comments_without_names_or_conf
         )
         text = _pdf_text(operations.render_letter(decision))
         assert "Strong on care services." in text and "outside the call's scope" in text
-        assert "(private)" not in text and "scorer@pool.example" not in text
+        assert "(private)" not in text and len(jury) == 3
+        for name, address in jury:
+            assert name not in text and address not in text

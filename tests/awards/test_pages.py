@@ -7,15 +7,17 @@ from fundapp.awards import operations
 from fundapp.awards.models import Grant
 from fundapp.extensions import db
 
-from ..helpers import make_member, make_user, text
-from .conftest import ledger, reviewed, score_all, staff_user
+from .. import factories as f
+from ..helpers import text
+from .conftest import ledger, reviewed, staff_user
 
 
 def _ranked(app, awards_call):
     with app.app_context():
-        ids = [reviewed(awards_call, "Bogotá", focal="focal@bogota.example"), reviewed(awards_call, "Quito")]
-    score_all(app, awards_call, ids, [[5] * 5, [4] * 5])
-    return ids
+        return [
+            reviewed(awards_call, "Bogotá", [5] * 5, focal="focal@bogota.example", language="en"),
+            reviewed(awards_call, "Quito", [4] * 5),
+        ]
 
 
 def test_refusals_on_the_board_say_why_and_move_no_money(app, awards_call, staff):
@@ -70,8 +72,9 @@ def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff
 
     focal = make_client()
     focal.login("focal@bogota.example")
-    page = text(focal.get(f"/grants/{grant_id}"))
-    assert "You can accept the grant once the award letter has been sent." in page
+    # Before the letter the city does not learn of its grant: not found, nothing accepted.
+    assert focal.get(f"/grants/{grant_id}").status_code == 404
+    assert focal.post(f"/grants/{grant_id}/accept", {"bank_details": "IBAN CO12"}).status_code == 404
     staff.post(f"/staff/decisions/{decision_id}/send", {}, token_from=url)
     page = text(
         focal.post(
@@ -85,9 +88,9 @@ def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff
 
     # Another city, a reviewer, an anonymous visitor: nothing to see.
     with app.app_context():
-        make_user("focal@quito2.example", "applicant", member=make_member("Lima", "PE", "latin_america_caribbean"))
+        f.focal_point("Montevideo")
     other = make_client()
-    other.login("focal@quito2.example")
+    other.login("focal@montevideo.example")
     assert other.get(f"/grants/{grant_id}").status_code == 404
     assert make_client().get(f"/grants/{grant_id}").status_code == 302
 

@@ -5,13 +5,15 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from fundapp.accounts import operations as accounts
 from fundapp.applications.models import Application
 from fundapp.awards import operations
 from fundapp.awards.models import Grant, Letter, Tranche
 from fundapp.core.errors import Refused
 from fundapp.extensions import db
 
-from ..helpers import make_user, run_jobs
+from .. import factories as f
+from ..helpers import run_jobs
 from ..reviews.conftest import user_by_email
 from .conftest import ledger, reviewed, staff_user
 
@@ -94,14 +96,16 @@ def test_two_decisions_on_one_application_at_once_make_one(app, awards_call):
 
 def test_a_letter_with_nobody_to_send_to_fails_visibly_and_can_be_sent_again(app, awards_call, smtp_server):
     with app.app_context():
-        application_id = reviewed(awards_call, "Quito")
+        application_id = reviewed(awards_call, "Quito", focal="andrea.paredes@quito.example")
+        # The focal point who wrote the application has left the city: nobody holds its role any more.
+        accounts.set_roles(f.focal_point("Quito", "andrea.paredes@quito.example"), [], actor=staff_user())
         decision = operations.decide(db.session.get(Application, application_id), "reserve", actor=staff_user())
         letter_id = operations.send_letter(decision, actor=staff_user()).id
     run_jobs(app)
     with app.app_context():
         assert db.session.get(Letter, letter_id).status == "failed"
         application = db.session.get(Application, application_id)
-        make_user("focal@quito.example", "applicant", member=application.member)
+        f.focal_point("Quito", "focal@quito.example", name="Diego Andrade")  # the new focal point
         operations.send_letter(operations.current_decision(application), actor=staff_user())
     run_jobs(app)
     with app.app_context():

@@ -208,11 +208,12 @@ def test_staff_add_edit_and_remove_a_criterion(app, fund, staff):
 
 
 def _lock(app, call_id):
-    from fundapp.calls import operations
+    """Bogotá submits an application: from then on the call's cap and criteria are fixed."""
+    from .. import factories as f
 
     with app.app_context():
-        operations.lock_for_submissions(db.session.get(Call, call_id))
-        db.session.commit()
+        f.submitted("Bogotá", the_call=db.session.get(Call, call_id))
+        assert db.session.get(Call, call_id).locked_at is not None
 
 
 def test_once_an_application_is_submitted_the_cap_and_criteria_are_locked(app, fund, staff):

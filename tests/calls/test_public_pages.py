@@ -6,10 +6,12 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from fundapp.accounts import operations as accounts
 from fundapp.calls.models import Call
 from fundapp.core.timeutil import utcnow
 from fundapp.extensions import db
 
+from .. import factories as f
 from ..helpers import text
 from .conftest import make_call
 
@@ -76,31 +78,28 @@ def test_the_public_page_renders_in_french_and_spanish(app, published, client):
 
 
 def test_a_language_the_call_is_not_written_in_falls_back_with_a_notice(app, fund, staff, client):
-    from fundapp.calls import operations
-
     call_id = make_call(app, fund, publish=True)
     with app.test_request_context():
         call = db.session.get(Call, call_id)
-        call.title = {"en": call.title["en"]}
-        call.summary = {"en": call.summary["en"]}
-        call.body = {"en": call.body["en"]}
-        db.session.commit()
+        # Staff take the French and Spanish texts out: the call is written in English only.
+        f.edit_call(
+            call, title={"en": call.title["en"]}, summary={"en": call.summary["en"]}, body={"en": call.body["en"]}
+        )
+        assert set(db.session.get(Call, call_id).title) == {"en"}
     page = text(client.get("/calls/LCS-2025", headers={"Accept-Language": "es"}))
     assert 'data-fallback="en"' in page and "Local Care Systems 2025" in page
-    assert operations  # the text change above stands in for an English-only call
 
 
 def test_the_deadline_is_shown_in_the_signed_in_users_timezone_too(app, published, make_client):
     from ..helpers import make_user
 
     with app.app_context():
-        user = make_user("rev@x.example", "reviewer")
-        user.timezone = "America/Bogota"
-        db.session.commit()
+        user = make_user("tomas.herrera@experts.example", "reviewer", name="Tomás Herrera")
+        accounts.update_profile(user, name=user.name, language=user.language, timezone="America/Bogota", actor=user)
         call = db.session.get(Call, published)
         expected = call.closes_at.astimezone(__import__("zoneinfo").ZoneInfo("America/Bogota"))
     reviewer = make_client()
-    reviewer.login("rev@x.example")
+    reviewer.login("tomas.herrera@experts.example")
     page = text(reviewer.get("/calls/LCS-2025"))
     assert "In your timezone:" in page and "(America/Bogota)" in page
     assert expected.strftime("%-I:%M") in page or expected.strftime("%H:%M") in page

@@ -6,10 +6,11 @@ import pytest
 import sqlalchemy as sa
 from rq.registry import ScheduledJobRegistry
 
+from fundapp.accounts import operations as accounts
 from fundapp.calls.models import Call
 from fundapp.core.jobs import get_queue, run_job
 from fundapp.core.models import JobRecord, Notice, OutboxMessage
-from fundapp.core.timeutil import utcnow
+from fundapp.core.timeutil import clock_at, utcnow
 from fundapp.extensions import db
 
 from ..helpers import count, make_member, make_user, run_jobs, text
@@ -58,9 +59,8 @@ def test_publishing_notifies_each_eligible_focal_point_once_and_no_one_else(app,
         make_user("focal@bcn.example", "applicant", member=elsewhere)
         make_user("focal@gz.example", "applicant", member=associate)
         gone = make_user("gone@quito.example", "applicant", member=quito)
-        gone.active = False
+        accounts.set_active(gone, False, actor=accounts.find_user_by_email("staff@fund.example"))
         make_user("rev@x.example", "reviewer")
-        db.session.commit()
     now = utcnow()
     call_id = make_call(
         app,
@@ -130,13 +130,17 @@ def test_a_submission_one_second_late_is_refused_by_the_server(app, fund, staff)
 
 
 def test_the_call_closes_by_itself_at_its_instant_and_not_before(app, fund, staff):
-    call_id = make_call(app, fund, publish=True)
+    now = utcnow()
+    closes = now - timedelta(seconds=1)
+    with clock_at(now - timedelta(days=2)):  # published two days ago, it closed a second ago
+        call_id = make_call(app, fund, opens_at=now - timedelta(days=2), closes_at=closes, publish=True)
     with app.app_context():
         record_id = db.session.scalar(sa.select(JobRecord.id).where(JobRecord.name == "calls.close_at_deadline"))
-        run_job(record_id)  # run early (a clock skew, a manual rerun): nothing happens
+        with clock_at(closes - timedelta(seconds=1)):
+            run_job(record_id)  # run early (a clock skew, a manual rerun): nothing happens
         assert db.session.get(Call, call_id).state == "published"
+        # The job is run again (as the scheduler's retry would), now, one second after the closing instant.
         db.session.execute(sa.update(JobRecord).where(JobRecord.id == record_id).values(status="queued"))
-        db.session.execute(sa.update(Call).where(Call.id == call_id).values(closes_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
         run_job(record_id)
         db.session.expire_all()
@@ -178,15 +182,12 @@ def test_the_embedded_default_closes_due_calls_without_a_scheduler(app, fund, st
     from fundapp.core.jobs import run_due_jobs
 
     now = utcnow()
-    call_id = make_call(app, fund, opens_at=now - timedelta(days=1), closes_at=now + timedelta(hours=1), publish=True)
-    with app.app_context():
-        db.session.execute(
-            sa.update(JobRecord)
-            .where(JobRecord.name == "calls.close_at_deadline")
-            .values(run_at=now - timedelta(seconds=1))
+    with clock_at(now - timedelta(hours=2)):  # published two hours ago, it closed a second ago
+        call_id = make_call(
+            app, fund, opens_at=now - timedelta(days=1), closes_at=now - timedelta(seconds=1), publish=True
         )
-        db.session.execute(sa.update(Call).where(Call.id == call_id).values(closes_at=now - timedelta(seconds=1)))
-        db.session.commit()
+    with app.app_context():
+        assert db.session.get(Call, call_id).state == "published"
     assert run_due_jobs(app) == 1
     with app.app_context():
         assert db.session.get(Call, call_id).state == "closed"

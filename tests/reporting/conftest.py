@@ -1,81 +1,46 @@
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
-from fundapp.applications.models import Application, BudgetLine
-from fundapp.awards import operations as awards
-from fundapp.calls.models import Call
+from fundapp.core.timeutil import clock_at
 from fundapp.extensions import db
-from fundapp.members.models import Member
 
-from ..awards.conftest import score_all
-from ..reviews.conftest import eligible_application, user_by_email
+from .. import factories as f
+
+MADRID = ZoneInfo("Europe/Madrid")
+PAID_ON = date(2026, 11, 20)
+
+
+def on(day, hour=10):
+    """`hour` o'clock in Barcelona on `day`, as an instant."""
+    return datetime.combine(day, time(hour), MADRID)
 
 
 @pytest.fixture
 def funded(app):
-    """The demo fund after two awards of EUR 100,000 (Bogotá and Montréal), both accepted, and
-    the first tranche of each paid."""
-    result = app.test_cli_runner().invoke(args=["fund", "demo"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        call = db.session.scalar(sa.select(Call))
-        ids = []
-        for name in ("Bogotá", "Montréal"):
-            member = db.session.scalar(sa.select(Member).where(Member.name == name))
-            application = eligible_application(call.id, member)
-            application.requested_cents = 100_000_00
-            application.dimensions = ["recognise", "redistribute"] if name == "Bogotá" else ["reward"]
-            application.budget_lines = [
-                BudgetLine(
-                    position=1,
-                    category="personnel",
-                    description="Coordinators",
-                    requested_cents=60_000_00,
-                    cofunding_cents=10_000_00,
-                ),
-                BudgetLine(
-                    position=2,
-                    category="equipment",
-                    description="Furniture",
-                    requested_cents=40_000_00,
-                    cofunding_cents=5_000_00,
-                ),
-            ]
-            application.state = "reviewed"
-            ids.append(application.id)
-        db.session.commit()
-        call_id = call.id
-    if True:
-        from fundapp.accounts.operations import create_user
+    """Two grants of EUR 100,000 (Bogotá's, then Montréal's) of the Local Care Systems call, accepted, and
+    the first tranche of each (EUR 40,000) paid on 20 November 2026: ids [Bogotá's grant, Montréal's].
 
-        with app.app_context():
-            montreal = db.session.scalar(sa.select(Member).where(Member.name == "Montréal"))
-            create_user(
-                email="focal@montreal.example",
-                name="Focal Montréal",
-                password="correct horse battery",
-                roles=[("applicant", montreal, None)],
-            )
-    score_all(app, call_id, ids, [[5] * 5, [4] * 5], staff_email="staff@fundapp.test")
-    grants = []
+    Each step is walked through the operations on its own past date (the fund and the call in September,
+    the awards and acceptances in October, the payments in November), so every figure of a 2026 period
+    is fixed. People: staff@fund.example, Bogotá's focal point focal@bogota.example (Spanish),
+    Montréal's focal@montreal.example (French), the SDC officer officer@sdc.example; password f.PASSWORD.
+    """
     with app.app_context():
-        staff = user_by_email("staff@fundapp.test")
-        for application_id, focal in zip(ids, ("city@fundapp.test", "focal@montreal.example")):
-            decision = awards.decide(
-                db.session.get(Application, application_id), "award", actor=staff, amount_cents=100_000_00
-            )
-            awards.send_letter(decision, actor=staff)
-            grant = decision.grant
-            awards.accept_grant(grant, actor=user_by_email(focal), bank_details="IBAN")
-            awards.record_payment(
-                grant,
-                grant.tranches[0],
-                actor=staff,
-                amount_cents=40_000_00,
-                paid_on=date(2026, 11, 20),
-                reference=f"TR-{grant.id}-1",
-            )
-            grants.append(grant.id)
-    return grants
+        with clock_at(on(date(2026, 9, 1))):
+            contributions = f.fund()
+            f.staff()
+            f.user("officer@sdc.example", "donor", name="Rahel Gerber", language="fr", donor=contributions["SDC"].donor)
+            f.call()
+        with clock_at(on(date(2026, 10, 1))):
+            grants = [
+                f.accepted("Bogotá", partners=["Medellín"], dimensions=("recognise", "redistribute")),
+                f.accepted("Montréal", marks=f.GOOD, dimensions=("reward", "represent")),
+            ]
+        with clock_at(on(PAID_ON)):
+            for grant in grants:
+                f.s.pay_due(grant, f.staff(), paid_on=PAID_ON)
+        ids = [grant.id for grant in grants]
+        db.session.remove()
+    return ids

@@ -16,6 +16,7 @@ from fundapp.reporting import operations
 from fundapp.reporting.models import DonorReport, GrantReport
 from fundapp.reporting.queries import figures
 
+from ..factories import PASSWORD
 from ..helpers import run_jobs, text
 from ..reviews.conftest import user_by_email
 
@@ -48,9 +49,11 @@ def test_the_sdc_and_osf_reports_reconcile_with_the_fund_to_the_cent(app, funded
         assert {g.city for g in sdc.grants} == {"Bogotá", "Montréal"}
         for region in fund.by_region:
             assert sdc.by_region.get(region, 0) + osf.by_region.get(region, 0) == fund.by_region[region]
-        # A period before the payments shows the money allocated but nothing paid in it.
+        # A period before the payments (20 November) shows the money allocated (1 October) but nothing paid
+        # in it; a period before the awards shows nothing allocated.
         early = figures(_donor("SDC"), date(2026, 1, 1), date(2026, 11, 19))
-        assert early.paid_in_period_cents == 0
+        assert early.allocated_cents == 175_000_00 and early.paid_in_period_cents == 0
+        assert figures(_donor("SDC"), date(2026, 1, 1), date(2026, 9, 30)).allocated_cents == 0
 
 
 def _built(app, staff_client, donor_id, language="en"):
@@ -69,7 +72,7 @@ def _built(app, staff_client, donor_id, language="en"):
 
 def test_the_pdf_and_xlsx_hold_the_donor_the_totals_and_each_city(app, funded, make_client):
     staff = make_client()
-    staff.login("staff@fundapp.test", "demo-staff-pass")
+    staff.login("staff@fund.example", PASSWORD)
     with app.app_context():
         sdc_id = _donor("SDC").id
     report_id = _built(app, staff, sdc_id)
@@ -94,12 +97,12 @@ def test_the_pdf_and_xlsx_hold_the_donor_the_totals_and_each_city(app, funded, m
 
 def test_a_donor_user_cannot_reach_the_other_donors_report(app, funded, make_client):
     staff = make_client()
-    staff.login("staff@fundapp.test", "demo-staff-pass")
+    staff.login("staff@fund.example", PASSWORD)
     with app.app_context():
         osf_id, sdc_id = _donor("OSF").id, _donor("SDC").id
     osf_report = _built(app, staff, osf_id)
     donor = make_client()
-    donor.login("donor@fundapp.test", "demo-donor-pass")  # the SDC officer
+    donor.login("officer@sdc.example", PASSWORD)  # the SDC officer
     assert donor.get(f"/donor-reports/{osf_report}").status_code == 404
     assert donor.get(f"/donor-reports/{osf_report}/pdf").status_code == 404
     assert f"/donor-reports/{osf_report}" not in text(donor.get("/donor-reports"))
@@ -127,7 +130,7 @@ def test_a_donor_user_cannot_reach_the_other_donors_report(app, funded, make_cli
 
 def test_a_period_that_ends_before_it_starts_is_refused(app, funded, make_client):
     staff = make_client()
-    staff.login("staff@fundapp.test", "demo-staff-pass")
+    staff.login("staff@fund.example", PASSWORD)
     response = staff.post(
         "/donor-reports",
         {"donor": "fund", "period_start": "2026-12-31", "period_end": "2026-01-01"},
@@ -147,7 +150,7 @@ def _interim(grant_id):
 @pytest.mark.sqlite
 def test_approval_of_the_interim_report_makes_the_second_tranche_due(app, funded, make_client):
     city = make_client()
-    city.login("city@fundapp.test", "demo-city-pass")
+    city.login("focal@bogota.example", PASSWORD)  # writes in Spanish
     with app.app_context():
         report = _interim(funded[0])
         report_id = report.id
@@ -169,7 +172,7 @@ def test_approval_of_the_interim_report_makes_the_second_tranche_due(app, funded
     response = city.post(f"/reports/{report_id}", data, token_from=f"/reports/{report_id}")
     assert response.status_code == 302
     staff = make_client()
-    staff.login("staff@fundapp.test", "demo-staff-pass")
+    staff.login("staff@fund.example", PASSWORD)
     staff.post(f"/staff/reports/{report_id}/review", {"action": "approve"}, token_from=f"/reports/{report_id}")
     with app.app_context():
         grant = db.session.get(Grant, funded[0])
@@ -182,11 +185,11 @@ def test_approval_of_the_interim_report_makes_the_second_tranche_due(app, funded
 def test_changes_asked_go_back_to_the_city_with_the_message(app, funded, make_client):
     with app.app_context():
         report = _interim(funded[0])
-        city_user = user_by_email("city@fundapp.test")
+        city_user = user_by_email("focal@bogota.example")
         line = report.grant.application.budget_lines[0].id
         operations.save_report(report, actor=city_user, values={"progress": "Started."}, spent={line: 100})
         operations.submit_report(report, actor=city_user)
-        operations.request_changes(report, actor=user_by_email("staff@fundapp.test"), message="Add the receipts.")
+        operations.request_changes(report, actor=user_by_email("staff@fund.example"), message="Add the receipts.")
         assert report.state == "changes_requested" and report.is_editable
 
 
@@ -201,7 +204,7 @@ def test_changes_asked_go_back_to_the_city_with_the_message(app, funded, make_cl
 def test_bad_report_input_is_refused(app, funded, change, message):
     with app.app_context():
         report = _interim(funded[0])
-        city_user = user_by_email("city@fundapp.test")
+        city_user = user_by_email("focal@bogota.example")
         line = report.grant.application.budget_lines[0].id
         spent = {line: -5} if change.get("spent") == "negative" else change.get("spent", {})
         with pytest.raises(Refused, match=message):
@@ -213,7 +216,7 @@ def test_no_report_on_a_cancelled_grant(app, funded):
 
     with app.app_context():
         grant = db.session.get(Grant, funded[1])
-        awards.cancel_grant(grant, actor=user_by_email("staff@fundapp.test"), reason="Stopped.")
+        awards.cancel_grant(grant, actor=user_by_email("staff@fund.example"), reason="Stopped.")
         report = _interim(grant.id)
         with pytest.raises(Refused, match="No report is written on a grant that is “Cancelled”"):
             operations.save_report(report, actor=user_by_email("focal@montreal.example"), values={}, spent={})
@@ -221,7 +224,7 @@ def test_no_report_on_a_cancelled_grant(app, funded):
 
 def test_the_staff_dashboard_shows_the_pipeline_and_money(app, funded, make_client):
     staff = make_client()
-    staff.login("staff@fundapp.test", "demo-staff-pass")
+    staff.login("staff@fund.example", PASSWORD)
     page = text(staff.get("/dashboard"))
     assert 'data-figure="committed">€200,000.00' in page and 'data-figure="paid">€80,000.00' in page
     assert 'data-figure="remaining">€600,000.00' in page and "Reports due in the next 60 days" in page

@@ -8,25 +8,39 @@ from fundapp.applications.models import Application
 from fundapp.calls.models import Call
 from fundapp.core.models import OutboxMessage
 from fundapp.extensions import db
-from fundapp.members.models import Member
 from fundapp.reviews import operations
 from fundapp.reviews.models import Assignment
 from fundapp.reviews.scoring import conflict_reasons
 
-from ..helpers import make_member, text
-from .conftest import REGIONS, eligible_application, make_reviewer
+from .. import factories as f
+from ..helpers import text
+from .conftest import REGIONS, eligible, make_reviewer
 
 LANGUAGES = ["en", "fr", "es"]
+NAMES = [
+    "Aïssatou Ndiaye",
+    "Jean-Pierre Lavoie",
+    "Mei Lin",
+    "Henrik Berg",
+    "Rania Haddad",
+    "Tomás Herrera",
+    "Nour El-Amine",
+    "Camille Dubois",
+    "Bongani Dlamini",
+    "Ana Lúcia Ferreira",
+    "Kenji Watanabe",
+    "Zeynep Yılmaz",
+]
 
 
 def _world(app, call_id):
-    """30 applications from 30 cities in six regions and three languages, some with partners, and a
-    pool of 12 reviewers of three genders and six regions, some affiliated with applying cities."""
+    """30 applications from 30 real member cities in six regions and three languages, some with partners,
+    and a pool of 12 reviewers of three genders and six regions, some affiliated with applying cities."""
     with app.app_context():
-        members = [make_member(f"City {i:02d}", "CO", REGIONS[i % 6], dues=2026) for i in range(30)]
-        for i, member in enumerate(members):
-            partners = [members[(i + 1) % 30]] if i % 4 == 0 else []
-            eligible_application(call_id, member, language=LANGUAGES[i % 3], partners=partners)
+        cities = [f.real_members(REGIONS[i % 6])[i // 6] for i in range(30)]
+        for i, city in enumerate(cities):
+            partners = [cities[(i + 1) % 30]] if i % 4 == 0 else []
+            eligible(call_id, city, language=LANGUAGES[i % 3], partners=partners)
         genders = [
             "woman",
             "man",
@@ -45,10 +59,11 @@ def _world(app, call_id):
         for i in range(12):
             make_reviewer(
                 f"reviewer{i:02d}@pool.example",
+                NAMES[i],
                 gender=genders[i],
                 region=REGIONS[i % 6],
                 languages=readers[i],
-                affiliation=members[i * 2].id if i < 5 else None,
+                affiliation=f.member(cities[i * 2]) if i < 5 else None,
             )
 
 
@@ -101,12 +116,13 @@ def test_automatic_assignment_of_12_reviewers_to_30_applications_meets_every_con
 
 def test_an_assignment_that_cannot_be_satisfied_is_reported_and_nothing_is_saved(app, review_call, staff):
     with app.app_context():
-        lagos = make_member("Lagos", "NG", "africa", dues=2026)
-        eligible_application(review_call, lagos)
-        eligible_application(review_call, make_member("Paris", "FR", "europe", dues=2026))
-        make_reviewer("a@x.example")
-        make_reviewer("b@x.example", gender="man")
-        make_reviewer("tied@lagos.example", affiliation=lagos.id)
+        eligible(review_call, "Accra")
+        eligible(review_call, "Madrid")
+        make_reviewer("ines@experts.example", "Inês Carvalho", country="PT")
+        make_reviewer("henrik@experts.example", "Henrik Berg", gender="man", country="SE")
+        make_reviewer(
+            "kofi@accra.example", "Kofi Boateng", affiliation=f.member("Accra"), region="africa", country="GH"
+        )
     page = text(staff.get(f"/staff/calls/{review_call}/assign"))
     assert 'id="shortfalls"' in page
     assert "IFM-LCS-2025-001 lacks 1 reviewers: 2 reviewers of the pool have no conflict with it." in page
@@ -124,13 +140,12 @@ def test_an_assignment_that_cannot_be_satisfied_is_reported_and_nothing_is_saved
 
 def test_a_proposal_gone_stale_is_refused(app, review_call, staff):
     with app.app_context():
-        eligible_application(review_call, make_member("Lagos", "NG", "africa", dues=2026))
-        for i in range(3):
-            make_reviewer(f"r{i}@x.example", gender=["woman", "man", "other"][i])
+        eligible(review_call, "Accra")
+        f.panel(3)
     page = text(staff.get(f"/staff/calls/{review_call}/assign"))
     pairs = __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)
     with app.app_context():
-        eligible_application(review_call, db.session.scalar(sa.select(Member).where(Member.name == "Lagos")))
+        eligible(review_call, "Dakar")  # screened eligible after the proposal was made
     response = staff.post(
         f"/staff/calls/{review_call}/assign",
         {"pair": pairs},

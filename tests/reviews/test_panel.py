@@ -9,13 +9,19 @@ from fundapp.applications.models import Application
 from fundapp.calls.models import Call
 from fundapp.core.errors import Refused
 from fundapp.extensions import db
-from fundapp.members.models import Member
 from fundapp.reviews import operations
 from fundapp.reviews.models import Assignment, Review
 from fundapp.reviews.queries import call_results
 
+from .. import factories as f
 from ..helpers import text
-from .conftest import eligible_application, make_reviewer, scores_for, user_by_email
+from .conftest import eligible, make_reviewer, problem_of, scores_for, user_by_email
+
+
+def _pool(app, size):
+    """The e-mail addresses of a jury of `size` (balanced by gender and region)."""
+    with app.app_context():
+        return [reviewer.email for reviewer in f.panel(size)]
 
 
 def _login(make_client, email):
@@ -53,16 +59,19 @@ def _submit(app, assignment_id, values, recommendation="fund"):
 
 
 def test_a_reviewer_affiliated_with_a_partner_city_is_never_assigned_and_cannot_reach_it(
-    app, review_call, cities_for_review, make_client, staff
+    app, review_call, make_client, staff
 ):
     with app.app_context():
-        medellin = db.session.get(Member, cities_for_review["medellin"])
-        bogota = db.session.get(Member, cities_for_review["bogota"])
-        application = eligible_application(review_call, bogota, partners=[medellin])
-        application_id = application.id
-        make_reviewer("tied@medellin.example", affiliation=medellin.id, region="latin_america_caribbean")
-        for i in range(3):
-            make_reviewer(f"free{i}@x.example", gender=["woman", "man", "other"][i])
+        application_id = eligible(review_call, "Bogotá", partners=["Medellín"])
+        make_reviewer(
+            "tied@medellin.example",
+            "Luisa Fernanda Gómez",
+            affiliation=f.member("Medellín"),
+            region="latin_america_caribbean",
+            country="CO",
+            languages="es,en",
+        )
+        f.panel(3)
         proposal = operations.proposal_for(db.session.get(Call, review_call))
         assert proposal.complete
         assert "tied@medellin.example" not in {r.email for _a, r in proposal.pairs}
@@ -73,7 +82,8 @@ def test_a_reviewer_affiliated_with_a_partner_city_is_never_assigned_and_cannot_
                 actor=user_by_email("staff@fund.example"),
             )
         db.session.rollback()
-        # Even an assignment slipped in behind the rules gives the reviewer nothing.
+        # Even an assignment slipped in behind the rules gives the reviewer nothing (made directly on
+        # purpose: no operation can make it, and the guard under test is the one behind the rules).
         slipped = Assignment(
             application_id=application_id, reviewer_id=user_by_email("tied@medellin.example").id, state="accepted"
         )
@@ -88,58 +98,56 @@ def test_a_reviewer_affiliated_with_a_partner_city_is_never_assigned_and_cannot_
     ):
         assert tied.get(url).status_code in (404, 403, 405), url
     page = text(tied.get(f"/reviews/{slipped_id}"))
-    assert "The problem text" not in page
+    assert problem_of("Bogotá") not in page
     response = tied.post(f"/reviews/{slipped_id}/review", {"submit_review": "1"}, token_from="/")
     assert response.status_code == 404
 
 
-def test_the_same_country_rule_applies_when_the_call_sets_it(app, review_call, cities_for_review, staff):
+def test_the_same_country_rule_applies_when_the_call_sets_it(app, review_call, staff):
     with app.app_context():
-        call = db.session.get(Call, review_call)
-        call.conflict_same_country = True
-        db.session.commit()
-        application = eligible_application(review_call, db.session.get(Member, cities_for_review["paris"]))
-        make_reviewer("french@x.example", country="FR")
+        application = db.session.get(Application, eligible(review_call, "Madrid"))
+        spanish = make_reviewer("lucia.ortega@experts.example", "Lucía Ortega", country="ES", languages="es,en")
+        f.edit_call(db.session.get(Call, review_call), conflict_same_country=True)
         with pytest.raises(Refused, match="same country"):
-            operations.assign(application, user_by_email("french@x.example"), actor=user_by_email("staff@fund.example"))
+            operations.assign(application, spanish, actor=user_by_email("staff@fund.example"))
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 0
 
 
 @pytest.mark.sqlite
-def test_a_reviewer_sees_the_content_only_after_declaring_no_conflict(
-    app, review_call, cities_for_review, make_client, staff
-):
+def test_a_reviewer_sees_the_content_only_after_declaring_no_conflict(app, review_call, make_client, staff):
+    first, second = _pool(app, 2)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("rev@x.example")
-        make_reviewer("other@x.example")
-    assignment_id = _assign(app, application_id, "rev@x.example")
-    reviewer = _login(make_client, "rev@x.example")
+        application_id = eligible(review_call, "Accra")
+    problem = problem_of("Accra")
+    assignment_id = _assign(app, application_id, first)
+    reviewer = _login(make_client, first)
     page = text(reviewer.get(f"/reviews/{assignment_id}"))
-    assert "Declare any conflict of interest" in page and "The problem text" not in page and "Lagos" in page
+    assert "Declare any conflict of interest" in page and problem not in page and "Accra" in page
     response = reviewer.post(
         f"/reviews/{assignment_id}/declare",
         {"action": "accept"},
         token_from=f"/reviews/{assignment_id}",
         follow_redirects=True,
     )
-    assert "The problem text" in text(response)
+    assert problem in text(response)
     with app.app_context():
         assert db.session.get(Application, application_id).state == "in_review"
 
     # A conflict declared with a reason removes the reviewer from the panel and from the content.
-    other_id = _assign(app, application_id, "other@x.example")
-    other = _login(make_client, "other@x.example")
+    other_id = _assign(app, application_id, second)
+    other = _login(make_client, second)
     response = other.post(
         f"/reviews/{other_id}/declare",
-        {"action": "declare_conflict", "reason": "I advised Lagos."},
+        {"action": "declare_conflict", "reason": "I advised Accra."},
         token_from=f"/reviews/{other_id}",
         follow_redirects=True,
     )
     assert "Your declaration is recorded" in text(response)
-    assert "The problem text" not in text(other.get(f"/reviews/{other_id}"))
+    assert problem not in text(other.get(f"/reviews/{other_id}"))
     assert other.post(f"/reviews/{other_id}/review", {"save_draft": "1"}, token_from="/").status_code == 404
     page = text(staff.get(f"/staff/applications/{application_id}/reviews"))
-    assert "I advised Lagos." in page and "Conflict declared" in page
+    assert "I advised Accra." in page and "Conflict declared" in page
     # Another reviewer's assignment is a 404, whatever the URL.
     assert reviewer.get(f"/reviews/{other_id}").status_code == 404
 
@@ -154,15 +162,15 @@ def test_a_reviewer_sees_the_content_only_after_declaring_no_conflict(
     ],
 )
 def test_scores_off_the_scale_or_grid_are_refused_and_nothing_is_submitted(
-    app, review_call, cities_for_review, make_client, staff, typed, message
+    app, review_call, make_client, staff, typed, message
 ):
+    (email,) = _pool(app, 1)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("rev@x.example")
+        application_id = eligible(review_call, "Accra")
         criteria = [c.id for c in db.session.get(Call, review_call).criteria]
-    assignment_id = _assign(app, application_id, "rev@x.example")
+    assignment_id = _assign(app, application_id, email)
     _accept(app, assignment_id)
-    reviewer = _login(make_client, "rev@x.example")
+    reviewer = _login(make_client, email)
     data = {f"score_{cid}": "3" for cid in criteria}
     data.update(
         {
@@ -181,15 +189,15 @@ def test_scores_off_the_scale_or_grid_are_refused_and_nothing_is_submitted(
 
 
 def test_submitting_with_an_unscored_criterion_is_refused_but_cannot_judge_is_fine(
-    app, review_call, cities_for_review, make_client, staff
+    app, review_call, make_client, staff
 ):
+    (email,) = _pool(app, 1)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("rev@x.example")
+        application_id = eligible(review_call, "Accra")
         criteria = [c.id for c in db.session.get(Call, review_call).criteria]
-    assignment_id = _assign(app, application_id, "rev@x.example")
+    assignment_id = _assign(app, application_id, email)
     _accept(app, assignment_id)
-    reviewer = _login(make_client, "rev@x.example")
+    reviewer = _login(make_client, email)
     data = {f"score_{cid}": "4" for cid in criteria[:-1]}
     data.update({"recommendation": "fund", "submit_review": "1"})
     response = reviewer.post(f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}")
@@ -209,26 +217,28 @@ def test_submitting_with_an_unscored_criterion_is_refused_but_cannot_judge_is_fi
     assert "This review cannot be changed now." in text(again)
 
 
-def test_a_second_review_by_the_same_reviewer_is_refused(app, review_call, cities_for_review, staff):
+def test_a_second_review_by_the_same_reviewer_is_refused(app, review_call, staff):
+    (email,) = _pool(app, 1)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("rev@x.example")
-    _assign(app, application_id, "rev@x.example")
-    with app.app_context(), pytest.raises(Refused, match="already on this application's panel"):
-        operations.assign(
-            db.session.get(Application, application_id),
-            user_by_email("rev@x.example"),
-            actor=user_by_email("staff@fund.example"),
-        )
+        application_id = eligible(review_call, "Accra")
+    _assign(app, application_id, email)
+    with app.app_context():
+        with pytest.raises(Refused, match="already on this application's panel"):
+            operations.assign(
+                db.session.get(Application, application_id),
+                user_by_email(email),
+                actor=user_by_email("staff@fund.example"),
+            )
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 1
 
 
 @pytest.mark.sqlite
-def test_aggregation_matches_hand_computed_numbers(app, review_call, cities_for_review, staff):
+def test_aggregation_matches_hand_computed_numbers(app, review_call, staff):
+    jury = _pool(app, 3)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        for email in ("a@x.example", "b@x.example", "c@x.example"):
-            make_reviewer(email)
-    ids = [_assign(app, application_id, e) for e in ("a@x.example", "b@x.example", "c@x.example")]
+        application_id = eligible(review_call, "Accra")
+    ids = [_assign(app, application_id, e) for e in jury]
     for assignment_id in ids:
         _accept(app, assignment_id)
     # weights 25, 25, 20, 15, 15 on 0-5; None is "cannot judge"
@@ -248,46 +258,45 @@ def test_aggregation_matches_hand_computed_numbers(app, review_call, cities_for_
         assert db.session.get(Application, application_id).state == "reviewed"
 
 
-def _scored(app, call_id, member_id, email_prefix, values_per_reviewer, offset=0):
-    with app.app_context():
-        application = eligible_application(call_id, db.session.get(Member, member_id), submitted_offset=offset)
-        application_id = application.id
-    ids = []
-    for i, values in enumerate(values_per_reviewer):
-        email = f"{email_prefix}{i}@x.example"
-        with app.app_context():
-            if user_by_email(email) is None:
-                make_reviewer(email)
+def _score(app, application_id, values_per_reviewer):
+    """Each reviewer of the jury (one per list of marks) declares no conflict and submits its marks."""
+    for email, values in zip(_pool(app, len(values_per_reviewer)), values_per_reviewer):
         assignment_id = _assign(app, application_id, email)
         _accept(app, assignment_id)
         _submit(app, assignment_id, values)
-        ids.append(assignment_id)
     return application_id
 
 
-def test_ties_are_broken_by_the_criteria_in_order_then_by_earlier_submission(
-    app, review_call, cities_for_review, staff
-):
+def _scored(app, call_id, city, values_per_reviewer):
+    with app.app_context():
+        application_id = eligible(call_id, city)
+    return _score(app, application_id, values_per_reviewer)
+
+
+def test_ties_are_broken_by_the_criteria_in_order_then_by_earlier_submission(app, review_call, staff):
     # Same overall score (weights 25, 25, 20, 15, 15): A leads on the first criterion.
-    a = _scored(app, review_call, cities_for_review["lagos"], "r", [[5, 3, 4, 4, 4]], offset=10)
-    b = _scored(app, review_call, cities_for_review["paris"], "r", [[3, 5, 4, 4, 4]], offset=0)
-    # C and D are equal on every criterion: the earlier submission (D) goes first.
-    c = _scored(app, review_call, cities_for_review["bogota"], "r", [[2, 2, 2, 2, 2]], offset=5)
-    d = _scored(app, review_call, cities_for_review["medellin"], "r", [[2, 2, 2, 2, 2]], offset=1)
+    a = _scored(app, review_call, "Accra", [[5, 3, 4, 4, 4]])
+    b = _scored(app, review_call, "Madrid", [[3, 5, 4, 4, 4]])
+    # C and D are equal on every criterion: the earlier submission (D) goes first, although C's
+    # draft was started first.
+    with app.app_context():
+        c = f.draft("Bogotá", the_call=db.session.get(Call, review_call)).id
+    d = _scored(app, review_call, "Medellín", [[2, 2, 2, 2, 2]])
+    with app.app_context():
+        f.s.submit(db.session.get(Application, c), f.focal_point("Bogotá"))
+        f.s.screen(db.session.get(Application, c), f.staff())
+    _score(app, c, [[2, 2, 2, 2, 2]])
     with app.app_context():
         call = db.session.get(Call, review_call)
-        call.overall_threshold = None
-        db.session.commit()
+        f.edit_call(call, overall_threshold=None)
         passing, _failing, _unscored = call_results(call)
         assert [r.application.id for r in passing] == [a, b, d, c]
 
 
-def test_failing_applications_are_listed_apart_and_a_consensus_moves_the_ranking(
-    app, review_call, cities_for_review, make_client, staff
-):
-    low = _scored(app, review_call, cities_for_review["lagos"], "r", [[2, 2, 2, 2, 2]])  # 40 < 60
-    high = _scored(app, review_call, cities_for_review["paris"], "r", [[4, 4, 4, 4, 4]])  # 80
-    mid = _scored(app, review_call, cities_for_review["bogota"], "r", [[3.5, 3.5, 3.5, 3.5, 3.5]])  # 70
+def test_failing_applications_are_listed_apart_and_a_consensus_moves_the_ranking(app, review_call, staff):
+    low = _scored(app, review_call, "Accra", [[2, 2, 2, 2, 2]])  # 40 < 60
+    high = _scored(app, review_call, "Madrid", [[4, 4, 4, 4, 4]])  # 80
+    mid = _scored(app, review_call, "Bogotá", [[3.5, 3.5, 3.5, 3.5, 3.5]])  # 70
     with app.app_context():
         passing, failing, _ = call_results(db.session.get(Call, review_call))
         assert [r.application.id for r in passing] == [high, mid] and [r.application.id for r in failing] == [low]
@@ -306,7 +315,7 @@ def test_failing_applications_are_listed_apart_and_a_consensus_moves_the_ranking
     export = staff.get(f"/staff/calls/{review_call}/ranking?format=csv").get_data(as_text=True)
     lines = export.lstrip("\ufeff").splitlines()
     assert lines[1].startswith("1,IFM-LCS-2025-003,Bogotá") and "85.00" in lines[1]
-    assert lines[3].startswith(",IFM-LCS-2025-001,Lagos") and lines[3].split(",")[12] == "no"
+    assert lines[3].startswith(",IFM-LCS-2025-001,Accra") and lines[3].split(",")[12] == "no"
     summary = staff.get(f"/staff/applications/{low}/reviews?format=csv").get_data(as_text=True)
     assert "IFM-LCS-2025-001" in summary and "40.00" in summary
 
@@ -321,33 +330,29 @@ def test_normalisation_puts_a_harsh_and_a_lenient_reviewer_side_by_side(app):
     assert result["x"][0] < result["y"][0]
 
 
-def test_others_scores_show_only_after_submitting_and_only_if_the_call_allows(
-    app, review_call, cities_for_review, make_client, staff
-):
+def test_others_scores_show_only_after_submitting_and_only_if_the_call_allows(app, review_call, make_client, staff):
+    a, b_email = _pool(app, 2)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("a@x.example")
-        make_reviewer("b@x.example")
-    first, second = _assign(app, application_id, "a@x.example"), _assign(app, application_id, "b@x.example")
+        application_id = eligible(review_call, "Accra")
+    first, second = _assign(app, application_id, a), _assign(app, application_id, b_email)
     _accept(app, first)
     _accept(app, second)
     _submit(app, first, [4, 4, 4, 4, 4])
-    b = _login(make_client, "b@x.example")
+    b = _login(make_client, b_email)
     assert "other-reviews" not in text(b.get(f"/reviews/{second}"))
     _submit(app, second, [3, 3, 3, 3, 3])
     page = text(b.get(f"/reviews/{second}"))
     assert 'id="other-reviews"' in page and "80.00" in page
     with app.app_context():
-        db.session.get(Call, review_call).reviewers_see_others = False
-        db.session.commit()
+        f.edit_call(db.session.get(Call, review_call), reviewers_see_others=False)
     assert "other-reviews" not in text(b.get(f"/reviews/{second}"))
 
 
-def test_staff_reopen_a_review_with_a_reason(app, review_call, cities_for_review, make_client, staff):
+def test_staff_reopen_a_review_with_a_reason(app, review_call, make_client, staff):
+    (email,) = _pool(app, 1)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("a@x.example")
-    assignment_id = _assign(app, application_id, "a@x.example")
+        application_id = eligible(review_call, "Accra")
+    assignment_id = _assign(app, application_id, email)
     _accept(app, assignment_id)
     _submit(app, assignment_id, [4, 4, 4, 4, 4])
     page = text(
@@ -370,12 +375,11 @@ def test_staff_reopen_a_review_with_a_reason(app, review_call, cities_for_review
     assert _submit(app, assignment_id, [5, 5, 5, 5, 5]) == Decimal("100.00")
 
 
-def test_progress_shows_assigned_declared_drafted_submitted_and_load(app, review_call, cities_for_review, staff):
+def test_progress_shows_assigned_declared_drafted_submitted_and_load(app, review_call, staff):
+    jury = _pool(app, 3)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        for email in ("a@x.example", "b@x.example", "c@x.example"):
-            make_reviewer(email)
-    a, b, _c = (_assign(app, application_id, e) for e in ("a@x.example", "b@x.example", "c@x.example"))
+        application_id = eligible(review_call, "Accra")
+    a, b, _c = (_assign(app, application_id, e) for e in jury)
     _accept(app, a)
     _accept(app, b)
     _submit(app, a, [4, 4, 4, 4, 4])
@@ -394,15 +398,14 @@ def test_progress_shows_assigned_declared_drafted_submitted_and_load(app, review
         assert f'data-figure="{figure}">{value}</dd>' in page, figure
 
 
-def test_a_reminder_goes_only_to_unfinished_reviews(app, review_call, cities_for_review, staff):
+def test_a_reminder_goes_only_to_unfinished_reviews(app, review_call, staff):
     from fundapp.core.models import JobRecord, OutboxMessage
     from fundapp.reviews.operations import remind
 
+    jury = _pool(app, 2)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("a@x.example")
-        make_reviewer("b@x.example")
-    a, b = _assign(app, application_id, "a@x.example"), _assign(app, application_id, "b@x.example")
+        application_id = eligible(review_call, "Accra")
+    a, b = (_assign(app, application_id, e) for e in jury)
     with app.app_context():
         jobs = db.session.scalars(sa.select(JobRecord).where(JobRecord.name == "reviews.remind")).all()
         due = db.session.get(Call, review_call).review_due_at
@@ -415,16 +418,14 @@ def test_a_reminder_goes_only_to_unfinished_reviews(app, review_call, cities_for
         reminders = db.session.scalars(
             sa.select(OutboxMessage).where(OutboxMessage.template == "review_reminder")
         ).all()
-        assert [m.to_email for m in reminders] == ["b@x.example"]
+        assert [m.to_email for m in reminders] == [jury[1]]
 
 
-def test_reviewers_cannot_reach_staff_pages_or_unassigned_applications(
-    app, review_call, cities_for_review, make_client, staff
-):
+def test_reviewers_cannot_reach_staff_pages_or_unassigned_applications(app, review_call, make_client, staff):
+    (email,) = _pool(app, 1)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("a@x.example")
-    reviewer = _login(make_client, "a@x.example")
+        application_id = eligible(review_call, "Accra")
+    reviewer = _login(make_client, email)
     assert reviewer.get(f"/applications/{application_id}").status_code == 404
     assert reviewer.get(f"/staff/calls/{review_call}/ranking").status_code == 403
     assert reviewer.get(f"/staff/applications/{application_id}/reviews").status_code == 403
@@ -432,17 +433,17 @@ def test_reviewers_cannot_reach_staff_pages_or_unassigned_applications(
         assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 0
 
 
-def test_a_reviewer_whose_role_is_removed_loses_access(app, review_call, cities_for_review, make_client, staff):
+def test_a_reviewer_whose_role_is_removed_loses_access(app, review_call, make_client, staff):
     from fundapp.accounts import operations as accounts
 
+    (email,) = _pool(app, 1)
     with app.app_context():
-        application_id = eligible_application(review_call, db.session.get(Member, cities_for_review["lagos"])).id
-        make_reviewer("rev@x.example")
-    assignment_id = _assign(app, application_id, "rev@x.example")
+        application_id = eligible(review_call, "Accra")
+    assignment_id = _assign(app, application_id, email)
     _accept(app, assignment_id)
-    reviewer = _login(make_client, "rev@x.example")
+    reviewer = _login(make_client, email)
     assert reviewer.get(f"/reviews/{assignment_id}").status_code == 200
     with app.app_context():
-        user = user_by_email("rev@x.example")
+        user = user_by_email(email)
         accounts.set_roles(user, [], actor=user_by_email("staff@fund.example"))
     assert reviewer.get(f"/reviews/{assignment_id}").status_code == 404

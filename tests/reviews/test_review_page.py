@@ -17,6 +17,7 @@ from fundapp.extensions import db
 from fundapp.reviews import operations as reviews
 from fundapp.reviews.models import Assignment
 
+from .. import factories as f
 from ..applications.conftest import (  # noqa: F401  (fixtures)
     as_user,
     cities,
@@ -28,7 +29,6 @@ from ..applications.conftest import (  # noqa: F401  (fixtures)
     start,
     upload,
 )
-from .. import factories as f
 
 LETTER = "Letter of support from the mayor or city government"
 BUDGET = "Detailed budget"
