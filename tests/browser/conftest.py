@@ -52,3 +52,11 @@ def page(browser):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def demo_accounts(app):
+    """Members, donors and the demo accounts (`fund demo --without-calls`), and no call: each test
+    builds the states it needs with tests/factories.py, acting as the demo users."""
+    result = app.test_cli_runner().invoke(args=["fund", "demo", "--without-calls"])
+    assert result.exit_code == 0, result.output

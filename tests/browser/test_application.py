@@ -1,34 +1,31 @@
 """A city focal point drafts in the browser, reloads and finds the draft saved, and submits."""
 
 import pytest
+from playwright.sync_api import expect
+
+from .pages import pdf_file, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def demo(app):
-    result = app.test_cli_runner().invoke(args=["fund", "demo"])
-    assert result.exit_code == 0, result.output
-
-
-def _pdf(name):
-    from fundapp.core import pdf
-
-    return {"name": name, "mimeType": "application/pdf", "buffer": pdf.render([pdf.para(name)], title=name)}
-
-
-def test_a_city_drafts_reloads_finds_its_input_completes_the_budget_and_submits(demo, app, live_server, browser):
-    from fundapp.calls.models import Call
+def open_call(app, demo_accounts):
+    """The demo accounts and one open call, LCS-2025, that no city has applied to yet."""
     from fundapp.extensions import db
 
+    from .. import factories
+    from .pages import demo_user
+
     with app.app_context():
-        earliest, _latest = db.session.scalar(db.select(Call)).start_window()
-    page = browser.new_context(locale="es-ES", timezone_id="America/Bogota").new_page()
-    page.goto(f"{live_server}/login")
-    page.locator("[name=email]").fill("city@fundapp.test")
-    page.locator("[name=password]").fill("demo-city-pass")
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(f"{live_server}/")
+        call = factories.call(actor=demo_user("staff@fundapp.test"))
+        earliest, _latest = call.start_window()
+        db.session.commit()
+    return earliest
+
+
+def test_a_city_drafts_reloads_finds_its_input_completes_the_budget_and_submits(open_call, app, live_server, browser):
+    earliest = open_call
+    page = sign_in(browser, live_server, "city@fundapp.test", locale="es-ES", timezone_id="America/Bogota")
 
     page.goto(f"{live_server}/calls/LCS-2025")
     page.locator("#start-application").click()
@@ -63,20 +60,21 @@ def test_a_city_drafts_reloads_finds_its_input_completes_the_budget_and_submits(
     page.locator("[name='budget-1-requested']").fill("40.000")
     page.locator("[name='budget-1-cofunding']").fill("5.000")
     assert "100.000,00" in page.locator("#total-requested").inner_text().replace("\xa0", " ")
-    page.locator("button[name=next][value=edit]").click()
-    page.wait_for_url(edit_url)
+    with page.expect_navigation(url=edit_url):  # the same page, saved
+        page.locator("button[name=next][value=edit]").click()
 
     for requirement, name in [
         ("Letter of support from the mayor or city government", "carta.pdf"),
         ("Detailed budget", "presupuesto.pdf"),
     ]:
         page.locator("#documents select[name=requirement]").select_option(requirement)
-        page.locator("#documents input[type=file]").set_input_files(_pdf(name))
-        page.locator("#documents button[type=submit]").last.click()
-        page.wait_for_url("**/edit*")
+        page.locator("#documents input[type=file]").set_input_files(pdf_file(name))
+        with page.expect_navigation():
+            page.locator("#documents button[type=submit]").last.click()
+    expect(page.locator("#documents li")).to_have_count(2)
 
     page.locator("button[name=next][value=check]").click()
     page.wait_for_url("**/check")
     page.locator("form[action$='/submit'] button").click()
     page.wait_for_url("**/applications/*?v=1")
-    assert page.locator(".reference").inner_text().startswith("IFM-LCS-2025-001")
+    expect(page.locator(".reference strong")).to_have_text("IFM-LCS-2025-001")

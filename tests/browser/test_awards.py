@@ -2,73 +2,59 @@
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from .pages import sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def ranked(app):
-    from fundapp.applications.models import Application
-    from fundapp.calls.models import Call
+def ranked(app, demo_accounts):
+    """Three applications of EUR 100,000 fully reviewed (Bogotá first, Montréal, then Dakar), no decision."""
     from fundapp.extensions import db
-    from fundapp.members.models import Member
 
-    from ..awards.conftest import score_all
-    from ..reviews.conftest import eligible_application
+    from .. import factories
+    from .pages import demo_user
 
-    result = app.test_cli_runner().invoke(args=["fund", "demo"])
-    assert result.exit_code == 0, result.output
     with app.app_context():
-        call = db.session.scalar(sa.select(Call))
-        ids = []
-        for name in ("Bogotá", "Montréal", "Dakar"):
-            member = db.session.scalar(sa.select(Member).where(Member.name == name))
-            application = eligible_application(call.id, member, language="es" if name == "Bogotá" else "en")
-            application.requested_cents = 100_000_00
-            application.state = "reviewed"
-            ids.append(application.id)
+        staff = demo_user("staff@fundapp.test")
+        call = factories.call(actor=staff)
+        applications = [
+            factories.reviewed(
+                "Bogotá", [5] * 5, the_call=call, by=staff, focal=demo_user("city@fundapp.test"), requested=100_000_00
+            ),
+            factories.reviewed("Montréal", [4.5] * 5, the_call=call, by=staff, requested=100_000_00),
+            factories.reviewed("Dakar", [3] * 5, the_call=call, by=staff, language="en", requested=100_000_00),
+        ]
         db.session.commit()
-        from ..helpers import make_user
-
-        make_user(
-            "focal@montreal.example",
-            "applicant",
-            member=db.session.scalar(sa.select(Member).where(Member.name == "Montréal")),
-        )
-        refs = [db.session.get(Application, i).reference for i in ids]
-        call_id = call.id
-    score_all(app, call_id, ids, [[5] * 5, [4.5] * 5, [3] * 5], staff_email="staff@fundapp.test")
-    return call_id, refs
-
-
-def _login(browser, live_server, email, password, locale="en-GB"):
-    page = browser.new_context(locale=locale).new_page()
-    page.goto(f"{live_server}/login")
-    page.locator("[name=email]").fill(email)
-    page.locator("[name=password]").fill(password)
-    page.locator("form[action='/login'] button[type=submit], form:not([action]) button[type=submit]").last.click()
-    page.wait_for_url(f"{live_server}/")
-    return page
+        return call.id, [a.reference for a in applications]
 
 
 def test_staff_award_the_top_two_send_the_letters_and_the_city_accepts(ranked, app, live_server, browser):
     call_id, refs = ranked
-    staff = _login(browser, live_server, "staff@fundapp.test", "demo-staff-pass")
+    staff = sign_in(browser, live_server, "staff@fundapp.test")
     staff.goto(f"{live_server}/staff/calls/{call_id}/decisions")
-    assert staff.locator("tr.fits").count() == 3  # EUR 800,000 holds all three at EUR 100,000
+    expect(staff.locator("tr.fits")).to_have_count(3)  # EUR 800,000 holds all three at EUR 100,000
     # Staff award only the top two: the third goes to the reserve list.
     staff.locator(f"#decide-{_id(app, refs[0])} select[name=kind]").select_option("award")
     staff.locator(f"#decide-{_id(app, refs[0])} button[type=submit]").click()
-    assert staff.get_by_text(f"{refs[0]}: Award recorded.").is_visible()
+    expect(staff.get_by_text(f"{refs[0]}: Award recorded.")).to_be_visible()
     staff.locator(f"#decide-{_id(app, refs[1])} button[type=submit]").click()
-    assert staff.get_by_text(f"{refs[1]}: Award recorded.").is_visible()
+    expect(staff.get_by_text(f"{refs[1]}: Award recorded.")).to_be_visible()
     staff.locator(f"#decide-{_id(app, refs[2])} select[name=kind]").select_option("reserve")
     staff.locator(f"#decide-{_id(app, refs[2])} button[type=submit]").click()
-    assert staff.locator("[data-figure=committed]").inner_text() == "€200,000.00"
-    assert staff.locator("[data-figure=remaining]").inner_text() == "€600,000.00"
+    expect(staff.get_by_text(f"{refs[2]}: Reserve list recorded.")).to_be_visible()
+    expect(staff.locator("[data-figure=committed]")).to_have_text("€200,000.00")
+    expect(staff.locator("[data-figure=remaining]")).to_have_text("€600,000.00")
+    # Until its letter is sent, the city is not told: no grant link, and the grant page is not there.
+    city = sign_in(browser, live_server, "city@fundapp.test", locale="es-ES")
+    city.goto(f"{live_server}/applications/")
+    assert city.locator("a[data-link=grant]").count() == 0
+    assert city.goto(f"{live_server}/applications/{_id(app, refs[0])}/grant").status == 404
     for ref in refs[:2]:
         staff.locator(f"#decide-{_id(app, ref)} button.send-letter").click()
-        assert staff.get_by_text("is being sent").is_visible()
+        expect(staff.get_by_text("is being sent")).to_be_visible()
 
     from fundapp.awards.models import Letter
     from fundapp.extensions import db
@@ -78,12 +64,13 @@ def test_staff_award_the_top_two_send_the_letters_and_the_city_accepts(ranked, a
     run_jobs(app)  # the RQ worker renders and e-mails the letters
     with app.app_context():
         assert [letter.status for letter in db.session.scalars(sa.select(Letter))] == ["sent", "sent"]
-    city = _login(browser, live_server, "city@fundapp.test", "demo-city-pass", locale="es-ES")
     city.goto(f"{live_server}/applications/")
-    city.goto(f"{live_server}/applications/{_id(app, refs[0])}/grant")
+    # The letter is sent: the city's list shows the award and links to the grant.
+    city.locator(f"a[href='/applications/{_id(app, refs[0])}/grant'][data-link=grant]").click()
+    city.wait_for_url("**/grants/*")
     city.locator("#bank_details").fill("Bogotá D.C. · IBAN CO12 3456 7890")
     city.locator("#accept-grant").click()
-    city.wait_for_load_state()
+    expect(city.locator("#accept-grant")).to_have_count(0)  # accepted: nothing left to accept
     assert city.locator("#grant-state").inner_text() != ""
     with app.app_context():
         from fundapp.awards.models import Grant

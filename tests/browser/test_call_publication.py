@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from fundapp.calls import demo
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def demo_without_call(app):
-    result = app.test_cli_runner().invoke(args=["fund", "demo", "--without-call"])
+    result = app.test_cli_runner().invoke(args=["fund", "demo", "--without-calls"])
     assert result.exit_code == 0, result.output
 
 
@@ -25,7 +26,7 @@ def test_staff_create_preview_and_publish_the_demo_call_and_a_visitor_sees_it(de
     staff.wait_for_url(f"{live_server}/")
 
     staff.get_by_role("link", name="Manage calls").click()
-    assert staff.get_by_text("No calls yet.").is_visible()
+    expect(staff.get_by_text("No calls yet.")).to_be_visible()
     staff.get_by_role("link", name="New call").click()
     madrid = ZoneInfo("Europe/Madrid")
     now = datetime.now(madrid)
@@ -43,8 +44,8 @@ def test_staff_create_preview_and_publish_the_demo_call_and_a_visitor_sees_it(de
     staff.get_by_label("From SDC").fill("700,000")
     staff.get_by_label("From OSF").fill("100,000")
     staff.get_by_role("button", name="Save the call").click()
-    assert staff.get_by_text("Call LCS-2025 saved.").is_visible()
-    assert staff.get_by_text("Add at least one criterion.").is_visible()
+    expect(staff.get_by_text("Call LCS-2025 saved.")).to_be_visible()
+    expect(staff.get_by_text("Add at least one criterion.")).to_be_visible()
 
     for name, weight in demo.CRITERIA[:2]:
         staff.get_by_role("link", name="Add a criterion").click()
@@ -52,22 +53,22 @@ def test_staff_create_preview_and_publish_the_demo_call_and_a_visitor_sees_it(de
         staff.get_by_label("Name (French)").fill(name["fr"])
         staff.get_by_label("Weight").fill(str(weight))
         staff.get_by_role("button", name="Save").click()
-        assert staff.get_by_text("Criterion saved.").is_visible()
+        expect(staff.get_by_text("Criterion saved.")).to_be_visible()
 
     staff.get_by_role("link", name="Preview as the public sees it").click()
-    assert staff.get_by_text("Preview: this is how the public sees the call").is_visible()
-    assert staff.get_by_role("heading", name="Local Care Systems 2025").is_visible()
+    expect(staff.get_by_text("Preview: this is how the public sees the call")).to_be_visible()
+    expect(staff.get_by_role("heading", name="Local Care Systems 2025")).to_be_visible()
     staff.get_by_role("link", name="Français").click()
-    assert staff.get_by_role("heading", name="Systèmes locaux de soins 2025").is_visible()
+    expect(staff.get_by_role("heading", name="Systèmes locaux de soins 2025")).to_be_visible()
     staff.get_by_role("link", name="Back to the call").click()
 
     staff.get_by_role("button", name="Publish").click()
-    assert staff.get_by_text("The call is now “Published”.").is_visible()
+    expect(staff.get_by_text("The call is now “Published”.")).to_be_visible()
 
     visitor = browser.new_context(locale="en-GB").new_page()
     visitor.goto(f"{live_server}/calls/")
     visitor.get_by_role("link", name="Local Care Systems 2025").click()
-    assert visitor.get_by_role("heading", name="Local Care Systems 2025").is_visible()
-    assert visitor.get_by_text("Applications close on").is_visible()
-    assert visitor.get_by_text("Relevance for the local care system").is_visible()
-    assert visitor.locator(".local-time").is_visible()  # the deadline on the visitor's own clock too
+    expect(visitor.get_by_role("heading", name="Local Care Systems 2025")).to_be_visible()
+    expect(visitor.get_by_text("Applications close on")).to_be_visible()
+    expect(visitor.get_by_text("Relevance for the local care system")).to_be_visible()
+    expect(visitor.locator(".local-time")).to_be_visible()  # the deadline on the visitor's own clock too

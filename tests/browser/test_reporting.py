@@ -2,23 +2,37 @@
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
-from ..reporting.conftest import funded  # noqa: F401
+from .pages import sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def _login(browser, live_server, email, password, locale="en-GB"):
-    page = browser.new_context(locale=locale, accept_downloads=True).new_page()
-    page.goto(f"{live_server}/login")
-    page.locator("[name=email]").fill(email)
-    page.locator("[name=password]").fill(password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{live_server}/")
-    return page
+@pytest.fixture
+def funded(app, demo_accounts):
+    """Two grants of EUR 100,000 (Bogotá, the demo city, and Montréal), accepted, first tranche paid."""
+    from fundapp.extensions import db
+
+    from .. import factories
+    from .pages import demo_user
+
+    with app.app_context():
+        staff = demo_user("staff@fundapp.test")
+        call = factories.call(actor=staff)
+        grants = [
+            factories.paid_first_tranche(
+                "Bogotá", the_call=call, by=staff, focal=demo_user("city@fundapp.test"), requested=100_000_00
+            ),
+            factories.paid_first_tranche(
+                "Montréal", the_call=call, by=staff, requested=100_000_00, dimensions=("reward",), marks=[4] * 5
+            ),
+        ]
+        db.session.commit()
+        return [grant.id for grant in grants]
 
 
-def test_city_reports_staff_approve_and_download_the_sdc_report(funded, app, live_server, browser):  # noqa: F811
+def test_city_reports_staff_approve_and_download_the_sdc_report(funded, app, live_server, browser):
     from fundapp.extensions import db
     from fundapp.reporting.models import GrantReport
 
@@ -31,7 +45,7 @@ def test_city_reports_staff_approve_and_download_the_sdc_report(funded, app, liv
         report_id = report.id
         lines = [line.id for line in report.grant.application.budget_lines]
 
-    city = _login(browser, live_server, "city@fundapp.test", "demo-city-pass", locale="es-ES")
+    city = sign_in(browser, live_server, "city@fundapp.test", locale="es-ES")
     city.goto(f"{live_server}/grants/{funded[0]}")
     city.locator("a[data-report=interim]").click()
     city.locator("#progress").fill("Dos manzanas del cuidado abiertas.")
@@ -41,21 +55,21 @@ def test_city_reports_staff_approve_and_download_the_sdc_report(funded, app, liv
     city.locator(f"[name=spent_{lines[0]}]").fill("30.000,00")
     city.locator(f"[name=spent_{lines[1]}]").fill("12.000")
     city.locator("#submit-report").click()
-    city.wait_for_url(f"**/reports/{report_id}")
-    assert city.locator("#submit-report").count() == 0  # sent: no longer editable
+    expect(city.locator("#submit-report")).to_have_count(0)  # sent: no longer editable
+    assert city.url.endswith(f"/reports/{report_id}")
 
-    staff = _login(browser, live_server, "staff@fundapp.test", "demo-staff-pass")
+    staff = sign_in(browser, live_server, "staff@fundapp.test", accept_downloads=True)
     staff.goto(f"{live_server}/staff/reports?state=submitted")
     staff.locator(f"a[href='/reports/{report_id}']").click()
     staff.locator("#approve-report").click()
-    assert staff.get_by_text("Report approved; the tranche tied to it is now due.").is_visible()
+    expect(staff.get_by_text("Report approved; the tranche tied to it is now due.")).to_be_visible()
     staff.goto(f"{live_server}/grants/{funded[0]}")
     assert "due" in staff.locator("tr[data-tranche='2']").inner_text()
 
     staff.goto(f"{live_server}/donor-reports")
     staff.locator("select[name=donor]").select_option(label="SDC · Swiss Agency for Development and Cooperation")
     staff.locator("#build-report").click()
-    assert staff.locator("#report-progress").is_visible()
+    expect(staff.locator("#report-progress")).to_be_visible()
     run_jobs(app)
     staff.reload()
     with staff.expect_download() as info:

@@ -1,57 +1,47 @@
 """A reviewer declares no conflict, scores, submits, and then sees the other scores."""
 
 import pytest
-import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from .pages import sign_in
 
 pytestmark = pytest.mark.browser
 
+PROBLEM = "Las mujeres de Bogotá dedican diez horas diarias a cuidados no remunerados."
+
 
 @pytest.fixture
-def assigned(app):
-    from fundapp.calls.models import Call
+def assigned(app, demo_accounts):
+    """Bogotá's eligible application: a colleague has scored it (3 out of 5 everywhere), and the
+    demo reviewer is assigned but has not declared yet."""
+    from fundapp import scenarios as s
     from fundapp.extensions import db
-    from fundapp.members.models import Member
-    from fundapp.reviews import operations
 
-    from ..reviews.conftest import eligible_application, make_reviewer, scores_for, user_by_email
+    from .. import factories
+    from .pages import demo_user
 
-    result = app.test_cli_runner().invoke(args=["fund", "demo"])
-    assert result.exit_code == 0, result.output
     with app.app_context():
-        call = db.session.scalar(sa.select(Call))
-        bogota = db.session.scalar(sa.select(Member).where(Member.name == "Bogotá"))
-        application = eligible_application(call.id, bogota, title="Manzanas del cuidado")
-        admin = user_by_email("admin@fundapp.test")
-        colleague = make_reviewer("second@pool.example", gender="man", name="Second Reviewer")
-        first = operations.assign(application, colleague, actor=admin)
-        operations.declare(first, "accept", actor=colleague)
-        operations.save_review(
-            first,
-            actor=colleague,
-            scores=scores_for(call.id, [3, 3, 3, 3, 3]),
-            comment_applicant="",
-            comment_staff="",
-            recommendation="fund_with_changes",
-            submit=True,
-        )
-        operations.assign(application, user_by_email("reviewer@fundapp.test"), actor=admin)
+        admin = demo_user("admin@fundapp.test")
+        call = factories.call(actor=demo_user("staff@fundapp.test"))
+        application = factories.eligible("Bogotá", the_call=call, by=admin, focal=demo_user("city@fundapp.test"))
+        assert application.problem == PROBLEM
+        colleague = factories.reviewer("second@pool.example", "Second Reviewer", gender="man", country="SE")
+        first = s.reviews.assign(application, colleague, actor=admin)
+        s.review(first, [3, 3, 3, 3, 3], recommendation="fund_with_changes")
+        s.reviews.assign(application, demo_user("reviewer@fundapp.test"), actor=admin)
+        db.session.commit()
         return application.reference
 
 
 def test_a_reviewer_declares_scores_submits_and_sees_the_other_scores(assigned, live_server, browser):
-    page = browser.new_context(locale="en-GB").new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill("reviewer@fundapp.test")
-    page.get_by_label("Password").fill("demo-reviewer-pass")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/")
+    page = sign_in(browser, live_server, "reviewer@fundapp.test")
     page.get_by_role("link", name="Your reviews").first.click()
     page.get_by_role("link", name=assigned).click()
-    assert page.get_by_text("Declare any conflict of interest").is_visible()
-    assert page.get_by_text("The problem text").count() == 0
+    expect(page.get_by_text("Declare any conflict of interest")).to_be_visible()
+    assert page.get_by_text(PROBLEM).count() == 0
     page.locator("#no-conflict").click()
-    assert page.get_by_text("You can now read and score the application.").is_visible()
-    assert page.get_by_text("The problem text").first.is_visible()
+    expect(page.get_by_text("You can now read and score the application.")).to_be_visible()
+    expect(page.get_by_text(PROBLEM).first).to_be_visible()
 
     inputs = page.locator("input[name^=score_]")
     for i, value in enumerate(["4", "4.5", "3", "5", "4"]):
@@ -59,7 +49,7 @@ def test_a_reviewer_declares_scores_submits_and_sees_the_other_scores(assigned, 
     page.locator("#recommendation-select").select_option("fund")
     page.locator("#comment_applicant").fill("A clear plan with strong partners.")
     page.locator("#submit-review").click()
-    assert page.get_by_text("Review submitted.").is_visible()
+    expect(page.get_by_text("Review submitted.")).to_be_visible()
     other = page.locator("#other-reviews")
-    assert other.is_visible()
+    expect(other).to_be_visible()
     assert "60.00" in other.inner_text() and "Fund with changes" in other.inner_text()

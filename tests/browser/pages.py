@@ -1,0 +1,45 @@
+"""What every browser test does the same way: sign in through the login page, attach a PDF."""
+
+DEMO_PASSWORDS = {
+    "admin@fundapp.test": "demo-admin-pass",
+    "staff@fundapp.test": "demo-staff-pass",
+    "city@fundapp.test": "demo-city-pass",
+    "partner@fundapp.test": "demo-partner-pass",
+    "reviewer@fundapp.test": "demo-reviewer-pass",
+    "reviewer2@fundapp.test": "demo-reviewer2-pass",
+    "donor@fundapp.test": "demo-donor-pass",
+}
+
+
+def sign_in(browser, live_server, email, password=None, *, locale="en-GB", timezone_id="Europe/Madrid", **options):
+    """A fresh browser (its own cookies, language and clock) signed in as `email`, on the home page."""
+    from ..helpers import PASSWORD
+
+    context = browser.new_context(locale=locale, timezone_id=timezone_id, **options)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.locator("main [name=email]").fill(email)
+    page.locator("main [name=password]").fill(password or DEMO_PASSWORDS.get(email, PASSWORD))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{live_server}/")
+    return page
+
+
+def pdf_file(name, text=None):
+    """A small real PDF, as Playwright hands it to a file input."""
+    from fundapp.core import pdf
+
+    return {
+        "name": name,
+        "mimeType": "application/pdf",
+        "buffer": pdf.render([pdf.para(text or name)], title=name),
+    }
+
+
+def demo_user(email):
+    from fundapp.accounts import operations as accounts
+
+    user = accounts.find_user_by_email(email)
+    assert user is not None, f"no demo account {email}"
+    return user
