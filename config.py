@@ -57,6 +57,12 @@ class Config:
     # Seconds between a failed job's attempts (RQ); the length is the number of retries.
     JOB_RETRY_INTERVALS = [30, 120, 600]
     JOB_TIMEOUT = 300
+    # The sweep (an RQ job that schedules its next run; `flask jobs run-due` without Redis): every
+    # this many seconds it sends again what failed or was abandoned (core/jobs.py, core/mail.py).
+    JOB_SWEEP_INTERVAL = _env_int("FUNDAPP_JOB_SWEEP_INTERVAL", 600)
+    # A message that failed after its job's retries is sent again after each of these waits
+    # (1 h, 6 h, 24 h, 72 h), then given up as "dead" (staff can still send it again).
+    MAIL_RESEND_BACKOFF = [3600, 6 * 3600, 24 * 3600, 72 * 3600]
 
     # Mail: with no SMTP host, messages go to the outbox table and the log only.
     SMTP_HOST = _env("FUNDAPP_SMTP_HOST")
@@ -76,6 +82,9 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "fundapp" / "translations")
     FUND_TIMEZONE = "Europe/Madrid"
     DEFAULT_GRANT_CAP_CENTS = 100_000_00  # EUR 100,000, the default per-grant cap of a call
+    # The fund's largest grant: no call's cap may be above it (form, operation). The database CHECK
+    # on call.cap_cents holds the same EUR 100,000 (migration 0011): a higher maximum needs a migration.
+    FUND_MAX_GRANT_CENTS = _env_int("FUNDAPP_FUND_MAX_GRANT_EUR", 100_000) * 100
 
     INVITATION_TTL = timedelta(days=_env_int("FUNDAPP_INVITATION_TTL_DAYS", 14))
     PASSWORD_RESET_TTL = timedelta(hours=_env_int("FUNDAPP_PASSWORD_RESET_TTL_HOURS", 2))

@@ -18,7 +18,7 @@ from .applications.models import Application
 from .awards import operations as awards
 from .calls import operations as calls
 from .core import pdf
-from .core.timeutil import utcnow
+from .core.jobs import jobs_in_process
 from .extensions import db
 from .reporting import operations as reporting
 from .reviews import operations as reviews
@@ -208,26 +208,33 @@ def review_all(application, values, **kwargs):
     return application
 
 
+def send_letter(decision, staff):
+    """Staff send the decision letter, and the worker's letter job hands it to the outbox (run here,
+    at once, as the embedded default does): from then the city sees the decision and may accept."""
+    with jobs_in_process():
+        return awards.send_letter(decision, actor=staff)
+
+
 def award(application, staff, amount_cents=None, *, letter=True, **kwargs):
     decision = awards.decide(
         application, "award", actor=staff, amount_cents=amount_cents or application.requested_cents, **kwargs
     )
     if letter:
-        awards.send_letter(decision, actor=staff)
+        send_letter(decision, staff)
     return decision
 
 
 def reserve(application, staff, *, letter=True):
     decision = awards.decide(application, "reserve", actor=staff)
     if letter:
-        awards.send_letter(decision, actor=staff)
+        send_letter(decision, staff)
     return decision
 
 
 def reject(application, staff, reason, *, letter=True):
     decision = awards.decide(application, "reject", actor=staff, reason=reason)
     if letter:
-        awards.send_letter(decision, actor=staff)
+        send_letter(decision, staff)
     return decision
 
 
@@ -247,7 +254,7 @@ def pay_due(grant, staff, *, paid_on=None, reference=None):
                     tranche,
                     actor=staff,
                     amount_cents=tranche.outstanding_cents,
-                    paid_on=paid_on or utcnow().date(),
+                    paid_on=paid_on or grant.application.call_today(),  # the call's day, as staff see it
                     reference=reference or f"{grant.application.reference}-T{tranche.position}",
                 )
             )

@@ -337,3 +337,53 @@ def interim_approved(city="Bogotá", *, by=None, **kw):
     )
     s.approve(report, by or staff())
     return grant
+
+
+def reviewed_with_budget(city, budget, *, the_call=None, marks=None, by=None):
+    """`city`'s application with its own budget lines [(category, description, requested cents,
+    co-funding cents)], sent, screened eligible and scored by a full panel (`marks`, STRONG unless given)."""
+    the_call = the_call or call()
+    focal = focal_point(city)
+    offer = proposal(city)
+    offer.budget = list(budget)
+    application = s.draft(the_call, focal, offer)
+    s.submit(application, focal)
+    s.screen(application, by or staff())
+    for person in panel(the_call.reviewers_per_application):
+        s.reviews.assign(application, person, actor=by or staff())
+    s.review_all(application, marks or STRONG, comment="Clear plan, real partners.", recommendation="fund")
+    return application
+
+
+def reserved(city="Quito", *, letter=True, marks=None, by=None, **kw):
+    """Reviewed, then put on the reserve list by staff; its letter sent (the city told) unless `letter=False`."""
+    application = reviewed(city, marks or GOOD, by=by, **kw)
+    s.reserve(application, by or staff(), letter=letter)
+    return application
+
+
+def declined(city="Bogotá", *, focal=None, reason="El concejo no aprobó la contrapartida municipal.", **kw):
+    """Awarded, the letter sent, and the city declines the grant (with its reason): the grant."""
+    focal = focal or focal_point(city)
+    decision = awarded(city, focal=focal, **kw)
+    s.awards.decline_grant(decision.grant, actor=focal, reason=reason)
+    return decision.grant
+
+
+def final_approved(city="Bogotá", *, by=None, **kw):
+    """The interim report approved and the second tranche paid, then the final report written and
+    approved: the last tranche is due, nothing else is."""
+    focal = kw.pop("focal", None) or focal_point(city)
+    grant = interim_approved(city, by=by, focal=focal, **kw)
+    s.pay_due(grant, by or staff())
+    report = s.report(
+        grant,
+        focal,
+        "final",
+        progress="Three care hubs are open and run by the district.",
+        results="1,020 carers trained; 40 paid respite workers.",
+        reached=(2900, 820, 40),
+        spent_share=Decimal("0.9"),
+    )
+    s.approve(report, by or staff())
+    return grant

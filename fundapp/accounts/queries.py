@@ -28,3 +28,15 @@ def focal_points(member_id):
         .where(RoleGrant.role == "applicant", RoleGrant.member_id == member_id, User.active.is_(True))
         .order_by(User.id)
     ).all()
+
+
+def staff_users():
+    """The active programme staff (and administrators), to be told of what needs their attention."""
+    return db.session.scalars(
+        sa.select(User)
+        .where(
+            User.active.is_(True),
+            User.id.in_(sa.select(RoleGrant.user_id).where(RoleGrant.role.in_(("staff", "admin")))),
+        )
+        .order_by(User.id)
+    ).all()

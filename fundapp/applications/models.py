@@ -90,8 +90,13 @@ APPLICATION_WORKFLOW = Workflow(
         Transition("reviewed", "award", "awarded", STAFF, _l("Award")),
         Transition("reviewed", "reserve", "reserved", STAFF, _l("Reserve list")),
         Transition("reviewed", "reject", "not_funded", STAFF, _l("Not funded"), needs_reason=True),
-        # Revising a decision whose letter has not gone out; a reserve is funded by revising it, then awarding.
+        # Revising a decision whose letter has not gone out.
         Transition("awarded", "revise_decision", "reviewed", STAFF, _l("Revise the decision"), needs_reason=True),
+        # Money came back: staff award an application of the reserve list (a new decision supersedes
+        # the reserve one, whose letter may have gone out). Revising that award before its letter
+        # puts the application back on the reserve list it came from.
+        Transition("reserved", "award", "awarded", STAFF, _l("Award from the reserve list"), remember_source=True),
+        Transition("awarded", "return_to_reserve", RETURN, STAFF, _l("Back to the reserve list"), needs_reason=True),
         Transition("reserved", "revise_decision", "reviewed", STAFF, _l("Revise the decision"), needs_reason=True),
         Transition("not_funded", "revise_decision", "reviewed", STAFF, _l("Revise the decision"), needs_reason=True),
         Transition("reviewed", "withdraw", "withdrawn", APPLICANT, _l("Withdraw"), needs_reason=True),
@@ -182,7 +187,9 @@ class Application(db.Model):
     # Kept equal to the budget lines' sums by the operations, for list filters and sorting.
     requested_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     cofunding_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
-    # The call's cap when the draft was started (the cap is locked from the first submission).
+    # The call's cap, kept in step while staff may still change it (until the call's first
+    # submission locks it); a sent application's request is within it (CHECK requested_within_cap).
+    # A draft may stand above a cap lowered after it was written: it cannot be submitted so.
     cap_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
 
     more_info_message: Mapped[str | None] = mapped_column(sa.Text)
@@ -223,7 +230,7 @@ class Application(db.Model):
         sa.UniqueConstraint("call_id", "number", name="uq_application_call_number"),
         sa.Index("ix_application_call_state", "call_id", "state"),
         sa.CheckConstraint("requested_cents >= 0 AND cofunding_cents >= 0", name="amounts_not_negative"),
-        sa.CheckConstraint("requested_cents <= cap_cents", name="requested_within_cap"),
+        sa.CheckConstraint("requested_cents <= cap_cents OR first_submitted_at IS NULL", name="requested_within_cap"),
         sa.CheckConstraint("beneficiaries_women IS NULL OR beneficiaries_women >= 0", name="women_not_negative"),
         sa.CheckConstraint("beneficiaries_men IS NULL OR beneficiaries_men >= 0", name="men_not_negative"),
         sa.CheckConstraint("beneficiaries_other IS NULL OR beneficiaries_other >= 0", name="other_not_negative"),
@@ -261,6 +268,10 @@ class Application(db.Model):
         """The state the lead city sees. Until the letter is sent, a decision (which staff may still
         revise) stays hidden: the city reads the state a revision would return to."""
         if self.is_decided and self.decision_sent_at is None:
+            # A reserve the city was told of, now being awarded: it stays "reserve list" until the
+            # award letter goes out.
+            if self.return_state and APPLICATION_WORKFLOW.has(self.return_state, "decided"):
+                return self.return_state
             return APPLICATION_WORKFLOW.transition(self.state, "revise_decision").target
         return self.state
 

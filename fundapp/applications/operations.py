@@ -182,16 +182,30 @@ def _check_budget(application, lines):
         if (ln.get("requested_cents") or 0) < 0 or (ln.get("cofunding_cents") or 0) < 0:
             raise Refused(_l("Budget amounts cannot be negative."), field="budget")
     requested = sum(ln.get("requested_cents") or 0 for ln in lines)
-    if requested > application.cap_cents:
+    cap = application.call.cap_cents  # the call's cap now, which staff may change until a submission
+    if requested > cap:
         raise Refused(
             _l(
                 "The total requested, %(total)s, is above the call’s cap of %(cap)s.",
                 total=format_eur(requested),
-                cap=format_eur(application.cap_cents),
+                cap=format_eur(cap),
             ),
             field="budget",
         )
     return lines
+
+
+@calls_ops.cap_changed_signal.connect
+def _drafts_follow_the_cap(_call, *, call_id, cap_cents, **_kw):
+    """Staff changed the cap of a call nothing was submitted to: its drafts take the new cap (in
+    staff's transaction). A draft above a lowered cap keeps its budget: the city is told when it
+    saves it, and it cannot be submitted until trimmed."""
+    db.session.execute(
+        sa.update(Application)
+        .where(Application.call_id == call_id, Application.first_submitted_at.is_(None))
+        .values(cap_cents=cap_cents)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def save_draft(application, *, actor, values, expected_version, partial_errors=None):
@@ -214,6 +228,7 @@ def save_draft(application, *, actor, values, expected_version, partial_errors=N
         )
     errors = dict(partial_errors or {})
     before = snapshot(application)
+    application.cap_cents = application.call.cap_cents
     with db.session.no_autoflush:
         _apply_values(application, values, set(application.editable_sections()), errors)
     application.updated_at = utcnow()
@@ -433,7 +448,19 @@ def submit(application, *, actor, now=None):
     if not application.is_lead_user(actor):
         raise Refused(_l("Only a focal point of the lead city can submit."))
     # Lock the call: numbers are given in order and the deadline is checked under the lock.
-    call = db.session.scalar(sa.select(Call).where(Call.id == application.call_id).with_for_update())
+    call = db.session.scalar(
+        sa.select(Call)
+        .where(Call.id == application.call_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the cap and lock as they are now, not as loaded
+    )
+    # And the application, as it is now: a second click waits for the first, then finds it sent.
+    db.session.execute(
+        sa.select(Application)
+        .where(Application.id == application.id)
+        .with_for_update(of=Application)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     resubmission = APPLICATION_WORKFLOW.can(application.state, "resubmit", {"applicant"})
     if not resubmission and not call.accepts_submissions(now):
         raise Refused(
@@ -445,6 +472,7 @@ def submit(application, *, actor, now=None):
     problems = submission_problems(application)
     if problems:
         raise Refused(_l("The application is not complete yet."), errors=problems)
+    application.cap_cents = call.cap_cents  # read under the lock; fixed from this submission on
     try:
         APPLICATION_WORKFLOW.apply(
             application,
@@ -530,8 +558,18 @@ def _tell_city(application, template, **context):
 
 
 def withdraw(application, *, actor, reason):
+    """The city withdraws its application: only before a decision (the workflow has no withdraw
+    from a decided state; after an award the city declines the grant instead)."""
     if not application.is_lead_user(actor):
         raise Refused(_l("Only a focal point of the lead city can withdraw the application."))
+    # A decision being recorded at this moment holds this row (awards.decide locks it): wait for
+    # it and read the state it left, so that a decided application is never withdrawn.
+    db.session.execute(
+        sa.select(Application)
+        .where(Application.id == application.id)
+        .with_for_update(of=Application)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if not APPLICATION_WORKFLOW.can(application.state, "withdraw", {"applicant"}):
         # Said in the city's terms: a decision whose letter has not gone out stays unnamed.
         raise Refused(

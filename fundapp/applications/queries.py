@@ -90,8 +90,9 @@ decisions_wanted = signals.signal("applications.decisions-wanted")
 
 def told_decisions(applications):
     """{application id: decision} of those whose decision the city has been told (its letter is
-    sent: Application.decision_is_public), in one query whatever the number of applications."""
-    ids = [a.id for a in applications if a.decision_is_public]
+    sent: Application.decision_is_public, or a reserve the city was told of is being awarded:
+    Application.city_state), in one query whatever the number of applications."""
+    ids = [a.id for a in applications if APPLICATION_WORKFLOW.has(a.city_state, "decided")]
     found = {}
     if ids:
         for _receiver, answer in decisions_wanted.send(None, application_ids=ids):

@@ -1,4 +1,3 @@
-import csv
 import io
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from flask_login import current_user, login_required
 from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
+from ..core.exports import csv_writer
 from ..core.forms import act
 from ..core.money import MoneyError, cents_to_decimal, parse_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
@@ -389,7 +389,7 @@ def staff_index(call_id):
 
 def _csv(call, stmt):
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [
             "reference",
@@ -462,6 +462,8 @@ def _staff_detail_page(application, *, screening_form=None, posted=None, close_f
         can_close=APPLICATION_WORKFLOW.can(application.state, "close_unanswered", current_user.role_names()),
         reply_window=(today + timedelta(days=1), today + timedelta(days=operations.MORE_INFO_MAX_DAYS)),
         sections=SECTIONS,
+        # The decision the city was told, with its grant (declined, cancelled, closed: shown on top).
+        decision=told_decisions([application]).get(application.id),
     )
 
 

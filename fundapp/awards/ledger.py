@@ -1,17 +1,25 @@
-"""Moving money in the call's envelope: every change is one conditional UPDATE per line.
+"""Moving money in the call's envelope: every change is one conditional UPDATE per line, and one
+dated, append-only ledger entry per line (funding.models.LedgerEntry).
 
 The UPDATE only succeeds while the line keeps 0 <= paid <= committed <= amount, and the database
 CHECK constraints say the same, so no interleaving of two staff members can over-commit a euro.
+The entries say when each euro moved, so the figures of any past period can be rebuilt; the
+line's columns always equal the sum of its entries (`mismatches`).
 """
 
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..calls.models import CallFunding
+from ..core.audit import _current_actor_id
 from ..core.errors import Refused
+from ..core.timeutil import utcnow
 from ..extensions import db
+from ..funding.models import LedgerEntry
 
 
 def split_pro_rata(total, shares):
@@ -49,18 +57,57 @@ def split_pro_rata(total, shares):
 
 
 def _move(line_id, column, delta, condition):
-    """Add delta to one ledger column of one line, only if `condition` still holds afterwards."""
-    result = db.session.execute(
-        sa.update(CallFunding)
-        .where(CallFunding.id == line_id, condition)
-        .values({column: getattr(CallFunding, column) + delta})
-        .execution_options(synchronize_session=False)
-    )
+    """Add delta to one ledger column of one line, only if `condition` still holds afterwards.
+
+    Without autoflush: the caller's half-made changes (a grant already marked ended, its returned
+    money not yet counted) are written with the rest of the operation, not in the middle of it.
+    """
+    with db.session.no_autoflush:
+        result = db.session.execute(
+            sa.update(CallFunding)
+            .where(CallFunding.id == line_id, condition)
+            .values({column: getattr(CallFunding, column) + delta})
+            .execution_options(synchronize_session=False)
+        )
     return result.rowcount == 1
 
 
-def commit_money(parts):
-    """{line id: cents} taken from what the lines have left; all or nothing."""
+def fund_today():
+    """Today in the fund's timezone: the day a commitment, release or return is dated."""
+    return utcnow().astimezone(ZoneInfo(current_app.config["FUND_TIMEZONE"])).date()
+
+
+def _record(parts, kind, *, grant, on, actor):
+    """One entry per line moved, in the same transaction as the move."""
+    moved = {line_id: cents for line_id, cents in parts.items() if cents}
+    if not moved:
+        return
+    if grant is not None and grant.id is None:
+        db.session.flush()
+    with db.session.no_autoflush:
+        contributions = dict(
+            db.session.execute(
+                sa.select(CallFunding.id, CallFunding.contribution_id).where(CallFunding.id.in_(list(moved)))
+            ).all()
+        )
+    actor_id = actor.id if actor is not None else _current_actor_id()
+    for line_id, cents in sorted(moved.items()):
+        db.session.add(
+            LedgerEntry(
+                call_funding_id=line_id,
+                contribution_id=contributions[line_id],
+                grant_id=grant.id if grant is not None else None,
+                application_id=grant.application_id if grant is not None else None,
+                kind=kind,
+                amount_cents=cents,
+                on=on or fund_today(),
+                actor_id=actor_id,
+            )
+        )
+
+
+def commit_money(parts, *, grant=None, on=None, actor=None):
+    """{line id: cents} taken from what the lines have left for `grant`; all or nothing."""
     for line_id, cents in sorted(parts.items()):
         if cents and not _move(
             line_id, "committed_cents", cents, CallFunding.committed_cents + cents <= CallFunding.amount_cents
@@ -69,21 +116,61 @@ def commit_money(parts):
                 _l("The envelope no longer has that much left: someone has just committed it. Nothing was moved."),
                 field="amount",
             )
+    _record(parts, "commit", grant=grant, on=on, actor=actor)
 
 
-def release_money(parts):
-    """{line id: cents} returned to what the lines have left."""
+def release_money(parts, *, grant=None, on=None, actor=None, kind="return"):
+    """{line id: cents} returned to what the lines have left.
+
+    kind "return": a grant gives back what it will not pay (declined, cancelled, closed);
+    kind "release": a revised award is undone, as if it had never been made.
+    """
+    if kind not in ("return", "release"):
+        raise ValueError(f"money goes back to the lines as a return or a release, not {kind!r}")
     for line_id, cents in sorted(parts.items()):
         if cents and not _move(
             line_id, "committed_cents", -cents, CallFunding.committed_cents - cents >= CallFunding.paid_cents
         ):
             raise Refused(_l("The ledger does not hold this money any more. Nothing was moved."))
+    _record(parts, kind, grant=grant, on=on, actor=actor)
 
 
-def pay_money(parts):
-    """{line id: cents} paid out of what the lines have committed."""
+def pay_money(parts, *, grant=None, on=None, actor=None):
+    """{line id: cents} paid out of what the lines have committed, on the day `on` (the paid_on date)."""
     for line_id, cents in sorted(parts.items()):
         if cents and not _move(
             line_id, "paid_cents", cents, CallFunding.paid_cents + cents <= CallFunding.committed_cents
         ):
             raise Refused(_l("The ledger does not hold this money. Nothing was paid."), field="amount")
+    _record(parts, "payment", grant=grant, on=on, actor=actor)
+
+
+def entry_totals(line_ids=None):
+    """{line id: (committed, paid)} as the ledger entries add them up."""
+    committed = sa.case(
+        (LedgerEntry.kind == "commit", LedgerEntry.amount_cents),
+        (LedgerEntry.kind.in_(("release", "return")), -LedgerEntry.amount_cents),
+        else_=0,
+    )
+    paid = sa.case((LedgerEntry.kind == "payment", LedgerEntry.amount_cents), else_=0)
+    stmt = sa.select(LedgerEntry.call_funding_id, sa.func.sum(committed), sa.func.sum(paid)).group_by(
+        LedgerEntry.call_funding_id
+    )
+    if line_ids is not None:
+        stmt = stmt.where(LedgerEntry.call_funding_id.in_(list(line_ids) or [-1]))
+    return {line_id: (int(c or 0), int(p or 0)) for line_id, c, p in db.session.execute(stmt)}
+
+
+def mismatches(call_id=None):
+    """Lines whose committed/paid columns differ from the sum of their entries (none, ever):
+    [(line id, (committed, paid) in the columns, (committed, paid) by the entries)]."""
+    stmt = sa.select(CallFunding.id, CallFunding.committed_cents, CallFunding.paid_cents).order_by(CallFunding.id)
+    if call_id is not None:
+        stmt = stmt.where(CallFunding.call_id == call_id)
+    lines = db.session.execute(stmt).all()
+    totals = entry_totals([line_id for line_id, _c, _p in lines])
+    return [
+        (line_id, (committed, paid), totals.get(line_id, (0, 0)))
+        for line_id, committed, paid in lines
+        if (committed, paid) != totals.get(line_id, (0, 0))
+    ]

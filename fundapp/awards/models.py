@@ -20,18 +20,27 @@ GRANT_WORKFLOW = Workflow(
         State("offered", _l("Offered: awaiting the city"), _l("Offered"), flags=frozenset({"holds_money"})),
         State("accepted", _l("Accepted"), _l("Accepted"), flags=frozenset({"holds_money", "payable", "reportable"})),
         State("active", _l("Active"), _l("Active"), flags=frozenset({"holds_money", "payable", "reportable"})),
-        State("closed", _l("Closed"), _l("Closed"), final=True, flags=frozenset({"holds_money"})),
-        State("cancelled", _l("Cancelled"), _l("Cancelled"), final=True),
+        # Final states: nothing is due any more; what was not paid is back in the donors' lines.
+        State("closed", _l("Closed"), _l("Closed"), final=True, flags=frozenset({"holds_money", "ended"})),
+        State("cancelled", _l("Cancelled"), _l("Cancelled"), final=True, flags=frozenset({"ended"})),
+        State("declined", _l("Declined by the city"), _l("Declined"), final=True, flags=frozenset({"ended"})),
     ],
     transitions=[
         Transition("offered", "accept", "accepted", APPLICANT, _l("Accept the grant")),
+        # The city may say no to an award it has not accepted; after acceptance only staff cancel.
+        Transition("offered", "decline", "declined", APPLICANT, _l("Decline the grant"), needs_reason=True),
         Transition("accepted", "activate", "active", STAFF_OR_SYSTEM, _l("Activate")),
+        # Without a reason only once the final report is approved and the last payment made
+        # (awards.operations.close_grant); staff may close earlier with a reason.
+        Transition("accepted", "close", "closed", STAFF, _l("Close the grant")),
         Transition("active", "close", "closed", STAFF, _l("Close the grant")),
         Transition("offered", "cancel", "cancelled", STAFF, _l("Cancel the grant"), needs_reason=True),
         Transition("accepted", "cancel", "cancelled", STAFF, _l("Cancel the grant"), needs_reason=True),
         Transition("active", "cancel", "cancelled", STAFF, _l("Cancel the grant"), needs_reason=True),
     ],
 )
+
+ENDED_STATES = tuple(GRANT_WORKFLOW.states_with("ended"))
 
 TRANCHE_CONDITIONS = {
     "acceptance": _l("on acceptance of the grant"),
@@ -56,10 +65,18 @@ class Decision(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     revised_at: Mapped[object | None] = mapped_column(UTCDateTime)
     revision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # When the letter left: its job put it in the outbox for every focal point (never when queued).
     letter_sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # A reserve decision whose letter went out stays as history when staff later award the
+    # application from the reserve list: the award is a new decision that supersedes it.
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("decision.id"))
+    superseded_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     application = relationship("Application", lazy="joined")
     grant = relationship("Grant", back_populates="decision", uselist=False)
+    superseded_by = relationship("Decision", remote_side="Decision.id", foreign_keys=[superseded_by_id])
+    # The reserve decision this award replaced (None for most decisions).
+    supersedes = relationship("Decision", foreign_keys=[superseded_by_id], uselist=False, viewonly=True)
     letters = relationship("Letter", back_populates="decision", order_by="Letter.id")
 
     __table_args__ = (
@@ -68,15 +85,23 @@ class Decision(db.Model):
         sa.CheckConstraint("amount_cents IS NULL OR amount_cents > 0", name="amount_positive"),
         sa.CheckConstraint("NOT (revised_at IS NOT NULL AND letter_sent_at IS NOT NULL)", name="sent_is_final"),
         sa.CheckConstraint("(revised_at IS NULL) = (revision_reason IS NULL)", name="revision_has_reason"),
+        # The award that supersedes a reserve is written just after the reserve stops being current.
+        sa.CheckConstraint("superseded_by_id IS NULL OR superseded_at IS NOT NULL", name="superseded_has_date"),
+        sa.CheckConstraint("superseded_at IS NULL OR kind = 'reserve'", name="only_reserve_superseded"),
         # One current decision per application.
         sa.Index(
             "uq_decision_current",
             "application_id",
             unique=True,
-            postgresql_where=sa.text("revised_at IS NULL"),
-            sqlite_where=sa.text("revised_at IS NULL"),
+            postgresql_where=sa.text("revised_at IS NULL AND superseded_at IS NULL"),
+            sqlite_where=sa.text("revised_at IS NULL AND superseded_at IS NULL"),
         ),
     )
+
+    @classmethod
+    def current(cls):
+        """The SQL condition of a current decision: neither revised nor superseded."""
+        return sa.and_(cls.revised_at.is_(None), cls.superseded_at.is_(None))
 
     @property
     def kind_label(self):
@@ -84,7 +109,12 @@ class Decision(db.Model):
 
     @property
     def is_current(self):
-        return self.revised_at is None
+        return self.revised_at is None and self.superseded_at is None
+
+    @property
+    def letter(self):
+        """The decision's letter (one at most), or None before staff send it."""
+        return self.letters[0] if self.letters else None
 
 
 class Grant(db.Model):
@@ -102,6 +132,10 @@ class Grant(db.Model):
     accepted_at: Mapped[object | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     cancelled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    declined_reason: Mapped[str | None] = mapped_column(sa.Text)
+    closed_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # When the grant reached a final state (declined, cancelled, closed): from then nothing is due.
+    ended_at: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     application = relationship("Application", lazy="joined")
@@ -113,6 +147,12 @@ class Grant(db.Model):
         "Tranche", back_populates="grant", cascade="all, delete-orphan", order_by="Tranche.position"
     )
     payments = relationship("Payment", back_populates="grant", order_by="Payment.id")
+    approved_lines = relationship(
+        "ApprovedBudgetLine",
+        back_populates="grant",
+        cascade="all, delete-orphan",
+        order_by="ApprovedBudgetLine.position",
+    )
     reports = relationship("GrantReport", order_by="GrantReport.due_on", viewonly=True)
 
     __table_args__ = (
@@ -123,6 +163,12 @@ class Grant(db.Model):
         ),
         sa.CheckConstraint(f"state IN {tuple(GRANT_WORKFLOW.state_names())!r}", name="state_known"),
         sa.CheckConstraint("(accepted_at IS NULL) = (accepted_by_id IS NULL)", name="accepted_has_user"),
+        sa.CheckConstraint(f"(state IN {ENDED_STATES!r}) = (ended_at IS NOT NULL)", name="ended_when_final"),
+        # An ended grant holds nothing it has not paid: the rest is back in the donors' lines.
+        sa.CheckConstraint(
+            f"state NOT IN {ENDED_STATES!r} OR paid_cents + returned_cents = amount_cents", name="ended_returns_unpaid"
+        ),
+        sa.CheckConstraint("state <> 'declined' OR declined_reason IS NOT NULL", name="declined_has_reason"),
     )
 
     @property
@@ -137,6 +183,39 @@ class Grant(db.Model):
     def committed_cents(self):
         """What the grant still holds of the donors' money (paid or to be paid)."""
         return self.amount_cents - self.returned_cents
+
+    @property
+    def is_payable(self):
+        return GRANT_WORKFLOW.has(self.state, "payable")
+
+    @property
+    def has_ended(self):
+        """Declined, cancelled or closed: nothing is due on it any more."""
+        return GRANT_WORKFLOW.has(self.state, "ended")
+
+    @property
+    def end_reason(self):
+        return self.declined_reason or self.cancelled_reason or self.closed_reason
+
+    @property
+    def final_report_approved(self):
+        # Report duties belong to the reporting feature; an approval is what sets approved_at.
+        return any(r.kind == "final" and r.approved_at is not None for r in self.reports)
+
+    @property
+    def last_payment_made(self):
+        """The last tranche of the schedule (due on the final report) has been paid."""
+        return bool(self.tranches) and self.tranches[-1].paid_cents > 0
+
+    @property
+    def complete(self):
+        """The grant has run its course: staff may close it without giving a reason."""
+        return self.final_report_approved and self.last_payment_made
+
+    @property
+    def approved_budget(self):
+        """{budget line id: approved cents}: what the award approved for each line of the request."""
+        return {line.budget_line_id: line.amount_cents for line in self.approved_lines}
 
     def can_view(self, user):
         if not user or not user.is_authenticated:
@@ -177,6 +256,29 @@ class Allocation(db.Model):
     )
 
 
+class ApprovedBudgetLine(db.Model):
+    """The amount of the grant approved for one line of the requested budget, fixed by the award
+    (the request scaled to the award unless staff set it): grantees report spending against it."""
+
+    __tablename__ = "approved_budget_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grant_award.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    budget_line_id: Mapped[int] = mapped_column(sa.ForeignKey("budget_line.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+    grant = relationship("Grant", back_populates="approved_lines")
+    budget_line = relationship("BudgetLine", lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("grant_id", "budget_line_id", name="uq_approved_budget_line_grant_line"),
+        sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+    )
+
+
 class Tranche(db.Model):
     __tablename__ = "tranche"
 
@@ -207,11 +309,16 @@ class Tranche(db.Model):
 
     @property
     def is_due(self):
-        return self.due_since is not None and self.paid_cents < self.amount_cents
+        # A declined, cancelled or closed grant has nothing due: only a payable grant's tranches are.
+        return self.due_since is not None and self.paid_cents < self.amount_cents and self.grant.is_payable
 
     @property
     def outstanding_cents(self):
-        return self.amount_cents - self.paid_cents if self.due_since is not None else 0
+        return self.amount_cents - self.paid_cents if self.is_due else 0
+
+    @property
+    def is_paid(self):
+        return self.paid_cents >= self.amount_cents
 
 
 class Payment(db.Model):
@@ -233,8 +340,22 @@ class Payment(db.Model):
     __table_args__ = (sa.CheckConstraint("amount_cents > 0", name="amount_positive"),)
 
 
+LETTER_STATES = {
+    "queued": _l("being sent"),
+    "sent": _l("sent"),
+    "failed": _l("not sent"),
+}
+
+
 class Letter(db.Model):
-    """An award or decision letter: rendered and e-mailed by a job, once."""
+    """An award or decision letter: rendered and e-mailed by a job, once.
+
+    queued: staff asked for it, the job has not handed it over yet; sent: the job rendered it and
+    put a message to every focal point of the city in the outbox (the outbox and its sweep deliver
+    them), and from that instant the city sees the decision; failed: the job could not (the reason
+    in `error`), or the decision was revised first. A failed letter may be sent again, or its
+    decision revised.
+    """
 
     __tablename__ = "letter"
 
@@ -247,6 +368,8 @@ class Letter(db.Model):
     requested_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Why the letter was not sent (the job's failure, or the decision revised before it left).
+    error: Mapped[str | None] = mapped_column(sa.Text)
 
     decision = relationship("Decision", back_populates="letters")
     document = relationship("Document")
@@ -256,6 +379,18 @@ class Letter(db.Model):
         sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status_known"),
         sa.UniqueConstraint("decision_id", name="uq_letter_decision"),
     )
+
+    @property
+    def status_label(self):
+        return LETTER_STATES.get(self.status, self.status)
+
+    @property
+    def is_queued(self):
+        return self.status == "queued"
+
+    @property
+    def has_failed(self):
+        return self.status == "failed"
 
 
 class PaymentShare(db.Model):

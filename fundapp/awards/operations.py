@@ -1,19 +1,22 @@
-"""Every change to decisions and grants: award, reserve, reject, revise, letters, accept, pay, cancel."""
+"""Every change to decisions and grants: award, reserve, reject, revise, award from the reserve list,
+letters, accept or decline, pay, cancel, close."""
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..accounts.queries import focal_points
+from ..accounts.queries import focal_points, staff_users
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..calls.models import CallFunding
 from ..core import audit
 from ..core.documents import generated_document
 from ..core.errors import Refused
-from ..core.jobs import enqueue, job
+from ..core.jobs import current_job_id, enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
-from ..core.states import TransitionError
+from ..core.notices import add_notice
+from ..core.states import TransitionError, actor_roles
 from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
@@ -23,6 +26,7 @@ from .models import (
     DEFAULT_SCHEDULE,
     GRANT_WORKFLOW,
     Allocation,
+    ApprovedBudgetLine,
     Decision,
     Grant,
     Letter,
@@ -30,6 +34,11 @@ from .models import (
     PaymentShare,
     Tranche,
 )
+
+signals = Namespace()
+# Sent when a grant is declined, cancelled or closed, inside the operation's transaction: the
+# reporting feature (downstream) ends the grant's open report duties.
+grant_ended = signals.signal("awards.grant-ended")
 
 
 def _locked(obj, *related):
@@ -48,9 +57,7 @@ def _locked(obj, *related):
 
 
 def current_decision(application):
-    return db.session.scalar(
-        sa.select(Decision).where(Decision.application_id == application.id, Decision.revised_at.is_(None))
-    )
+    return db.session.scalar(sa.select(Decision).where(Decision.application_id == application.id, Decision.current()))
 
 
 def _line_serves(line, application):
@@ -136,8 +143,49 @@ def _move(application, action, actor, **kwargs):
         raise Refused(str(error)) from None
 
 
-def decide(application, kind, *, actor, amount_cents=None, conditions="", reason="", split=None):
-    """Award (with the money), reserve or reject one reviewed application."""
+def default_approved_budget(application, amount_cents):
+    """{budget line id: cents}: the requested lines scaled to the award, to the cent (largest remainder)."""
+    lines = application.budget_lines
+    parts = ledger.split_pro_rata(
+        amount_cents, [(line.id, line.requested_cents, line.requested_cents) for line in lines]
+    )
+    if parts is None:  # more than requested: the award's own checks refuse it first
+        return {}
+    return {line.id: parts.get(line.id, 0) for line in lines}
+
+
+def _approved_budget(application, amount_cents, budget):
+    """The approved budget lines: as staff set them (one amount per line, adding up to the award)
+    or, when not given, the request scaled to the award."""
+    if not budget:
+        return default_approved_budget(application, amount_cents)
+    lines = {line.id: line for line in application.budget_lines}
+    parts = {int(k): v for k, v in budget.items()}
+    if set(parts) - set(lines):
+        raise Refused(_l("The approved budget may only use the lines of the request."), field="budget")
+    if any(v is None or v < 0 for v in parts.values()):
+        raise Refused(_l("Give each line of the approved budget in euros, zero or more."), field="budget")
+    total = sum(parts.values())
+    if total != amount_cents:
+        raise Refused(
+            _l(
+                "The approved budget adds up to %(sum)s, not the %(amount)s awarded.",
+                sum=format_eur(total),
+                amount=format_eur(amount_cents),
+            ),
+            field="budget",
+        )
+    return {line_id: parts.get(line_id, 0) for line_id in lines}
+
+
+def decide(
+    application, kind, *, actor, amount_cents=None, conditions="", reason="", split=None, budget=None, supersedes=None
+):
+    """Award (with the money), reserve or reject one reviewed application.
+
+    `budget`: {budget line id: cents} of the approved budget (default: the request scaled to the award).
+    `supersedes`: the reserve decision this award replaces (award_from_reserve), kept as history.
+    """
     if kind not in DECISION_KINDS:
         raise Refused(_l("Unknown decision."))
     if not APPLICATION_WORKFLOW.has(application.state, "ranked"):
@@ -184,8 +232,8 @@ def decide(application, kind, *, actor, amount_cents=None, conditions="", reason
                 ),
                 field="amount",
             )
+        approved = _approved_budget(application, amount_cents, budget)
         parts = _allocation_parts(application, amount_cents, split)
-        ledger.commit_money(parts)
         decision.amount_cents = amount_cents
         grant = Grant(
             application=application,
@@ -197,14 +245,28 @@ def decide(application, kind, *, actor, amount_cents=None, conditions="", reason
         grant.allocations = [
             Allocation(call_funding_id=line_id, amount_cents=cents) for line_id, cents in sorted(parts.items()) if cents
         ]
+        positions = {line.id: line.position for line in application.budget_lines}
+        grant.approved_lines = [
+            ApprovedBudgetLine(budget_line_id=line_id, position=positions[line_id], amount_cents=cents)
+            for line_id, cents in approved.items()
+        ]
         _schedule(grant)
         db.session.add(grant)
+        ledger.commit_money(parts, grant=grant, actor=actor)  # dated today, one entry per line
     db.session.add(decision)
     db.session.flush()
+    if supersedes is not None:
+        supersedes.superseded_by_id = decision.id
     audit.record(
         f"decision.{kind}",
         application,
-        after={"decision": decision.id, "amount_cents": amount_cents, "split": split},
+        after={
+            "decision": decision.id,
+            "amount_cents": amount_cents,
+            "split": split,
+            **({"supersedes": supersedes.id} if supersedes is not None else {}),
+            **({"approved_budget": {str(k): v for k, v in approved.items()}} if kind == "award" else {}),
+        },
         actor=actor,
         summary=f"{application.reference}: {kind}" + (f" {format_eur(amount_cents)}" if amount_cents else ""),
     )
@@ -221,15 +283,38 @@ def revise(decision, *, actor, reason):
         raise Refused(_l("The letter has been sent: this decision can no longer be revised."))
     if decision.revised_at is not None:
         raise Refused(_l("This decision has already been revised."))
+    if decision.superseded_at is not None:
+        raise Refused(_l("This decision was replaced by an award from the reserve list."))
     application = _locked(decision.application)
-    _move(application, "revise_decision", actor, reason=reason, summary=f"{application.reference}: decision revised")
-    application.decision_sent_at = None
+    reserve = decision.supersedes
+    if reserve is not None:
+        # An award from the reserve list, revised before its letter: back to the reserve list the
+        # city was told of, with that decision current again.
+        _move(application, "return_to_reserve", actor, reason=reason, summary=f"{application.reference}: award revised")
+        application.decision_sent_at = reserve.letter_sent_at
+    else:
+        _move(
+            application, "revise_decision", actor, reason=reason, summary=f"{application.reference}: decision revised"
+        )
+        application.decision_sent_at = None
     grant = decision.grant
     if grant is not None:
-        ledger.release_money({a.call_funding_id: a.amount_cents - a.returned_cents for a in grant.allocations})
+        ledger.release_money(
+            {a.call_funding_id: a.amount_cents - a.returned_cents for a in grant.allocations},
+            grant=grant,
+            actor=actor,
+            kind="release",  # the award is undone: its entries stay, with the grant's id, as history
+        )
         db.session.delete(grant)
     decision.revised_at = utcnow()
     decision.revision_reason = reason.strip()
+    letter = _letter_of(decision)
+    if letter is not None and letter.is_queued:
+        # Revised before its letter left: the letter job finds it so and sends nothing.
+        letter.status, letter.error = "failed", "The decision was revised before its letter was sent."
+    if reserve is not None:
+        db.session.flush()  # this award stops being current before the reserve is again
+        reserve.superseded_at = reserve.superseded_by_id = None
     audit.record(
         "decision.revise",
         decision.application,
@@ -240,34 +325,112 @@ def revise(decision, *, actor, reason):
     db.session.commit()
 
 
+def award_from_reserve(application, *, actor, amount_cents, conditions="", split=None, budget=None, out_of_rank=False):
+    """Money came back (a grant declined, cancelled or closed): award an application of the reserve
+    list. A reserve the city was told of stays as history, superseded by the new award, whose own
+    letter follows; one never told is revised first. Awarding before a higher-ranked reserve needs
+    `out_of_rank` (staff's explicit choice)."""
+    from .queries import reserve_list
+
+    _locked(application)  # one decision at a time per application
+    reserve = current_decision(application)
+    if reserve is None or reserve.kind != "reserve":
+        raise Refused(_l("%(reference)s is not on the reserve list.", reference=application.reference))
+    _locked(reserve)  # its letter's job (sending at this moment) finishes first, or finds it replaced
+    above = []
+    for result, _decision in reserve_list(application.call):
+        if result.application.id == application.id:
+            break
+        above.append(result.application.reference)
+    if above and not out_of_rank:
+        raise Refused(
+            _l(
+                "%(reference)s comes after %(above)s on the reserve list: tick “out of rank order” to award it first.",
+                reference=application.reference,
+                above=", ".join(above),
+            ),
+            field="out_of_rank",
+        )
+    if reserve.letter_sent_at is None:
+        # The city was never told it is on the reserve list: that decision is simply revised.
+        _move(
+            application,
+            "revise_decision",
+            actor,
+            reason="awarded from the reserve list",
+            summary=f"{application.reference}: reserve revised to award it",
+        )
+        reserve.revised_at, reserve.revision_reason = utcnow(), "Awarded from the reserve list."
+        supersedes = None
+    else:
+        reserve.superseded_at = utcnow()
+        supersedes = reserve
+    db.session.flush()  # the reserve stops being current before the award is written
+    return decide(
+        application,
+        "award",
+        actor=actor,
+        amount_cents=amount_cents,
+        conditions=conditions,
+        split=split,
+        budget=budget,
+        supersedes=supersedes,
+    )
+
+
 # -- letters -------------------------------------------------------------------------------------
 
 
+# A letter is "sent" when its job has put it in the outbox for every focal point of the city, in
+# the transaction that records it: from then the outbox delivers it (retries, the sweep, staff's
+# resend: core/mail.py), the city sees the decision and it can no longer be revised. Until then
+# (queued, or failed) the decision stays hidden from the city and may be revised; a revision wins
+# over a letter still queued, whose job then sends nothing. Sending, revising and the letter job
+# all lock the decision's row first, so they take turns and each sees what the other did.
+
+
+def _letter_of(decision):
+    """The decision's letter as the database has it now (None if none was asked for)."""
+    return db.session.scalar(
+        sa.select(Letter).where(Letter.decision_id == decision.id).execution_options(populate_existing=True)
+    )
+
+
 def send_letter(decision, *, actor):
-    """Queue the letter: the job renders it in the city's language, keeps it and e-mails it, once."""
+    """Queue the letter: the job renders it in the city's language, keeps it and e-mails it, once.
+    A second click (or a second person) finds the letter the first queued; a failed one is queued again."""
+    _locked(decision)  # a double click waits here, then finds the first click's letter
     if decision.revised_at is not None:
         raise Refused(_l("This decision was revised: its letter cannot be sent."))
-    existing = db.session.scalar(sa.select(Letter).where(Letter.decision_id == decision.id))
+    if decision.superseded_at is not None:
+        raise Refused(_l("This decision was replaced by an award from the reserve list."))
+    existing = _letter_of(decision)
     if existing is not None:
-        if existing.status == "failed":  # sending again is safe: each recipient gets it once
-            existing.status = "queued"
+        if existing.has_failed:  # sending again is safe: each recipient gets it once
+            before = {"status": existing.status, "error": existing.error}
+            existing.status, existing.error = "queued", None
             existing.job_id = enqueue(
                 "awards.send_letter", letter_id=existing.id, dedupe_key=f"letter:{existing.id}:{utcnow().isoformat()}"
             ).id
+            audit.record(
+                "letter.send",
+                decision.application,
+                before=before,
+                after={"letter": existing.id, "kind": decision.kind, "status": "queued"},
+                actor=actor,
+                summary=f"{decision.application.reference}: {decision.kind} letter queued again",
+            )
             db.session.commit()
         return existing
     letter = Letter(decision=decision, language=decision.application.language, requested_by_id=actor.id)
     db.session.add(letter)
-    decision.letter_sent_at = utcnow()
-    # From now on the city sees the decision (Application.city_state).
-    decision.application.decision_sent_at = decision.letter_sent_at
     db.session.flush()
     record = enqueue("awards.send_letter", letter_id=letter.id, dedupe_key=f"letter:{letter.id}")
     letter.job_id = record.id
     audit.record(
         "letter.send",
         decision.application,
-        after={"letter": letter.id, "kind": decision.kind},
+        after={"letter": letter.id, "kind": decision.kind, "status": "queued"},
         actor=actor,
         summary=f"{decision.application.reference}: {decision.kind} letter queued",
     )
@@ -286,10 +449,53 @@ def city_users(application):
     return focal_points(application.member_id)
 
 
+def _letter_failed(letter_id, reason):
+    """Record why the letter was not sent, under the decision's lock, unless it went out meanwhile
+    or staff queued it again (a newer job has it now)."""
+    letter = db.session.get(Letter, letter_id)
+    _locked(letter.decision)
+    letter = _letter_of(letter.decision)
+    job_id = current_job_id()
+    if letter.status == "sent" or (letter.is_queued and job_id is not None and letter.job_id != job_id):
+        db.session.rollback()
+        return
+    letter.status, letter.error = "failed", reason[:2000]
+    audit.record(
+        "letter.failed",
+        letter.decision.application,
+        after={"letter": letter.id, "error": letter.error},
+        summary=f"{letter.decision.application.reference}: letter not sent",
+    )
+    db.session.commit()
+
+
 @job("awards.send_letter", timeout=300)
 def send_letter_job(letter_id):
+    """Render the letter, keep it, put it in the outbox for each focal point, and record it sent:
+    all in one transaction under the decision's lock. Run again, it sends nothing twice."""
     letter = db.session.get(Letter, letter_id)
-    decision, application = letter.decision, letter.decision.application
+    if letter is None:
+        return "gone"
+    decision = _locked(letter.decision)  # revise and a second send wait for this one, or it for them
+    letter = _letter_of(decision)
+    if letter.status == "sent":
+        return "already sent"
+    if not decision.is_current:
+        # Revised (or replaced) before its letter left: nothing goes to the city.
+        letter.status, letter.error = "failed", "The decision was revised before its letter was sent."
+        db.session.commit()
+        return "decision revised"
+    try:
+        _hand_to_outbox(letter, decision)
+    except Exception as exc:
+        db.session.rollback()
+        _letter_failed(letter_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return "sent"
+
+
+def _hand_to_outbox(letter, decision):
+    application = decision.application
     if letter.document_id is None:
         data = render_letter(decision)
         document = generated_document(f"{application.reference}-{decision.kind}-letter.pdf", data)
@@ -298,8 +504,6 @@ def send_letter_job(letter_id):
         db.session.flush()
     recipients = city_users(application)
     if not recipients:
-        letter.status = "failed"
-        db.session.commit()
         raise RuntimeError(f"{application.member.name} has no active focal point to send the letter to")
     for user in recipients:
         queue_mail(
@@ -315,8 +519,17 @@ def send_letter_job(letter_id):
             amount=decision.amount_cents,
             link=external_url("awards.city_grant", application_id=application.id),
         )
-    letter.status = "sent"
-    letter.sent_at = utcnow()
+    now = utcnow()
+    letter.status, letter.sent_at, letter.error = "sent", now, None
+    decision.letter_sent_at = now
+    # From now on the city sees the decision (Application.city_state).
+    application.decision_sent_at = now
+    audit.record(
+        "letter.sent",
+        application,
+        after={"letter": letter.id, "kind": decision.kind, "recipients": [u.email for u in recipients]},
+        summary=f"{application.reference}: {decision.kind} letter sent to {len(recipients)} focal point(s)",
+    )
     db.session.commit()
 
 
@@ -356,6 +569,38 @@ def make_due(grant, condition):
             audit.record("tranche.due", grant, after={"tranche": tranche.position, "condition": condition})
 
 
+def payment_dates(grant):
+    """(first, last) day a payment on this grant may carry: the day it was accepted and today, both
+    in the call's timezone (the server's clock decides)."""
+    call = grant.application.call
+    return call.local(grant.accepted_at).date(), call.local(utcnow()).date()
+
+
+def _check_paid_on(grant, paid_on):
+    if paid_on is None:
+        raise Refused(_l("Give the date of the payment."), field="paid_on")
+    first, last = payment_dates(grant)
+    timezone = grant.application.call.timezone
+    if paid_on < first:
+        raise Refused(
+            _l(
+                "A payment cannot be dated before the grant was accepted, on %(date)s (%(timezone)s).",
+                date=first.isoformat(),
+                timezone=timezone,
+            ),
+            field="paid_on",
+        )
+    if paid_on > last:
+        raise Refused(
+            _l(
+                "A payment cannot be dated after today, %(date)s (%(timezone)s).",
+                date=last.isoformat(),
+                timezone=timezone,
+            ),
+            field="paid_on",
+        )
+
+
 def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
     """Record money paid on a due tranche; the donors' lines are paid by the allocation's split."""
     _locked(grant, "tranches", "allocations")  # two clicks on "record" pay once
@@ -377,6 +622,7 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
         )
     if not (reference or "").strip():
         raise Refused(_l("Give the payment reference."), field="reference")
+    _check_paid_on(grant, paid_on)
     claimed = db.session.execute(
         sa.update(Grant)
         .where(Grant.id == grant.id, Grant.paid_cents + amount_cents + Grant.returned_cents <= Grant.amount_cents)
@@ -392,7 +638,7 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
     if parts is None:
         raise Refused(_l("This payment would go beyond the grant."), field="amount")
     by_id = {a.id: a for a in grant.allocations}
-    ledger.pay_money({by_id[k].call_funding_id: v for k, v in parts.items()})
+    ledger.pay_money({by_id[k].call_funding_id: v for k, v in parts.items()}, grant=grant, on=paid_on, actor=actor)
     for allocation_id, cents in parts.items():
         by_id[allocation_id].paid_cents += cents
     tranche.paid_cents += amount_cents
@@ -426,16 +672,105 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
     return payment
 
 
+def _end(grant, action, actor, *, reason=None):
+    """End the grant through `action` (decline, cancel, close): what it has not paid goes back to
+    the lines it came from, and nothing stays due on it (the reporting feature ends its report
+    duties). Returns the cents returned."""
+    summary = f"{grant.application.reference}: grant {GRANT_WORKFLOW.transition(grant.state, action).target}"
+    # The state, the returns and the end date reach the database in one UPDATE: the CHECKs
+    # (ended_when_final, ended_returns_unpaid) hold at every flush.
+    with db.session.no_autoflush:
+        _apply(grant, action, actor, reason=reason, summary=summary)
+        unspent = {a: a.amount_cents - a.paid_cents - a.returned_cents for a in grant.allocations}
+        ledger.release_money({a.call_funding_id: cents for a, cents in unspent.items()}, grant=grant, actor=actor)
+        for allocation, cents in unspent.items():
+            allocation.returned_cents += cents
+        grant.returned_cents += sum(unspent.values())
+        grant.ended_at = utcnow()
+    grant_ended.send(grant, actor=actor)
+    return sum(unspent.values())
+
+
+def _can(grant, action, actor):
+    """Refuse, with the workflow's own message, an action the grant's state or the actor does not allow."""
+    if not GRANT_WORKFLOW.can(grant.state, action, actor_roles(actor)):
+        _apply(grant, action, actor)  # raises the Refused that says why
+
+
 def cancel_grant(grant, *, actor, reason):
     """Cancel a grant; what was not paid goes back to the envelope and the donors' lines."""
     _locked(grant, "allocations")  # a second cancel waits, then finds it cancelled
-    _apply(grant, "cancel", actor, reason=reason, summary=f"{grant.application.reference}: grant cancelled")
-    unspent = {a: a.amount_cents - a.paid_cents - a.returned_cents for a in grant.allocations}
-    ledger.release_money({a.call_funding_id: cents for a, cents in unspent.items()})
-    for allocation, cents in unspent.items():
-        allocation.returned_cents += cents
-    grant.returned_cents += sum(unspent.values())
+    _can(grant, "cancel", actor)
+    if not (reason or "").strip():
+        raise Refused(_l("A reason is required."), field="reason")
     grant.cancelled_reason = reason.strip()
+    _end(grant, "cancel", actor, reason=reason)
+    db.session.commit()
+
+
+def decline_grant(grant, *, actor, reason):
+    """The city says no to the grant it was offered: the money goes back, staff are told."""
+    _locked(grant, "allocations")  # a double click, or an acceptance at the same moment: one wins
+    if grant.application.member_id not in actor.member_ids():
+        raise Refused(_l("Only the lead city can decline its grant."))
+    if grant.decision.letter_sent_at is None:
+        raise Refused(_l("The award letter has not been sent yet."))
+    _can(grant, "decline", actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(_l("Tell the programme team why your city declines the grant."), field="reason")
+    grant.declined_reason = reason
+    returned = _end(grant, "decline", actor, reason=reason)
+    _tell_staff_of_decline(grant, returned)
+    db.session.commit()
+
+
+def _tell_staff_of_decline(grant, returned):
+    application = grant.application
+    link = external_url("awards.decision_board", call_id=application.call_id) + f"#decide-{application.id}"
+    for user in staff_users():
+        queue_mail(
+            user.email,
+            "grant_declined",
+            language=user.language,
+            to_name=user.name,
+            dedupe_key=f"grant-declined:{grant.id}:{user.id}",
+            reference=application.reference,
+            city=application.member.name,
+            amount=returned,
+            reason=grant.declined_reason,
+            link=link,
+        )
+        with force_locale(user.language):
+            message = str(
+                _l(
+                    "%(city)s declined its grant %(reference)s: %(amount)s is back in the envelope.",
+                    city=application.member.name,
+                    reference=application.reference,
+                    amount=format_eur(returned),
+                )
+            )
+        add_notice(user, "grant_declined", message, link=link, dedupe_key=f"grant-declined:{grant.id}:{user.id}")
+
+
+def close_grant(grant, *, actor, reason=""):
+    """Staff close a grant: once its final report is approved and its last payment made, or earlier
+    with a reason. What it has not paid goes back to the lines it came from."""
+    _locked(grant, "allocations", "tranches")  # a payment at the same moment comes before or not at all
+    _can(grant, "close", actor)
+    reason = (reason or "").strip()
+    if not reason:
+        db.session.refresh(grant, ["reports"])
+        if not grant.final_report_approved:
+            raise Refused(
+                _l("The final report is not approved yet: give the reason for closing the grant now."), field="reason"
+            )
+        if not grant.last_payment_made:
+            raise Refused(
+                _l("The last payment has not been made: give the reason for closing the grant now."), field="reason"
+            )
+    grant.closed_reason = reason or None
+    _end(grant, "close", actor, reason=reason or None)
     db.session.commit()
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..applications.queries import decisions_wanted
 from ..extensions import db
-from .models import Decision
+from .models import ENDED_STATES, Decision, Grant
 
 
 @dataclass
@@ -16,6 +16,9 @@ class ScenarioRow:
     cumulative_cents: int
     fits: bool
     decision: object
+    # Fits only because a higher-ranked application does not (or waits on the reserve list):
+    # awarded only by staff's explicit choice.
+    out_of_rank: bool = False
 
 
 @dataclass
@@ -29,15 +32,16 @@ class IncompleteRow:
 
 def decisions_by_application(call):
     rows = db.session.scalars(
-        sa.select(Decision).join(Application).where(Application.call_id == call.id, Decision.revised_at.is_(None))
+        sa.select(Decision).join(Application).where(Application.call_id == call.id, Decision.current())
     )
     return {d.application_id: d for d in rows}
 
 
 @decisions_wanted.connect
 def decisions_for_city(_sender, application_ids):
-    """The current decisions, with their grants and letters, of applications whose letter is sent
-    (the applications feature asks for those only; the letter date is checked here again)."""
+    """The decisions the city has been told, with their grants and letters: per application the
+    latest whose letter is sent (the applications feature asks for those only). A reserve decision
+    superseded by an award whose letter has not gone out yet is still the one the city knows."""
     rows = db.session.scalars(
         sa.select(Decision)
         .where(
@@ -45,9 +49,34 @@ def decisions_for_city(_sender, application_ids):
             Decision.revised_at.is_(None),
             Decision.letter_sent_at.is_not(None),
         )
+        .order_by(Decision.decided_at, Decision.id)
         .options(selectinload(Decision.grant), selectinload(Decision.letters))
     )
     return {d.application_id: d for d in rows}
+
+
+def reserve_list(call):
+    """[(result, decision)] of the call's reserve list (current decision: reserve), in rank order:
+    those above the thresholds first, then any staff put on it from below."""
+    from ..reviews.queries import call_results
+
+    passing, failing, _unscored = call_results(call)
+    decisions = decisions_by_application(call)
+    return [
+        (r, decisions[r.application.id])
+        for r in passing + failing
+        if r.application.id in decisions and decisions[r.application.id].kind == "reserve"
+    ]
+
+
+def returned_grants(call):
+    """The call's grants that have ended (declined, cancelled, closed) and gave money back, latest first."""
+    return db.session.scalars(
+        sa.select(Grant)
+        .join(Application, Application.id == Grant.application_id)
+        .where(Application.call_id == call.id, Grant.state.in_(ENDED_STATES), Grant.returned_cents > 0)
+        .order_by(Grant.ended_at.desc(), Grant.id.desc())
+    ).all()
 
 
 def board(call, adjusted):
@@ -70,6 +99,7 @@ def board(call, adjusted):
     decisions = decisions_by_application(call)
     remaining = call.remaining_cents
     cumulative, rows = 0, []
+    passed_over = False  # a higher-ranked application does not fit, or waits on the reserve list
     for result in passing:
         if not complete(result.application):
             continue
@@ -77,11 +107,13 @@ def board(call, adjusted):
         amount = adjusted.get(result.application.id, min(result.application.requested_cents, call.cap_cents))
         if decision is not None:
             rows.append(ScenarioRow(result, decision.amount_cents or 0, cumulative, decision.kind == "award", decision))
+            passed_over = passed_over or decision.kind == "reserve"
             continue
         fits = cumulative + amount <= remaining
         if fits:
             cumulative += amount
-        rows.append(ScenarioRow(result, amount, cumulative, fits, None))
+        rows.append(ScenarioRow(result, amount, cumulative, fits, None, out_of_rank=fits and passed_over))
+        passed_over = passed_over or not fits
     return {
         "envelope": call.envelope_cents,
         "committed": call.committed_cents,
@@ -91,4 +123,31 @@ def board(call, adjusted):
         "unscored": unscored,
         "incomplete": incomplete,
         "proposed": cumulative,
+        "reserve": reserve_offer(call, remaining),
+        "returned": returned_grants(call),
+    }
+
+
+@dataclass
+class ReserveRow:
+    application: object
+    decision: object
+    amount_cents: int  # what it would be awarded: its request, within the cap
+    fits: bool  # within what the envelope has left
+    out_of_rank: bool  # a higher-ranked reserve is still waiting
+
+
+def reserve_offer(call, remaining):
+    """The reserve list as the board offers it when money is left: in rank order, the first one
+    (the next to fund) and, if it does not fit, the first that does, marked out of rank order."""
+    rows = []
+    for position, (result, decision) in enumerate(reserve_list(call)):
+        amount = min(result.application.requested_cents, call.cap_cents)
+        rows.append(ReserveRow(result.application, decision, amount, 0 < amount <= remaining, position > 0))
+    following = next((r for r in rows if r.fits), None)
+    return {
+        "rows": rows,
+        "next": rows[0] if rows else None,
+        "first_fitting": following,
+        "open": remaining > 0 and bool(rows),
     }

@@ -38,10 +38,37 @@ def decision_board(call_id):
             cents = _cents(raw)
             if cents is not None:
                 adjusted[int(key[7:])] = cents
+    return _board_page(call, adjusted)
+
+
+def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
+    """The decision board; after a refused decision, its messages next to the fields of that
+    application's form (`errors`: {application id: {field: message}}) and what staff typed kept."""
+    adjusted = adjusted or {}
     data = board(call, adjusted)
     return render_template(
-        "awards/board.html", call=call, board=data, adjusted=adjusted, decisions=decisions_by_application(call)
-    )
+        "awards/board.html",
+        call=call,
+        board=data,
+        adjusted=adjusted,
+        decisions=decisions_by_application(call),
+        errors=errors or {},
+        typed=typed or {},
+    ), status
+
+
+def _approved_budget_from(form, application):
+    """{budget line id: cents} typed on the board (None: all empty, the request scaled to the award)."""
+    raw = {line.id: (form.get(f"line_{line.id}") or "").strip() for line in application.budget_lines}
+    if not any(raw.values()):
+        return None
+    budget = {}
+    for line_id, value in raw.items():
+        try:
+            budget[line_id] = parse_eur(value) if value else 0
+        except MoneyError:
+            raise Refused(_("Give each line of the approved budget in euros."), field="budget") from None
+    return budget
 
 
 @bp.route("/staff/applications/<int:application_id>/decide", methods=["POST"])
@@ -50,18 +77,17 @@ def decide(application_id):
     application = get_visible_or_404(Application, application_id)
     kind = request.form.get("kind", "")
     amount = _cents(request.form.get("amount"))
-    if kind == "award" and amount is None:
-        flash(_("Give the amount to award, in euros."), "error")
-        return redirect(url_for("awards.decision_board", call_id=application.call_id))
     split = {
         int(k[6:]): _cents(v)
         for k, v in request.form.items()
         if k.startswith("split_") and k[6:].isdigit() and v.strip()
     } or None
-    if split and None in split.values():
-        flash(_("Give each part of the split in euros."), "error")
-        return redirect(url_for("awards.decision_board", call_id=application.call_id))
     try:
+        if kind == "award" and amount is None:
+            raise Refused(_("Give the amount to award, in euros."), field="amount")
+        if split and None in split.values():
+            raise Refused(_("Give each part of the split in euros."), field="split")
+        budget = _approved_budget_from(request.form, application) if kind == "award" else None
         decision = operations.decide(
             application,
             kind,
@@ -70,10 +96,20 @@ def decide(application_id):
             conditions=request.form.get("conditions", ""),
             reason=request.form.get("reason", ""),
             split=split,
+            budget=budget,
         )
     except Refused as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
+        # Shown next to its field in this application's form, what staff typed kept; else on top.
+        if refusal.field not in ("amount", "budget", "reason", "conditions"):
+            flash(refusal.message, "error")
+        call = db.session.get(Call, application.call_id)
+        return _board_page(
+            call,
+            errors={application.id: {refusal.field or "": refusal.message}},
+            typed={application.id: request.form.to_dict()},
+            status=400,
+        )
     else:
         flash(
             _("%(reference)s: %(kind)s recorded.", reference=application.reference, kind=decision.kind_label), "success"
@@ -86,15 +122,31 @@ def decide(application_id):
 def decide_batch(call_id):
     call = get_visible_or_404(Call, call_id)
     done = 0
-    for value in request.form.getlist("award"):
-        application_id, _sep, raw = value.partition(":")
-        if not (application_id.isdigit() and raw.isdigit()):
-            continue
-        application = db.session.get(Application, int(application_id))
+    chosen = _batch_awards(request.form.getlist("award"))
+    confirmed = _batch_awards(request.form.getlist("out_of_rank"))  # ticked one by one by staff
+    # The scenario as the page showed it (its amounts), to tell which awards jump the rank order.
+    adjusted = {k: v for k, v in ((i, _cents(r)) for i, r in _amount_fields(request.form).items()) if v is not None}
+    adjusted.update(chosen)
+    adjusted.update(confirmed)
+    out_of_rank = {row.result.application.id for row in board(call, adjusted)["rows"] if row.out_of_rank}
+    jumping = [application_id for application_id in chosen if application_id in out_of_rank]
+    if jumping:
+        references = ", ".join(db.session.get(Application, i).reference for i in jumping)
+        flash(
+            _(
+                "%(references)s fits only because a higher-ranked application does not: tick it under “out of rank"
+                " order” to award it. Nothing was recorded.",
+                references=references,
+            ),
+            "error",
+        )
+        return redirect(url_for("awards.decision_board", call_id=call.id))
+    for application_id, cents in [*chosen.items(), *confirmed.items()]:
+        application = db.session.get(Application, application_id)
         if application is None or application.call_id != call.id:
             continue
         try:
-            operations.decide(application, "award", actor=_me(), amount_cents=int(raw))
+            operations.decide(application, "award", actor=_me(), amount_cents=cents)
         except Refused as refusal:
             db.session.rollback()
             flash(refusal.message, "error")
@@ -102,6 +154,56 @@ def decide_batch(call_id):
         done += 1
     flash(_("%(n)d awards recorded.", n=done), "success" if done else "error")
     return redirect(url_for("awards.decision_board", call_id=call.id))
+
+
+def _batch_awards(values):
+    """{application id: cents} from the batch form's "id:cents" values, in the order given."""
+    awards = {}
+    for value in values:
+        application_id, _sep, raw = value.partition(":")
+        if application_id.isdigit() and raw.isdigit():
+            awards.setdefault(int(application_id), int(raw))
+    return awards
+
+
+def _amount_fields(form):
+    return {int(k[7:]): v for k, v in form.items() if k.startswith("amount_") and k[7:].isdigit()}
+
+
+@bp.route("/staff/applications/<int:application_id>/award-from-reserve", methods=["POST"])
+@staff_required
+def award_from_reserve(application_id):
+    """Money came back: award an application of the reserve list (a new decision, a new letter)."""
+    application = get_visible_or_404(Application, application_id)
+    amount = _cents(request.form.get("amount"))
+    try:
+        if amount is None:
+            raise Refused(_("Give the amount to award, in euros."), field="amount")
+        operations.award_from_reserve(
+            application,
+            actor=_me(),
+            amount_cents=amount,
+            conditions=request.form.get("conditions", ""),
+            out_of_rank=bool(request.form.get("out_of_rank")),
+        )
+    except Refused as refusal:
+        db.session.rollback()
+        if refusal.field not in ("amount", "out_of_rank"):
+            flash(refusal.message, "error")
+        return _board_page(
+            db.session.get(Call, application.call_id),
+            errors={application.id: {refusal.field or "": refusal.message}},
+            typed={application.id: request.form.to_dict()},
+            status=400,
+        )
+    flash(
+        _(
+            "%(reference)s is awarded from the reserve list. Send the award letter: the city is told with it.",
+            reference=application.reference,
+        ),
+        "success",
+    )
+    return redirect(url_for("awards.decision_board", call_id=application.call_id) + f"#decide-{application.id}")
 
 
 def _decision_or_404(decision_id):
@@ -164,7 +266,12 @@ def letter(letter_id):
 @bp.route("/grants/<int:grant_id>")
 @login_required
 def grant(grant_id):
-    grant = get_visible_or_404(Grant, grant_id)
+    return _grant_page(get_visible_or_404(Grant, grant_id))
+
+
+def _grant_page(grant, *, posted=None, errors=None, typed=None, status=200):
+    """The grant's page; after a refused form (`posted`: which one), its messages next to its
+    fields and what was typed kept."""
     from ..core.models import AuditEntry
 
     history = (
@@ -186,6 +293,23 @@ def grant(grant_id):
         history=history,
         workflow=GRANT_WORKFLOW,
         is_city=grant.application.member_id in current_user.member_ids(),
+        payment_dates=operations.payment_dates(grant) if grant.accepted_at else None,
+        posted=posted,
+        errors=errors or {},
+        typed=typed or {},
+    ), status
+
+
+def _refused(grant, posted, refusal, default_field):
+    """Back to the grant's page with the refusal next to its field in the form `posted`."""
+    db.session.rollback()
+    db.session.refresh(grant)
+    return _grant_page(
+        grant,
+        posted=posted,
+        errors={refusal.field or default_field: refusal.message},
+        typed=request.form.to_dict(),
+        status=400,
     )
 
 
@@ -239,9 +363,9 @@ def pay(grant_id):
         paid_on = None
     try:
         if tranche is None:
-            raise Refused(_("Choose the tranche."))
+            raise Refused(_("Choose the tranche."), field="tranche")
         if paid_on is None:
-            raise Refused(_("Give the date of the payment."))
+            raise Refused(_("Give the date of the payment."), field="paid_on")
         operations.record_payment(
             grant,
             tranche,
@@ -251,10 +375,8 @@ def pay(grant_id):
             reference=request.form.get("reference", ""),
         )
     except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        flash(_("Payment recorded."), "success")
+        return _refused(grant, "pay", refusal, "amount")
+    flash(_("Payment recorded."), "success")
     return redirect(url_for("awards.grant", grant_id=grant.id))
 
 
@@ -262,11 +384,33 @@ def pay(grant_id):
 @staff_required
 def cancel(grant_id):
     grant = get_visible_or_404(Grant, grant_id)
-    act(
-        _("The grant is cancelled; the unspent money is back in the envelope."),
-        operations.cancel_grant,
-        grant,
-        actor=_me(),
-        reason=request.form.get("reason", ""),
-    )
+    try:
+        operations.cancel_grant(grant, actor=_me(), reason=request.form.get("reason", ""))
+    except Refused as refusal:
+        return _refused(grant, "cancel", refusal, "reason")
+    flash(_("The grant is cancelled; the unspent money is back in the envelope."), "success")
+    return redirect(url_for("awards.grant", grant_id=grant.id))
+
+
+@bp.route("/staff/grants/<int:grant_id>/close", methods=["POST"])
+@staff_required
+def close(grant_id):
+    grant = get_visible_or_404(Grant, grant_id)
+    try:
+        operations.close_grant(grant, actor=_me(), reason=request.form.get("reason", ""))
+    except Refused as refusal:
+        return _refused(grant, "close", refusal, "reason")
+    flash(_("The grant is closed; what was not paid is back in the envelope."), "success")
+    return redirect(url_for("awards.grant", grant_id=grant.id))
+
+
+@bp.route("/grants/<int:grant_id>/decline", methods=["POST"])
+@login_required
+def decline(grant_id):
+    grant = get_visible_or_404(Grant, grant_id)
+    try:
+        operations.decline_grant(grant, actor=_me(), reason=request.form.get("reason", ""))
+    except Refused as refusal:
+        return _refused(grant, "decline", refusal, "reason")
+    flash(_("Your city has declined the grant. The programme team has been told."), "success")
     return redirect(url_for("awards.grant", grant_id=grant.id))

@@ -11,11 +11,21 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField
 from ..core.timeutil import timezone_choices
 from ..members.models import MEMBERSHIPS, REGIONS
+from .operations import fund_max_grant_cents, fund_maximum_message
+
+
+class WithinFundMaximum:
+    """Validator: a cap no higher than the fund's largest grant (the operation checks it again)."""
+
+    def __call__(self, form, field):
+        if field.data is not None and field.data > fund_max_grant_cents():
+            raise ValidationError(fund_maximum_message())
+
 
 LANGUAGE_LABELS = {"en": _l("English"), "fr": _l("French"), "es": _l("Spanish")}
 
@@ -47,7 +57,9 @@ class CallForm(FlaskForm):
         validators=[DataRequired(message=_l("Give the date and time."))],
     )
     timezone = SelectField(_l("Timezone of the call"), choices=[])
-    cap = MoneyField(_l("Grant cap (EUR)"), validators=[InputRequired(message=_l("Give the cap in euros."))])
+    cap = MoneyField(
+        _l("Grant cap (EUR)"), validators=[InputRequired(message=_l("Give the cap in euros.")), WithinFundMaximum()]
+    )
     min_grant = MoneyField(_l("Minimum grant (EUR, optional)"), validators=[Optional()])
     duration_min_months = IntegerField(_l("Shortest project (months)"), validators=[NumberRange(min=1, max=120)])
     duration_max_months = IntegerField(_l("Longest project (months)"), validators=[NumberRange(min=1, max=120)])

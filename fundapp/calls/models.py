@@ -12,6 +12,10 @@ from ..extensions import db
 
 LANGUAGES = ("en", "fr", "es")
 
+# The fund's largest grant, EUR 100,000, as the database CHECK on call.cap_cents holds it (the
+# setting FUND_MAX_GRANT_CENTS is checked by the form and the operation; raising it needs a migration).
+FUND_MAX_GRANT_CENTS = 100_000_00
+
 STAFF = frozenset({"staff"})
 STAFF_OR_SYSTEM = frozenset({"staff", "system"})
 
@@ -107,6 +111,7 @@ class Call(db.Model):
     __table_args__ = (
         sa.CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
         sa.CheckConstraint("cap_cents > 0", name="cap_positive"),
+        sa.CheckConstraint(f"cap_cents <= {FUND_MAX_GRANT_CENTS}", name="cap_within_fund_maximum"),
         sa.CheckConstraint(
             "min_grant_cents IS NULL OR (min_grant_cents > 0 AND min_grant_cents <= cap_cents)",
             name="minimum_within_cap",

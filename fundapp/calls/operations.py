@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -21,7 +22,11 @@ from ..core.urls import external_url
 from ..extensions import db
 from ..funding.models import Contribution
 from ..members.models import MEMBERSHIPS, REGIONS
-from .models import CALL_WORKFLOW, LANGUAGES, Call, CallFunding, Criterion
+from .models import CALL_WORKFLOW, FUND_MAX_GRANT_CENTS, LANGUAGES, Call, CallFunding, Criterion
+
+signals = Namespace()
+# Sent when staff change the cap of a call no application has been submitted to (it is locked after).
+cap_changed_signal = signals.signal("calls.cap-changed")
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,28}[A-Z0-9]$")
 CALL_FIELDS = [
@@ -108,6 +113,17 @@ def _check_texts(values):
         raise Refused(_l("Write the call in at least one language: title, summary and full text."), field="title_en")
 
 
+def fund_max_grant_cents():
+    """The fund's largest grant (the setting), never above what the database CHECK allows."""
+    return min(current_app.config["FUND_MAX_GRANT_CENTS"], FUND_MAX_GRANT_CENTS)
+
+
+def fund_maximum_message():
+    return _l(
+        "The fund’s largest grant is %(max)s: a call’s cap cannot be above it.", max=format_eur(fund_max_grant_cents())
+    )
+
+
 def _clean_call(values, call):
     values = dict(values)
     values["code"] = (values.get("code") or "").strip().upper()
@@ -136,6 +152,8 @@ def _clean_call(values, call):
         raise Refused(_l("The call must close after it opens."), field="closes_at")
     if not values.get("cap_cents") or values["cap_cents"] <= 0:
         raise Refused(_l("The grant cap must be more than zero."), field="cap")
+    if values["cap_cents"] > fund_max_grant_cents():
+        raise Refused(fund_maximum_message(), field="cap")
     if values.get("min_grant_cents") is not None:
         if values["min_grant_cents"] <= 0:
             values["min_grant_cents"] = None
@@ -289,12 +307,17 @@ def _funding_snapshot(call):
 def save_call(call, *, actor, values, funding):
     """Create (call=None) or edit a call. `funding`: {contribution_id: EUR cents}."""
     if call is not None:
+        # Lock the call: a first submission (which locks the cap) and this edit take turns.
+        db.session.execute(
+            sa.select(Call).where(Call.id == call.id).with_for_update(of=Call).execution_options(populate_existing=True)
+        ).scalar_one()
         _refuse_if_not_editable(call)
     values = _clean_call(values, call)
     if call is not None and call.is_locked:
         for name, (field, what) in LOCKED_FIELDS.items():
             if values[name] != getattr(call, name):
                 raise Refused(_locked_message(call, what), field=field)
+    cap_changed = call is not None and values["cap_cents"] != call.cap_cents
     creating = call is None
     if creating:
         call = Call(created_by_id=actor.id if actor else None, state=CALL_WORKFLOW.initial)
@@ -307,6 +330,10 @@ def save_call(call, *, actor, values, funding):
             db.session.flush()
         _apply_funding(call, funding, values)
     db.session.flush()
+    if cap_changed:
+        # Drafts check their budget against the call's current cap: the applications feature
+        # (which this one may not import) keeps its drafts in step, in this same transaction.
+        cap_changed_signal.send(call, call_id=call.id, cap_cents=call.cap_cents)
     after = {**audit.snapshot(call, CALL_FIELDS), "funding": _funding_snapshot(call)}
     audit.record(
         "call.create" if creating else "call.update",

@@ -188,7 +188,13 @@ def _save(call):
             return redirect(url_for("calls.staff_detail", call_id=saved.id))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "calls/form.html", form=form, call=call, rows=rows, left=left, language_labels=LANGUAGE_LABELS
+        "calls/form.html",
+        form=form,
+        call=call,
+        rows=rows,
+        left=left,
+        language_labels=LANGUAGE_LABELS,
+        fund_max_cents=operations.fund_max_grant_cents(),
     ), status
 
 

@@ -4,6 +4,12 @@ A job function is registered with @job("name") and takes ids and plain values as
 arguments. enqueue() writes a JobRecord in the caller's transaction; when that transaction
 commits, the job goes to RQ (FUNDAPP_REDIS_URL set) or runs in-process right away (embedded
 default). When it rolls back, the record and the job vanish together.
+
+A run claims its record in one conditional UPDATE (queued or retrying -> running), so two workers
+never run one record. The sweep (sweep(); an RQ job that schedules its own next run, or
+`flask jobs run-due` without Redis) gives back what a dead worker left: records stuck "running"
+past their timeout, retries that never came, jobs that never reached the queue; features add their
+own part with @sweeper (the outbox: core/mail.py).
 """
 
 import logging
@@ -11,7 +17,7 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import click
 import sqlalchemy as sa
@@ -54,6 +60,18 @@ def job(name, *, timeout=None, retry=True):
 
 def registered(name):
     return name in _REGISTRY
+
+
+def current_job_id():
+    """The id of the job record being run in this app context (None outside a job)."""
+    return g.get("fundapp_job_id") if has_app_context() else None
+
+
+def current_job_gives_up():
+    """Whether the job being run is on its last attempt (a failure now is final). Outside a job: yes."""
+    record_id = current_job_id()
+    record = db.session.get(JobRecord, record_id) if record_id is not None else None
+    return record is None or record.attempts >= record.max_attempts
 
 
 def enqueue(name, *, dedupe_key=None, run_at=None, **kwargs):
@@ -192,13 +210,27 @@ def run_job(record_id):
     return _run(record_id)
 
 
+# A record in one of these states may be taken by a run; any other is running, done or given up.
+CLAIMABLE = ("queued", "retrying")
+
+
+def _claim(record_id):
+    """Move the record to running in one conditional UPDATE: of two workers given the same record
+    (a retry and a sweep, a job sent twice), one runs it and the other finds it taken."""
+    result = db.session.execute(
+        sa.update(JobRecord)
+        .where(JobRecord.id == record_id, JobRecord.status.in_(CLAIMABLE))
+        .values(status="running", attempts=JobRecord.attempts + 1, started_at=utcnow(), error=None)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
 def _run(record_id):
     g.fundapp_job_id = record_id
     record = db.session.get(JobRecord, record_id)
     if record is None:
         log.warning("job record %s is gone; nothing to run", record_id)
-        return None
-    if record.status == "done":
         return None
     spec = _REGISTRY.get(record.name)
     if spec is None:
@@ -207,12 +239,10 @@ def _run(record_id):
         record.finished_at = utcnow()
         db.session.commit()
         return None
-    record.status = "running"
-    record.attempts += 1
-    record.started_at = utcnow()
-    record.error = None
     args = dict(record.args or {})
-    db.session.commit()
+    if not _claim(record_id):
+        log.info("job %s is not queued (another run has it, or it is over): not run", record_id)
+        return None
     try:
         result = spec.func(**args)
     except Exception as exc:
@@ -231,7 +261,8 @@ def _run(record_id):
 
 
 def run_due_jobs(app):
-    """Embedded default: run queued jobs whose time has come (there is no RQ scheduler)."""
+    """Embedded default: run queued jobs whose time has come (there is no RQ scheduler).
+    (`flask jobs run-due` runs the sweep after them.)"""
     with app.app_context():
         ids = db.session.scalars(
             sa.select(JobRecord.id)
@@ -248,13 +279,15 @@ STALE_AFTER = timedelta(minutes=15)
 
 def redispatch_stale(app):
     """Send again the jobs that never reached the queue (Redis was down at commit) or were left
-    queued; a job whose record is done is skipped by run_job, so this never runs work twice."""
+    queued (also past their scheduled time); a run claims its record first, so this never runs
+    work twice."""
     with app.app_context():
         cutoff = utcnow() - STALE_AFTER
         rows = db.session.execute(
             sa.select(JobRecord.id, JobRecord.name, JobRecord.run_at).where(
                 sa.or_(
                     sa.and_(JobRecord.status == "queued", JobRecord.created_at < cutoff, JobRecord.run_at.is_(None)),
+                    sa.and_(JobRecord.status == "queued", JobRecord.run_at < cutoff),
                     sa.and_(JobRecord.status == "failed", JobRecord.error.like("could not reach the job queue%")),
                 ),
                 JobRecord.name.in_(list(_REGISTRY)),
@@ -268,6 +301,138 @@ def redispatch_stale(app):
     if rows:
         dispatch(app, [(r.id, r.name, r.run_at) for r in rows])
     return len(rows)
+
+
+# -- the sweep ----------------------------------------------------------------------------------
+
+# Beyond its timeout a job is not running any more: RQ kills it there; past this margin too, the
+# worker itself died (a machine lost, a process killed) and nobody will record the outcome.
+SWEEP_MARGIN = timedelta(minutes=5)
+
+_SWEEPERS = []
+
+
+def sweeper(func):
+    """Register a part of the sweep: func(now) -> {what: count}, run in an app context; it commits."""
+    _SWEEPERS.append(func)
+    return func
+
+
+def _timeout(app, name):
+    spec = _REGISTRY.get(name)
+    return timedelta(seconds=(spec.timeout if spec and spec.timeout else app.config["JOB_TIMEOUT"]))
+
+
+def unstick_jobs(app, now):
+    """Records left "running" by a dead worker past their timeout, and "retrying" ones whose retry
+    never came: queued again (the run claims them) or, with no attempt left, failed with the reason."""
+    longest_wait = timedelta(seconds=max(app.config["JOB_RETRY_INTERVALS"] or [0]))
+    rows = db.session.execute(
+        sa.select(JobRecord.id, JobRecord.name, JobRecord.status, JobRecord.attempts, JobRecord.max_attempts).where(
+            JobRecord.status.in_(("running", "retrying")), JobRecord.name.in_(list(_REGISTRY))
+        )
+    ).all()
+    again, given_up = [], 0
+    for row in rows:
+        limit = now - _timeout(app, row.name) - SWEEP_MARGIN
+        if row.status == "running":
+            stuck = sa.and_(JobRecord.status == "running", JobRecord.started_at < limit)
+            reason = "the worker stopped before the job finished; "
+            last_attempt = row.attempts >= row.max_attempts
+        else:
+            stuck = sa.and_(JobRecord.status == "retrying", JobRecord.finished_at < limit - longest_wait)
+            reason = "its retry never came; "
+            last_attempt = False
+        values = (
+            dict(status="failed", error=reason + "no attempt left", finished_at=now)
+            if last_attempt
+            else dict(status="queued", error=reason + "queued again by the sweep")
+        )
+        done = db.session.execute(sa.update(JobRecord).where(JobRecord.id == row.id, stuck).values(**values))
+        if done.rowcount != 1:
+            continue
+        if last_attempt:
+            given_up += 1
+        else:
+            again.append((row.id, row.name, None))
+    db.session.commit()
+    if again:
+        dispatch(app, again)
+    return {"jobs_requeued": len(again), "jobs_given_up": given_up}
+
+
+def sweep_once():
+    """One pass of the sweep in the current app context: stuck jobs, each registered part (the
+    outbox), then jobs that never reached the queue. Returns {what: count}."""
+    app = current_app._get_current_object()
+    now = utcnow()
+    counts = unstick_jobs(app, now)
+    for func in _SWEEPERS:
+        counts.update(func(now) or {})
+    counts["jobs_redispatched"] = redispatch_stale(app)
+    return counts
+
+
+def sweep(app):
+    with app.app_context():
+        return sweep_once()
+
+
+SWEEP_JOB = "jobs.sweep"
+
+
+def _next_slot(app, now):
+    """The next sweep's instant, on a grid of the interval: two workers scheduling it pick the same."""
+    interval = app.config["JOB_SWEEP_INTERVAL"]
+    slot = int(now.timestamp() // interval) + 1
+    return slot, datetime.fromtimestamp(slot * interval, timezone.utc)
+
+
+def schedule_sweep(app, after=None):
+    """Queue the next sweep (one per slot, whoever asks): RQ's scheduler runs it when its time comes.
+    `after`: the instant the next one must follow (a sweep's own slot, even if it runs early)."""
+    now = utcnow()
+    slot, run_at = _next_slot(app, max(now, after) if after is not None else now)
+    try:
+        record = enqueue(SWEEP_JOB, dedupe_key=f"{SWEEP_JOB}:{slot}", run_at=run_at)
+        db.session.commit()
+    except sa.exc.IntegrityError:  # another worker queued this slot's sweep at the same moment
+        db.session.rollback()
+        return None
+    return record
+
+
+def ensure_sweep_scheduled(app):
+    """At a worker's start: send the pending sweep to RQ again (Redis may have lost it), or queue one."""
+    with app.app_context():
+        pending = db.session.execute(
+            sa.select(JobRecord.id, JobRecord.name, JobRecord.run_at).where(
+                JobRecord.name == SWEEP_JOB, JobRecord.status.in_(CLAIMABLE)
+            )
+        ).all()
+        if pending:
+            dispatch(app, [tuple(row) for row in pending])
+            return len(pending)
+        return 1 if schedule_sweep(app) is not None else 0
+
+
+@job(SWEEP_JOB, timeout=600, retry=False)
+def sweep_job():
+    """The periodic sweep on RQ: the next one is queued first (so a worker dying mid-sweep does not
+    end the chain), then one pass; yesterday's finished sweeps are forgotten."""
+    app = current_app._get_current_object()
+    own = db.session.get(JobRecord, current_job_id()) if current_job_id() is not None else None
+    schedule_sweep(app, after=own.run_at if own is not None else None)
+    counts = sweep_once()
+    db.session.execute(
+        sa.delete(JobRecord).where(
+            JobRecord.name == SWEEP_JOB,
+            JobRecord.status == "done",
+            JobRecord.finished_at < utcnow() - timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    return counts
 
 
 def get_redis(app=None):
@@ -313,6 +478,7 @@ def worker_command(burst, queues):
     count = redispatch_stale(app)
     if count:
         click.echo(f"{count} stale job(s) sent again")
+    ensure_sweep_scheduled(app)
     make_worker(app, list(queues) or None).work(burst=burst, with_scheduler=True)
 
 
@@ -328,14 +494,25 @@ def redispatch_command():
 @jobs_cli.command("run-due")
 @click.option("--loop", is_flag=True, help="Keep checking every 30 seconds.")
 def run_due_command(loop):
-    """Run scheduled jobs that are due (embedded default, where there is no RQ scheduler)."""
+    """Run scheduled jobs that are due, then the sweep (embedded default, where there is no RQ scheduler)."""
     app = current_app._get_current_object()
     while True:
         count = run_due_jobs(app)
         click.echo(f"{count} due job(s) run")
+        click.echo(_sweep_summary(sweep(app)))
         if not loop:
             break
         time.sleep(30)
+
+
+@jobs_cli.command("sweep")
+def sweep_command():
+    """One pass of the sweep now: failed mail after its back-off, abandoned sends, stuck jobs."""
+    click.echo(_sweep_summary(sweep(current_app._get_current_object())))
+
+
+def _sweep_summary(counts):
+    return "sweep: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items()))
 
 
 def init_app(app):
@@ -344,7 +521,7 @@ def init_app(app):
     if not app.config.get("REDIS_URL"):
         # Without a scheduler, requests give due jobs (a call closing, a reminder) their turn,
         # at most once a minute.
-        state = {"next": 0.0}
+        state = {"next": 0.0, "sweep": 0.0}
 
         @app.before_request
         def _tick_due_jobs():
@@ -352,3 +529,6 @@ def init_app(app):
             if now >= state["next"]:
                 state["next"] = now + 60
                 run_due_jobs(app)
+            if now >= state["sweep"]:
+                state["sweep"] = now + app.config["JOB_SWEEP_INTERVAL"]
+                sweep(app)

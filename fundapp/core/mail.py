@@ -3,6 +3,12 @@
 queue_mail() is called from operations, inside their transaction; the message row and its send
 job commit together. The job sends through SMTP when FUNDAPP_SMTP_HOST is set, otherwise it
 writes the message to the log and marks it "logged" (the embedded default).
+
+No message is lost: when the job's own retries are used up, the message waits for the sweep
+(sweep_outbox), which queues it again after each wait of MAIL_RESEND_BACKOFF (1 h, 6 h, 24 h,
+72 h) and then gives it up as "dead", in sight on the outbox page, where staff can send it again
+(requeue). The sweep also takes back a message whose sending worker died (its claim expired).
+Every send claims the message first, so none is sent twice.
 """
 
 import logging
@@ -19,7 +25,8 @@ from flask_babel import force_locale
 from markupsafe import Markup, escape
 
 from ..extensions import db
-from .jobs import enqueue, job
+from . import audit
+from .jobs import current_job_gives_up, enqueue, job, sweeper
 from .models import OutboxMessage
 from .timeutil import utcnow
 
@@ -137,12 +144,94 @@ def send_message(message_id):
         message = db.session.get(OutboxMessage, message_id)
         message.status = "failed"
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if current_job_gives_up():
+            _wait_for_the_sweep(message)
         db.session.commit()
         raise
     message.sent_at = utcnow()
     message.last_error = None
+    message.next_attempt_at = None
     db.session.commit()
     return message.status
+
+
+def _wait_for_the_sweep(message):
+    """The job has no retry left: the sweep sends the message again after the next wait, or, after
+    the last one, it is given up as dead."""
+    backoff = current_app.config["MAIL_RESEND_BACKOFF"]
+    if message.sweeps < len(backoff):
+        message.next_attempt_at = utcnow() + timedelta(seconds=backoff[message.sweeps])
+    else:
+        message.status = "dead"
+        message.next_attempt_at = None
+        audit.record(
+            "mail.dead",
+            message,
+            after={"status": "dead", "attempts": message.attempts, "error": message.last_error},
+            summary=f"Message to {message.to_email} given up after {message.attempts} attempts",
+        )
+
+
+# A failed message with no wait set (its job's retries never came: the worker died) is the
+# sweep's after this long without a send.
+RETRIES_ABANDONED = timedelta(hours=1)
+RESENDABLE = ("failed", "dead")
+
+
+def requeue(message):
+    """Queue a new send of the message (status queued); its job claims it. The caller holds the
+    message (a conditional UPDATE, a row lock), so it is queued once."""
+    message.status = "queued"
+    message.next_attempt_at = None
+    db.session.flush()
+    return enqueue("mail.send", message_id=message.id)
+
+
+@sweeper
+def sweep_outbox(now):
+    """Failed messages whose wait is over go out again; a send abandoned by a dead worker (its
+    claim expired) is taken again. Each is moved by a conditional UPDATE, so two sweeps at once
+    queue it once, and each send claims the message, so it is never sent twice."""
+    due = sa.and_(
+        OutboxMessage.status == "failed",
+        sa.or_(
+            OutboxMessage.next_attempt_at <= now,
+            sa.and_(
+                OutboxMessage.next_attempt_at.is_(None),
+                sa.or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - RETRIES_ABANDONED),
+            ),
+        ),
+    )
+    requeued = 0
+    for message_id in db.session.scalars(sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.id)).all():
+        taken = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, due)
+            .values(sweeps=OutboxMessage.sweeps + 1, next_attempt_at=None, status="queued")
+        )
+        if taken.rowcount != 1:
+            continue
+        message = db.session.get(OutboxMessage, message_id)
+        db.session.refresh(message)
+        requeue(message)
+        audit.record(
+            "mail.sweep",
+            message,
+            after={"status": "queued", "sweeps": message.sweeps},
+            summary=f"Message to {message.to_email} queued again by the sweep ({message.sweeps})",
+        )
+        requeued += 1
+    abandoned = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - CLAIM_EXPIRES)
+        .order_by(OutboxMessage.id)
+    ).all()
+    for message in abandoned:
+        # Left "sending": the new job's claim takes the expired one over (the same key each sweep
+        # until it does, so the sweep queues it once).
+        enqueue("mail.send", message_id=message.id, dedupe_key=f"mail.send:{message.id}:reclaim:{message.attempts}")
+    db.session.commit()
+    return {"mail_requeued": requeued, "mail_reclaimed": len(abandoned)}
 
 
 # An http(s) link in a body already escaped for HTML: it ends at a space or an escaped quote or

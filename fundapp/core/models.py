@@ -82,7 +82,9 @@ class Document(db.Model):
     __table_args__ = (sa.CheckConstraint("size >= 0", name="size_not_negative"),)
 
 
-MAIL_STATES = ("queued", "sending", "sent", "logged", "failed")
+# failed: a send failed; the job retries it, then the sweep after a growing back-off (next_attempt_at).
+# dead: the sweep gave up after its last back-off; staff may still send it again from the outbox.
+MAIL_STATES = ("queued", "sending", "sent", "logged", "failed", "dead")
 
 outbox_attachment = sa.Table(
     "outbox_attachment",
@@ -112,12 +114,17 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     # When a send job took the message; a claim older than the send timeout was abandoned.
     claimed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # A message that failed after its job's retries is sent again by the sweep from this instant.
+    next_attempt_at: Mapped[object | None] = mapped_column(UTCDateTime, index=True)
+    # How many times the sweep has queued it again (the back-off grows with it).
+    sweeps: Mapped[int] = mapped_column(nullable=False, default=0, server_default=sa.text("0"))
 
     attachments = relationship("Document", secondary=outbox_attachment, lazy="selectin")
 
     __table_args__ = (
         sa.CheckConstraint(f"status IN {MAIL_STATES!r}", name="status_known"),
         sa.CheckConstraint("(status IN ('sent', 'logged')) = (sent_at IS NOT NULL)", name="delivered_has_time"),
+        sa.CheckConstraint("sweeps >= 0", name="sweeps_not_negative"),
     )
 
 

@@ -2,12 +2,14 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from . import operations
-from .mail import body_as_html
-from .models import AuditEntry, JobRecord, Notice, OutboxMessage
+from .forms import act
+from .mail import RESENDABLE, body_as_html
+from .models import MAIL_STATES, AuditEntry, JobRecord, Notice, OutboxMessage
 from .permissions import admin_required, get_visible_or_404, staff_required
 from .queries import home_figures
 
@@ -65,17 +67,50 @@ def jobs():
     page = db.paginate(
         stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
-    return render_template("core/jobs.html", page=page, status=status)
+    undelivered = db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count(OutboxMessage.id))
+        .where(OutboxMessage.status.in_(RESENDABLE))
+        .group_by(OutboxMessage.status)
+    ).all()
+    return render_template("core/jobs.html", page=page, status=status, undelivered=dict(undelivered))
 
 
 @bp.route("/outbox")
 @staff_required
 def outbox():
+    status = request.args.get("status", "")
     stmt = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if status in MAIL_STATES:
+        stmt = stmt.where(OutboxMessage.status == status)
     page = db.paginate(
         stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
-    return render_template("core/outbox.html", page=page, can_read=current_user.has_role("admin"))
+    return render_template(
+        "core/outbox.html",
+        page=page,
+        can_read=current_user.has_role("admin"),
+        status=status if status in MAIL_STATES else "",
+        states=MAIL_STATES,
+        resendable=RESENDABLE,
+    )
+
+
+@bp.route("/outbox/resend/<int:message_id>", methods=["POST"])
+@staff_required
+def resend_message(message_id):
+    """Staff send again a message that failed or was given up (the list shows no body: any staff)."""
+    if message_id > MAX_ROW_ID:
+        abort(404)
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    to_email = message.to_email
+    act(
+        _("The message to %(to)s is queued to be sent again.", to=to_email),
+        operations.resend_message,
+        message,
+        actor=current_user._get_current_object(),
+    )
+    status = request.form.get("status", "")
+    return redirect(url_for("core.outbox", status=status if status in MAIL_STATES else None))
 
 
 @bp.route("/outbox/<int:message_id>")

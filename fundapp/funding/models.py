@@ -1,7 +1,11 @@
-"""Donors and what they give. Amounts are integer cents; foreign currency keeps its rate."""
+"""Donors and what they give, and the fund's ledger: every move of their money, dated, for good.
+
+Amounts are integer cents; foreign currency keeps its rate.
+"""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -66,3 +70,63 @@ class Contribution(db.Model):
         sa.CheckConstraint("amount_original_cents > 0", name="original_positive"),
         sa.CheckConstraint("rate_to_eur > 0", name="rate_positive"),
     )
+
+
+# commit: an award takes money from a line; release: a revised award gives it all back (the award
+# is undone); return: a grant gives back what it will not pay (declined, cancelled, closed);
+# payment: money paid out of what is committed.
+LEDGER_KINDS = ("commit", "release", "return", "payment")
+
+
+class LedgerIsAppendOnly(RuntimeError):
+    pass
+
+
+class LedgerEntry(db.Model):
+    """One move of money on one line of a call's envelope, on the day it happened. Never changed
+    or deleted (the ORM refuses, and on PostgreSQL a trigger refuses too): a donor report of a
+    past period is rebuilt from the entries dated up to its end, so later moves never change it.
+
+    The line's `committed_cents` = commits - releases - returns and `paid_cents` = payments
+    (awards.ledger.mismatches checks it).
+    """
+
+    __tablename__ = "ledger_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_funding_id: Mapped[int] = mapped_column(sa.ForeignKey("call_funding.id"), nullable=False, index=True)
+    contribution_id: Mapped[int] = mapped_column(sa.ForeignKey("contribution.id"), nullable=False, index=True)
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("application.id"), index=True)
+    # No foreign key: a revised award's grant row is deleted, and its entries keep the id as history.
+    grant_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    # The day of the money event in the fund's timezone: a payment's paid_on, else the day it was made.
+    on: Mapped[object] = mapped_column(sa.Date, nullable=False, index=True)
+    recorded_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    contribution = relationship("Contribution")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {LEDGER_KINDS!r}", name="kind_known"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    @property
+    def committed_delta(self):
+        """What the entry adds to (or takes from) the line's committed money."""
+        return {"commit": self.amount_cents, "release": -self.amount_cents, "return": -self.amount_cents}.get(
+            self.kind, 0
+        )
+
+    @property
+    def paid_delta(self):
+        return self.amount_cents if self.kind == "payment" else 0
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_ledger_changes(session, flush_context, instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, LedgerEntry) and (obj in session.deleted or session.is_modified(obj)):
+            raise LedgerIsAppendOnly("ledger entries are never changed or deleted")

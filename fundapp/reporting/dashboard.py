@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..applications.models import APPLICATION_WORKFLOW, Application
-from ..awards.models import Grant, Tranche
+from ..awards.models import GRANT_WORKFLOW, Grant, Tranche
 from ..calls.models import CALL_WORKFLOW, Call, CallFunding
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -35,7 +35,12 @@ def fund_dashboard():
     tranches_due = db.session.scalars(
         sa.select(Tranche)
         .join(Grant)
-        .where(Tranche.due_since.is_not(None), Tranche.paid_cents < Tranche.amount_cents)
+        .where(
+            Tranche.due_since.is_not(None),
+            Tranche.paid_cents < Tranche.amount_cents,
+            # A declined, cancelled or closed grant has nothing due.
+            Grant.state.in_(GRANT_WORKFLOW.states_with("payable")),
+        )
         .order_by(Tranche.due_since)
         .limit(50)
     ).all()

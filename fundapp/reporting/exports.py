@@ -1,6 +1,5 @@
 """A donor report as PDF (with charts), XLSX (one sheet per section, numbers as numbers) and CSV."""
 
-import csv
 import io
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from reportlab.lib import colors
 
 from ..applications.models import DIMENSIONS
 from ..core import pdf
+from ..core.exports import csv_writer, xlsx_append
 from ..core.money import cents_to_decimal, format_eur
 from ..members.models import REGIONS
 
@@ -171,11 +171,11 @@ def to_xlsx(figures):
     sheet = book.active
     sheet.title = _("Summary")[:31]
     who, period = _title(figures)
-    sheet.append([who])
-    sheet.append([period])
-    sheet.append([_("Figure"), _("EUR")])
+    xlsx_append(sheet, [who])
+    xlsx_append(sheet, [period])
+    xlsx_append(sheet, [_("Figure"), _("EUR")])
     for label, value in summary_rows(figures):
-        sheet.append([label, _euros(value)])
+        xlsx_append(sheet, [label, _euros(value)])
     sheets = [
         (
             _("Contributions"),
@@ -228,11 +228,11 @@ def to_xlsx(figures):
     ]
     for title, header, rows in sheets:
         ws = book.create_sheet(title[:31])
-        ws.append(header)
+        xlsx_append(ws, header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            xlsx_append(ws, row)  # text a person typed (a title, a city) stays text, never a formula
         for column in ws.iter_cols(min_row=2):
             for cell in column:
                 if isinstance(cell.value, Decimal):
@@ -244,10 +244,10 @@ def to_xlsx(figures):
 
 def to_csv(figures):
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "key", "city", "region", "amount_eur", "paid_eur", "state"])
+    writer = csv_writer(out)  # text cells neutralised against formulas; numbers stay numbers
+    writer.writerow(["section", "key", "city", "region", "amount_eur", "paid_eur", "state", "project"])
     for label, value in summary_rows(figures):
-        writer.writerow(["summary", label, "", "", cents_to_decimal(value), "", ""])
+        writer.writerow(["summary", label, "", "", cents_to_decimal(value), "", "", ""])
     for g in figures.grants:
         writer.writerow(
             [
@@ -258,6 +258,7 @@ def to_csv(figures):
                 cents_to_decimal(g.amount_cents),
                 cents_to_decimal(g.paid_cents),
                 g.state,
+                g.title,
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -1,5 +1,7 @@
 """What grantees report, and the reports the fund gives its donors."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +12,7 @@ from ..extensions import db
 
 APPLICANT = frozenset({"applicant"})
 STAFF = frozenset({"staff"})
+SYSTEM = frozenset({"system"})
 
 REPORT_WORKFLOW = Workflow(
     "grant_report",
@@ -18,6 +21,8 @@ REPORT_WORKFLOW = Workflow(
         State("submitted", _l("Submitted: to approve"), _l("Sent")),
         State("changes_requested", _l("Changes requested"), _l("Changes requested"), flags=frozenset({"editable"})),
         State("approved", _l("Approved"), _l("Approved"), final=True, flags=frozenset({"counted"})),
+        # The grant was cancelled or closed before this report was approved: it is no longer due.
+        State("cancelled", _l("No longer due: the grant has ended"), _l("No longer due"), final=True),
     ],
     transitions=[
         Transition("due", "submit", "submitted", APPLICANT, _l("Submit the report")),
@@ -26,6 +31,10 @@ REPORT_WORKFLOW = Workflow(
         Transition(
             "submitted", "request_changes", "changes_requested", STAFF, _l("Ask for changes"), needs_reason=True
         ),
+        # Only as the grant ends (reporting.operations.end_duties), never on its own.
+        Transition("due", "cancel", "cancelled", SYSTEM, _l("No longer due")),
+        Transition("submitted", "cancel", "cancelled", SYSTEM, _l("No longer due")),
+        Transition("changes_requested", "cancel", "cancelled", SYSTEM, _l("No longer due")),
     ],
 )
 
@@ -95,6 +104,20 @@ class GrantReport(db.Model):
     def spent_cents(self):
         return sum(e.spent_cents for e in self.expenditures)
 
+    @property
+    def approved_cents(self):
+        """The grant's approved budget in total (the amount awarded)."""
+        return sum(self.grant.approved_budget.values())
+
+    def budget_rows(self):
+        """One row per line of the budget: what the award approved for it, and what was spent."""
+        spent = {e.budget_line_id: e for e in self.expenditures}
+        approved = self.grant.approved_budget
+        return [
+            BudgetRow(line=line, approved_cents=approved.get(line.id, 0), expenditure=spent.get(line.id))
+            for line in self.grant.application.budget_lines
+        ]
+
     def can_view(self, user):
         return self.grant.can_view(user)
 
@@ -120,8 +143,29 @@ class Expenditure(db.Model):
     )
 
     @property
+    def approved_cents(self):
+        """What the award approved for this line (not what the city requested)."""
+        return self.report.grant.approved_budget.get(self.budget_line_id, 0)
+
+    @property
     def variance_cents(self):
-        return self.spent_cents - self.budget_line.requested_cents
+        return self.spent_cents - self.approved_cents
+
+
+@dataclass
+class BudgetRow:
+    line: object
+    approved_cents: int
+    expenditure: object = None
+
+    @property
+    def spent_cents(self):
+        return self.expenditure.spent_cents if self.expenditure is not None else None
+
+    @property
+    def variance_cents(self):
+        """Spent minus approved (None while nothing is reported on the line)."""
+        return None if self.expenditure is None else self.expenditure.spent_cents - self.approved_cents
 
 
 class ReportDocument(db.Model):
@@ -154,6 +198,9 @@ class DonorReport(db.Model):
     pdf_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
     xlsx_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
     csv_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
+    # The figures the files were built with (queries.Figures.snapshot): the page shows these, so it
+    # always matches the stored PDF.
+    figures: Mapped[dict | None] = mapped_column(sa.JSON)
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     finished_at: Mapped[object | None] = mapped_column(UTCDateTime)

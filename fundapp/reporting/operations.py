@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..applications.models import BudgetLine
 from ..awards.models import GRANT_WORKFLOW
-from ..awards.operations import city_users, make_due
+from ..awards.operations import city_users, grant_ended, make_due
 from ..core import audit
 from ..core.documents import generated_document, make_document
 from ..core.errors import Refused
@@ -43,6 +43,29 @@ def create_duties(grant):
         run_at = datetime(remind_at.year, remind_at.month, remind_at.day, 8, tzinfo=timezone.utc)
         if run_at > utcnow():
             enqueue("reporting.remind", report_id=report.id, run_at=run_at, dedupe_key=f"report-reminder:{report.id}")
+
+
+@grant_ended.connect
+def end_duties(grant, actor=None, **_kwargs):
+    """The grant was declined, cancelled or closed: its reports not yet approved are no longer due
+    (so no list shows them due and no reminder goes out), in the transaction that ended it."""
+    open_states = [s for s in REPORT_WORKFLOW.state_names() if REPORT_WORKFLOW.can(s, "cancel", {"system"})]
+    reports = db.session.scalars(
+        sa.select(GrantReport)
+        .where(GrantReport.grant_id == grant.id, GrantReport.state.in_(open_states))
+        .order_by(GrantReport.id)
+        .with_for_update(of=GrantReport)
+        .execution_options(populate_existing=True)
+    ).all()
+    for report in reports:
+        REPORT_WORKFLOW.apply(
+            report,
+            "cancel",
+            actor,
+            roles={"system"},
+            summary=f"{grant.application.reference}: {report.kind} report no longer due",
+        )
+        report.updated_at = utcnow()
 
 
 def _check_city(report, actor):
@@ -220,7 +243,7 @@ def _store(name, content_type, data):
 def build_donor_report(report_id):
     """Compute the figures, then write the PDF, the XLSX and the CSV, saying how far it has got."""
     from .exports import to_csv, to_pdf, to_xlsx
-    from .queries import figures
+    from .queries import Figures, figures
 
     report = db.session.get(DonorReport, report_id)
     if report.status == "done":
@@ -229,7 +252,13 @@ def build_donor_report(report_id):
     db.session.commit()
     try:
         with force_locale(report.language):
-            data = figures(report.donor, report.period_start, report.period_end)
+            # The figures are computed once and kept with the report; a retried job builds its files
+            # from the same stored figures, and the report's page shows them.
+            if report.figures is None:
+                data = figures(report.donor, report.period_start, report.period_end)
+                report.figures = data.snapshot()
+            else:
+                data = Figures.from_snapshot(report.figures, donor=report.donor)
             report.progress = 30
             db.session.commit()
             base = f"{(report.donor.short_name if report.donor else 'fund').lower()}-{report.period_start}-{report.period_end}"

@@ -16,7 +16,7 @@ from ..funding.models import Donor
 from . import operations
 from .dashboard import fund_dashboard
 from .models import REPORT_WORKFLOW, DonorReport, GrantReport
-from .queries import figures
+from .queries import Figures, figures
 
 bp = Blueprint("reporting", __name__)
 
@@ -198,7 +198,14 @@ def donor_reports():
 @login_required
 def donor_report(report_id):
     report = get_visible_or_404(DonorReport, report_id)
-    data = figures(report.donor, report.period_start, report.period_end) if report.status == "done" else None
+    data = None
+    if report.status == "done":
+        # The figures the files were built with, never a live recomputation. (A report built before
+        # they were kept is rebuilt from the dated ledger entries, which give the same figures.)
+        if report.figures is not None:
+            data = Figures.from_snapshot(report.figures, donor=report.donor)
+        else:
+            data = figures(report.donor, report.period_start, report.period_end)
     return render_template("reporting/donor_report.html", report=report, figures=data, language=str(get_locale()))
 
 

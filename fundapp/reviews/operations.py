@@ -277,9 +277,22 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
 
 
 def _complete_if_all_in(application):
+    """Complete the application's review when this was the last one in. Two last reviews submitted
+    at once take turns on the application's row lock: the second sees the first (committed) and
+    completes the application, exactly once, instead of each seeing the other as missing."""
+    db.session.execute(
+        sa.select(Application)
+        .where(Application.id == application.id)
+        .with_for_update(of=Application)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     counted = [
         a
-        for a in db.session.scalars(sa.select(Assignment).where(Assignment.application_id == application.id))
+        for a in db.session.scalars(
+            sa.select(Assignment)
+            .where(Assignment.application_id == application.id)
+            .execution_options(populate_existing=True)
+        )
         if ASSIGNMENT_WORKFLOW.has(a.state, "counts")
     ]
     enough = len(counted) >= application.call.reviewers_per_application

@@ -1,4 +1,3 @@
-import csv
 import io
 from decimal import Decimal, InvalidOperation
 
@@ -11,6 +10,7 @@ from ..applications.models import Application
 from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
+from ..core.exports import csv_writer
 from ..core.forms import act
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import utcnow
@@ -271,7 +271,7 @@ def application_reviews(application_id):
 
 def _review_summary_csv(application, assignments):
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     criteria = application.call.criteria
     writer.writerow(
         ["reference", "reviewer", "state", "recommendation", "score_0_100"]
@@ -353,7 +353,7 @@ def ranking(call_id):
 
 def _ranking_csv(call, passing, failing):
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [
             "rank",

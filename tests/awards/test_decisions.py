@@ -1,7 +1,5 @@
 """Awards never break the cap, the request or the envelope; revisions and cancellations give money back."""
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
@@ -143,7 +141,7 @@ def test_a_decision_whose_letter_is_sent_cannot_be_revised(app, awards_call):
     with app.app_context():
         application_id = reviewed(awards_call, "Bogotá")
         decision = operations.decide(_app(application_id), "award", actor=staff_user(), amount_cents=100_000_00)
-        operations.send_letter(decision, actor=staff_user())
+        f.s.send_letter(decision, staff_user())  # sent: its job put it in the outbox
         with pytest.raises(Refused, match="can no longer be revised"):
             operations.revise(decision, actor=staff_user(), reason="Second thoughts")
         db.session.rollback()
@@ -153,7 +151,7 @@ def test_a_decision_whose_letter_is_sent_cannot_be_revised(app, awards_call):
 def _accepted_grant(app, awards_call, amount=100_000_00):
     application_id = reviewed(awards_call, "Bogotá", focal="focal@bogota.example")
     decision = operations.decide(_app(application_id), "award", actor=staff_user(), amount_cents=amount)
-    operations.send_letter(decision, actor=staff_user())
+    f.s.send_letter(decision, staff_user())
     grant = decision.grant
     focal = user_by_email("focal@bogota.example")
     operations.accept_grant(grant, actor=focal, bank_details="IBAN CO00 0000")
@@ -168,16 +166,31 @@ def test_payments_follow_the_schedule_and_the_allocation_split(app, awards_call)
         assert first.is_due and not second.is_due
         with pytest.raises(Refused, match="Only €40,000.00 is due"):
             operations.record_payment(
-                grant, first, actor=staff_user(), amount_cents=40_000_01, paid_on=date(2026, 12, 1), reference="TR-1"
+                grant,
+                first,
+                actor=staff_user(),
+                amount_cents=40_000_01,
+                paid_on=grant.application.call_today(),
+                reference="TR-1",
             )
         db.session.rollback()
         with pytest.raises(Refused, match="not due"):
             operations.record_payment(
-                grant, second, actor=staff_user(), amount_cents=1, paid_on=date(2026, 12, 1), reference="TR-2"
+                grant,
+                second,
+                actor=staff_user(),
+                amount_cents=1,
+                paid_on=grant.application.call_today(),
+                reference="TR-2",
             )
         db.session.rollback()
         operations.record_payment(
-            grant, first, actor=staff_user(), amount_cents=40_000_00, paid_on=date(2026, 12, 1), reference="TR-1"
+            grant,
+            first,
+            actor=staff_user(),
+            amount_cents=40_000_00,
+            paid_on=grant.application.call_today(),
+            reference="TR-1",
         )
         assert grant.state == "active" and grant.paid_cents == 40_000_00
         assert {a.call_funding.contribution.donor.short_name: a.paid_cents for a in grant.allocations} == {
@@ -196,7 +209,12 @@ def test_cancelling_returns_the_unspent_money_and_no_payment_follows(app, awards
         grant = _accepted_grant(app, awards_call)
         first = grant.tranches[0]
         operations.record_payment(
-            grant, first, actor=staff_user(), amount_cents=40_000_00, paid_on=date(2026, 12, 1), reference="TR-1"
+            grant,
+            first,
+            actor=staff_user(),
+            amount_cents=40_000_00,
+            paid_on=grant.application.call_today(),
+            reference="TR-1",
         )
         operations.cancel_grant(grant, actor=staff_user(), reason="The project stopped.")
         assert grant.returned_cents == 60_000_00
@@ -213,7 +231,7 @@ def test_cancelling_returns_the_unspent_money_and_no_payment_follows(app, awards
                 grant.tranches[1],
                 actor=staff_user(),
                 amount_cents=1,
-                paid_on=date(2026, 12, 2),
+                paid_on=grant.application.call_today(),
                 reference="TR-2",
             )
         db.session.rollback()

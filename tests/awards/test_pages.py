@@ -8,7 +8,7 @@ from fundapp.awards.models import Grant
 from fundapp.extensions import db
 
 from .. import factories as f
-from ..helpers import text
+from ..helpers import run_jobs, text
 from .conftest import ledger, reviewed, staff_user
 
 
@@ -76,6 +76,7 @@ def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff
     assert focal.get(f"/grants/{grant_id}").status_code == 404
     assert focal.post(f"/grants/{grant_id}/accept", {"bank_details": "IBAN CO12"}).status_code == 404
     staff.post(f"/staff/decisions/{decision_id}/send", {}, token_from=url)
+    run_jobs(app)  # the worker's letter job sends it: from then the city sees its grant
     page = text(
         focal.post(
             f"/grants/{grant_id}/accept", {"bank_details": ""}, token_from=f"/grants/{grant_id}", follow_redirects=True
@@ -97,10 +98,11 @@ def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff
     grant_url = f"/grants/{grant_id}"
     with app.app_context():
         tranche_ids = [t.id for t in db.session.get(Grant, grant_id).tranches]
+        today = db.session.get(Grant, grant_id).application.call_today().isoformat()  # a payment's date: up to today
     page = text(
         staff.post(
             f"/staff/grants/{grant_id}/payments",
-            {"tranche": tranche_ids[0], "amount": "40000.01", "paid_on": "2026-12-01", "reference": "TR-1"},
+            {"tranche": tranche_ids[0], "amount": "40000.01", "paid_on": today, "reference": "TR-1"},
             token_from=grant_url,
             follow_redirects=True,
         )
@@ -109,7 +111,7 @@ def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff
     page = text(
         staff.post(
             f"/staff/grants/{grant_id}/payments",
-            {"tranche": tranche_ids[0], "amount": "40000", "paid_on": "2026-12-01", "reference": "TR-1"},
+            {"tranche": tranche_ids[0], "amount": "40000", "paid_on": today, "reference": "TR-1"},
             token_from=grant_url,
             follow_redirects=True,
         )

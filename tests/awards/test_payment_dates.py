@@ -1,0 +1,152 @@
+"""A payment is dated between the day the grant was accepted and today, both in the call's timezone
+(Europe/Madrid): any other date is refused next to the "paid on" field, and nothing is recorded."""
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from fundapp.awards import operations
+from fundapp.awards.models import Grant, Payment
+from fundapp.core.errors import Refused
+from fundapp.core.timeutil import clock_at, utcnow
+from fundapp.extensions import db
+
+from .. import factories as f
+from .grant_life import MADRID, envelope, field_error, on, page, state
+
+ACCEPTED_ON = date(2026, 10, 1)
+
+
+def _accepted(app, *, at):
+    """São Paulo's grant of EUR 100,000 accepted at the instant `at`; the call and the award a month
+    before. Returns (grant id, id of the tranche due on acceptance, call id)."""
+    with app.app_context():
+        with clock_at(on(ACCEPTED_ON - timedelta(days=30))):
+            f.fund()
+            f.staff()
+            call_id = f.call().id
+        with clock_at(at):
+            grant = f.accepted("São Paulo", partners=["Bogotá"])
+            return grant.id, grant.tranches[0].id, call_id
+
+
+@pytest.fixture
+def staff(app, make_client):
+    def login():
+        client = make_client()
+        client.login("staff@fund.example", f.PASSWORD)
+        return client
+
+    return login
+
+
+def _pay(client, grant_id, tranche_id, paid_on, amount="40000", reference="TR-1 São Paulo"):
+    url = f"/grants/{grant_id}"
+    return client.post(
+        f"/staff{url}/payments",
+        {"tranche": tranche_id, "amount": amount, "paid_on": paid_on, "reference": reference},
+        token_from=url,
+    )
+
+
+def _today_in_madrid():
+    return utcnow().astimezone(MADRID).date()
+
+
+def test_the_page_says_which_dates_a_payment_may_carry(app, staff):
+    grant_id, _tranche, _call = _accepted(app, at=on(ACCEPTED_ON, 11))
+    html = page(staff().get(f"/grants/{grant_id}"))
+    today = _today_in_madrid().isoformat()
+    assert f'min="2026-10-01" max="{today}"' in html
+    assert f"Between 2026-10-01 (the grant's acceptance) and today, {today} (Europe/Madrid)." in html
+
+
+@pytest.mark.parametrize(
+    "paid_on, message",
+    [
+        ("2026-09-30", "A payment cannot be dated before the grant was accepted, on 2026-10-01 (Europe/Madrid)."),
+        ("2019-03-12", "A payment cannot be dated before the grant was accepted, on 2026-10-01 (Europe/Madrid)."),
+        ("tomorrow", "A payment cannot be dated after today, {today} (Europe/Madrid)."),
+        ("", "Give the date of the payment."),
+        ("31/12/2026", "Give the date of the payment."),
+    ],
+)
+def test_a_payment_dated_outside_the_grant_is_refused_next_to_the_date_and_nothing_moves(app, staff, paid_on, message):
+    grant_id, tranche_id, call_id = _accepted(app, at=on(ACCEPTED_ON, 11))
+    today = _today_in_madrid()
+    if paid_on == "tomorrow":
+        paid_on = (today + timedelta(days=1)).isoformat()
+    client = staff()
+    with app.app_context():
+        before = state()
+    response = _pay(client, grant_id, tranche_id, paid_on)
+    assert response.status_code == 400
+    html = page(response)
+    assert field_error(html, "pay", "paid_on") == message.format(today=today.isoformat())
+    # What staff typed is kept.
+    assert f'value="{paid_on}"' in html and 'value="TR-1 São Paulo"' in html and 'value="40000"' in html
+    with app.app_context():
+        assert state() == before
+        assert envelope(call_id) == {"SDC": (700_000_00, 87_500_00, 0), "OSF": (100_000_00, 12_500_00, 0)}
+
+
+def test_a_payment_on_the_day_of_acceptance_or_today_is_recorded(app, staff):
+    grant_id, tranche_id, call_id = _accepted(app, at=on(ACCEPTED_ON, 11))
+    client = staff()
+    html = page(client.get(f"/grants/{grant_id}"))
+    assert field_error(html, "pay", "paid_on") is None
+    response = _pay(client, grant_id, tranche_id, "2026-10-01", amount="15000", reference="TR-1a")
+    assert response.status_code == 302
+    today = _today_in_madrid().isoformat()
+    assert _pay(client, grant_id, tranche_id, today, amount="25000", reference="TR-1b").status_code == 302
+    with app.app_context():
+        payments = db.session.scalars(sa.select(Payment).where(Payment.grant_id == grant_id).order_by(Payment.id))
+        assert [(p.paid_on.isoformat(), p.amount_cents) for p in payments] == [
+            ("2026-10-01", 15_000_00),
+            (today, 25_000_00),
+        ]
+        assert envelope(call_id) == {
+            "SDC": (700_000_00, 87_500_00, 35_000_00),
+            "OSF": (100_000_00, 12_500_00, 5_000_00),
+        }
+
+
+def test_the_acceptance_day_is_the_call_s_day_not_utc(app, staff):
+    """Accepted at 23:30 UTC on 1 October: it is already 2 October in Barcelona, so a payment dated
+    1 October would precede the acceptance."""
+    late = on(ACCEPTED_ON + timedelta(days=1), 1, 30)  # 01:30 in Madrid on 2 October = 23:30 UTC on 1 October
+    assert late.astimezone(MADRID).date() == date(2026, 10, 2)
+    grant_id, tranche_id, _call = _accepted(app, at=late)
+    client = staff()
+    with app.app_context():
+        assert db.session.get(Grant, grant_id).accepted_at.date() == ACCEPTED_ON  # in UTC
+        before = state()
+    response = _pay(client, grant_id, tranche_id, "2026-10-01")
+    assert field_error(page(response), "pay", "paid_on") == (
+        "A payment cannot be dated before the grant was accepted, on 2026-10-02 (Europe/Madrid)."
+    )
+    with app.app_context():
+        assert state() == before
+    assert _pay(client, grant_id, tranche_id, "2026-10-02").status_code == 302
+
+
+def test_the_operation_refuses_the_same_dates_without_the_page(app):
+    grant_id, tranche_id, _call = _accepted(app, at=on(ACCEPTED_ON, 11))
+    with app.app_context():
+        grant = db.session.get(Grant, grant_id)
+        tranche = grant.tranches[0]
+        before = state()
+        for paid_on, field in (
+            (None, "paid_on"),
+            (date(2026, 9, 30), "paid_on"),
+            (_today_in_madrid() + timedelta(days=3), "paid_on"),
+        ):
+            with pytest.raises(Refused) as refused:
+                operations.record_payment(
+                    grant, tranche, actor=f.staff(), amount_cents=40_000_00, paid_on=paid_on, reference="TR-1"
+                )
+            assert refused.value.field == field
+            db.session.rollback()
+            assert state() == before
+        assert tranche_id == tranche.id
