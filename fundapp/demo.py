@@ -591,6 +591,16 @@ def past_window(now, echo=print):
         )
         s.reject(applications["lisbon"], staff, "Below the call's threshold of 60 points.")
         calls.change_state(call, "decide", actor=staff)
+    with clock_at(_at(decided + timedelta(days=4), 16)):
+        # Montréal's council did not vote the city's share: the city declines, the money returns.
+        s.decline(
+            awards.pop("montreal"),
+            cities["montreal"],
+            "Le conseil municipal n’a pas adopté la contribution de la Ville au budget du projet.",
+        )
+    with clock_at(_at(decided + timedelta(days=6))):
+        # The money that returned goes to the first of the reserve list.
+        awards["sao_paulo"] = s.award_from_reserve(applications["sao_paulo"], staff)
     grants = {}
     for n, key in enumerate(awards):
         with clock_at(_at(decided + timedelta(days=5 + 3 * n))):
@@ -621,7 +631,8 @@ def past_window(now, echo=print):
     with clock_at(_at(interim_day + timedelta(days=5))):
         s.approve(bogota_report, staff)
     echo(
-        f"Past window {call.code}: {len(applications)} applications, 3 grants accepted, first tranches paid, "
+        f"Past window {call.code}: {len(applications)} applications, 3 grants accepted (Montréal declined its own, "
+        "São Paulo awarded from the reserve list), first tranches paid, "
         "an interim report approved."
     )
     return call

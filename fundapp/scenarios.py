@@ -238,6 +238,22 @@ def reject(application, staff, reason, *, letter=True):
     return decision
 
 
+def award_from_reserve(application, staff, amount_cents=None, *, letter=True, **kwargs):
+    """Money returned: staff award the reserve list's next application, and its letter goes out."""
+    decision = awards.award_from_reserve(
+        application, actor=staff, amount_cents=amount_cents or application.requested_cents, **kwargs
+    )
+    if letter:
+        send_letter(decision, staff)
+    return decision
+
+
+def decline(decision, focal, reason):
+    """The city declines the grant it was offered (before accepting it): the money returns to its lines."""
+    awards.decline_grant(decision.grant, actor=focal, reason=reason)
+    return decision.grant
+
+
 def accept(decision, focal, bank_details="IBAN ES91 2100 0418 4502 0005 1332"):
     awards.accept_grant(decision.grant, actor=focal, bank_details=bank_details)
     return decision.grant

@@ -366,8 +366,7 @@ def declined(city="Bogotá", *, focal=None, reason="El concejo no aprobó la con
     """Awarded, the letter sent, and the city declines the grant (with its reason): the grant."""
     focal = focal or focal_point(city)
     decision = awarded(city, focal=focal, **kw)
-    s.awards.decline_grant(decision.grant, actor=focal, reason=reason)
-    return decision.grant
+    return s.decline(decision, focal, reason)
 
 
 def final_approved(city="Bogotá", *, by=None, **kw):

@@ -59,8 +59,14 @@ def test_the_demo_fund_has_lived_a_whole_window_and_has_an_open_call(app):
         assert any(len(a.submissions) == 2 for a in applications)  # "more information" answered
         assert any(a.ineligible_reason for a in applications) and any(a.withdrawn_reason for a in applications)
         assert db.session.scalar(sa.select(sa.func.count()).where(CriterionScore.cannot_judge.is_(True))) >= 1
-        grants = db.session.scalars(sa.select(Grant)).all()
+        every_grant = db.session.scalars(sa.select(Grant)).all()
+        # Montréal declined the grant it was offered; São Paulo was then awarded from the reserve list.
+        (declined,) = [g for g in every_grant if g.state == "declined"]
+        assert declined.application.member.name == "Montréal" and declined.ended_at
+        assert declined.returned_cents == declined.amount_cents > 0 and declined.committed_cents == 0
+        grants = [g for g in every_grant if g is not declined]
         assert len(grants) == 3 and all(g.accepted_at and g.paid_cents > 0 for g in grants)
+        assert {g.application.member.name for g in grants} == {"Bogotá", "Dakar", "São Paulo"}
         # Every instant of the past window lies in the past, in the order the fund lives it.
         for grant in grants:
             assert past.closes_at < grant.decision.decided_at < grant.accepted_at < utcnow()
