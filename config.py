@@ -88,14 +88,20 @@ class Config:
 
     INVITATION_TTL = timedelta(days=_env_int("FUNDAPP_INVITATION_TTL_DAYS", 14))
     PASSWORD_RESET_TTL = timedelta(hours=_env_int("FUNDAPP_PASSWORD_RESET_TTL_HOURS", 2))
-    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_MIN_LENGTH = 12
 
     # Failed logins allowed before the form refuses, per account and per address.
     LOGIN_LIMIT_PER_ACCOUNT = _env("FUNDAPP_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = _env("FUNDAPP_LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # How many reverse proxies stand in front of fundapp; their X-Forwarded-For/-Proto/-Host are
+    # trusted, nobody else's (0: the address is the connection's own).
+    TRUSTED_PROXIES = _env_int("FUNDAPP_TRUSTED_PROXIES", 0)
     RATELIMIT_KEY_PREFIX = "fundapp-limits"
     RATELIMIT_HEADERS_ENABLED = False
+    # While Redis cannot be reached the limits are counted in memory, never turned into errors.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

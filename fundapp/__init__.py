@@ -45,8 +45,11 @@ def create_app(config_name=None, overrides=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    if config_class.ENV_NAME == "production":
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Only the last `proxies` hops of X-Forwarded-* are believed: with none (the default), a
+        # client cannot forge the address the sign-in limiter counts.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
     _register_template_globals(app)

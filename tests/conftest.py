@@ -93,6 +93,9 @@ def clean_state(request, app):
         from fundapp.extensions import limiter
 
         limiter.reset()
+    from fundapp.accounts import throttle
+
+    throttle.reset_memory()
     saved = dict(app.config)
     yield
     app.config.clear()

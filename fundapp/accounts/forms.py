@@ -21,7 +21,7 @@ LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -87,6 +87,10 @@ class ReviewerProfileForm(FlaskForm):
     expertise = TextAreaField(_l("Expertise"), validators=[Length(max=4000)])
     affiliation = StringField(_l("Affiliation"), validators=[Length(max=200)])
     affiliation_member = SelectField(_l("Affiliated member city"), choices=[], coerce=int, validate_choice=False)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token."""
 
 
 class LanguageForm(FlaskForm):

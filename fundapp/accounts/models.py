@@ -31,6 +31,21 @@ GENDERS = {
 _hasher = PasswordHasher()
 
 
+_hash_of_nothing = None
+
+
+def check_against_nothing(password):
+    """Spend what checking a real password costs, for an address with no account."""
+    global _hash_of_nothing
+    if _hash_of_nothing is None:
+        _hash_of_nothing = _hasher.hash(secrets.token_urlsafe(16))
+    try:
+        _hasher.verify(_hash_of_nothing, password)
+    except (VerificationError, InvalidHashError):
+        pass
+    return False
+
+
 def new_token():
     return secrets.token_urlsafe(32)
 
@@ -207,6 +222,8 @@ class Invitation(db.Model):
     expires_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
     accepted_at: Mapped[object | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # A newer invitation to the same address replaces this one: its link no longer works.
+    replaced_at: Mapped[object | None] = mapped_column(UTCDateTime)
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -232,6 +249,8 @@ class Invitation(db.Model):
             return "accepted"
         if self.revoked_at:
             return "revoked"
+        if self.replaced_at:
+            return "replaced"
         if self.expires_at <= utcnow():
             return "expired"
         return "pending"
@@ -249,6 +268,8 @@ class PasswordReset(db.Model):
     token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     expires_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
     used_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # A newer link, or a password changed another way, replaces this one.
+    replaced_at: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     user = relationship("User")

@@ -12,7 +12,17 @@ from ..core.permissions import ROLES
 from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
-from .models import Invitation, PasswordReset, ReviewerProfile, RoleGrant, User, new_token, token_digest
+from . import passwords
+from .models import (
+    Invitation,
+    PasswordReset,
+    ReviewerProfile,
+    RoleGrant,
+    User,
+    check_against_nothing,
+    new_token,
+    token_digest,
+)
 
 PUBLIC_FIELDS = ["email", "name", "language", "timezone", "active"]
 
@@ -25,10 +35,11 @@ def find_user_by_email(email):
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
-def check_password_strength(password, field="password"):
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password or "") < minimum:
-        raise Refused(_l("Use at least %(n)d characters.", n=minimum), field=field)
+def check_password_strength(password, field="password", *, context=()):
+    """Refuse a password that is short, common or built from `context` (the name, the e-mail)."""
+    reason = passwords.problem(password, context=context)
+    if reason is not None:
+        raise Refused(reason, field=field)
 
 
 def _grant(user, role, member=None, donor=None):
@@ -60,7 +71,7 @@ def create_user(*, email, name, roles, password=None, language="en", actor=None,
     if find_user_by_email(email) is not None:
         raise Refused(_l("An account with this e-mail address already exists."), field="email")
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, context=(name, email))
     user = User(email=email, name=name.strip(), language=language)
     if password is not None:
         user.set_password(password)
@@ -81,11 +92,52 @@ def create_user(*, email, name, roles, password=None, language="en", actor=None,
 
 
 def authenticate(email, password):
-    """The user when the e-mail and password match an active account; None otherwise (same for all)."""
+    """The user when the e-mail and password match an active account; None otherwise.
+
+    Every answer costs one password hash, so the time taken does not tell whether the
+    address has an account (an unknown one is checked against a hash of nothing).
+    """
     user = find_user_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None or not user.password_hash:
+        check_against_nothing(password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+def record_login_failure(email):
+    """A wrong password or an unknown address: the audit log keeps the attempt."""
+    email = normalize_email(email)
+    user = find_user_by_email(email)
+    audit.record("user.login_failed", user, object_type="User", summary=f"failed sign-in as {email}"[:300], actor=None)
+    db.session.commit()
+
+
+def lock_out(email):
+    """Too many attempts on this account: the owner is told, once per window, with a way back in."""
+    email = normalize_email(email)
+    user = find_user_by_email(email)
+    audit.record("user.login_locked", user, object_type="User", summary=f"sign-in paused for {email}"[:300], actor=None)
+    if user is not None and user.active:
+        window = int(utcnow().timestamp() // LOCKOUT_MAIL_EVERY)
+        try:
+            with db.session.begin_nested():
+                queue_mail(
+                    user.email,
+                    "login_locked",
+                    language=user.language,
+                    to_name=user.name,
+                    dedupe_key=f"login-locked:{user.id}:{window}",
+                    link=external_url("accounts.forgot_password"),
+                )
+        except sa.exc.IntegrityError:
+            pass  # a parallel attempt has just told the owner
+    db.session.commit()
+
+
+# One e-mail about a paused sign-in per account in this many seconds at most.
+LOCKOUT_MAIL_EVERY = 15 * 60
 
 
 def record_login(user, password):
@@ -107,9 +159,10 @@ def logout(user):
 def change_password(user, current_password, new_password):
     if not user.check_password(current_password):
         raise Refused(_l("Your current password is not right."), field="current_password")
-    check_password_strength(new_password, field="new_password")
+    check_password_strength(new_password, field="new_password", context=(user.name, user.email))
     user.set_password(new_password)
     user.rotate_session_token()
+    _replace_open_resets(user)
     audit.record("user.password_change", user, summary=f"{user.email} changed the password", actor=user)
     db.session.commit()
 
@@ -197,6 +250,16 @@ def invite(*, actor, email, name, role, member=None, donor=None, language="en"):
     if existing is not None and role in existing.role_names():
         raise Refused(_l("This person already has an account with this role."), field="email")
     token = new_token()
+    db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.replaced_at.is_(None),
+        )
+        .values(replaced_at=utcnow())
+    )
     invitation = Invitation(
         email=email,
         name=name.strip(),
@@ -233,7 +296,7 @@ def invite(*, actor, email, name, role, member=None, donor=None, language="en"):
 
 
 def find_invitation(token):
-    """(invitation, problem): problem is None, 'unknown', 'expired', 'used' or 'revoked'."""
+    """(invitation, problem): problem is None, 'unknown', 'expired', 'used', 'revoked' or 'replaced'."""
     invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_digest == token_digest(token or "")))
     if invitation is None:
         return None, "unknown"
@@ -241,22 +304,41 @@ def find_invitation(token):
         return invitation, "used"
     if invitation.revoked_at is not None:
         return invitation, "revoked"
+    if invitation.replaced_at is not None:
+        return invitation, "replaced"
     if invitation.expires_at <= utcnow():
         return invitation, "expired"
     return invitation, None
 
 
 def accept_invitation(token, *, name, password):
+    """A new person sets a name and a password; the invited role is theirs."""
     invitation, problem = find_invitation(token)
     if problem is not None:
         raise Refused(_l("This invitation link can no longer be used."))
-    check_password_strength(password)
-    user = find_user_by_email(invitation.email)
-    if user is None:
-        user = User(email=invitation.email, name=name.strip(), language=invitation.language)
-        db.session.add(user)
+    if find_user_by_email(invitation.email) is not None:
+        # An invitation is never a way to set the password of an account that exists.
+        raise Refused(_l("An account with this e-mail address already exists: sign in to accept the invitation."))
+    check_password_strength(password, context=(name, invitation.email))
+    user = User(email=invitation.email, name=name.strip(), language=invitation.language)
     user.set_password(password)
-    user.rotate_session_token()
+    db.session.add(user)
+    return _claim_invitation(invitation, user)
+
+
+def accept_invitation_as(token, user):
+    """Someone who already has an account, signed in as the invited address, takes the role."""
+    invitation, problem = find_invitation(token)
+    if problem is not None:
+        raise Refused(_l("This invitation link can no longer be used."))
+    if user.email != invitation.email:
+        raise Refused(
+            _l("This invitation is for %(email)s: sign out and sign in with that address.", email=invitation.email)
+        )
+    return _claim_invitation(invitation, user)
+
+
+def _claim_invitation(invitation, user):
     _grant(user, invitation.role, invitation.member, invitation.donor)
     db.session.flush()
     # One conditional UPDATE claims the link: a double submit cannot use it twice.
@@ -296,6 +378,7 @@ def request_password_reset(email):
     if user is None or not user.active:
         return None
     token = new_token()
+    _replace_open_resets(user)
     reset = PasswordReset(
         user=user, token_digest=token_digest(token), expires_at=utcnow() + current_app.config["PASSWORD_RESET_TTL"]
     )
@@ -314,12 +397,23 @@ def request_password_reset(email):
     return token
 
 
+def _replace_open_resets(user):
+    """Every reset link of this user still open stops working (a newer one, or a new password)."""
+    db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None), PasswordReset.replaced_at.is_(None))
+        .values(replaced_at=utcnow())
+    )
+
+
 def find_reset(token):
     reset = db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_digest == token_digest(token or "")))
     if reset is None:
         return None, "unknown"
     if reset.used_at is not None:
         return reset, "used"
+    if reset.replaced_at is not None:
+        return reset, "replaced"
     if reset.expires_at <= utcnow():
         return reset, "expired"
     return reset, None
@@ -329,7 +423,7 @@ def reset_password(token, password):
     reset, problem = find_reset(token)
     if problem is not None:
         raise Refused(_l("This reset link can no longer be used."))
-    check_password_strength(password)
+    check_password_strength(password, context=(reset.user.name, reset.user.email))
     claimed = db.session.execute(
         sa.update(PasswordReset)
         .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
@@ -341,6 +435,7 @@ def reset_password(token, password):
     user = reset.user
     user.set_password(password)
     user.rotate_session_token()
+    _replace_open_resets(user)
     audit.record("user.password_reset", user, actor=user, summary=f"{user.email} reset the password")
     db.session.commit()
     return user

@@ -5,14 +5,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..core.errors import Refused
 from ..core.forms import act
 from ..core.permissions import admin_required, get_visible_or_404, staff_required
+from ..core.urls import safe_redirect_target
 from ..extensions import db, limiter
 from ..funding.queries import donor_choices
 from ..members.models import REGIONS
 from ..members.queries import member_choices
-from . import operations
+from . import operations, throttle
 from .forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
+    ConfirmForm,
     ForgotPasswordForm,
     InviteForm,
     LanguageForm,
@@ -28,50 +30,32 @@ from .queries import invitations_page, users_page
 bp = Blueprint("accounts", __name__)
 
 
-def _login_account_key():
-    return "login-account:" + operations.normalize_email(request.form.get("email", ""))
-
-
-def _login_failed(response):
-    # Only failed attempts count: a failed login re-renders the form, a good one redirects.
-    return response.status_code == 200
-
-
-def _safe_next(target):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-address",
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = operations.authenticate(form.email.data, form.password.data)
+        email = operations.normalize_email(form.email.data)
+        config = current_app.config
+        # Counted before the password is checked: parallel guesses cannot get past the limit.
+        if not throttle.take("login-address", request.remote_addr or "-", config["LOGIN_LIMIT_PER_ADDRESS"]):
+            abort(429)
+        if not throttle.take("login-account", email, config["LOGIN_LIMIT_PER_ACCOUNT"]):
+            operations.lock_out(email)
+            abort(429)
+        user = operations.authenticate(email, form.password.data)
         if user is None:
+            operations.record_login_failure(email)
             form.password.errors = [_("The e-mail address or the password is not right.")]
         else:
+            throttle.clear("login-account", email, config["LOGIN_LIMIT_PER_ACCOUNT"])
             operations.record_login(user, form.password.data)
             session.clear()
             login_user(user)
             session.permanent = True
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+            return redirect(safe_redirect_target(request.args.get("next")) or url_for("core.home"))
     return render_template("accounts/login.html", form=form)
 
 
@@ -119,6 +103,8 @@ def accept_invitation(token):
     invitation, problem = operations.find_invitation(token)
     if problem is not None:
         return render_template("accounts/link_invalid.html", kind="invitation", problem=problem), 410
+    if operations.find_user_by_email(invitation.email) is not None:
+        return _accept_invitation_with_account(token, invitation)
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.name.data = invitation.name
@@ -134,6 +120,27 @@ def accept_invitation(token):
             flash(_("Welcome to the International Fund for Metropolises."), "success")
             return redirect(url_for("core.home"))
     return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)
+
+
+def _accept_invitation_with_account(token, invitation):
+    """The address has an account: its owner signs in as usual, then takes the role here."""
+    signed_in_as_invited = current_user.is_authenticated and current_user.email == invitation.email
+    form = ConfirmForm()
+    if signed_in_as_invited and form.validate_on_submit():
+        try:
+            operations.accept_invitation_as(token, current_user._get_current_object())
+        except Refused as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash(_("The role of %(role)s is added to your account.", role=invitation.role_label), "success")
+            return redirect(url_for("core.home"))
+    return render_template(
+        "accounts/accept_invitation_existing.html",
+        form=form,
+        invitation=invitation,
+        signed_in_as_invited=signed_in_as_invited,
+        login_url=url_for("accounts.login", next=url_for("accounts.accept_invitation", token=token)),
+    )
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -181,7 +188,7 @@ def set_language():
         session["language"] = form.language.data
         if current_user.is_authenticated:
             operations.set_language(current_user._get_current_object(), form.language.data)
-    return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("core.home"))
 
 
 # -- staff: people ---------------------------------------------------------------------------

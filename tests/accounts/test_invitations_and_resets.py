@@ -194,4 +194,4 @@ def test_a_short_new_password_is_refused_next_to_the_field(app, client):
         token = operations.request_password_reset("focal@x.example")
     path = f"/reset-password/{token}"
     response = client.post(path, {"password": "short", "confirm": "short"}, token_from=path)
-    assert response.status_code == 200 and "Use at least 10 characters." in text(response)
+    assert response.status_code == 200 and "Use at least 12 characters." in text(response)
