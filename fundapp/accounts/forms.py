@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..core.forms import EmailAddress
 from ..core.i18n import LANGUAGE_NAMES
+from ..core.inputs import db_int
 from ..core.timeutil import timezone_choices
 from .models import GENDERS, ROLE_LABELS
 
@@ -64,15 +65,15 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254), EmailAddress()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), choices=[])
-    member = SelectField(_l("Member city (for a city focal point)"), choices=[], coerce=int, validate_choice=False)
-    donor = SelectField(_l("Donor (for a donor officer)"), choices=[], coerce=int, validate_choice=False)
+    member = SelectField(_l("Member city (for a city focal point)"), choices=[], coerce=db_int, validate_choice=False)
+    donor = SelectField(_l("Donor (for a donor officer)"), choices=[], coerce=db_int, validate_choice=False)
     language = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
 
 
 class RolesForm(FlaskForm):
     roles = SelectMultipleField(_l("Roles"), choices=list(ROLE_LABELS.items()))
-    member = SelectField(_l("Member city (for a city focal point)"), choices=[], coerce=int, validate_choice=False)
-    donor = SelectField(_l("Donor (for a donor officer)"), choices=[], coerce=int, validate_choice=False)
+    member = SelectField(_l("Member city (for a city focal point)"), choices=[], coerce=db_int, validate_choice=False)
+    donor = SelectField(_l("Donor (for a donor officer)"), choices=[], coerce=db_int, validate_choice=False)
 
 
 class ActiveForm(FlaskForm):
@@ -86,7 +87,7 @@ class ReviewerProfileForm(FlaskForm):
     languages = SelectMultipleField(_l("Languages read"), choices=LANGUAGE_CHOICES)
     expertise = TextAreaField(_l("Expertise"), validators=[Length(max=4000)])
     affiliation = StringField(_l("Affiliation"), validators=[Length(max=200)])
-    affiliation_member = SelectField(_l("Affiliated member city"), choices=[], coerce=int, validate_choice=False)
+    affiliation_member = SelectField(_l("Affiliated member city"), choices=[], coerce=db_int, validate_choice=False)
 
 
 class ConfirmForm(FlaskForm):

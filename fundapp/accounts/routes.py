@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import Refused
 from ..core.forms import act
+from ..core.inputs import db_int
 from ..core.permissions import admin_required, get_visible_or_404, staff_required
 from ..core.urls import safe_redirect_target
 from ..extensions import db, limiter
@@ -202,7 +203,7 @@ def users():
     page = users_page(
         q=q,
         role=role if role in ROLE_LABELS else "",
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=db_int),
         per_page=current_app.config["PAGE_SIZE"],
     )
     return render_template("accounts/users.html", page=page, q=q, role=role, role_labels=ROLE_LABELS)
@@ -253,7 +254,7 @@ def invite():
 @bp.route("/invitations")
 @staff_required
 def invitations():
-    page = invitations_page(page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
+    page = invitations_page(page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"])
     return render_template("accounts/invitations.html", page=page)
 
 

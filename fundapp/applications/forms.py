@@ -14,8 +14,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..core.forms import CheckboxList, MoneyField
+from ..core.forms import CheckboxList, MoneyField, PlausibleDate
 from ..core.i18n import LANGUAGE_NAMES
+from ..core.inputs import db_int
 from .models import BUDGET_CATEGORIES, DIMENSIONS, SECTIONS
 
 
@@ -27,7 +28,7 @@ class BudgetLineForm(Form):
 
 
 class PartnerForm(Form):
-    member = SelectField(_l("Partner city"), choices=[], coerce=int, validate_choice=False)
+    member = SelectField(_l("Partner city"), choices=[], coerce=db_int, validate_choice=False)
     role = StringField(_l("Its role in the project"), validators=[Length(max=300)])
 
 
@@ -52,7 +53,7 @@ class ApplicationForm(FlaskForm):
         _l("Direct beneficiaries: other or undisclosed"),
         validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))],
     )
-    start_date = DateField(_l("Start date"), validators=[Optional()])
+    start_date = DateField(_l("Start date"), validators=[PlausibleDate(), Optional()])
     duration_months = IntegerField(_l("Duration (months)"), validators=[Optional()])
     milestones = TextAreaField(_l("Milestones"), validators=[Length(max=10000)])
     risks = TextAreaField(_l("Risks and how they are handled"), validators=[Length(max=10000)])
@@ -73,4 +74,4 @@ class ScreeningForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason or message to the city"), validators=[Length(max=4000)])
     sections = CheckboxList(_l("Parts the city may change"), choices=list(SECTIONS.items()))
-    reply_by = DateField(_l("Reply by"), validators=[Optional()])
+    reply_by = DateField(_l("Reply by"), validators=[PlausibleDate(), Optional()])

@@ -150,9 +150,17 @@ def _check_scalar(application, field, value):
     raise KeyError(field)
 
 
+# Bounds no real project comes near, so that hostile input cannot overflow a total or fill a page.
+MAX_PARTNERS = 50
+MAX_BUDGET_LINES = 100
+MAX_BUDGET_LINE_CENTS = 1_000_000_000_00  # EUR 1 billion
+
+
 def _check_partners(application, partners):
     """[(member, role)] from [{'member_id', 'role'}], or Refused on the partners field."""
     partners = [p for p in partners if p.get("member_id")]
+    if len(partners) > MAX_PARTNERS:
+        raise Refused(_l("An application names at most %(n)d partner cities.", n=MAX_PARTNERS), field="partners")
     if partners and not application.call.partners_allowed:
         raise Refused(_l("This call does not take partner cities."), field="partners")
     ids = [p["member_id"] for p in partners]
@@ -176,7 +184,14 @@ def _check_partners(application, partners):
 def _check_budget(application, lines):
     """Budget lines to store, or Refused on the budget field; the total never exceeds the cap."""
     lines = [ln for ln in lines if ln.get("description") or ln.get("requested_cents") or ln.get("cofunding_cents")]
+    if len(lines) > MAX_BUDGET_LINES:
+        raise Refused(_l("A budget has at most %(n)d lines.", n=MAX_BUDGET_LINES), field="budget")
     for ln in lines:
+        if max(ln.get("requested_cents") or 0, ln.get("cofunding_cents") or 0) > MAX_BUDGET_LINE_CENTS:
+            raise Refused(
+                _l("A budget line cannot be above %(amount)s.", amount=format_eur(MAX_BUDGET_LINE_CENTS)),
+                field="budget",
+            )
         if ln.get("category") not in BUDGET_CATEGORIES:
             raise Refused(_l("Choose a category for every budget line."), field="budget")
         if (ln.get("requested_cents") or 0) < 0 or (ln.get("cofunding_cents") or 0) < 0:

@@ -11,6 +11,7 @@ from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.exports import csv_writer
 from ..core.forms import act
+from ..core.inputs import db_int
 from ..core.money import MoneyError, cents_to_decimal, parse_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
@@ -370,7 +371,7 @@ def staff_index(call_id):
     if request.args.get("format") == "csv":
         return _csv(call, stmt)
     rows, total, page, pages = paginate_rows(
-        stmt, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"]
+        stmt, request.args.get("page", 1, type=db_int), current_app.config["PAGE_SIZE"]
     )
     return render_template(
         "applications/staff_index.html",
@@ -535,8 +536,8 @@ def versions(application_id):
     if not submissions:
         abort(404)
     numbers = [s.version_no for s in submissions]
-    a = request.args.get("a", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
-    b = request.args.get("b", type=int) or numbers[-1]
+    a = request.args.get("a", type=db_int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
+    b = request.args.get("b", type=db_int) or numbers[-1]
     by_no = {s.version_no: s for s in submissions}
     if a not in by_no or b not in by_no:
         abort(404)

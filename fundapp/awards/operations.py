@@ -1,6 +1,8 @@
 """Every change to decisions and grants: award, reserve, reject, revise, award from the reserve list,
 letters, accept or decline, pay, cancel, close."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from blinker import Namespace
 from flask_babel import force_locale
@@ -20,6 +22,7 @@ from ..core.states import TransitionError, actor_roles
 from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
+from ..funding.queries import ledger_closed_through
 from . import ledger
 from .models import (
     DECISION_KINDS,
@@ -570,10 +573,14 @@ def make_due(grant, condition):
 
 
 def payment_dates(grant):
-    """(first, last) day a payment on this grant may carry: the day it was accepted and today, both
-    in the call's timezone (the server's clock decides)."""
+    """(first, last) day a payment on this grant may carry: the day it was accepted (or the day after
+    the ledger was last closed by a donor report, when later) and today, in the call's timezone."""
     call = grant.application.call
-    return call.local(grant.accepted_at).date(), call.local(utcnow()).date()
+    first = call.local(grant.accepted_at).date()
+    closed = ledger_closed_through()
+    if closed is not None and closed >= first:
+        first = closed + timedelta(days=1)
+    return first, call.local(utcnow()).date()
 
 
 def _check_paid_on(grant, paid_on):
@@ -581,6 +588,16 @@ def _check_paid_on(grant, paid_on):
         raise Refused(_l("Give the date of the payment."), field="paid_on")
     first, last = payment_dates(grant)
     timezone = grant.application.call.timezone
+    closed = ledger_closed_through()
+    if closed is not None and paid_on <= closed:
+        raise Refused(
+            _l(
+                "Donor reports cover the days up to %(date)s, so their payments are fixed: date this payment "
+                "after %(date)s.",
+                date=closed.isoformat(),
+            ),
+            field="paid_on",
+        )
     if paid_on < first:
         raise Refused(
             _l(
@@ -612,6 +629,11 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
         raise Refused(_l("That tranche belongs to another grant."), field="tranche")
     if amount_cents is None or amount_cents <= 0:
         raise Refused(_l("Give the amount paid."), field="amount")
+    if tranche.is_paid:
+        raise Refused(
+            _l("This tranche is already paid in full (%(amount)s).", amount=format_eur(tranche.paid_cents)),
+            field="tranche",
+        )
     if not tranche.is_due:
         raise Refused(
             _l("This tranche is not due: it is paid %(condition)s.", condition=tranche.condition_label), field="tranche"

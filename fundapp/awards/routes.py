@@ -7,6 +7,7 @@ from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.forms import act
+from ..core.inputs import db_int
 from ..core.money import MoneyError, parse_eur
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
@@ -356,7 +357,7 @@ def pay(grant_id):
     from datetime import date
 
     grant = get_visible_or_404(Grant, grant_id)
-    tranche = db.session.get(Tranche, request.form.get("tranche", type=int) or 0)
+    tranche = db.session.get(Tranche, request.form.get("tranche", type=db_int) or 0)
     try:
         paid_on = date.fromisoformat(request.form.get("paid_on", ""))
     except ValueError:

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField
+from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField, PlausibleDate
 from ..core.timeutil import timezone_choices
 from ..members.models import MEMBERSHIPS, REGIONS
 from .operations import fund_max_grant_cents, fund_maximum_message
@@ -49,12 +49,12 @@ class CallForm(FlaskForm):
     opens_at = DateTimeLocalField(
         _l("Opens (in the call's timezone)"),
         format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired(message=_l("Give the date and time."))],
+        validators=[PlausibleDate(), DataRequired(message=_l("Give the date and time."))],
     )
     closes_at = DateTimeLocalField(
         _l("Closes (in the call's timezone)"),
         format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired(message=_l("Give the date and time."))],
+        validators=[PlausibleDate(), DataRequired(message=_l("Give the date and time."))],
     )
     timezone = SelectField(_l("Timezone of the call"), choices=[])
     cap = MoneyField(
@@ -73,15 +73,21 @@ class CallForm(FlaskForm):
     partners_allowed = BooleanField(_l("Partner cities allowed"))
     required_documents = TextAreaField(_l("Required documents (one per line)"), validators=[Length(max=5000)])
     overall_threshold = DecimalText(_l("Overall threshold (score out of 100, optional)"), validators=[Optional()])
-    project_start_earliest = DateField(_l("Projects start at the earliest on (optional)"), validators=[Optional()])
-    project_start_latest = DateField(_l("Projects start at the latest on (optional)"), validators=[Optional()])
+    project_start_earliest = DateField(
+        _l("Projects start at the earliest on (optional)"), validators=[PlausibleDate(), Optional()]
+    )
+    project_start_latest = DateField(
+        _l("Projects start at the latest on (optional)"), validators=[PlausibleDate(), Optional()]
+    )
     conflict_same_country = BooleanField(_l("A reviewer from the lead's or a partner's country has a conflict"))
     reviewers_see_others = BooleanField(_l("Reviewers see the other scores once theirs is submitted"))
     disagreement_threshold = DecimalText(
         _l("Flag a disagreement when review scores differ by more than (points)"), validators=[Optional()]
     )
     review_due_at = DateTimeLocalField(
-        _l("Reviews due (in the call's timezone, optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        _l("Reviews due (in the call's timezone, optional)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[PlausibleDate(), Optional()],
     )
     tranche_schedule = StringField(
         _l("Payment tranches (condition:percent, empty for 40/40/20)"), validators=[Optional(), Length(max=200)]

@@ -32,6 +32,12 @@ _ODF_TYPES = {
 }
 
 
+# What an uploaded office document may unpack to (its entries' declared sizes), and how many
+# entries it may hold: far above any real document, far below what fills a worker's memory.
+MAX_ARCHIVE_UNPACKED = 200 * 1024 * 1024
+MAX_ARCHIVE_ENTRIES = 10_000
+
+
 def _extension(filename):
     _, _, ext = (filename or "").rpartition(".")
     return ext.lower() if "." in (filename or "") else ""
@@ -42,11 +48,24 @@ def _bytes_are(ext, data):
     if ext in ("docx", "xlsx", "odt", "ods"):
         if not zipfile.is_zipfile(io.BytesIO(data)):
             return False
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if ext in _ZIP_MARKERS:
-                return _ZIP_MARKERS[ext] in names
-            return "mimetype" in names and archive.read("mimetype").strip() == _ODF_TYPES[ext]
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                entries = archive.infolist()
+                if len(entries) > MAX_ARCHIVE_ENTRIES or sum(e.file_size for e in entries) > MAX_ARCHIVE_UNPACKED:
+                    raise Refused(
+                        _l("This document unpacks to far more than an office document holds: it was not kept."),
+                        field="file",
+                    )
+                names = {e.filename for e in entries}
+                if ext in _ZIP_MARKERS:
+                    return _ZIP_MARKERS[ext] in names
+                if "mimetype" not in names:
+                    return False
+                with archive.open("mimetype") as marker:
+                    # Read only what the marker can hold, whatever the entry claims to unpack to.
+                    return marker.read(len(_ODF_TYPES[ext]) + 2).strip() == _ODF_TYPES[ext]
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError):
+            return False  # damaged, encrypted or of a compression nobody uses for office files
     kind = filetype.guess(data)
     return kind is not None and kind.mime == ALLOWED[ext]
 

@@ -61,9 +61,29 @@ class DecimalText(StringField):
         except ArithmeticError:
             self.data = None
             raise ValueError(_l("Enter a number, such as 2.5.")) from None
-        if not self.data.is_finite():
+        if not self.data.is_finite() or abs(self.data) >= 10**9 or self.data.as_tuple().exponent < -6:
             self.data = None
             raise ValueError(_l("Enter a number, such as 2.5."))
+
+
+# Dates the fund can mean: a payment, a contribution, a call or a report outside these years is a
+# typing slip (year 1 or 9999), and dates near the ends of the calendar overflow when converted.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def plausible_date(value):
+    """Whether a date or datetime lies in the years the fund can mean."""
+    return value is None or EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+class PlausibleDate:
+    """Validator for DateField and DateTimeLocalField: refuses year 1, 9999 and the like."""
+
+    def __call__(self, form, field):
+        if not plausible_date(field.data):
+            raise ValidationError(
+                _l("Give a date between %(first)d and %(last)d.", first=EARLIEST_YEAR, last=LATEST_YEAR)
+            )
 
 
 class CheckboxList(SelectMultipleField):

@@ -18,7 +18,13 @@ _GROUPED = re.compile(r"^\d{1,3}(?:\d{3})*$")
 
 def _is_grouping(parts):
     """Whether "100", "000", "000" read as thousands groups (first 1 to 3 digits, then 3 each)."""
-    return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:]) and all(p.isdigit() for p in parts)
+    # "0.001" is a number with three decimals, never EUR 1.00: a grouped number does not start with 0.
+    return (
+        1 <= len(parts[0]) <= 3
+        and not parts[0].startswith("0")
+        and all(len(p) == 3 for p in parts[1:])
+        and all(p.isdigit() for p in parts)
+    )
 
 
 def parse_eur(text):

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from . import operations
 from .forms import act
+from .inputs import db_int
 from .mail import RESENDABLE, body_as_html
 from .models import MAIL_STATES, AuditEntry, JobRecord, Notice, OutboxMessage
 from .permissions import admin_required, get_visible_or_404, staff_required
@@ -52,7 +53,7 @@ def audit_log():
     if action:
         stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
     page = db.paginate(
-        stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
+        stmt, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
     return render_template("core/audit.html", page=page, object_type=object_type, object_id=object_id, action=action)
 
@@ -65,7 +66,7 @@ def jobs():
     if status:
         stmt = stmt.where(JobRecord.status == status)
     page = db.paginate(
-        stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
+        stmt, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
     undelivered = db.session.execute(
         sa.select(OutboxMessage.status, sa.func.count(OutboxMessage.id))
@@ -83,7 +84,7 @@ def outbox():
     if status in MAIL_STATES:
         stmt = stmt.where(OutboxMessage.status == status)
     page = db.paginate(
-        stmt, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
+        stmt, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
     return render_template(
         "core/outbox.html",

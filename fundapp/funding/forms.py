@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..core.forms import DecimalText, EmailAddress, MoneyField
+from ..core.forms import DecimalText, EmailAddress, MoneyField, PlausibleDate
 from ..core.i18n import LANGUAGE_NAMES
 from ..members.models import REGIONS
 
@@ -23,8 +23,8 @@ class ContributionForm(FlaskForm):
     rate_to_eur = DecimalText(
         _l("Exchange rate: EUR for one unit of the currency (1 for EUR)"), default=None, validators=[Optional()]
     )
-    pledged_on = DateField(_l("Pledged on"), validators=[Optional()])
-    received_on = DateField(_l("Received on"), validators=[Optional()])
+    pledged_on = DateField(_l("Pledged on"), validators=[PlausibleDate(), Optional()])
+    received_on = DateField(_l("Received on"), validators=[PlausibleDate(), Optional()])
     restriction_theme = StringField(_l("Restricted to the theme (optional)"), validators=[Optional(), Length(max=100)])
     restriction_region = SelectField(
         _l("Restricted to the region (optional)"), choices=[("", "—")] + list(REGIONS.items())

@@ -125,6 +125,19 @@ class LedgerEntry(db.Model):
         return self.amount_cents if self.kind == "payment" else 0
 
 
+class LedgerClosing(db.Model):
+    """The ledger is closed through a day once a donor report covers it: no entry may be dated on
+    or before that day any more, so a report of a closed period is the same whenever it is rebuilt."""
+
+    __tablename__ = "ledger_closing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    through: Mapped[object] = mapped_column(sa.Date, nullable=False, index=True)
+    reason: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    closed_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_ledger_changes(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):

@@ -9,7 +9,7 @@ from ..core import audit
 from ..core.errors import Refused
 from ..core.money import cents_to_decimal, format_eur
 from ..extensions import db
-from .models import Contribution, Donor
+from .models import Contribution, Donor, LedgerClosing
 
 DONOR_FIELDS = ["name", "short_name", "contact_name", "contact_email", "reporting_language", "reporting_notes"]
 
@@ -166,3 +166,10 @@ def update_contribution(
     audit.record("contribution.update", contribution, before=before, after=audit.snapshot(contribution), actor=actor)
     db.session.commit()
     return contribution
+
+
+def close_ledger(through, *, actor, reason):
+    """Close the ledger through `through` (a day that has ended): later entries cannot be dated in it.
+    Flushes with the caller's change (a donor report request), which commits."""
+    db.session.add(LedgerClosing(through=through, reason=reason[:200], actor_id=actor.id if actor else None))
+    audit.record("ledger.close", object_type="Ledger", after={"through": through}, summary=reason[:300], actor=actor)

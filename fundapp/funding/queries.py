@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
 from ..extensions import db
-from .models import Contribution, Donor
+from .models import Contribution, Donor, LedgerClosing
 
 
 def donor_choices():
@@ -18,3 +18,8 @@ def fund_totals():
         )
     ).one()
     return row[0], int(row[1])
+
+
+def ledger_closed_through():
+    """The last day a donor report has closed (None while no report was built)."""
+    return db.session.scalar(sa.select(sa.func.max(LedgerClosing.through)))

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..core import audit
 from ..core.errors import Refused
+from ..core.inputs import has_unstorable
 from ..core.i18n import valid_country
 from ..extensions import db
 from .models import MEMBERSHIPS, REGIONS, Member
@@ -95,7 +96,19 @@ class ImportRefused(Refused):
 
 def parse_members_csv(text):
     """Rows as clean dicts, or ImportRefused with every bad row and its reason."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    bad = [n for n, line in enumerate(text.splitlines(), start=1) if has_unstorable(line)]
+    if bad:
+        raise ImportRefused(
+            _l("The file holds control characters (such as NUL): save it again as a CSV text file."),
+            errors=[(n, _l("This line holds a control character.")) for n in bad[:20]],
+        )
+    try:
+        return _parse_rows(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    except csv.Error as error:
+        raise ImportRefused(_l("The file is not a CSV file fundapp can read."), errors=[(0, str(error))]) from None
+
+
+def _parse_rows(reader):
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportRefused(

@@ -8,17 +8,20 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..applications.models import BudgetLine
+from ..awards.ledger import fund_today
 from ..awards.models import GRANT_WORKFLOW
 from ..awards.operations import city_users, grant_ended, make_due
 from ..core import audit
 from ..core.documents import generated_document, make_document
 from ..core.errors import Refused
+from ..core.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.states import TransitionError
 from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
+from ..funding import operations as funding
 from .models import REPORT_WORKFLOW, DonorReport, Expenditure, GrantReport, ReportDocument
 
 REMIND_BEFORE = timedelta(days=7)
@@ -213,8 +216,23 @@ def remind(report_id):
 def request_donor_report(*, actor, donor, start, end, language):
     if start is None or end is None:
         raise Refused(_l("Give the start and the end of the period."), field="period_start")
+    for day, field in ((start, "period_start"), (end, "period_end")):
+        if not plausible_date(day):
+            raise Refused(
+                _l("Give a date between %(first)d and %(last)d.", first=EARLIEST_YEAR, last=LATEST_YEAR), field=field
+            )
     if end < start:
         raise Refused(_l("The period ends before it starts."), field="period_end")
+    today = fund_today()
+    if end >= today:
+        # A report closes the ledger through its end: only days that have ended can be closed.
+        raise Refused(
+            _l(
+                "A donor report covers days that have ended: end the period on %(date)s at the latest.",
+                date=(today - timedelta(days=1)).isoformat(),
+            ),
+            field="period_end",
+        )
     if donor is None and not actor.has_role("staff"):
         raise Refused(_l("Only staff report on the whole fund."))
     if donor is not None and not actor.has_role("staff") and donor.id not in actor.donor_ids():
@@ -222,6 +240,7 @@ def request_donor_report(*, actor, donor, start, end, language):
     report = DonorReport(donor=donor, period_start=start, period_end=end, language=language, requested_by_id=actor.id)
     db.session.add(report)
     db.session.flush()
+    funding.close_ledger(end, actor=actor, reason=f"donor report {report.id}")
     enqueue("reporting.build_donor_report", report_id=report.id, dedupe_key=f"donor-report:{report.id}")
     audit.record(
         "donor_report.request",

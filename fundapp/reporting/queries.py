@@ -239,7 +239,8 @@ def figures(donor, start, end):
     for report in db.session.scalars(sa.select(GrantReport).where(GrantReport.grant_id.in_(list(lines) or [-1]))):
         reports.setdefault(report.grant_id, []).append(report)
     for grant_id, line in lines.items():
-        for dimension in line.dimensions:
+        # A grant that kept nothing (declined before any payment) funded no dimension.
+        for dimension in line.dimensions if line.amount_cents > 0 else ():
             count, cents = result.by_dimension.get(dimension, (0, 0))
             result.by_dimension[dimension] = (count + 1, cents + line.amount_cents)
         counted = [

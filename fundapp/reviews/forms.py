@@ -4,6 +4,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.forms import DecimalText
+from ..core.inputs import db_int
 
 
 class DeclarationForm(FlaskForm):
@@ -12,7 +13,7 @@ class DeclarationForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    reviewer = SelectField(_l("Reviewer"), choices=[], coerce=int, validate_choice=False)
+    reviewer = SelectField(_l("Reviewer"), choices=[], coerce=db_int, validate_choice=False)
 
 
 class ReopenForm(FlaskForm):

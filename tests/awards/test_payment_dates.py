@@ -11,6 +11,7 @@ from fundapp.awards.models import Grant, Payment
 from fundapp.core.errors import Refused
 from fundapp.core.timeutil import clock_at, utcnow
 from fundapp.extensions import db
+from fundapp.funding.models import Donor
 
 from .. import factories as f
 from .grant_life import MADRID, envelope, field_error, on, page, state
@@ -150,3 +151,40 @@ def test_the_operation_refuses_the_same_dates_without_the_page(app):
             db.session.rollback()
             assert state() == before
         assert tranche_id == tranche.id
+
+
+def test_a_donor_report_closes_its_period_so_no_payment_can_be_dated_into_it(app, staff):
+    grant_id, tranche_id, call_id = _accepted(app, at=on(ACCEPTED_ON, 11))
+    client = staff()
+    with app.app_context():
+        sdc_id = db.session.scalar(sa.select(Donor.id).where(Donor.short_name == "SDC"))
+    response = client.post(
+        "/donor-reports",
+        {"donor": str(sdc_id), "period_start": "2026-10-01", "period_end": "2026-11-15", "language": "fr"},
+        token_from="/donor-reports",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        before = state()
+    response = _pay(client, grant_id, tranche_id, "2026-11-15")
+    assert response.status_code == 400
+    assert field_error(page(response), "pay", "paid_on") == (
+        "Donor reports cover the days up to 2026-11-15, so their payments are fixed: date this payment after 2026-11-15."
+    )
+    with app.app_context():
+        assert state() == before
+    html = page(client.get(f"/grants/{grant_id}"))
+    assert 'min="2026-11-16"' in html and "2026-11-16 (the day after the last donor report's period)" in html
+    assert _pay(client, grant_id, tranche_id, "2026-11-16").status_code == 302
+
+
+def test_a_tranche_paid_in_full_says_so_when_paid_again(app, staff):
+    grant_id, tranche_id, _call = _accepted(app, at=on(ACCEPTED_ON, 11))
+    client = staff()
+    assert _pay(client, grant_id, tranche_id, "2026-10-02").status_code == 302
+    with app.app_context():
+        before = state()
+    response = _pay(client, grant_id, tranche_id, "2026-10-03", amount="1", reference="TR-1 again")
+    assert field_error(page(response), "pay", "tranche") == "This tranche is already paid in full (€40,000.00)."
+    with app.app_context():
+        assert state() == before

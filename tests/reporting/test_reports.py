@@ -1,7 +1,8 @@
 """Grantee reports, and donor reports that reconcile with the fund to the cent."""
 
 import io
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -30,6 +31,8 @@ MONEY = [
     "unallocated_cents",
 ]
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+# A donor report covers days that have ended (it closes the ledger through its last day).
+YESTERDAY = (datetime.now(ZoneInfo("Europe/Madrid")).date() - timedelta(days=1)).isoformat()
 
 
 def _donor(short):
@@ -59,7 +62,7 @@ def test_the_sdc_and_osf_reports_reconcile_with_the_fund_to_the_cent(app, funded
 def _built(app, staff_client, donor_id, language="en"):
     response = staff_client.post(
         "/donor-reports",
-        {"donor": str(donor_id), "period_start": "2026-01-01", "period_end": "2026-12-31", "language": language},
+        {"donor": str(donor_id), "period_start": "2026-01-01", "period_end": YESTERDAY, "language": language},
         token_from="/donor-reports",
     )
     assert response.status_code == 302, text(response)
@@ -108,19 +111,19 @@ def test_a_donor_user_cannot_reach_the_other_donors_report(app, funded, make_cli
     assert f"/donor-reports/{osf_report}" not in text(donor.get("/donor-reports"))
     response = donor.post(
         "/donor-reports",
-        {"donor": str(osf_id), "period_start": "2026-01-01", "period_end": "2026-12-31"},
+        {"donor": str(osf_id), "period_start": "2026-01-01", "period_end": YESTERDAY},
         token_from="/donor-reports",
     )
     assert response.status_code == 404
     response = donor.post(
         "/donor-reports",
-        {"donor": "fund", "period_start": "2026-01-01", "period_end": "2026-12-31"},
+        {"donor": "fund", "period_start": "2026-01-01", "period_end": YESTERDAY},
         token_from="/donor-reports",
     )
     assert response.status_code == 404
     own = donor.post(
         "/donor-reports",
-        {"donor": str(sdc_id), "period_start": "2026-01-01", "period_end": "2026-12-31"},
+        {"donor": str(sdc_id), "period_start": "2026-01-01", "period_end": YESTERDAY},
         token_from="/donor-reports",
     )
     assert own.status_code == 302
@@ -228,3 +231,41 @@ def test_the_staff_dashboard_shows_the_pipeline_and_money(app, funded, make_clie
     page = text(staff.get("/dashboard"))
     assert 'data-figure="committed">€200,000.00' in page and 'data-figure="paid">€80,000.00' in page
     assert 'data-figure="remaining">€600,000.00' in page and "Reports due in the next 60 days" in page
+
+
+def test_a_period_that_has_not_ended_is_refused_and_closes_nothing(app, funded, make_client):
+    from fundapp.funding.models import LedgerClosing
+
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    today = datetime.now(ZoneInfo("Europe/Madrid")).date()
+    for end in (today, today + timedelta(days=30)):
+        response = staff.post(
+            "/donor-reports",
+            {"donor": "fund", "period_start": "2026-01-01", "period_end": end.isoformat()},
+            token_from="/donor-reports",
+        )
+        assert response.status_code == 400
+        assert f"A donor report covers days that have ended: end the period on {YESTERDAY} at the latest." in text(
+            response
+        )
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(DonorReport.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(LedgerClosing.id))) == 0
+
+
+def test_a_grant_declined_before_any_payment_funds_no_care_dimension(app):
+    from .. import factories as f
+
+    with app.test_request_context():
+        f.fund()
+        f.staff()
+        f.call()
+        live = f.accepted("Bogotá").application
+        declined = f.declined("Montréal", focal=None).application
+        through = datetime.now(ZoneInfo("Europe/Madrid")).date()
+        fund = figures(None, date(2020, 1, 1), through)
+        assert {g.city for g in fund.grants} == {"Bogotá", "Montréal"}  # listed, with what each kept
+        assert [g.amount_cents for g in fund.grants if g.city == "Montréal"] == [0]
+        assert {d: n for d, (n, _c) in fund.by_dimension.items()} == {d: 1 for d in live.dimensions}
+        assert declined.dimensions  # it had dimensions: they are not counted

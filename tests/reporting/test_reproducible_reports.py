@@ -2,7 +2,8 @@
 shows the figures it was built with."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from pypdf import PdfReader
 
 from fundapp.awards import operations
 from fundapp.awards.models import Grant
-from fundapp.core.timeutil import clock_at
+from fundapp.core.timeutil import clock_at, utcnow
 from fundapp.extensions import db
 from fundapp.funding.models import Donor
 from fundapp.reporting.exports import to_csv
@@ -25,6 +26,7 @@ from .conftest import on
 
 AUTUMN = (date(2026, 1, 1), date(2026, 11, 30))  # before the movements these tests make today
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+MADRID = ZoneInfo("Europe/Madrid")
 
 
 def _donor(short):
@@ -104,13 +106,15 @@ def test_a_stored_report_shows_the_figures_it_was_built_with_the_same_as_its_fil
     staff.login("staff@fund.example", PASSWORD)
     with app.app_context():
         sdc_id = _donor("SDC").id
-    report_id = _build(app, staff, sdc_id, YEAR)
+    # On 26 November, staff build SDC's report of the year so far (a report covers days that have ended).
+    with clock_at(on(date(2026, 11, 26))):
+        report_id = _build(app, staff, sdc_id, (date(2026, 1, 1), date(2026, 11, 25)))
     page = text(staff.get(f"/donor-reports/{report_id}"))
     assert 'data-figure="allocated">€175,000.00' in page and 'data-figure="paid">€70,000.00' in page
     assert 'id="figures-built"' in page
 
-    # Later the same year, Montréal's grant is cancelled: EUR 52,500 of SDC's money goes back.
-    with app.app_context():
+    # The next day, Montréal's grant is cancelled: EUR 52,500 of SDC's money goes back.
+    with app.app_context(), clock_at(on(date(2026, 11, 27))):
         operations.cancel_grant(
             db.session.get(Grant, montreal_id), actor=f.staff(), reason="The project was abandoned."
         )
@@ -127,8 +131,8 @@ def test_a_stored_report_shows_the_figures_it_was_built_with_the_same_as_its_fil
         assert kept.snapshot() == stored.figures
         assert to_csv(kept) == stored.csv.data  # the page's figures are the files' figures
 
-    # A report built now for the same year shows the cancellation.
-    again = _build(app, staff, sdc_id, YEAR)
+    # A report built now, of the year up to yesterday, shows the cancellation.
+    again = _build(app, staff, sdc_id, (date(2026, 1, 1), utcnow().astimezone(MADRID).date() - timedelta(days=1)))
     page = text(staff.get(f"/donor-reports/{again}"))
     assert 'data-figure="allocated">€122,500.00' in page and 'data-figure="committed">€52,500.00' in page
 

@@ -1,0 +1,172 @@
+"""Hostile input is refused with a message (or stripped where harmless), never a server error, and
+nothing is half-written: ids beyond the database's range, huge page numbers, NUL bytes, absurd
+budgets, amounts with three decimals, dates in year 1 or 9999, a CSV with NUL bytes, an office
+document that unpacks to hundreds of megabytes."""
+
+import io
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+
+from fundapp.applications import operations as applications
+from fundapp.applications.models import Application, BudgetLine
+from fundapp.core.documents import make_document
+from fundapp.core.errors import Refused
+from fundapp.core.money import MoneyError, parse_eur
+from fundapp.extensions import db
+from fundapp.funding.models import Contribution
+from fundapp.members.models import Member
+
+from .. import factories as f
+from ..helpers import text
+
+pytestmark = pytest.mark.sqlite
+
+
+@pytest.fixture
+def staff_client(app, make_client):
+    with app.app_context():
+        f.staff()
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    return client
+
+
+@pytest.mark.parametrize("number", ["2147483648", "9223372036854775808", "99999999999999999999"])
+def test_an_id_beyond_the_database_s_range_is_not_found(app, staff_client, number):
+    for url in (f"/members/{number}", f"/grants/{number}", f"/staff/calls/{number}/decisions", f"/reports/{number}"):
+        assert staff_client.get(url).status_code == 404, url
+
+
+def test_a_huge_or_odd_page_number_is_a_page_not_an_error(app, staff_client):
+    with app.app_context():
+        f.member("Bogotá")
+    for page in ("99999999999999999999", "-3", "%00", "2147483647"):
+        assert staff_client.get(f"/members/?page={page}").status_code == 200, page
+
+
+def test_nul_and_control_characters_are_stripped_from_what_is_stored(app, staff_client):
+    assert staff_client.get("/members/?q=Bogot%00%C3%A1").status_code == 200
+    response = staff_client.post(
+        "/members/new",
+        {"name": "Bogot\x00á\x1b", "country": "CO", "region": "latin_america_caribbean", "membership": "full"},
+        token_from="/members/new",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(sa.select(Member.name)).all() == ["Bogotá"]
+
+
+def test_a_path_with_a_nul_names_nothing(app, staff_client):
+    assert staff_client.get("/calls/LCS%00-2026").status_code == 404
+
+
+def test_a_budget_of_thousands_of_absurd_lines_is_refused_and_nothing_is_saved(app):
+    with app.test_request_context():
+        application = f.draft("Bogotá")
+        focal = f.focal_point("Bogotá")
+        before = sorted((b.description, b.requested_cents) for b in application.budget_lines)
+        lines = [
+            {"category": "personnel", "description": f"Línea {n}", "requested_cents": 10**15, "cofunding_cents": 10**15}
+            for n in range(3000)
+        ]
+        problems = applications.save_draft(
+            application, actor=focal, values={"budget": lines}, expected_version=application.version
+        )
+        assert problems["budget"] == "A budget has at most 100 lines."
+        db.session.expire_all()
+        again = db.session.get(Application, application.id)
+        assert sorted((b.description, b.requested_cents) for b in again.budget_lines) == before
+        one_absurd = [{"category": "personnel", "description": "Coordinadoras", "requested_cents": 10**15}]
+        problems = applications.save_draft(
+            again, actor=focal, values={"budget": one_absurd}, expected_version=again.version
+        )
+        assert problems["budget"].startswith("A budget line cannot be above")
+        assert db.session.scalar(sa.select(sa.func.count(BudgetLine.id))) == len(before)
+
+
+@pytest.mark.parametrize("typed", ["0.001", "0,001", "1.000,001", "12.3456"])
+def test_an_amount_with_more_than_two_decimals_is_refused_never_read_as_thousands(typed):
+    with pytest.raises(MoneyError):
+        parse_eur(typed)
+
+
+@pytest.mark.parametrize("typed, cents", [("1.000", 100000), ("100.000,00", 10000000), ("0.5", 50), ("0,05", 5)])
+def test_amounts_people_type_still_read_as_meant(typed, cents):
+    assert parse_eur(typed) == cents
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31"])
+def test_a_contribution_dated_in_year_1_or_9999_is_refused_next_to_the_date(app, staff_client, day):
+    with app.app_context():
+        donor = f.fund()["SDC"].donor
+        donor_id, before = donor.id, db.session.scalar(sa.select(sa.func.count(Contribution.id)))
+    url = f"/staff/donors/{donor_id}/contributions/new"
+    assert "pledged_on" in text(staff_client.get(url))
+    response = staff_client.post(
+        url,
+        {"amount": "1000", "currency": "EUR", "rate_to_eur": "1", "pledged_on": day, "received_on": ""},
+        token_from=url,
+    )
+    assert response.status_code in (200, 400)
+    assert "Give a date between 2000 and 2100." in text(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Contribution.id))) == before
+
+
+def test_a_call_closing_in_year_9999_is_refused_not_an_error(app, staff_client):
+    with app.app_context():
+        f.fund()
+    page = text(staff_client.get("/staff/calls/new"))
+    assert 'name="closes_at"' in page
+    response = staff_client.post(
+        "/staff/calls/new",
+        {
+            "code": "LCS-2027",
+            "title_en": "Local care systems",
+            "opens_at": "2027-01-01T09:00",
+            "closes_at": "9999-12-31T23:59",
+        },
+        token_from="/staff/calls/new",
+    )
+    assert response.status_code in (200, 400) and "Give a date between 2000 and 2100." in text(response)
+
+
+def test_a_member_csv_with_nul_bytes_is_refused_with_the_line(app, staff_client):
+    data = "name,country,region,membership\nBarcelona,ES,europe,full\nBogot\x00á,CO,latin_america_caribbean,full\n"
+    response = staff_client.post(
+        "/members/import",
+        {"file": (io.BytesIO(data.encode()), "members.csv")},
+        token_from="/members/import",
+        content_type="multipart/form-data",
+    )
+    assert response.status_code in (200, 400)
+    page = text(response)
+    assert "control characters" in page and "<td>3</td>" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+
+
+def _bomb(ext):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"\x00" * (250 * 1024 * 1024))  # 250 MB of zeros, ~250 KB packed
+        archive.writestr("word/document.xml", b"<w:document/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("ext", ["docx", "odt"])
+def test_an_office_document_that_unpacks_to_hundreds_of_megabytes_is_refused(app, ext):
+    data = _bomb(ext)
+    assert len(data) < 1024 * 1024
+    with app.test_request_context(), pytest.raises(Refused) as refused:
+        make_document(filename=f"plan.{ext}", data=data, stored_name="plan")
+    assert "unpacks to far more" in str(refused.value.message)
+
+
+def test_a_damaged_office_document_is_refused_as_not_what_it_claims(app):
+    data = b"PK\x03\x04" + b"\x00" * 200 + b"PK\x05\x06" + b"\x00" * 18
+    with app.test_request_context(), pytest.raises(Refused) as refused:
+        make_document(filename="plan.docx", data=data, stored_name="plan")
+    assert "does not match" in str(refused.value.message)
