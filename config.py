@@ -103,11 +103,23 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
+    # Two-step verification (an authenticator app): required of these roles at their next sign-in
+    # (FUNDAPP_MFA_REQUIRED=0 turns the requirement off outside production), offered to everyone.
+    MFA_REQUIRED = _env_bool("FUNDAPP_MFA_REQUIRED", True)
+    MFA_REQUIRED_ROLES = ("staff", "admin")
+    MFA_ISSUER = _env("FUNDAPP_MFA_ISSUER", "fundapp (Metropolis)")
+    # Wrong second-step codes allowed per account before the form pauses.
+    MFA_LIMIT = _env("FUNDAPP_MFA_LIMIT", "5 per 15 minutes")
+    # A signed-in browser: ended after this long whatever happens, and after this long without a
+    # request (shorter for staff and admins, who move money).
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=_env_int("FUNDAPP_SESSION_HOURS", 12))
+    SESSION_IDLE_TIMEOUT_STAFF = timedelta(minutes=_env_int("FUNDAPP_SESSION_IDLE_MINUTES_STAFF", 30))
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("FUNDAPP_SESSION_IDLE_MINUTES", 120))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_LIFETIME
     WTF_CSRF_TIME_LIMIT = None  # a focal point may keep a form open for hours
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     MAX_UPLOAD_BYTES = _env_int("FUNDAPP_MAX_UPLOAD_MB", 10) * 1024 * 1024
@@ -125,6 +137,9 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = False
+    # The demo's staff and admin accounts sign in with their printed passwords alone; set
+    # FUNDAPP_MFA_REQUIRED=1 to try the enrolment production asks of them.
+    MFA_REQUIRED = _env_bool("FUNDAPP_MFA_REQUIRED", False)
 
 
 class TestingConfig(Config):
@@ -144,6 +159,7 @@ class TestingConfig(Config):
     SMTP_HOST = None
     BASE_URL = "http://fundapp.test"
     JINJA_STRICT_UNDEFINED = True
+    MFA_REQUIRED = False  # the tests of two-step verification turn it on
 
 
 class ProductionConfig(Config):
@@ -152,6 +168,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = _env_bool("FUNDAPP_FORCE_HTTPS", True)
     HSTS = True
+    MFA_REQUIRED = True  # staff and admins move donors' money: never without a second factor
 
     @classmethod
     def check(cls, config):

@@ -1,10 +1,8 @@
 """Flask-Login wiring: sessions carry the user's session token, so rotating it signs them out."""
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db, login_manager
-from .models import User
+from ..extensions import login_manager
 
 
 def init_login(app):
@@ -16,10 +14,12 @@ def init_login(app):
 
 
 @login_manager.user_loader
-def load_user(session_token):
-    if not session_token:
-        return None
-    user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
-    if user is None or not user.active:
-        return None
+def load_user(ident):
+    """The user of this browser's session while it lives (see accounts.operations.session_for)."""
+    from flask import g
+
+    from . import operations
+
+    user, row = operations.session_for(ident)
+    g.user_session = row
     return user

@@ -90,6 +90,12 @@ class ReviewerProfileForm(FlaskForm):
     affiliation_member = SelectField(_l("Affiliated member city"), choices=[], coerce=db_int, validate_choice=False)
 
 
+class MfaCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"), validators=[DataRequired(), Length(max=20)]
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button that only needs the CSRF token."""
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -69,6 +70,11 @@ class User(db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True, default=new_token)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_login_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Two-step verification (TOTP, RFC 6238): the shared secret once enrolment is confirmed, and the
+    # last time step used, so one code cannot sign in twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    mfa_enabled_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     grants = relationship("RoleGrant", back_populates="user", lazy="selectin", cascade="all, delete-orphan")
     reviewer_profile = relationship(
@@ -95,7 +101,8 @@ class User(db.Model):
         return self.active
 
     def get_id(self):
-        return self.session_token
+        # Set by accounts.operations.start_session for the browser signing in: "generation:token".
+        return getattr(self, "login_ident", None) or self.session_token
 
     def rotate_session_token(self):
         self.session_token = new_token()
@@ -152,6 +159,51 @@ class User(db.Model):
     @classmethod
     def visible_to(cls, user):
         return sa.true() if user.has_role("staff") else cls.id == user.id
+
+
+def wall_clock():
+    """The real time, never a replayed one: how long a browser has been signed in is not history."""
+    return datetime.now(timezone.utc)
+
+
+class UserSession(db.Model):
+    """One signed-in browser: its own token (stored as a digest), when it began and was last seen.
+
+    It ends when its owner signs out everywhere, ends it from the account page, an admin ends the
+    user's sessions, or it outlives the absolute lifetime or the inactivity timeout. `generation`
+    is the user's session_token when it began: rotating that token ends every session at once.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    generation: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=wall_clock, nullable=False)
+    last_seen_at: Mapped[object] = mapped_column(UTCDateTime, default=wall_clock, nullable=False)
+    ended_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    ended_because: Mapped[str | None] = mapped_column(sa.String(20))
+    user_agent: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    address: Mapped[str] = mapped_column(sa.String(45), nullable=False, default="")
+
+    user = relationship("User")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that replaces the authenticator app once (a lost phone); kept as a digest."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    used_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=wall_clock, nullable=False)
 
 
 class RoleGrant(db.Model):

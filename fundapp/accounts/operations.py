@@ -1,5 +1,7 @@
 """Every change to accounts: create, invite, accept, sign in and out, passwords, roles."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -12,16 +14,19 @@ from ..core.permissions import ROLES
 from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
-from . import passwords
+from . import mfa, passwords
 from .models import (
     Invitation,
     PasswordReset,
+    RecoveryCode,
     ReviewerProfile,
     RoleGrant,
     User,
+    UserSession,
     check_against_nothing,
     new_token,
     token_digest,
+    wall_clock,
 )
 
 PUBLIC_FIELDS = ["email", "name", "language", "timezone", "active"]
@@ -141,8 +146,9 @@ LOCKOUT_MAIL_EVERY = 15 * 60
 
 
 def record_login(user, password):
+    """A sign-in completed (after its second step, when there is one)."""
     user.last_login_at = utcnow()
-    if user.password_needs_rehash():
+    if password is not None and user.password_needs_rehash():
         # The password is only known at login: keep its hash on the current argon2 parameters.
         user.set_password(password)
     audit.record("user.login", user, summary=f"{user.email} signed in", actor=user)
@@ -151,7 +157,7 @@ def record_login(user, password):
 
 def logout(user):
     """Signing out ends every session of this user, not just this browser's."""
-    user.rotate_session_token()
+    _end_every_session(user, "signed_out")
     audit.record("user.logout", user, summary=f"{user.email} signed out", actor=user)
     db.session.commit()
 
@@ -161,7 +167,7 @@ def change_password(user, current_password, new_password):
         raise Refused(_l("Your current password is not right."), field="current_password")
     check_password_strength(new_password, field="new_password", context=(user.name, user.email))
     user.set_password(new_password)
-    user.rotate_session_token()
+    _end_every_session(user, "password")
     _replace_open_resets(user)
     audit.record("user.password_change", user, summary=f"{user.email} changed the password", actor=user)
     db.session.commit()
@@ -194,7 +200,7 @@ def set_active(user, active, *, actor):
     before = {"active": user.active}
     user.active = active
     if not active:
-        user.rotate_session_token()
+        _end_every_session(user, "deactivated")
     audit.record(
         "user.activate" if active else "user.deactivate", user, before=before, after={"active": active}, actor=actor
     )
@@ -434,7 +440,7 @@ def reset_password(token, password):
         raise Refused(_l("This reset link can no longer be used."))
     user = reset.user
     user.set_password(password)
-    user.rotate_session_token()
+    _end_every_session(user, "password")
     _replace_open_resets(user)
     audit.record("user.password_reset", user, actor=user, summary=f"{user.email} reset the password")
     db.session.commit()
@@ -450,3 +456,244 @@ def set_demo_password(user, password):
         user.active = True
         audit.record("user.demo_reset", user, summary=f"demo password set for {user.email}")
         db.session.commit()
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def _end_every_session(user, because):
+    """Every browser signed in as `user` is signed out (its next request finds no session)."""
+    if user.id is not None:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .values(ended_at=wall_clock(), ended_because=because)
+        )
+    user.rotate_session_token()
+
+
+def start_session(user, *, user_agent="", address=""):
+    """A new signed-in browser for `user`: flask-login keeps "generation:token" in its cookie."""
+    token = new_token()
+    db.session.add(
+        UserSession(
+            user=user,
+            token_digest=token_digest(token),
+            generation=user.session_token,
+            user_agent=(user_agent or "")[:200],
+            address=(address or "")[:45],
+        )
+    )
+    db.session.commit()
+    user.login_ident = f"{user.session_token}:{token}"
+    return user.login_ident
+
+
+def idle_timeout(user):
+    config = current_app.config
+    return config["SESSION_IDLE_TIMEOUT_STAFF"] if user.has_role("staff", "admin") else config["SESSION_IDLE_TIMEOUT"]
+
+
+def session_for(ident):
+    """(user, session) for a cookie's "generation:token" while the session lives, else (None, None).
+
+    A session past its absolute lifetime or idle beyond its user's timeout is ended here (and the
+    audit log says why); one still alive has its last-seen time moved on (once a minute at most).
+    """
+    generation, _, token = (ident or "").partition(":")
+    if not generation or not token:
+        return None, None
+    row = db.session.scalar(sa.select(UserSession).where(UserSession.token_digest == token_digest(token)))
+    if row is None or row.ended_at is not None or row.generation != generation:
+        return None, None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active or user.session_token != generation:
+        return None, None
+    now = wall_clock()
+    because = None
+    if now - row.created_at > current_app.config["SESSION_ABSOLUTE_LIFETIME"]:
+        because = "lifetime"
+    elif now - row.last_seen_at > idle_timeout(user):
+        because = "idle"
+    if because:
+        row.ended_at, row.ended_because = now, because
+        audit.record("session.expire", user, summary=f"session of {user.email} ended ({because})", actor=user)
+        db.session.commit()
+        return None, None
+    if now - row.last_seen_at > SEEN_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return user, row
+
+
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def active_sessions(user):
+    """The browsers signed in as `user` now, the most recently seen first."""
+    now = wall_clock()
+    rows = db.session.scalars(
+        sa.select(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+            UserSession.generation == user.session_token,
+        )
+        .order_by(UserSession.last_seen_at.desc())
+    ).all()
+    lifetime, idle = current_app.config["SESSION_ABSOLUTE_LIFETIME"], idle_timeout(user)
+    return [r for r in rows if now - r.created_at <= lifetime and now - r.last_seen_at <= idle]
+
+
+def end_other_sessions(user, current):
+    """From the account page: every other browser signed in as `user` is signed out."""
+    ended = db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.id != current.id)
+        .values(ended_at=wall_clock(), ended_because="by_user")
+    ).rowcount
+    audit.record(
+        "session.end_others",
+        user,
+        after={"ended": ended},
+        summary=f"{user.email} ended {ended} other session(s)",
+        actor=user,
+    )
+    db.session.commit()
+    return ended
+
+
+def end_user_sessions(user, *, actor):
+    """An administrator signs a user out of every browser (a lost phone, a departure)."""
+    if not actor.has_role("admin"):
+        raise Refused(_l("Only an administrator can end another person's sessions."))
+    _end_every_session(user, "by_admin")
+    audit.record("session.end_all", user, summary=f"every session of {user.email} ended", actor=actor)
+    db.session.commit()
+
+
+# -- two-step verification -----------------------------------------------------------------------
+
+
+def mfa_required(user):
+    """Whether `user` must use two-step verification (staff and admins move donors' money)."""
+    config = current_app.config
+    return bool(config["MFA_REQUIRED"]) and user.has_role(*config["MFA_REQUIRED_ROLES"])
+
+
+def enable_mfa(user, secret, code):
+    """Enrolment: the code from the app proves it holds `secret`. Returns the recovery codes (shown once)."""
+    step = mfa.matching_step(secret, code)
+    if step is None:
+        raise Refused(
+            _l("This code is not the one the app shows now. Check the phone's time and try again."), field="code"
+        )
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.mfa_enabled_at = utcnow()
+    codes = _replace_recovery_codes(user)
+    audit.record("mfa.enable", user, summary=f"{user.email} turned on two-step verification", actor=user)
+    db.session.commit()
+    return codes
+
+
+def _replace_recovery_codes(user):
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = mfa.new_recovery_codes()
+    for _code, digest in codes:
+        db.session.add(RecoveryCode(user_id=user.id, code_digest=digest))
+    return [code for code, _digest in codes]
+
+
+def verify_second_factor(user, code):
+    """Sign-in's second step: a code from the app (each one works once) or an unused recovery code.
+
+    Returns "app" or "recovery"; Refused (next to the code) otherwise, and the audit log keeps it.
+    """
+    if user.totp_secret:
+        step = mfa.matching_step(user.totp_secret, code, after=user.totp_last_step)
+        if step is not None:
+            claimed = db.session.execute(
+                sa.update(User)
+                .where(User.id == user.id, sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+                .values(totp_last_step=step)
+            ).rowcount
+            if claimed == 1:
+                db.session.commit()
+                return "app"
+        if mfa.looks_like_recovery_code(code):
+            used = db.session.execute(
+                sa.update(RecoveryCode)
+                .where(
+                    RecoveryCode.user_id == user.id,
+                    RecoveryCode.code_digest == mfa.recovery_digest(code),
+                    RecoveryCode.used_at.is_(None),
+                )
+                .values(used_at=utcnow())
+            ).rowcount
+            if used == 1:
+                left = recovery_codes_left(user)
+                audit.record(
+                    "mfa.recovery_used",
+                    user,
+                    after={"left": left},
+                    summary=f"{user.email} signed in with a recovery code",
+                    actor=user,
+                )
+                db.session.commit()
+                return "recovery"
+    db.session.rollback()
+    audit.record("mfa.failed", user, summary=f"wrong second-step code for {user.email}", actor=None)
+    db.session.commit()
+    raise Refused(_l("This code is not right, or it was already used."), field="code")
+
+
+def recovery_codes_left(user):
+    return db.session.scalar(
+        sa.select(sa.func.count(RecoveryCode.id)).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
+
+
+def new_recovery_codes(user, code):
+    """New recovery codes (the old ones stop working), confirmed by a code from the app."""
+    if not user.totp_secret:
+        raise Refused(_l("Two-step verification is not on."))
+    step = mfa.matching_step(user.totp_secret, code, after=user.totp_last_step)
+    if step is None:
+        raise Refused(_l("This code is not right, or it was already used."), field="code")
+    user.totp_last_step = step
+    codes = _replace_recovery_codes(user)
+    audit.record("mfa.recovery_codes", user, summary=f"{user.email} made new recovery codes", actor=user)
+    db.session.commit()
+    return codes
+
+
+def disable_mfa(user, code):
+    """Someone who is not required to use it turns two-step verification off (with a code)."""
+    if mfa_required(user):
+        raise Refused(_l("Your role needs two-step verification: it cannot be turned off."))
+    if not user.totp_secret or mfa.matching_step(user.totp_secret, code, after=user.totp_last_step) is None:
+        raise Refused(_l("This code is not right, or it was already used."), field="code")
+    _clear_mfa(user)
+    audit.record("mfa.disable", user, summary=f"{user.email} turned off two-step verification", actor=user)
+    db.session.commit()
+
+
+def _clear_mfa(user):
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.mfa_enabled_at = None
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
+def reset_mfa(user, *, actor):
+    """An administrator resets a person's two-step verification (a lost phone and no recovery code):
+    every session ends, and the person enrols again at the next sign-in."""
+    if not actor.has_role("admin"):
+        raise Refused(_l("Only an administrator can reset two-step verification."))
+    if user.id == actor.id:
+        raise Refused(_l("Ask another administrator to reset your own two-step verification."))
+    _clear_mfa(user)
+    _end_every_session(user, "mfa_reset")
+    audit.record("mfa.reset", user, summary=f"two-step verification of {user.email} reset", actor=actor)
+    db.session.commit()

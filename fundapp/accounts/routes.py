@@ -1,5 +1,6 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import Refused
@@ -11,7 +12,7 @@ from ..extensions import db, limiter
 from ..funding.queries import donor_choices
 from ..members.models import REGIONS
 from ..members.queries import member_choices
-from . import operations, throttle
+from . import mfa, operations, throttle
 from .forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -20,15 +21,22 @@ from .forms import (
     InviteForm,
     LanguageForm,
     LoginForm,
+    MfaCodeForm,
     NewPasswordForm,
     ProfileForm,
     ReviewerProfileForm,
     RolesForm,
 )
-from .models import ROLE_LABELS, Invitation, User
+from .models import ROLE_LABELS, Invitation, User, wall_clock
 from .queries import invitations_page, users_page
 
 bp = Blueprint("accounts", __name__)
+
+
+def _sign_in(user):
+    operations.start_session(user, user_agent=request.user_agent.string, address=request.remote_addr or "")
+    login_user(user)
+    session.permanent = True
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -51,13 +59,175 @@ def login():
             form.password.errors = [_("The e-mail address or the password is not right.")]
         else:
             throttle.clear("login-account", email, config["LOGIN_LIMIT_PER_ACCOUNT"])
+            target = safe_redirect_target(request.args.get("next"))
+            if user.mfa_enabled_at or operations.mfa_required(user):
+                # The password was right; the second step decides. Nothing is signed in yet.
+                session.clear()
+                session["mfa_pending"] = {
+                    "user": user.id,
+                    "generation": user.session_token,
+                    "at": int(wall_clock().timestamp()),
+                    "next": target,
+                    "password_ok": True,
+                }
+                if user.mfa_enabled_at is None:
+                    session["mfa_secret"] = mfa.new_secret()
+                    return redirect(url_for("accounts.mfa_enrol"))
+                return redirect(url_for("accounts.mfa_verify"))
             operations.record_login(user, form.password.data)
             session.clear()
-            login_user(user)
-            session.permanent = True
+            _sign_in(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(safe_redirect_target(request.args.get("next")) or url_for("core.home"))
+            return redirect(target or url_for("core.home"))
     return render_template("accounts/login.html", form=form)
+
+
+# A password checked this long ago no longer opens the second step: sign in again.
+MFA_PENDING_SECONDS = 10 * 60
+
+
+def _pending_user():
+    """The person whose password was right and who now owes the second step, or None."""
+    pending = session.get("mfa_pending") or {}
+    if not pending or int(wall_clock().timestamp()) - pending.get("at", 0) > MFA_PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("user") or 0)
+    if user is None or not user.active or user.session_token != pending.get("generation"):
+        return None
+    return user
+
+
+def _finish_sign_in(user):
+    target = (session.get("mfa_pending") or {}).get("next")
+    operations.record_login(user, None)
+    session.clear()
+    _sign_in(user)
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    return target
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+def mfa_verify():
+    user = _pending_user()
+    if user is None or user.mfa_enabled_at is None:
+        flash(_("Sign in again: the second step waits ten minutes at most."), "info")
+        return redirect(url_for("accounts.login"))
+    form = MfaCodeForm()
+    if form.validate_on_submit():
+        if not throttle.take("mfa", str(user.id), current_app.config["MFA_LIMIT"]):
+            abort(429)
+        try:
+            how = operations.verify_second_factor(user, form.code.data)
+        except Refused as refusal:
+            refusal.apply_to(form)
+        else:
+            throttle.clear("mfa", str(user.id), current_app.config["MFA_LIMIT"])
+            target = _finish_sign_in(user)
+            if how == "recovery":
+                flash(
+                    ngettext(
+                        "You signed in with a recovery code: %(num)d is left. Make new ones on your account page.",
+                        "You signed in with a recovery code: %(num)d are left. Make new ones on your account page.",
+                        operations.recovery_codes_left(user),
+                    ),
+                    "info",
+                )
+            return redirect(target or url_for("core.home"))
+    return render_template("accounts/mfa_verify.html", form=form), 400 if form.errors else 200
+
+
+def _enrolment_page(form, secret, email, status=200):
+    uri = mfa.provisioning_uri(email, secret)
+    return render_template(
+        "accounts/mfa_enrol.html",
+        form=form,
+        qr=mfa.qr_svg_data_uri(uri),
+        secret=mfa.grouped(secret),
+        required=session.get("mfa_pending") is not None,
+    ), status
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def mfa_enrol():
+    """A person whose role needs two-step verification sets it up before being signed in."""
+    user = _pending_user()
+    secret = session.get("mfa_secret")
+    if user is None or not secret or user.mfa_enabled_at is not None:
+        flash(_("Sign in again: the second step waits ten minutes at most."), "info")
+        return redirect(url_for("accounts.login"))
+    form = MfaCodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = operations.enable_mfa(user, secret, form.code.data)
+        except Refused as refusal:
+            refusal.apply_to(form)
+        else:
+            _finish_sign_in(user)
+            return render_template("accounts/recovery_codes.html", codes=codes, first_time=True)
+    return _enrolment_page(form, secret, user.email, 400 if form.errors else 200)
+
+
+@bp.route("/account/mfa", methods=["GET", "POST"])
+@login_required
+def mfa_setup():
+    """Anyone signed in may turn on two-step verification."""
+    user = current_user._get_current_object()
+    if user.mfa_enabled_at is not None:
+        return redirect(url_for("accounts.account") + "#mfa")
+    if not session.get("mfa_secret"):
+        # Kept until enrolment succeeds: reloading the page shows the same key.
+        session["mfa_secret"] = mfa.new_secret()
+    form = MfaCodeForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            codes = operations.enable_mfa(user, session["mfa_secret"], form.code.data)
+        except Refused as refusal:
+            refusal.apply_to(form)
+        else:
+            session.pop("mfa_secret", None)
+            return render_template("accounts/recovery_codes.html", codes=codes, first_time=True)
+    return _enrolment_page(form, session["mfa_secret"], user.email, 400 if form.errors else 200)
+
+
+@bp.route("/account/mfa/recovery-codes", methods=["POST"])
+@login_required
+def mfa_recovery_codes():
+    form = MfaCodeForm(prefix="recovery")
+    if form.validate_on_submit():
+        try:
+            codes = operations.new_recovery_codes(current_user._get_current_object(), form.code.data)
+        except Refused as refusal:
+            flash(refusal.message, "error")
+        else:
+            return render_template("accounts/recovery_codes.html", codes=codes, first_time=False)
+    return redirect(url_for("accounts.account") + "#mfa")
+
+
+@bp.route("/account/mfa/disable", methods=["POST"])
+@login_required
+def mfa_disable():
+    form = MfaCodeForm(prefix="disable")
+    if form.validate_on_submit():
+        act(
+            _("Two-step verification is off."),
+            operations.disable_mfa,
+            current_user._get_current_object(),
+            form.code.data,
+        )
+    return redirect(url_for("accounts.account") + "#mfa")
+
+
+@bp.route("/users/<int:user_id>/mfa/reset", methods=["POST"])
+@admin_required
+def reset_user_mfa(user_id):
+    user = get_visible_or_404(User, user_id)
+    act(
+        _("Two-step verification of %(name)s is reset: they set it up again at their next sign-in.", name=user.name),
+        operations.reset_mfa,
+        user,
+        actor=current_user._get_current_object(),
+    )
+    return redirect(url_for("accounts.user_detail", user_id=user_id))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -117,7 +287,7 @@ def accept_invitation(token):
                 return render_template("accounts/link_invalid.html", kind="invitation", problem="used"), 410
         else:
             session.clear()
-            login_user(user)
+            _sign_in(user)
             flash(_("Welcome to the International Fund for Metropolises."), "success")
             return redirect(url_for("core.home"))
     return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)
@@ -160,7 +330,50 @@ def account():
         else:
             flash(_("Your account is saved."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, password_form=password_form, user=user)
+    return _account_page(form, password_form, user)
+
+
+def _account_page(form, password_form, user, status=200):
+    return render_template(
+        "accounts/account.html",
+        form=form,
+        password_form=password_form,
+        user=user,
+        sessions=operations.active_sessions(user),
+        this_session=g.get("user_session"),
+        session_idle=operations.idle_timeout(user),
+        mfa_required=operations.mfa_required(user),
+        recovery_left=operations.recovery_codes_left(user) if user.mfa_enabled_at else 0,
+        recovery_form=MfaCodeForm(prefix="recovery"),
+        disable_form=MfaCodeForm(prefix="disable"),
+        end_form=ConfirmForm(prefix="sessions"),
+    ), status
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    form = ConfirmForm(prefix="sessions")
+    if form.validate_on_submit() and g.get("user_session") is not None:
+        ended = operations.end_other_sessions(current_user._get_current_object(), g.user_session)
+        flash(
+            ngettext("%(num)d other session was signed out.", "%(num)d other sessions were signed out.", ended),
+            "success",
+        )
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@admin_required
+def end_user_sessions(user_id):
+    user = get_visible_or_404(User, user_id)
+    act(
+        _("Every session of %(name)s has been signed out.", name=user.name),
+        operations.end_user_sessions,
+        user,
+        actor=current_user._get_current_object(),
+    )
+    return redirect(url_for("accounts.user_detail", user_id=user_id))
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -175,11 +388,11 @@ def change_password():
         except Refused as refusal:
             refusal.apply_to(password_form)
         else:
-            # This session carries on with the new token; every other session is signed out.
-            login_user(user)
+            # This browser carries on in a new session; every other session is signed out.
+            _sign_in(user)
             flash(_("Your password is changed. Other sessions have been signed out."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, password_form=password_form, user=user), 200
+    return _account_page(form, password_form, user)
 
 
 @bp.route("/language", methods=["POST"])
@@ -298,7 +511,12 @@ def user_detail(user_id):
         profile_form.region.choices = [("", "—")] + [(k, str(v)) for k, v in REGIONS.items()]
         profile_form.affiliation_member.choices = [(0, "—")] + member_choices()
     return render_template(
-        "accounts/user.html", user=user, roles_form=roles_form, profile_form=profile_form, role_labels=ROLE_LABELS
+        "accounts/user.html",
+        user=user,
+        roles_form=roles_form,
+        profile_form=profile_form,
+        role_labels=ROLE_LABELS,
+        sessions=operations.active_sessions(user),
     )
 
 
@@ -373,5 +591,10 @@ def update_reviewer(user_id):
     roles_form.member.choices = [(0, "—")] + member_choices()
     roles_form.donor.choices = [(0, "—")] + donor_choices()
     return render_template(
-        "accounts/user.html", user=user, roles_form=roles_form, profile_form=form, role_labels=ROLE_LABELS
+        "accounts/user.html",
+        user=user,
+        roles_form=roles_form,
+        profile_form=form,
+        role_labels=ROLE_LABELS,
+        sessions=operations.active_sessions(user),
     ), 400

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..core import audit
 from ..core.errors import Refused
-from ..core.inputs import has_unstorable
 from ..core.i18n import valid_country
+from ..core.inputs import has_unstorable
 from ..extensions import db
 from .models import MEMBERSHIPS, REGIONS, Member
 

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..awards.ledger import fund_today
 from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.money import MoneyError, parse_eur
@@ -190,7 +191,9 @@ def donor_reports():
         reports=db.session.scalars(stmt).all(),
         errors=errors,
         typed=request.form if errors else None,
-        today=utcnow().date(),
+        # A report covers days that have ended: by default the year so far, up to yesterday.
+        last_day=(last_day := fund_today() - timedelta(days=1)),
+        first_day=last_day.replace(month=1, day=1),
     ), 400 if errors else 200
 
 

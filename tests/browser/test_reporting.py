@@ -11,13 +11,17 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def funded(app, demo_accounts):
-    """Two grants of EUR 100,000 (Bogotá, the demo city, and Montréal), accepted, first tranche paid."""
+    """Two grants of EUR 100,000 (Bogotá, the demo city, and Montréal), accepted, first tranche paid ten
+    days ago (a donor report covers days that have ended)."""
+    from datetime import timedelta
+
+    from fundapp.core.timeutil import clock_at, utcnow
     from fundapp.extensions import db
 
     from .. import factories
     from .pages import demo_user
 
-    with app.app_context():
+    with app.app_context(), clock_at(utcnow() - timedelta(days=10)):
         staff = demo_user("staff@fundapp.test")
         call = factories.call(actor=staff)
         grants = [
