@@ -36,8 +36,13 @@ def normalize_email(email):
     return (email or "").strip().lower()
 
 
-def find_user_by_email(email):
-    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+def find_user_by_email(email, *, roles=True):
+    """The account of an address; with roles=False its roles are only loaded when read, so that a
+    failed sign-in costs the same queries whether the address has an account or not."""
+    stmt = sa.select(User).where(User.email == normalize_email(email))
+    if not roles:
+        stmt = stmt.options(sa.orm.lazyload(User.grants))
+    return db.session.scalar(stmt)
 
 
 def check_password_strength(password, field="password", *, context=()):
@@ -102,7 +107,7 @@ def authenticate(email, password):
     Every answer costs one password hash, so the time taken does not tell whether the
     address has an account (an unknown one is checked against a hash of nothing).
     """
-    user = find_user_by_email(email)
+    user = find_user_by_email(email, roles=False)
     if user is None or not user.password_hash:
         check_against_nothing(password)
         return None
@@ -114,7 +119,7 @@ def authenticate(email, password):
 def record_login_failure(email):
     """A wrong password or an unknown address: the audit log keeps the attempt."""
     email = normalize_email(email)
-    user = find_user_by_email(email)
+    user = find_user_by_email(email, roles=False)
     audit.record("user.login_failed", user, object_type="User", summary=f"failed sign-in as {email}"[:300], actor=None)
     db.session.commit()
 
@@ -145,12 +150,16 @@ def lock_out(email):
 LOCKOUT_MAIL_EVERY = 15 * 60
 
 
-def record_login(user, password):
+def keep_hash_current(user, password):
+    """The password is only known when it is typed: keep its hash on the current argon2 parameters."""
+    if user.password_needs_rehash():
+        user.set_password(password)
+        db.session.commit()
+
+
+def record_login(user):
     """A sign-in completed (after its second step, when there is one)."""
     user.last_login_at = utcnow()
-    if password is not None and user.password_needs_rehash():
-        # The password is only known at login: keep its hash on the current argon2 parameters.
-        user.set_password(password)
     audit.record("user.login", user, summary=f"{user.email} signed in", actor=user)
     db.session.commit()
 

@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..core.pagination import paginate
 from ..extensions import db
 from .models import Invitation, RoleGrant, User
 
@@ -12,12 +13,12 @@ def users_page(*, q="", role="", page=1, per_page=50):
         stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
     if role:
         stmt = stmt.where(User.id.in_(sa.select(RoleGrant.user_id).where(RoleGrant.role == role)))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page=page, per_page=per_page)
 
 
 def invitations_page(*, page=1, per_page=50):
     stmt = sa.select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc())
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page=page, per_page=per_page)
 
 
 def focal_points(member_id):

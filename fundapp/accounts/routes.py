@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import Refused
 from ..core.forms import act
-from ..core.inputs import db_int
+from ..core.inputs import page_number
 from ..core.permissions import admin_required, get_visible_or_404, staff_required
 from ..core.urls import safe_redirect_target
 from ..extensions import db, limiter
@@ -59,6 +59,7 @@ def login():
             form.password.errors = [_("The e-mail address or the password is not right.")]
         else:
             throttle.clear("login-account", email, config["LOGIN_LIMIT_PER_ACCOUNT"])
+            operations.keep_hash_current(user, form.password.data)
             target = safe_redirect_target(request.args.get("next"))
             if user.mfa_enabled_at or operations.mfa_required(user):
                 # The password was right; the second step decides. Nothing is signed in yet.
@@ -74,7 +75,7 @@ def login():
                     session["mfa_secret"] = mfa.new_secret()
                     return redirect(url_for("accounts.mfa_enrol"))
                 return redirect(url_for("accounts.mfa_verify"))
-            operations.record_login(user, form.password.data)
+            operations.record_login(user)
             session.clear()
             _sign_in(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -99,7 +100,7 @@ def _pending_user():
 
 def _finish_sign_in(user):
     target = (session.get("mfa_pending") or {}).get("next")
-    operations.record_login(user, None)
+    operations.record_login(user)
     session.clear()
     _sign_in(user)
     flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -416,7 +417,7 @@ def users():
     page = users_page(
         q=q,
         role=role if role in ROLE_LABELS else "",
-        page=request.args.get("page", 1, type=db_int),
+        page=request.args.get("page", 1, type=page_number),
         per_page=current_app.config["PAGE_SIZE"],
     )
     return render_template("accounts/users.html", page=page, q=q, role=role, role_labels=ROLE_LABELS)
@@ -467,7 +468,9 @@ def invite():
 @bp.route("/invitations")
 @staff_required
 def invitations():
-    page = invitations_page(page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"])
+    page = invitations_page(
+        page=request.args.get("page", 1, type=page_number), per_page=current_app.config["PAGE_SIZE"]
+    )
     return render_template("accounts/invitations.html", page=page)
 
 

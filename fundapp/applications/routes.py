@@ -11,7 +11,7 @@ from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.exports import csv_writer
 from ..core.forms import act
-from ..core.inputs import db_int
+from ..core.inputs import db_int, page_number
 from ..core.money import MoneyError, cents_to_decimal, parse_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
@@ -371,7 +371,7 @@ def staff_index(call_id):
     if request.args.get("format") == "csv":
         return _csv(call, stmt)
     rows, total, page, pages = paginate_rows(
-        stmt, request.args.get("page", 1, type=db_int), current_app.config["PAGE_SIZE"]
+        stmt, request.args.get("page", 1, type=page_number), current_app.config["PAGE_SIZE"]
     )
     return render_template(
         "applications/staff_index.html",

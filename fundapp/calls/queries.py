@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..core.pagination import paginate
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..funding.models import Contribution
@@ -33,7 +34,7 @@ def staff_calls_page(*, state="", page=1, per_page=50):
     stmt = sa.select(Call).order_by(Call.opens_at.desc(), Call.id.desc())
     if state:
         stmt = stmt.where(Call.state == state)
-    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    result = paginate(stmt, page=page, per_page=per_page)
     ids = [c.id for c in result.items]
     envelopes = dict(
         db.session.execute(

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ..core.errors import Refused
 from ..core.forms import act
-from ..core.inputs import db_int
+from ..core.inputs import page_number
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import from_local, to_local_naive, utcnow
 from ..core.urls import external_url
@@ -74,7 +74,7 @@ def staff_index():
     state = request.args.get("state", "")
     state = state if state in CALL_WORKFLOW.state_names() else ""
     page, envelopes, applications = staff_calls_page(
-        state=state, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"]
+        state=state, page=request.args.get("page", 1, type=page_number), per_page=current_app.config["PAGE_SIZE"]
     )
     return render_template(
         "calls/staff_index.html",

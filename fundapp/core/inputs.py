@@ -69,6 +69,12 @@ def db_int(text):
     return value
 
 
+def page_number(text):
+    """For `request.args.get("page", 1, type=page_number)`: any whole number, brought within 1 and
+    the database's range (a page beyond the last then shows the last page)."""
+    return min(max(int(text), 1), DB_INT_MAX)
+
+
 def init_app(app):
     app.request_class = CleanRequest
     app.url_map.converters["int"] = DatabaseIntConverter

@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from . import operations
 from .forms import act
-from .inputs import db_int
+from .inputs import page_number
 from .mail import RESENDABLE, body_as_html
 from .models import MAIL_STATES, AuditEntry, JobRecord, Notice, OutboxMessage
+from .pagination import paginate
 from .permissions import admin_required, get_visible_or_404, staff_required
 from .queries import home_figures
 
@@ -52,9 +53,7 @@ def audit_log():
         stmt = stmt.where(AuditEntry.object_id == object_id)
     if action:
         stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
-    page = db.paginate(
-        stmt, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    page = paginate(stmt, page=request.args.get("page", 1, type=page_number), per_page=current_app.config["PAGE_SIZE"])
     return render_template("core/audit.html", page=page, object_type=object_type, object_id=object_id, action=action)
 
 
@@ -65,9 +64,7 @@ def jobs():
     stmt = sa.select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id.desc())
     if status:
         stmt = stmt.where(JobRecord.status == status)
-    page = db.paginate(
-        stmt, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    page = paginate(stmt, page=request.args.get("page", 1, type=page_number), per_page=current_app.config["PAGE_SIZE"])
     undelivered = db.session.execute(
         sa.select(OutboxMessage.status, sa.func.count(OutboxMessage.id))
         .where(OutboxMessage.status.in_(RESENDABLE))
@@ -83,9 +80,7 @@ def outbox():
     stmt = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     if status in MAIL_STATES:
         stmt = stmt.where(OutboxMessage.status == status)
-    page = db.paginate(
-        stmt, page=request.args.get("page", 1, type=db_int), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    page = paginate(stmt, page=request.args.get("page", 1, type=page_number), per_page=current_app.config["PAGE_SIZE"])
     return render_template(
         "core/outbox.html",
         page=page,

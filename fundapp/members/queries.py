@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 
+from ..core.pagination import paginate
 from ..extensions import db
 from .models import Member
 
@@ -15,7 +16,7 @@ def members_page(stmt_filter, *, q="", region="", page=1, per_page=50):
         stmt = stmt.where(sa.or_(sa.func.lower(Member.name).like(like), sa.func.lower(Member.country).like(like)))
     if region:
         stmt = stmt.where(Member.region == region)
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page=page, per_page=per_page)
 
 
 def all_members():

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core.forms import attempt
-from ..core.inputs import db_int
+from ..core.inputs import page_number
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
@@ -26,7 +26,7 @@ def index():
         Member.visible_to(current_user),
         q=q,
         region=region,
-        page=request.args.get("page", 1, type=db_int),
+        page=request.args.get("page", 1, type=page_number),
         per_page=current_app.config["PAGE_SIZE"],
     )
     return render_template("members/index.html", page=page, q=q, region=region)

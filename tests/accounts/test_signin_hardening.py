@@ -125,7 +125,7 @@ def test_an_unknown_address_takes_as_long_as_a_wrong_password(app, make_client):
 
     timed("coordination@fund.example"), timed("nobody@fund.example")  # warm both paths
     known, unknown = [], []
-    for _ in range(9):  # interleaved, so a slow moment of the machine weighs on both
+    for _ in range(15):  # interleaved, so a slow moment of the machine weighs on both
         known.append(timed("coordination@fund.example"))
         unknown.append(timed("nobody@fund.example"))
     ratio = statistics.median(unknown) / statistics.median(known)
