@@ -86,6 +86,12 @@ def board(call, adjusted):
     from ..reviews.queries import call_results
 
     passing, failing, unscored = call_results(call)
+    # Each row offers its approved budget: the lines of every application in one query.
+    db.session.scalars(
+        sa.select(Application)
+        .where(Application.id.in_([r.application.id for r in passing + failing] or [-1]))
+        .options(selectinload(Application.budget_lines))
+    ).all()
 
     def complete(application):
         return APPLICATION_WORKFLOW.has(application.state, "ranked")

@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..core.timeutil import utcnow
 from ..extensions import db
-from .models import ASSIGNMENT_WORKFLOW, Assignment, PanelConsensus, Review
+from .models import ASSIGNMENT_WORKFLOW, Assignment, CriterionScore, PanelConsensus, Review
 from .scoring import aggregate, normalise, q2, ranking_key
 
 
@@ -36,23 +36,42 @@ def ranking_applications(call):
 
 
 def call_results(call):
-    """(ranked passing aggregates, failing aggregates, not yet scored applications)."""
+    """(ranked passing aggregates, failing aggregates, not yet scored applications).
+
+    The reviews are read as plain rows (application, reviewer, review, score) and the criterion
+    scores as (review, criterion, score): three light queries whatever the number of reviews,
+    never the review objects with their relations.
+    """
     applications = ranking_applications(call)
-    reviews = submitted_reviews([a.id for a in applications])
+    shown = _ranking_ids(call)
+    review_rows = db.session.execute(
+        sa.select(Assignment.application_id, Assignment.reviewer_id, Review.id, Review.score)
+        .join(Review, Review.assignment_id == Assignment.id)
+        .where(Assignment.application_id.in_(shown), Review.submitted_at.is_not(None))
+        .order_by(Assignment.id)
+    ).all()
+    criterion_scores = {}
+    for review_id, criterion_id, score in db.session.execute(
+        sa.select(CriterionScore.review_id, CriterionScore.criterion_id, CriterionScore.score)
+        .join(Review, Review.id == CriterionScore.review_id)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(
+            Assignment.application_id.in_(shown), Review.submitted_at.is_not(None), CriterionScore.score.is_not(None)
+        )
+    ):
+        criterion_scores.setdefault(review_id, {})[criterion_id] = score
     consensus = {
         c.application_id: c
-        for c in db.session.scalars(
-            sa.select(PanelConsensus).where(PanelConsensus.application_id.in_([a.id for a in applications] or [-1]))
-        )
+        for c in db.session.scalars(sa.select(PanelConsensus).where(PanelConsensus.application_id.in_(shown)))
     }
-    per_reviewer = {}
-    results = []
-    for application in applications:
-        pairs = reviews.get(application.id, [])
-        data = [(r.score, {s.criterion_id: s.score for s in r.scores}) for _a, r in pairs]
-        results.append(aggregate(application, call, data, consensus.get(application.id)))
-        for assignment, review in pairs:
-            per_reviewer.setdefault(assignment.reviewer_id, []).append((application.id, review.score))
+    by_application, per_reviewer = {}, {}
+    for application_id, reviewer_id, review_id, score in review_rows:
+        by_application.setdefault(application_id, []).append((score, criterion_scores.get(review_id, {})))
+        per_reviewer.setdefault(reviewer_id, []).append((application_id, score))
+    results = [
+        aggregate(application, call, by_application.get(application.id, []), consensus.get(application.id))
+        for application in applications
+    ]
     normalised = normalise(per_reviewer)
     for result in results:
         values = normalised.get(result.application.id)
@@ -63,6 +82,16 @@ def call_results(call):
     passing = sorted([r for r in scored if r.passes], key=lambda r: ranking_key(r, call.criteria))
     failing = sorted([r for r in scored if not r.passes], key=lambda r: ranking_key(r, call.criteria))
     return passing, failing, unscored
+
+
+def _ranking_ids(call):
+    """The ids of ranking_applications(call), as a subquery."""
+    states = set(APPLICATION_WORKFLOW.states_with("reviewable")) | set(APPLICATION_WORKFLOW.states_with("ranked"))
+    return (
+        sa.select(Application.id)
+        .where(Application.call_id == call.id, Application.state.in_(sorted(states)))
+        .scalar_subquery()
+    )
 
 
 def progress(call):

@@ -1,0 +1,61 @@
+"""The staff pages of a call run a number of SQL statements that does not grow with its
+applications and reviews (counted, not timed)."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from fundapp.extensions import db
+
+from .. import factories as f
+
+CITIES = ["Bogotá", "Dakar", "Montréal", "São Paulo", "Quito", "Abidjan", "Lisboa", "Seoul"]
+
+
+def _statements(app, client, url):
+    seen = []
+
+    def count(*_args, **_kwargs):
+        seen.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, url
+    return len(seen)
+
+
+def _call_with(app, cities):
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        the_call = f.call(actor=staff)
+        reviewers = f.panel(3)
+        for n, city in enumerate(cities):
+            f.reviewed(city, the_call=the_call, reviewers=reviewers, by=staff, marks=[3 + n % 3] * 5)
+        return the_call.id
+
+
+@pytest.mark.parametrize("page", ["ranking", "reviews", "decisions"])
+def test_a_call_s_staff_pages_run_as_many_statements_for_two_or_eight_applications(app, make_client, page):
+    small = _call_with(app, CITIES[:2])
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{small}/{page}"
+    _statements(app, client, url)  # warm: the first request loads what every request shares
+    few = _statements(app, client, url)
+    # Six more cities apply to the same call, are reviewed and ranked.
+    with app.app_context():
+        from fundapp.calls.models import Call
+
+        the_call = db.session.get(Call, small)
+        reviewers = f.panel(3)
+        for n, city in enumerate(CITIES[2:]):
+            f.reviewed(city, the_call=the_call, reviewers=reviewers, by=f.staff(), marks=[3 + n % 3] * 5)
+        assert db.session.scalar(sa.text("SELECT count(*) FROM review")) == 24
+    many = _statements(app, client, url)
+    assert many == few, f"{page}: {few} statements for 2 applications, {many} for 8"
