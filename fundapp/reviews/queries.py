@@ -1,9 +1,11 @@
 from collections import Counter
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from ..accounts.models import User
 from ..applications.models import APPLICATION_WORKFLOW, Application
+from ..core.pagination import paginate
 from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import ASSIGNMENT_WORKFLOW, Assignment, CriterionScore, PanelConsensus, Review
@@ -94,32 +96,57 @@ def _ranking_ids(call):
     )
 
 
-def progress(call):
-    """Counts of assignments per state, overdue ones, and each reviewer's load, for a call."""
-    assignments = (
-        db.session.scalars(
-            sa.select(Assignment)
-            .join(Application)
-            .where(Application.call_id == call.id)
-            .options(selectinload(Assignment.review))
-        )
-        .unique()
-        .all()
-    )
+def progress(call, *, state="", overdue=False, page=1, per_page=50):
+    """Review progress of a call, computed in SQL: assignments per state, drafted and overdue
+    counts, each reviewer's load, and one page of the assignments (filtered by state or overdue)."""
     now = utcnow()
-    by_state = Counter(a.state for a in assignments)
-    drafted = sum(1 for a in assignments if a.is_scoring and a.review is not None)
-    overdue = [a for a in assignments if a.is_overdue(now)]
-    load = Counter()
-    for a in assignments:
-        if ASSIGNMENT_WORKFLOW.has(a.state, "counts"):
-            load[a.reviewer] += 1
+    of_call = sa.select(Assignment.id).join(Application).where(Application.call_id == call.id).scalar_subquery()
+    by_state = Counter(
+        dict(
+            db.session.execute(
+                sa.select(Assignment.state, sa.func.count(Assignment.id))
+                .where(Assignment.id.in_(of_call))
+                .group_by(Assignment.state)
+            ).all()
+        )
+    )
+    drafted = db.session.scalar(
+        sa.select(sa.func.count(Assignment.id))
+        .join(Review, Review.assignment_id == Assignment.id)
+        .where(Assignment.id.in_(of_call), Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("scoring")))
+    )
+    is_overdue = sa.and_(
+        Assignment.due_at.is_not(None),
+        Assignment.due_at < now,
+        Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("open")),
+    )
+    overdue_count = db.session.scalar(
+        sa.select(sa.func.count(Assignment.id)).where(Assignment.id.in_(of_call), is_overdue)
+    )
+    load = db.session.execute(
+        sa.select(User, sa.func.count(Assignment.id).label("n"))
+        .join(Assignment, Assignment.reviewer_id == User.id)
+        .where(Assignment.id.in_(of_call), Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("counts")))
+        .group_by(User.id)
+        .order_by(sa.desc("n"), User.name)
+    ).all()
+    listed = (
+        sa.select(Assignment)
+        .where(Assignment.id.in_(of_call))
+        .options(joinedload(Assignment.application), joinedload(Assignment.reviewer))
+        .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
+    )
+    if state in {s.name for s in ASSIGNMENT_WORKFLOW.states}:
+        listed = listed.where(Assignment.state == state)
+    if overdue:
+        listed = listed.where(is_overdue)
     return {
-        "assignments": assignments,
+        "assignments": paginate(listed, page=page, per_page=per_page),
         "by_state": by_state,
         "drafted": drafted,
-        "overdue": overdue,
-        "load": sorted(load.items(), key=lambda kv: (-kv[1], kv[0].name)),
+        "overdue": overdue_count,
+        "load": [(user, n) for user, n in load],
+        "states": ASSIGNMENT_WORKFLOW.states,
     }
 
 

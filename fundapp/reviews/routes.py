@@ -1,7 +1,7 @@
 import io
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +12,7 @@ from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.exports import csv_writer
 from ..core.forms import act
+from ..core.inputs import page_number
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -189,7 +190,17 @@ def document(assignment_id, document_id):
 @staff_required
 def call_progress(call_id):
     call = get_visible_or_404(Call, call_id)
-    return render_template("reviews/progress.html", call=call, progress=progress(call), now=utcnow())
+    state, overdue = request.args.get("state", ""), request.args.get("overdue") == "1"
+    figures = progress(
+        call,
+        state=state,
+        overdue=overdue,
+        page=request.args.get("page", 1, type=page_number),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
+    return render_template(
+        "reviews/progress.html", call=call, progress=figures, now=utcnow(), state=state, overdue=overdue
+    )
 
 
 @bp.route("/staff/calls/<int:call_id>/assign", methods=["GET", "POST"])

@@ -59,3 +59,31 @@ def test_a_call_s_staff_pages_run_as_many_statements_for_two_or_eight_applicatio
         assert db.session.scalar(sa.text("SELECT count(*) FROM review")) == 24
     many = _statements(app, client, url)
     assert many == few, f"{page}: {few} statements for 2 applications, {many} for 8"
+
+
+def test_review_progress_is_paginated_and_filtered_by_state_and_overdue(app, make_client):
+    from datetime import timedelta
+
+    from fundapp.core.timeutil import clock_at, utcnow
+
+    app.config["PAGE_SIZE"] = 4
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        reviewers = f.panel(3)
+        with clock_at(utcnow() - timedelta(days=90)):  # reviews were due 20 days ago: Dakar's are overdue
+            the_call = f.call(actor=staff, review_due_at=utcnow() + timedelta(days=70))
+            f.assigned("Dakar", the_call=the_call, reviewers=reviewers, by=staff)
+            f.reviewed("Bogotá", the_call=the_call, reviewers=reviewers, by=staff)
+            call_id = the_call.id
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/reviews"
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-figure="submitted">3<' in page and 'data-figure="assigned">3<' in page
+    assert "Page 1 of 2" in page and "6 results" in page
+    submitted = client.get(url + "?state=submitted").get_data(as_text=True)
+    assert "3 results" in submitted and "IFM-LCS-2025-002" in submitted and "IFM-LCS-2025-001" not in submitted
+    overdue = client.get(url + "?overdue=1").get_data(as_text=True)
+    assert 'data-figure="overdue">3<' in overdue and "3 results" in overdue
+    assert "No assignment matches these filters." in client.get(url + "?state=declined").get_data(as_text=True)
