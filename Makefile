@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PO_FILES := $(wildcard fundapp/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install services test-postgres test-sqlite worker translations-extract translations-update clean
+.PHONY: run test install services test-postgres test-sqlite worker translations-extract translations-update clean bench
 
 run: install
 	$(FLASK) db upgrade
@@ -41,6 +41,11 @@ test-postgres:
 test-sqlite:
 	FUNDAPP_TEST_DATABASE_URL=sqlite:///$(CURDIR)/instance/test-sqlite.db FUNDAPP_TEST_REDIS_URL=none \
 		$(PY) -m pytest -m sqlite -p no:cacheprovider
+
+# Not part of `make test`: fundapp against plain SQL on a seeded database (docs/performance.md).
+# BENCH_APPLICATIONS=1000 make bench for a smaller run.
+bench: install services
+	$(PY) scripts/bench/run.py
 
 worker: install
 	$(FLASK) rq worker

@@ -6,6 +6,7 @@ rendering. DejaVu Sans is embedded, so every member's name prints (Chișinău, M
 """
 
 import io
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -37,7 +38,10 @@ def register_fonts():
     _fonts_registered = True
 
 
+@lru_cache(maxsize=1)
 def styles():
+    """The paragraph styles, built once per process (reportlab's sample stylesheet is costly and a
+    letter has dozens of paragraphs); nothing changes them after."""
     register_fonts()
     base = getSampleStyleSheet()
     return {
