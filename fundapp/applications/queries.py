@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 from blinker import Namespace
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, load_only, selectinload
 
 from ..extensions import db
 from ..members.models import Member
@@ -27,7 +27,22 @@ def staff_applications(call, *, state="", region="", country="", min_cents=None,
     stmt = (
         sa.select(Application, partners.label("partner_count"))
         .join(Member, Member.id == Application.member_id)
-        .options(contains_eager(Application.member))
+        .options(
+            contains_eager(Application.member),
+            # Only what the list and its CSV show: no proposal texts, no JSON columns.
+            load_only(
+                Application.call_id,
+                Application.member_id,
+                Application.state,
+                Application.number,
+                Application.reference,
+                Application.title,
+                Application.requested_cents,
+                Application.cofunding_cents,
+                Application.first_submitted_at,
+                Application.more_info_reply_by,
+            ),
+        )
         .where(Application.call_id == call.id, Application.first_submitted_at.is_not(None))
     )
     if state:

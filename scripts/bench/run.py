@@ -316,6 +316,7 @@ class City(threading.Thread):
         self.client = Client(HOST, PORT, timeout=120)
         self.latencies, self.errors, self.last_saved = [], [], None
         self.submitted = False
+        self.by_kind = {}
         self.rng = random.Random(account["application_id"])
 
     def prepare(self):
@@ -329,6 +330,8 @@ class City(threading.Thread):
             self.client.close()
             return None, {}, ""
         self.latencies.append(seconds)
+        kind = "autosave" if path.endswith("/autosave") else path.rsplit("/", 1)[-1]
+        self.by_kind.setdefault(kind, []).append(seconds)
         if status not in ok:
             self.errors.append(f"{method} {path}: HTTP {status}")
         return status, headers_out, body
@@ -428,10 +431,15 @@ def rush(info, window=60.0, saves=3):
         "p99": pct(latencies, 0.99),
         "max": max(latencies) if latencies else float("nan"),
         "seconds": elapsed,
+        "p99_by_kind": {
+            k: round(pct([x for c in cities for x in c.by_kind.get(k, [])], 0.99) * 1000)
+            for k in ("edit", "autosave", "check", "submit")
+        },
     }
     say(
         f"rush: {result['requests']} requests in {elapsed:.0f} s, {result['errors']} errors, {lost} lost saves, "
-        f"{not_submitted} not submitted, p50 {result['p50'] * 1000:.0f} ms p99 {result['p99'] * 1000:.0f} ms"
+        f"{not_submitted} not submitted, p50 {result['p50'] * 1000:.0f} ms p99 {result['p99'] * 1000:.0f} ms; "
+        f"p99 by request (ms): {result['p99_by_kind']}"
     )
     return result
 
@@ -490,6 +498,9 @@ def table(results):
         f"| peak RSS of a gunicorn worker (VmHWM, MiB) | {mem['fundapp']:.0f} | {mem['raw']:.0f} "
         f"| {mem['fundapp'] / mem['raw']:.1f}× | ≤ 200 MiB | {verdict(mem['fundapp'] <= GOALS['worker_mib'])} |"
     )
+    lines.append(
+        f"| rush: p99 by request (ms) | " + ", ".join(f"{k} {v}" for k, v in rush_r["p99_by_kind"].items()) + " | — | — | — | — |"
+    )
     return "\n".join(lines)
 
 
@@ -547,6 +558,9 @@ def main():
     watch_f, watch_r = MemoryWatch(fundapp.pid), MemoryWatch(raw.pid)
     watch_f.start()
     watch_r.start()
+    time.sleep(2)
+    results["idle_rss_mib"] = max((status_kib(p, "VmRSS") or 0) for p in children(fundapp.pid)) / 1024
+    say(f"fundapp worker RSS after start: {results['idle_rss_mib']:.0f} MiB")
     try:
         say(f"servers up: fundapp :{PORT} (production), raw :{PORT + 1}; staff pages, interleaved")
         results["pages"] = measure_pages(big)

@@ -40,7 +40,7 @@ def _call_with(app, cities):
         return the_call.id
 
 
-@pytest.mark.parametrize("page", ["ranking", "reviews", "decisions"])
+@pytest.mark.parametrize("page", ["ranking", "reviews", "decisions", "applications"])
 def test_a_call_s_staff_pages_run_as_many_statements_for_two_or_eight_applications(app, make_client, page):
     small = _call_with(app, CITIES[:2])
     client = make_client()
