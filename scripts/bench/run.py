@@ -20,7 +20,6 @@ import random
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,6 @@ sys.path.insert(0, str(HERE))
 
 import psycopg  # noqa: E402
 import pyotp  # noqa: E402
-
 from httpclient import Client, csrf_of, form_fields, location_path  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -499,7 +497,7 @@ def table(results):
         f"| {mem['fundapp'] / mem['raw']:.1f}× | ≤ 200 MiB | {verdict(mem['fundapp'] <= GOALS['worker_mib'])} |"
     )
     lines.append(
-        f"| rush: p99 by request (ms) | " + ", ".join(f"{k} {v}" for k, v in rush_r["p99_by_kind"].items()) + " | — | — | — | — |"
+        "| rush: p99 by request (ms) | " + ", ".join(f"{k} {v}" for k, v in rush_r["p99_by_kind"].items()) + " | — | — | — | — |"
     )
     return "\n".join(lines)
 

@@ -95,12 +95,12 @@ def q2(value):
     return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def build_template(n_calls_other, rush_cities):
+def build_template(n_calls_other, rush_cities, n_applications):
     """Everything through the operations: members, donors, staff, reviewers, calls, template applications."""
+    from fundapp.core.timeutil import utcnow
     from fundapp.funding import operations as funding
     from fundapp.members import operations as members_ops
     from fundapp.members.models import Member
-    from fundapp.core.timeutil import utcnow
     from tests import factories as f
 
     members_ops.import_bundled_members()
@@ -108,17 +108,20 @@ def build_template(n_calls_other, rush_cities):
     members_ops.record_dues_where_missing(year + 1)
     # The donors, with enough money for a thousand grants (tests/factories.fund() finds them by name).
     for short, name, cents in (
-        ("SDC", "Swiss Agency for Development and Cooperation", 80_000_000_00),
-        ("OSF", "Open Society Foundations", 20_000_000_00),
+        ("SDC", "Swiss Agency for Development and Cooperation", max(80_000_000_00, n_applications * 8_000_00)),
+        ("OSF", "Open Society Foundations", max(20_000_000_00, n_applications * 2_000_00)),
     ):
         donor = funding.create_donor(actor=None, name=name, short_name=short)
         funding.add_contribution(donor, actor=None, amount_original_cents=cents)
     staff = f.staff("staff@bench.example", "Bench Staff")
     f.panel(3)
     calls = {}
-    # The ranking call; SDC + OSF: EUR 10 M. Others: EUR 16 M each. Requests of EUR 50,000.
-    specs = [("BENCH-RANK", {"SDC": 8_000_000_00, "OSF": 2_000_000_00})] + [
-        (f"BENCH-{i + 1}", {"SDC": 13_000_000_00, "OSF": 3_000_000_00}) for i in range(n_calls_other)
+    # Awards of EUR 50,000 to 10 % of the applications: the ranking call's envelope holds its awards
+    # and a third more (so the board has a cut line), the others theirs and 40 % more.
+    rank_env = max(2_000_000_00, round(n_applications * 0.3 * 0.1 * 50_000_00 * 4 / 3, -8))
+    other_env = max(2_000_000_00, round(n_applications * 0.7 * 0.1 / n_calls_other * 50_000_00 * 1.4, -8))
+    specs = [("BENCH-RANK", {"SDC": rank_env * 4 // 5, "OSF": rank_env // 5})] + [
+        (f"BENCH-{i + 1}", {"SDC": other_env * 4 // 5, "OSF": other_env // 5}) for i in range(n_calls_other)
     ]
     template = {}
     for code, envelope in specs:
@@ -380,7 +383,7 @@ def seed(n_applications, rush_cities, n_reviewers=60, seed_value=7):
     started = time.monotonic()
     rng = random.Random(seed_value)
     n_other_calls = 3 if n_applications >= 1000 else 1
-    info = build_template(n_other_calls, rush_cities)
+    info = build_template(n_other_calls, rush_cities, n_applications)
     t_template = time.monotonic() - started
     conn = db.session.connection()
     cp = Copier(conn)
