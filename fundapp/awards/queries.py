@@ -31,8 +31,13 @@ class IncompleteRow:
 
 
 def decisions_by_application(call):
+    """The current decision of each application of the call, with what the board shows of it (its
+    grant, letter and the reserve decision it replaced) loaded in a fixed number of queries."""
     rows = db.session.scalars(
-        sa.select(Decision).join(Application).where(Application.call_id == call.id, Decision.current())
+        sa.select(Decision)
+        .join(Application)
+        .where(Application.call_id == call.id, Decision.current())
+        .options(selectinload(Decision.grant), selectinload(Decision.letters), selectinload(Decision.supersedes))
     )
     return {d.application_id: d for d in rows}
 

@@ -87,3 +87,31 @@ def test_review_progress_is_paginated_and_filtered_by_state_and_overdue(app, mak
     overdue = client.get(url + "?overdue=1").get_data(as_text=True)
     assert 'data-figure="overdue">3<' in overdue and "3 results" in overdue
     assert "No assignment matches these filters." in client.get(url + "?state=declined").get_data(as_text=True)
+
+
+def test_the_decision_board_runs_as_many_statements_with_two_or_six_decisions(app, make_client):
+    from fundapp import scenarios as s
+
+    call_id = _call_with(app, CITIES[:8])
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/decisions"
+
+    def decide(cities):
+        with app.app_context():
+            from fundapp.applications.models import Application
+            from fundapp.members.models import Member
+
+            staff = f.staff()
+            for city in cities:
+                application = db.session.scalar(
+                    sa.select(Application).join(Member).where(Member.name == city, Application.call_id == call_id)
+                )
+                s.award(application, staff, 50_000_00)
+
+    decide(CITIES[:2])
+    _statements(app, client, url)
+    few = _statements(app, client, url)
+    decide(CITIES[2:6])
+    many = _statements(app, client, url)
+    assert many == few, f"{few} statements with 2 decisions, {many} with 6"
