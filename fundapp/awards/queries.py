@@ -60,13 +60,14 @@ def decisions_for_city(_sender, application_ids):
     return {d.application_id: d for d in rows}
 
 
-def reserve_list(call):
+def reserve_list(call, *, results=None, decisions=None):
     """[(result, decision)] of the call's reserve list (current decision: reserve), in rank order:
-    those above the thresholds first, then any staff put on it from below."""
+    those above the thresholds first, then any staff put on it from below. The board passes the
+    ranking and decisions it has already read."""
     from ..reviews.queries import call_results
 
-    passing, failing, _unscored = call_results(call)
-    decisions = decisions_by_application(call)
+    passing, failing, _unscored = results or call_results(call)
+    decisions = decisions if decisions is not None else decisions_by_application(call)
     return [
         (r, decisions[r.application.id])
         for r in passing + failing
@@ -134,7 +135,7 @@ def board(call, adjusted):
         "unscored": unscored,
         "incomplete": incomplete,
         "proposed": cumulative,
-        "reserve": reserve_offer(call, remaining),
+        "reserve": reserve_offer(call, remaining, results=(passing, failing, unscored), decisions=decisions),
         "returned": returned_grants(call),
     }
 
@@ -148,11 +149,11 @@ class ReserveRow:
     out_of_rank: bool  # a higher-ranked reserve is still waiting
 
 
-def reserve_offer(call, remaining):
+def reserve_offer(call, remaining, *, results=None, decisions=None):
     """The reserve list as the board offers it when money is left: in rank order, the first one
     (the next to fund) and, if it does not fit, the first that does, marked out of rank order."""
     rows = []
-    for position, (result, decision) in enumerate(reserve_list(call)):
+    for position, (result, decision) in enumerate(reserve_list(call, results=results, decisions=decisions)):
         amount = min(result.application.requested_cents, call.cap_cents)
         rows.append(ReserveRow(result.application, decision, amount, 0 < amount <= remaining, position > 0))
     following = next((r for r in rows if r.fits), None)
