@@ -1,6 +1,7 @@
 """Every change to decisions and grants: award, reserve, reject, revise, award from the reserve list,
 letters, accept or decline, pay, cancel, close."""
 
+from collections import namedtuple
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -572,21 +573,26 @@ def make_due(grant, condition):
             audit.record("tranche.due", grant, after={"tranche": tranche.position, "condition": condition})
 
 
+PaymentDates = namedtuple("PaymentDates", "first last after_report")
+
+
 def payment_dates(grant):
-    """(first, last) day a payment on this grant may carry: the day it was accepted (or the day after
-    the ledger was last closed by a donor report, when later) and today, in the call's timezone."""
+    """The first and last day a payment on this grant may carry: the day it was accepted (or the day
+    after the ledger was last closed by a donor report, when later: `after_report`) and today, in the
+    call's timezone."""
     call = grant.application.call
     first = call.local(grant.accepted_at).date()
     closed = ledger_closed_through()
-    if closed is not None and closed >= first:
+    after_report = closed is not None and closed >= first
+    if after_report:
         first = closed + timedelta(days=1)
-    return first, call.local(utcnow()).date()
+    return PaymentDates(first, call.local(utcnow()).date(), after_report)
 
 
 def _check_paid_on(grant, paid_on):
     if paid_on is None:
         raise Refused(_l("Give the date of the payment."), field="paid_on")
-    first, last = payment_dates(grant)
+    first, last, _after_report = payment_dates(grant)
     timezone = grant.application.call.timezone
     closed = ledger_closed_through()
     if closed is not None and paid_on <= closed:
