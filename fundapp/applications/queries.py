@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 from blinker import Namespace
-from sqlalchemy.orm import contains_eager, load_only, selectinload
+from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
 
 from ..extensions import db
 from ..members.models import Member
@@ -29,6 +29,8 @@ def staff_applications(call, *, state="", region="", country="", min_cents=None,
         .join(Member, Member.id == Application.member_id)
         .options(
             contains_eager(Application.member),
+            # Every row is of the call the page already holds: taken from the session, not joined in.
+            lazyload(Application.call),
             # Only what the list and its CSV show: no proposal texts, no JSON columns.
             load_only(
                 Application.call_id,
@@ -69,7 +71,8 @@ def staff_applications(call, *, state="", region="", country="", min_cents=None,
 
 def paginate_rows(stmt, page, per_page):
     """(rows, total, pages) for a select of several columns, in two queries."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    counted = stmt.with_only_columns(sa.func.count(), maintain_column_froms=True).order_by(None)
+    total = db.session.scalar(counted)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()

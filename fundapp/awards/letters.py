@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from ..core import pdf
 from ..core.money import format_eur
 from ..extensions import db
-from .models import DECISION_KINDS
+from .models import DECISION_KINDS, TRANCHE_CONDITIONS, Allocation, Grant, Tranche
 
 
 def _reviewer_comments(application):
@@ -27,6 +27,33 @@ def _reviewer_comments(application):
     return comments
 
 
+def _schedule_and_donors(decision):
+    """What an award letter prints of its grant, read in two statements of plain columns whatever
+    the number of tranches and allocations (not through the grant's relationships, one lazy load
+    per tranche list, allocation line, contribution and donor): the tranches as (position, label,
+    amount in cents) and the donors' names, sorted."""
+    from ..calls.models import CallFunding
+    from ..funding.models import Contribution, Donor
+
+    grant_id = sa.select(Grant.id).where(Grant.decision_id == decision.id).scalar_subquery()
+    tranches = db.session.execute(
+        sa.select(Tranche.position, Tranche.condition, Tranche.amount_cents)
+        .where(Tranche.grant_id == grant_id)
+        .order_by(Tranche.position)
+    ).all()
+    donors = db.session.scalars(
+        sa.select(Donor.name)
+        .distinct()
+        .join(Contribution, Contribution.donor_id == Donor.id)
+        .join(CallFunding, CallFunding.contribution_id == Contribution.id)
+        .join(Allocation, Allocation.call_funding_id == CallFunding.id)
+        .where(Allocation.grant_id == grant_id)
+    ).all()
+    # The label as Tranche.condition_label gives it.
+    schedule = [(t.position, TRANCHE_CONDITIONS.get(t.condition, t.condition), t.amount_cents) for t in tranches]
+    return schedule, sorted(donors)
+
+
 def letter_pdf(decision):
     application, call = decision.application, decision.application.call
     language = application.language
@@ -38,7 +65,7 @@ def letter_pdf(decision):
         pdf.para(call.title_in(language), "small"),
     ]
     if decision.kind == "award":
-        grant = decision.grant
+        schedule, donors = _schedule_and_donors(decision)
         story += [
             pdf.para(_("Award of a grant"), "title"),
             pdf.para(
@@ -57,7 +84,7 @@ def letter_pdf(decision):
         story.append(
             pdf.table(
                 [[_("Tranche"), _("When"), _("Amount")]]
-                + [[str(t.position), str(t.condition_label), format_eur(t.amount_cents)] for t in grant.tranches],
+                + [[str(position), str(label), format_eur(cents)] for position, label, cents in schedule],
                 col_widths=[60, 260, 150],
             )
         )
@@ -73,7 +100,7 @@ def letter_pdf(decision):
             pdf.para(
                 _(
                     "This grant is made possible by the contributions of %(donors)s.",
-                    donors=", ".join(sorted({a.call_funding.contribution.donor.name for a in grant.allocations})),
+                    donors=", ".join(donors),
                 )
             ),
             pdf.para(

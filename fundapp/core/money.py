@@ -3,7 +3,8 @@
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask_babel import format_currency
+from babel.numbers import format_currency
+from flask_babel import get_locale
 
 CENT = Decimal("0.01")
 
@@ -99,4 +100,6 @@ def format_eur(cents, currency="EUR"):
     """Formatted in the viewer's locale, e.g. €100,000.00 or 100 000,00 €."""
     if cents is None:
         return ""
-    return format_currency(cents_to_decimal(cents), currency)
+    # Babel itself with the request's locale (flask-babel caches it on the request): flask-babel's own
+    # wrapper looks the locale and its context up again on every call.
+    return format_currency(cents_to_decimal(cents), currency, locale=get_locale() or "en")

@@ -40,7 +40,11 @@ def as_utc(value):
     """An aware datetime in UTC; a naive one is taken to be UTC already."""
     if value is None:
         return None
-    if value.tzinfo is None:
+    tzinfo = value.tzinfo
+    if tzinfo is None or tzinfo is timezone.utc:
+        return value if tzinfo else value.replace(tzinfo=timezone.utc)
+    if not tzinfo.utcoffset(value):
+        # The database's own UTC zone object: same instant, without astimezone's zone arithmetic.
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
 

@@ -1,7 +1,7 @@
 from collections import Counter
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 
 from ..accounts.models import User
 from ..applications.models import APPLICATION_WORKFLOW, Application
@@ -9,7 +9,7 @@ from ..core.pagination import paginate
 from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import ASSIGNMENT_WORKFLOW, Assignment, CriterionScore, PanelConsensus, Review
-from .scoring import aggregate, normalise, q2, ranking_key
+from .scoring import aggregate, mean_of_hundredths, normalise, q2, ranking_key
 
 
 def submitted_reviews(application_ids):
@@ -33,8 +33,28 @@ def ranking_applications(call):
     return db.session.scalars(
         sa.select(Application)
         .where(Application.call_id == call.id, Application.state.in_(sorted(states)))
+        .options(
+            # Every row is of `call`, already in the session: not joined into each of thousands of rows.
+            lazyload(Application.call),
+            # The proposal's texts are read on the application's own page, never in the ranking.
+            *(defer(column) for column in LONG_TEXTS),
+        )
         .order_by(Application.number)
     ).all()
+
+
+LONG_TEXTS = (
+    Application.summary,
+    Application.problem,
+    Application.objectives,
+    Application.activities,
+    Application.dimensions,
+    Application.target_groups,
+    Application.milestones,
+    Application.risks,
+    Application.more_info_message,
+    Application.more_info_sections,
+)
 
 
 def call_results(call):
@@ -47,31 +67,46 @@ def call_results(call):
     applications = ranking_applications(call)
     shown = _ranking_ids(call)
     review_rows = db.session.execute(
-        sa.select(Assignment.application_id, Assignment.reviewer_id, Review.id, Review.score)
+        sa.select(Assignment.application_id, Assignment.reviewer_id, Review.score)
         .join(Review, Review.assignment_id == Assignment.id)
         .where(Assignment.application_id.in_(shown), Review.submitted_at.is_not(None))
         .order_by(Assignment.id)
     ).all()
-    criterion_scores = {}
-    for review_id, criterion_id, score in db.session.execute(
-        sa.select(CriterionScore.review_id, CriterionScore.criterion_id, CriterionScore.score)
+    # Each criterion's mean per application, in SQL: one row per (application, criterion), not one
+    # per criterion score. Scores have two decimals, so their sum in hundredths is an exact integer.
+    criterion_means = {}
+    for application_id, criterion_id, hundredths, count in db.session.execute(
+        sa.select(
+            Assignment.application_id,
+            CriterionScore.criterion_id,
+            sa.func.sum(sa.cast(sa.func.round(CriterionScore.score * 100), sa.BigInteger)),
+            sa.func.count(CriterionScore.id),
+        )
         .join(Review, Review.id == CriterionScore.review_id)
         .join(Assignment, Assignment.id == Review.assignment_id)
         .where(
             Assignment.application_id.in_(shown), Review.submitted_at.is_not(None), CriterionScore.score.is_not(None)
         )
+        .group_by(Assignment.application_id, CriterionScore.criterion_id)
     ):
-        criterion_scores.setdefault(review_id, {})[criterion_id] = score
+        criterion_means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, count)
     consensus = {
         c.application_id: c
         for c in db.session.scalars(sa.select(PanelConsensus).where(PanelConsensus.application_id.in_(shown)))
     }
     by_application, per_reviewer = {}, {}
-    for application_id, reviewer_id, review_id, score in review_rows:
-        by_application.setdefault(application_id, []).append((score, criterion_scores.get(review_id, {})))
-        per_reviewer.setdefault(reviewer_id, []).append((application_id, score))
+    for application_id, reviewer_id, score in review_rows:
+        by_application.setdefault(application_id, []).append(score)
+        if score is not None:
+            per_reviewer.setdefault(reviewer_id, []).append((application_id, score))
     results = [
-        aggregate(application, call, by_application.get(application.id, []), consensus.get(application.id))
+        aggregate(
+            application,
+            call,
+            by_application.get(application.id, []),
+            criterion_means.get(application.id, {}),
+            consensus.get(application.id),
+        )
         for application in applications
     ]
     normalised = normalise(per_reviewer)
@@ -100,52 +135,75 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
     """Review progress of a call, computed in SQL: assignments per state, drafted and overdue
     counts, each reviewer's load, and one page of the assignments (filtered by state or overdue)."""
     now = utcnow()
-    of_call = sa.select(Assignment.id).join(Application).where(Application.call_id == call.id).scalar_subquery()
-    by_state = Counter(
-        dict(
-            db.session.execute(
-                sa.select(Assignment.state, sa.func.count(Assignment.id))
-                .where(Assignment.id.in_(of_call))
-                .group_by(Assignment.state)
-            ).all()
-        )
-    )
-    drafted = db.session.scalar(
-        sa.select(sa.func.count(Assignment.id))
-        .join(Review, Review.assignment_id == Assignment.id)
-        .where(Assignment.id.in_(of_call), Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("scoring")))
-    )
+
+    def of_call(stmt):
+        # A join on the call's applications (indexed by call and by application), never
+        # "assignment.id IN (a subquery of every assignment)", which PostgreSQL plans poorly.
+        return stmt.join(Application, Application.id == Assignment.application_id).where(Application.call_id == call.id)
+
     is_overdue = sa.and_(
         Assignment.due_at.is_not(None),
         Assignment.due_at < now,
         Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("open")),
     )
-    overdue_count = db.session.scalar(
-        sa.select(sa.func.count(Assignment.id)).where(Assignment.id.in_(of_call), is_overdue)
-    )
-    load = db.session.execute(
-        sa.select(User, sa.func.count(Assignment.id).label("n"))
-        .join(Assignment, Assignment.reviewer_id == User.id)
-        .where(Assignment.id.in_(of_call), Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("counts")))
-        .group_by(User.id)
-        .order_by(sa.desc("n"), User.name)
+    # Every figure of the page from one pass over the call's assignments, grouped by reviewer and
+    # state: assignments, those with a draft review, those overdue.
+    scoring, counted = set(ASSIGNMENT_WORKFLOW.states_with("scoring")), set(ASSIGNMENT_WORKFLOW.states_with("counts"))
+    groups = db.session.execute(
+        of_call(
+            sa.select(
+                Assignment.reviewer_id,
+                Assignment.state,
+                sa.func.count(Assignment.id),
+                sa.func.count(Review.id),
+                sa.func.sum(sa.case((is_overdue, 1), else_=0)),
+            )
+        )
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .group_by(Assignment.reviewer_id, Assignment.state)
     ).all()
-    listed = (
-        sa.select(Assignment)
-        .where(Assignment.id.in_(of_call))
-        .options(joinedload(Assignment.application), joinedload(Assignment.reviewer))
-        .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
-    )
+    by_state, per_reviewer = Counter(), Counter()
+    drafted = overdue_count = 0
+    for reviewer_id, assignment_state, n, with_review, n_overdue in groups:
+        by_state[assignment_state] += n
+        overdue_count += n_overdue or 0
+        if assignment_state in scoring:
+            drafted += with_review
+        if assignment_state in counted:
+            per_reviewer[reviewer_id] += n
+    reviewers = {
+        u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(per_reviewer) or [-1]))).all()
+    }
+    load = sorted(((reviewers[r], n) for r, n in per_reviewer.items()), key=lambda pair: (-pair[1], pair[0].name))
+    # The page is chosen on narrow rows (id and due date), then its 50 assignments are read with
+    # their application and reviewer: sorting every assignment of the call with all its columns
+    # costs PostgreSQL several times more.
+    listed = of_call(sa.select(Assignment.id)).order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
     if state in {s.name for s in ASSIGNMENT_WORKFLOW.states}:
         listed = listed.where(Assignment.state == state)
     if overdue:
         listed = listed.where(is_overdue)
+    assignments = paginate(listed, page=page, per_page=per_page)
+    loaded = {
+        a.id: a
+        for a in db.session.scalars(
+            sa.select(Assignment)
+            .where(Assignment.id.in_(list(assignments.items) or [-1]))
+            .options(
+                joinedload(Assignment.application).options(
+                    lazyload(Application.call), *(defer(column) for column in LONG_TEXTS)
+                ),
+                joinedload(Assignment.reviewer),
+            )
+        ).unique()
+    }
+    assignments.items = [loaded[i] for i in assignments.items]
     return {
-        "assignments": paginate(listed, page=page, per_page=per_page),
+        "assignments": assignments,
         "by_state": by_state,
         "drafted": drafted,
         "overdue": overdue_count,
-        "load": [(user, n) for user, n in load],
+        "load": load,
         "states": ASSIGNMENT_WORKFLOW.states,
     }
 

@@ -95,21 +95,17 @@ class Aggregate:
         return self.mean is not None and not self.failures
 
 
-def aggregate(application, call, reviews, consensus=None):
-    """reviews: [(review score, {criterion_id: raw score or None})] of the submitted reviews."""
-    scores = [s for s, _c in reviews if s is not None]
-    means = {}
-    for criterion in call.criteria:
-        values = [c.get(criterion.id) for _s, c in reviews if c.get(criterion.id) is not None]
-        if values:
-            means[criterion.id] = q2(sum(values, Decimal(0)) / len(values))
-    result = Aggregate(application=application, scores=scores, criterion_means=means, consensus=consensus)
+def aggregate(application, call, scores, criterion_means, consensus=None):
+    """scores: the submitted reviews' scores on 0-100 (None for a review that judged nothing);
+    criterion_means: {criterion id: mean raw score over the reviews that judged it} (q2)."""
+    scores = [s for s in scores if s is not None]
+    result = Aggregate(application=application, scores=scores, criterion_means=criterion_means, consensus=consensus)
     if scores:
         result.mean = q2(sum(scores, Decimal(0)) / len(scores))
         result.spread = q2(max(scores) - min(scores))
         result.disagreement = result.spread > call.disagreement_threshold
         for criterion in call.criteria:
-            mean = means.get(criterion.id)
+            mean = criterion_means.get(criterion.id)
             if criterion.threshold is not None and mean is not None and mean < criterion.threshold:
                 result.failures.append(_l("Below the threshold on “%(criterion)s”.", criterion=criterion.name_in("en")))
         score = result.ranking_score
@@ -118,6 +114,12 @@ def aggregate(application, call, reviews, consensus=None):
                 _l("Below the overall threshold of %(score)s.", score=_plain(call.overall_threshold))
             )
     return result
+
+
+def mean_of_hundredths(total_hundredths, count):
+    """The mean (q2) of `count` scores of two decimals that add up to `total_hundredths` / 100: the
+    sum is taken in SQL as an integer, so the mean is exact on PostgreSQL and SQLite alike."""
+    return q2(Decimal(int(total_hundredths)) / (100 * count))
 
 
 def normalise(per_reviewer):
