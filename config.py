@@ -126,6 +126,8 @@ class Config:
     FORCE_HTTPS = False
     HSTS = False
     PAGE_SIZE = 50
+    # Rows of a call's ranking per page (it is computed whole; the CSV has every row).
+    RANKING_PAGE_SIZE = 100
     # Templates fail on an undefined name or attribute instead of printing nothing (tests only).
     JINJA_STRICT_UNDEFINED = False
 

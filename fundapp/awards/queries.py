@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..applications.queries import decisions_wanted
@@ -37,7 +37,14 @@ def decisions_by_application(call):
         sa.select(Decision)
         .join(Application)
         .where(Application.call_id == call.id, Decision.current())
-        .options(selectinload(Decision.grant), selectinload(Decision.letters), selectinload(Decision.supersedes))
+        .options(
+            # Their applications are the board's, already in the session: not joined in again (with
+            # their call) for every decision and grant.
+            lazyload(Decision.application),
+            selectinload(Decision.grant).lazyload(Grant.application),
+            selectinload(Decision.letters),
+            selectinload(Decision.supersedes).lazyload(Decision.application),
+        )
     )
     return {d.application_id: d for d in rows}
 
@@ -92,12 +99,6 @@ def board(call, adjusted):
     from ..reviews.queries import call_results
 
     passing, failing, unscored = call_results(call)
-    # Each row offers its approved budget: the lines of every application in one query.
-    db.session.scalars(
-        sa.select(Application)
-        .where(Application.id.in_([r.application.id for r in passing + failing] or [-1]))
-        .options(selectinload(Application.budget_lines))
-    ).all()
 
     def complete(application):
         return APPLICATION_WORKFLOW.has(application.state, "ranked")
@@ -137,7 +138,35 @@ def board(call, adjusted):
         "proposed": cumulative,
         "reserve": reserve_offer(call, remaining, results=(passing, failing, unscored), decisions=decisions),
         "returned": returned_grants(call),
+        "decisions": decisions,
     }
+
+
+DECIDE_PAGE_SIZE = 20
+
+
+def decide_page(data, page, *, showing=None):
+    """One page of the board's "decide one by one" cards: the scenario's rows in rank order, then
+    those below a threshold, as (application, amount proposed in cents, below a threshold).
+
+    A call of thousands of applications would otherwise render thousands of forms on one page.
+    `showing`: an application whose card must be on the page (after a refused decision). The
+    page's applications get their budget lines (offered as the approved budget) in one query.
+    """
+    entries = [(row.result.application, row.amount_cents, False) for row in data["rows"]]
+    entries += [(r.application, r.application.requested_cents, True) for r in data["failing"]]
+    pages = max(1, -(-len(entries) // DECIDE_PAGE_SIZE))
+    page_of = {a.id: i // DECIDE_PAGE_SIZE + 1 for i, (a, _amount, _below) in enumerate(entries)}
+    if showing in page_of:
+        page = page_of[showing]
+    page = min(max(1, page), pages)
+    items = entries[(page - 1) * DECIDE_PAGE_SIZE : page * DECIDE_PAGE_SIZE]
+    undecided = [a.id for a, _amount, _below in items if a.id not in data["decisions"]]
+    if undecided:
+        db.session.scalars(
+            sa.select(Application).where(Application.id.in_(undecided)).options(selectinload(Application.budget_lines))
+        ).all()
+    return {"entries": items, "page": page, "pages": pages, "total": len(entries), "page_of": page_of}
 
 
 @dataclass

@@ -7,13 +7,13 @@ from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.forms import act
-from ..core.inputs import db_int
+from ..core.inputs import db_int, page_number
 from ..core.money import MoneyError, parse_eur
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
 from .models import GRANT_WORKFLOW, Decision, Grant, Letter, Tranche
-from .queries import board, decisions_by_application
+from .queries import board, decide_page
 
 bp = Blueprint("awards", __name__)
 
@@ -47,13 +47,17 @@ def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
     application's form (`errors`: {application id: {field: message}}) and what staff typed kept."""
     adjusted = adjusted or {}
     data = board(call, adjusted)
+    errors = errors or {}
     return render_template(
         "awards/board.html",
         call=call,
         board=data,
         adjusted=adjusted,
-        decisions=decisions_by_application(call),
-        errors=errors or {},
+        decisions=data["decisions"],
+        decide=decide_page(
+            data, request.args.get("decide_page", 1, type=page_number), showing=next(iter(errors), None)
+        ),
+        errors=errors,
         typed=typed or {},
     ), status
 

@@ -1,0 +1,76 @@
+"""The board's "decide one by one" cards come a page at a time, in rank order: a call of thousands
+of applications is not thousands of forms on one page. A refused decision shows the page that
+holds its form, with the message and what staff typed."""
+
+import re
+
+import sqlalchemy as sa
+
+from fundapp.awards import queries
+from fundapp.awards.models import Decision
+from fundapp.extensions import db
+
+from .. import factories as f
+
+CITIES = ["Bogotá", "Dakar", "Montréal", "São Paulo", "Quito", "Abidjan", "Lisboa"]
+
+
+def _call_of_seven(app):
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        the_call = f.call(actor=staff)
+        reviewers = f.panel(3)
+        ids = {}
+        for n, city in enumerate(CITIES):
+            # Bogotá scores highest, Lisboa lowest: the rank order is the list's.
+            application = f.reviewed(city, the_call=the_call, reviewers=reviewers, by=staff, marks=[5 - n * 0.5] * 5)
+            ids[city] = application.id
+        return the_call.id, ids
+
+
+def _cards(page):
+    return [int(i) for i in re.findall(r'<section class="card[^"]*" id="decide-(\d+)"', page)]
+
+
+def test_the_cards_to_decide_come_three_to_a_page_in_rank_order(app, make_client, monkeypatch):
+    monkeypatch.setattr(queries, "DECIDE_PAGE_SIZE", 3)
+    call_id, ids = _call_of_seven(app)
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/decisions"
+
+    first = client.get(url).get_data(as_text=True)
+    assert _cards(first) == [ids[c] for c in CITIES[:3]]
+    assert "Page 1 of 3" in first
+    # Every row of the scenario is on the page and links to the page of its form.
+    assert f"decide_page=2#decide-{ids['Quito']}" in first
+    lisboa = ids["Lisboa"]  # below the overall threshold: decided on the last page
+    last = client.get(url + "?decide_page=3").get_data(as_text=True)
+    assert _cards(last) == [lisboa] and "Page 3 of 3" in last
+    # A page number out of range shows the last page; a word shows the first.
+    assert _cards(client.get(url + "?decide_page=99").get_data(as_text=True)) == [lisboa]
+    assert _cards(client.get(url + "?decide_page=deux").get_data(as_text=True)) == _cards(first)
+
+
+def test_a_refused_decision_shows_the_page_of_its_form_with_what_was_typed(app, make_client, monkeypatch):
+    monkeypatch.setattr(queries, "DECIDE_PAGE_SIZE", 3)
+    call_id, ids = _call_of_seven(app)
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    quito = ids["Quito"]
+    board = client.get(f"/staff/calls/{call_id}/decisions?decide_page=2").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', board).group(1)
+
+    response = client.post(
+        f"/staff/applications/{quito}/decide",
+        data={"csrf_token": token, "kind": "award", "amount": "", "conditions": "Rapport trimestriel à la mairie"},
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert quito in _cards(page) and "Page 2 of 3" in page
+    assert "Give the amount to award, in euros." in page
+    assert "Rapport trimestriel à la mairie" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 0
