@@ -143,6 +143,22 @@ def board(call, adjusted):
 
 
 DECIDE_PAGE_SIZE = 20
+SCENARIO_PAGE_SIZE = 100
+
+
+def scenario_page(data, page):
+    """One page of the funding scenario's rows (the cut line and running totals are the whole
+    scenario's): [(position, row)], the page and the number of pages."""
+    rows = data["rows"]
+    pages = max(1, -(-len(rows) // SCENARIO_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * SCENARIO_PAGE_SIZE
+    return {
+        "rows": list(enumerate(rows[start : start + SCENARIO_PAGE_SIZE], start=start + 1)),
+        "page": page,
+        "pages": pages,
+        "shown": {row.result.application.id for row in rows[start : start + SCENARIO_PAGE_SIZE]},
+    }
 
 
 def decide_page(data, page, *, showing=None):

@@ -13,7 +13,7 @@ from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
 from .models import GRANT_WORKFLOW, Decision, Grant, Letter, Tranche
-from .queries import board, decide_page
+from .queries import board, decide_page, scenario_page
 
 bp = Blueprint("awards", __name__)
 
@@ -57,6 +57,7 @@ def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
         decide=decide_page(
             data, request.args.get("decide_page", 1, type=page_number), showing=next(iter(errors), None)
         ),
+        scenario=scenario_page(data, request.args.get("page", 1, type=page_number)),
         errors=errors,
         typed=typed or {},
     ), status

@@ -74,3 +74,25 @@ def test_a_refused_decision_shows_the_page_of_its_form_with_what_was_typed(app, 
     assert "Rapport trimestriel à la mairie" in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 0
+
+
+def test_the_scenario_comes_a_page_at_a_time_and_keeps_amounts_set_on_other_pages(app, make_client, monkeypatch):
+    monkeypatch.setattr(queries, "SCENARIO_PAGE_SIZE", 3)
+    call_id, ids = _call_of_seven(app)
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/decisions"
+
+    def scenario_rows(page):
+        table = page.split('id="scenario"', 1)[1].split("</table>", 1)[0]
+        return re.findall(r'<tr data-reference="[^"]+" class="[^"]+">\s*<td>(\d+)</td>', table)
+
+    # Bogotá's amount is set to EUR 60,000 on the first page, then staff go to the second.
+    bogota = ids["Bogotá"]
+    second = client.get(f"{url}?amount_{bogota}=60000&page=2").get_data(as_text=True)
+    assert scenario_rows(second) == ["4", "5"]  # the five passing applications, three a page
+    assert "Page 2 of 2" in second
+    assert f'<input type="hidden" name="amount_{bogota}" value="60000.0">' in second
+    # The running total counts the amount set on the other page: 60,000 + 100,000 + 100,000 + 100,000.
+    assert "fits (total €360,000.00)" in second
+    assert f"amount_{ids['Quito']}" in second  # its own input, on this page
