@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..core.forms import CheckboxList, MoneyField, PlausibleDate
+from ..core.forms import CheckboxList, MoneyField, PlausibleDate, SharedSelect
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import db_int
 from .models import BUDGET_CATEGORIES, DIMENSIONS, SECTIONS
@@ -28,7 +28,8 @@ class BudgetLineForm(Form):
 
 
 class PartnerForm(Form):
-    member = SelectField(_l("Partner city"), choices=[], coerce=db_int, validate_choice=False)
+    # Its choices (every member city) are given when the editor is shown: SharedChoices, rendered once a page.
+    member = SelectField(_l("Partner city"), choices=[], coerce=db_int, validate_choice=False, widget=SharedSelect())
     role = StringField(_l("Its role in the project"), validators=[Length(max=300)])
 
 

@@ -10,7 +10,7 @@ from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.exports import csv_writer
-from ..core.forms import act
+from ..core.forms import SharedChoices, act
 from ..core.inputs import db_int, page_number
 from ..core.money import MoneyError, cents_to_decimal, parse_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
@@ -90,10 +90,15 @@ def _editor_form(application, formdata=None):
         form.budget.append_entry()
     while len(form.partners) < max(2, len(application.partners) + 1):
         form.partners.append_entry()
-    choices = [(0, "—")] + [(mid, name) for mid, name in member_choices() if mid != application.member_id]
+    return form
+
+
+def _offer_partner_cities(form, application):
+    """The member cities each partner row offers, for showing the editor (an autosave reads the
+    rows' ids without them: the operation checks the partners)."""
+    choices = SharedChoices([(0, "—")] + [(mid, name) for mid, name in member_choices() if mid != application.member_id])
     for entry in form.partners:
         entry.form.member.choices = choices
-    return form
 
 
 def _values_and_errors(form, application):
@@ -183,6 +188,7 @@ def edit(application_id):
 
 
 def _render_editor(application, form, errors, stale=None):
+    _offer_partner_cities(form, application)
     for name, message in errors.items():
         if name in form._fields and not form[name].errors:
             form[name].errors = [message]

@@ -5,7 +5,8 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from markupsafe import Markup, escape
+from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 from .addresses import check_email_address
 from .errors import Refused
@@ -143,3 +144,33 @@ class EmailAddress:
             check_email_address(field.data, deliverable=self.deliverable)
         except Refused as refusal:
             raise ValidationError(str(refusal.message)) from None
+
+
+class SharedChoices(list):
+    """Choices shared by many select fields of one page (the member cities of each partner row):
+    SharedSelect escapes them once for the page, not once per field."""
+
+    rendered = None
+
+
+class SharedSelect(Select):
+    """A select that renders SharedChoices from their escaped options, marking the chosen one."""
+
+    def __call__(self, field, **kwargs):
+        choices = field.choices
+        if not isinstance(choices, SharedChoices):
+            return super().__call__(field, **kwargs)
+        if choices.rendered is None:
+            choices.rendered = [
+                (str(value), Markup(f'<option value="{escape(value)}">{escape(label)}</option>'))
+                for value, label in choices
+            ]
+        kwargs.setdefault("id", field.id)
+        chosen = "" if field.data is None else str(field.data)
+        options = [
+            Markup(f'<option selected value="{escape(value)}">') + html[html.index(">") + 1 :]
+            if value == chosen
+            else html
+            for value, html in choices.rendered
+        ]
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>") + Markup("").join(options) + Markup("</select>")
