@@ -1,5 +1,7 @@
 """Award and decision letters (PDF) in the application's language."""
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -27,34 +29,46 @@ def _reviewer_comments(application):
     return comments
 
 
-def _schedule_and_donors(decision):
-    """What an award letter prints of its grant, read in two statements of plain columns whatever
-    the number of tranches and allocations (not through the grant's relationships, one lazy load
-    per tranche list, allocation line, contribution and donor): the tranches as (position, label,
-    amount in cents) and the donors' names, sorted."""
+@lru_cache(maxsize=1)
+def _grant_statements():
+    """The two statements an award letter reads its grant with, built once: the tranches and the
+    donors' names of the grant of decision :decision_id, plain columns, whatever the number of
+    tranches and allocations (the grant's relationships would take a lazy load for the tranches,
+    the allocations and each donor)."""
     from ..calls.models import CallFunding
     from ..funding.models import Contribution, Donor
 
-    grant_id = sa.select(Grant.id).where(Grant.decision_id == decision.id).scalar_subquery()
-    tranches = db.session.execute(
+    grant_id = sa.select(Grant.id).where(Grant.decision_id == sa.bindparam("decision_id")).scalar_subquery()
+    tranches = (
         sa.select(Tranche.position, Tranche.condition, Tranche.amount_cents)
         .where(Tranche.grant_id == grant_id)
         .order_by(Tranche.position)
-    ).all()
-    donors = db.session.scalars(
+    )
+    donors = (
         sa.select(Donor.name)
         .distinct()
         .join(Contribution, Contribution.donor_id == Donor.id)
         .join(CallFunding, CallFunding.contribution_id == Contribution.id)
         .join(Allocation, Allocation.call_funding_id == CallFunding.id)
         .where(Allocation.grant_id == grant_id)
-    ).all()
-    # The label as Tranche.condition_label gives it.
-    schedule = [(t.position, TRANCHE_CONDITIONS.get(t.condition, t.condition), t.amount_cents) for t in tranches]
-    return schedule, sorted(donors)
+    )
+    return tranches, donors
 
 
-def letter_pdf(decision):
+def _schedule_and_donors(decision):
+    """The grant's payment schedule as (position, label, amount in cents) and its donors' names,
+    sorted: all an award letter prints of its grant."""
+    tranches, donors = _grant_statements()
+    params = {"decision_id": decision.id}
+    schedule = [
+        # The label as Tranche.condition_label gives it.
+        (t.position, TRANCHE_CONDITIONS.get(t.condition, t.condition), t.amount_cents)
+        for t in db.session.execute(tranches, params)
+    ]
+    return schedule, sorted(db.session.scalars(donors, params))
+
+
+def _letter_story(decision):
     application, call = decision.application, decision.application.call
     language = application.language
     story = [
@@ -66,6 +80,7 @@ def letter_pdf(decision):
     ]
     if decision.kind == "award":
         schedule, donors = _schedule_and_donors(decision)
+        amount = format_eur(decision.amount_cents)
         story += [
             pdf.para(_("Award of a grant"), "title"),
             pdf.para(
@@ -73,10 +88,10 @@ def letter_pdf(decision):
                     "We are pleased to inform you that the International Fund for Metropolises awards %(city)s "
                     "a grant of %(amount)s for the project above.",
                     city=application.member.name,
-                    amount=format_eur(decision.amount_cents),
+                    amount=amount,
                 )
             ),
-            pdf.para(_("Amount awarded: %(amount)s", amount=format_eur(decision.amount_cents)), "h2"),
+            pdf.para(_("Amount awarded: %(amount)s", amount=amount), "h2"),
         ]
         if decision.conditions:
             story += [pdf.para(_("Conditions"), "h2"), pdf.para(decision.conditions)]
@@ -132,8 +147,15 @@ def letter_pdf(decision):
         pdf.para(_("For the International Fund for Metropolises")),
         pdf.para(_("Metropolis Secretariat General, Barcelona"), "small"),
     ]
+    return story
+
+
+def letter_pdf(decision):
+    application = decision.application
+    language = application.language
+    # The story is handed over, not kept here: each flowable is freed once drawn.
     return pdf.render(
-        story,
+        _letter_story(decision),
         title=f"{application.reference}",
         language=language,
         footer=application.reference,

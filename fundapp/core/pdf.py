@@ -6,7 +6,7 @@ rendering. DejaVu Sans is embedded, so every member's name prints (Chișinău, M
 """
 
 import io
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -19,6 +19,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
+from reportlab.platypus.paragraph import cleanBlockQuotedText, textTransformFrags
+from reportlab.platypus.paraparser import ParaParser
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVuSans"
@@ -57,15 +59,40 @@ def styles():
     }
 
 
+@lru_cache(maxsize=None)
+def _plain_fragment(style):
+    """The fragment reportlab's parser makes of plain text (no markup, no entity) in this style:
+    parsed once, then cloned for each paragraph with its own text."""
+    _style, frags, _bullet = ParaParser().parse("x", styles()[style])
+    (fragment,) = frags
+    return fragment
+
+
+def _paragraph(text, style):
+    """Paragraph(escape(text), style), without running reportlab's markup parser on every paragraph
+    of a letter: text with no &, < or > (nothing for escape to change, so one plain fragment) gets a
+    clone of the fragment the parser makes for plain text in that style; the rest is parsed."""
+    text = str(text)
+    if "&" in text or "<" in text or ">" in text:
+        return Paragraph(escape(text), styles()[style])
+    cleaned = cleanBlockQuotedText(text)  # what Paragraph does to its text before parsing
+    frags = []
+    if cleaned:
+        # Fresh lists, as the parser gives each paragraph.
+        frags.append(_plain_fragment(style).clone(text=cleaned, link=[], us_lines=[]))
+    paragraph_style = styles()[style]
+    textTransformFrags(frags, paragraph_style)
+    return Paragraph(cleaned, paragraph_style, frags=frags)
+
+
 def para(text, style="body"):
     """A paragraph of plain text (escaped: names with & or < print as written)."""
-    return Paragraph(escape(str(text)), styles()[style])
+    return _paragraph(text, style)
 
 
 def table(rows, col_widths=None, header=True):
     """A simple ruled table of plain text cells."""
-    st = styles()
-    data = [[c if not isinstance(c, str) else Paragraph(escape(c), st["small"]) for c in row] for row in rows]
+    data = [[c if not isinstance(c, str) else _paragraph(c, "small") for c in row] for row in rows]
     t = Table(data, colWidths=col_widths, repeatRows=1 if header else 0)
     commands = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
@@ -81,10 +108,9 @@ def table(rows, col_widths=None, header=True):
 class _NumberedCanvas(Canvas):
     """Holds pages until the end so each can print "page n of N"."""
 
-    page_label = "Page {page} of {pages}"
-
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, page_label="Page {page} of {pages}", **kwargs):
         super().__init__(*args, **kwargs)
+        self.page_label = page_label
         self._saved_pages = []
 
     def showPage(self):
@@ -152,6 +178,9 @@ def render(
 
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
-    canvas_class = type("FundCanvas", (_NumberedCanvas,), {"page_label": page_label})
-    doc.build(list(story), canvasmaker=canvas_class)
+    flowables = list(story)
+    # Platypus drops each flowable once drawn; without this name (and a caller that passes its story
+    # on) a page's paragraphs, lines and words are freed as the build goes, not all kept to the end.
+    del story
+    doc.build(flowables, canvasmaker=partial(_NumberedCanvas, page_label=page_label))
     return buffer.getvalue()
