@@ -32,3 +32,15 @@ errorlog = "-"
 # The proxy's address and protocol arrive as X-Forwarded-*: fundapp trusts them only from
 # FUNDAPP_TRUSTED_PROXIES proxies (werkzeug's ProxyFix), so gunicorn's own check is left open.
 forwarded_allow_ips = "*"
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded fundapp: its long-lived objects (modules, templates, the mapper
+    configuration) are frozen out of the cyclic garbage collector, and young collections run every
+    50,000 allocations instead of 700. A page that reads thousands of rows (the ranking of a large
+    call) otherwise spends a fifth of its time in collections that find almost nothing."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)

@@ -16,7 +16,33 @@ SORTS = {
 }
 
 
-def staff_applications(call, *, state="", region="", country="", min_cents=None, max_cents=None, q="", sort=""):
+def _staff_filters(call, *, state="", region="", country="", min_cents=None, max_cents=None, q=""):
+    """(conditions, whether they read the member) of the staff list's filters."""
+    conditions = [Application.call_id == call.id, Application.first_submitted_at.is_not(None)]
+    if state:
+        conditions.append(Application.state == state)
+    if min_cents is not None:
+        conditions.append(Application.requested_cents >= min_cents)
+    if max_cents is not None:
+        conditions.append(Application.requested_cents <= max_cents)
+    by_member = []
+    if region:
+        by_member.append(Member.region == region)
+    if country:
+        by_member.append(Member.country == country.upper())
+    if q:
+        like = f"%{q.lower()}%"
+        by_member.append(
+            sa.or_(
+                sa.func.lower(Application.title).like(like),
+                sa.func.lower(Application.reference).like(like),
+                sa.func.lower(Member.name).like(like),
+            )
+        )
+    return conditions + by_member, bool(by_member)
+
+
+def staff_applications(call, *, sort="", **filters):
     """The select() of a call's sent applications (drafts stay the city's own) with the list's filters."""
     partners = (
         sa.select(sa.func.count(Partner.id))
@@ -24,7 +50,8 @@ def staff_applications(call, *, state="", region="", country="", min_cents=None,
         .correlate(Application)
         .scalar_subquery()
     )
-    stmt = (
+    conditions, _by_member = _staff_filters(call, **filters)
+    return (
         sa.select(Application, partners.label("partner_count"))
         .join(Member, Member.id == Application.member_id)
         .options(
@@ -45,34 +72,27 @@ def staff_applications(call, *, state="", region="", country="", min_cents=None,
                 Application.more_info_reply_by,
             ),
         )
-        .where(Application.call_id == call.id, Application.first_submitted_at.is_not(None))
+        .where(*conditions)
+        .order_by(*SORTS.get(sort, SORTS["reference"]))
     )
-    if state:
-        stmt = stmt.where(Application.state == state)
-    if region:
-        stmt = stmt.where(Member.region == region)
-    if country:
-        stmt = stmt.where(Member.country == country.upper())
-    if min_cents is not None:
-        stmt = stmt.where(Application.requested_cents >= min_cents)
-    if max_cents is not None:
-        stmt = stmt.where(Application.requested_cents <= max_cents)
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Application.title).like(like),
-                sa.func.lower(Application.reference).like(like),
-                sa.func.lower(Member.name).like(like),
-            )
-        )
-    return stmt.order_by(*SORTS.get(sort, SORTS["reference"]))
 
 
-def paginate_rows(stmt, page, per_page):
-    """(rows, total, pages) for a select of several columns, in two queries."""
-    counted = stmt.with_only_columns(sa.func.count(), maintain_column_froms=True).order_by(None)
-    total = db.session.scalar(counted)
+def staff_applications_count(call, *, sort="", **filters):
+    """How many applications staff_applications(call, **filters) lists, joining the member only
+    when a filter reads it."""
+    conditions, by_member = _staff_filters(call, **filters)
+    stmt = sa.select(sa.func.count(Application.id))
+    if by_member:
+        stmt = stmt.join(Member, Member.id == Application.member_id)
+    return stmt.where(*conditions)
+
+
+def paginate_rows(stmt, page, per_page, *, count=None):
+    """(rows, total, pages) for a select of several columns, in two queries (`count`: a select of
+    their number, lighter than counting `stmt` itself)."""
+    if count is None:
+        count = stmt.with_only_columns(sa.func.count(), maintain_column_froms=True).order_by(None)
+    total = db.session.scalar(count)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()

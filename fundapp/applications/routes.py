@@ -22,7 +22,14 @@ from . import operations
 from .diff import compare
 from .forms import ApplicationForm, ReasonForm, ScreeningForm, UploadForm
 from .models import APPLICATION_WORKFLOW, SECTION_FIELDS, SECTIONS, Application, ApplicationDocument, Submission
-from .queries import city_applications, drafts_in_progress, paginate_rows, staff_applications, told_decisions
+from .queries import (
+    city_applications,
+    drafts_in_progress,
+    paginate_rows,
+    staff_applications,
+    staff_applications_count,
+    told_decisions,
+)
 
 bp = Blueprint("applications", __name__)
 applicant_required = roles_required("applicant")
@@ -377,7 +384,10 @@ def staff_index(call_id):
     if request.args.get("format") == "csv":
         return _csv(call, stmt)
     rows, total, page, pages = paginate_rows(
-        stmt, request.args.get("page", 1, type=page_number), current_app.config["PAGE_SIZE"]
+        stmt,
+        request.args.get("page", 1, type=page_number),
+        current_app.config["PAGE_SIZE"],
+        count=staff_applications_count(call, **filters),
     )
     return render_template(
         "applications/staff_index.html",

@@ -1,0 +1,50 @@
+"""Staff's list of a call's applications: filters, their counts, and the drafts kept apart."""
+
+import re
+
+from .. import factories as f
+
+
+def _list_of_four(app):
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        the_call = f.call(actor=staff)
+        f.submitted("Bogotá", the_call=the_call, requested=80_000_00)
+        f.submitted("Dakar", the_call=the_call, language="fr", requested=45_000_00)
+        f.submitted("Montréal", the_call=the_call, language="fr", requested=100_000_00)
+        f.submitted("São Paulo", the_call=the_call, language="es", requested=60_000_00)
+        f.draft("Quito", the_call=the_call)
+        return the_call.id
+
+
+def _cities(page):
+    return re.findall(r"<td>([^<(]+) \([A-Z]{2}\)</td>", page)
+
+
+def test_filters_narrow_the_list_and_its_count(app, make_client):
+    call_id = _list_of_four(app)
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/applications"
+
+    everything = client.get(url).get_data(as_text=True)
+    assert sorted(_cities(everything)) == ["Bogotá", "Dakar", "Montréal", "São Paulo"]
+    assert "4 results" in everything and "1 draft in progress" in everything
+
+    africa = client.get(url + "?region=africa").get_data(as_text=True)
+    assert _cities(africa) == ["Dakar"] and "1 result" in africa
+    searched = client.get(url + "?q=MONT").get_data(as_text=True)
+    assert _cities(searched) == ["Montréal"] and "1 result" in searched
+    by_amount = client.get(url + "?min=50.000,00&max=90000&sort=requested").get_data(as_text=True)
+    assert _cities(by_amount) == ["Bogotá", "São Paulo"] and "2 results" in by_amount
+    both = client.get(url + "?region=latin_america_caribbean&min=70000").get_data(as_text=True)
+    assert _cities(both) == ["Bogotá"] and "1 result" in both
+
+
+def test_an_amount_that_is_not_one_is_named_and_ignored(app, make_client):
+    call_id = _list_of_four(app)
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    page = client.get(f"/staff/calls/{call_id}/applications?min=cien+mil").get_data(as_text=True)
+    assert "Not an amount: cien mil" in page and "4 results" in page
