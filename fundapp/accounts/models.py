@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import threading
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -29,9 +30,32 @@ GENDERS = {
     "undisclosed": _l("Prefers not to say"),
 }
 
-# argon2id at OWASP's recommended parameters (Password Storage Cheat Sheet): 19 MiB of memory,
-# 2 iterations, 1 lane. Hashes made with other parameters are rehashed at the next sign-in.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+class _OneAtATime:
+    """argon2id at OWASP's recommended parameters (Password Storage Cheat Sheet): 19 MiB of memory,
+    2 iterations, 1 lane; hashes made with other parameters are rehashed at the next sign-in.
+
+    One hash at a time in a process: each holds its 19 MiB while it runs, so a web worker's four
+    threads signing people in at once would hold 76 MiB; one after another they hold 19, and the
+    processor, which is the real limit, does the same work (the other worker processes hash too).
+    """
+
+    def __init__(self):
+        self._argon2 = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+        self._lock = threading.Lock()
+
+    def hash(self, password):
+        with self._lock:
+            return self._argon2.hash(password)
+
+    def verify(self, hashed, password):
+        with self._lock:
+            return self._argon2.verify(hashed, password)
+
+    def check_needs_rehash(self, hashed):
+        return self._argon2.check_needs_rehash(hashed)
+
+
+_hasher = _OneAtATime()
 
 
 _hash_of_nothing = None
