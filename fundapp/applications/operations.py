@@ -303,16 +303,25 @@ def _set_partners(application, partners):
 
 
 def _set_budget(application, lines):
-    application.budget_lines = [
-        BudgetLine(
-            position=i,
-            category=ln["category"],
-            description=(ln.get("description") or "")[:500],
-            requested_cents=ln.get("requested_cents") or 0,
-            cofunding_cents=ln.get("cofunding_cents") or 0,
-        )
-        for i, ln in enumerate(lines, start=1)
-    ]
+    # Update rows in place, line by line: an autosave that changed no line writes none (and a line
+    # keeps its id), instead of deleting and inserting the whole budget every few seconds.
+    kept = sorted(application.budget_lines, key=lambda ln: ln.position)
+    for i, ln in enumerate(lines, start=1):
+        values = {
+            "position": i,
+            "category": ln["category"],
+            "description": (ln.get("description") or "")[:500],
+            "requested_cents": ln.get("requested_cents") or 0,
+            "cofunding_cents": ln.get("cofunding_cents") or 0,
+        }
+        if i <= len(kept):
+            for name, value in values.items():
+                if getattr(kept[i - 1], name) != value:
+                    setattr(kept[i - 1], name, value)
+        else:
+            application.budget_lines.append(BudgetLine(**values))
+    for extra in kept[len(lines) :]:
+        application.budget_lines.remove(extra)
     application.requested_cents = sum(ln.requested_cents for ln in application.budget_lines)
     application.cofunding_cents = sum(ln.cofunding_cents for ln in application.budget_lines)
 
