@@ -1,6 +1,7 @@
 """Tables every feature shares: the audit log, job records, the mail outbox, stored documents."""
 
 import sqlalchemy as sa
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -39,6 +40,16 @@ class AuditEntry(db.Model):
 
 JOB_STATES = ("queued", "running", "retrying", "done", "failed")
 
+# What people read for each job status (the code stays in the database, CSS classes and URLs).
+# A context on each: "Done" or "Failed" mean other things elsewhere on the same pages.
+JOB_STATE_LABELS = {
+    "queued": lazy_pgettext("job status", "Waiting"),
+    "running": lazy_pgettext("job status", "Running"),
+    "retrying": lazy_pgettext("job status", "To be tried again"),
+    "done": lazy_pgettext("job status", "Done"),
+    "failed": lazy_pgettext("job status", "Failed"),
+}
+
 
 class JobRecord(db.Model):
     """A background job as the UI sees it: queued, running, done, or failed with the reason."""
@@ -64,6 +75,10 @@ class JobRecord(db.Model):
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     )
 
+    @property
+    def status_label(self):
+        return JOB_STATE_LABELS.get(self.status, self.status)
+
 
 class Document(db.Model):
     """A file kept in the database (uploads and generated PDFs), so any machine can serve it."""
@@ -85,6 +100,17 @@ class Document(db.Model):
 # failed: a send failed; the job retries it, then the sweep after a growing back-off (next_attempt_at).
 # dead: the sweep gave up after its last back-off; staff may still send it again from the outbox.
 MAIL_STATES = ("queued", "sending", "sent", "logged", "failed", "dead")
+
+# What people read for each delivery state. "Sent" is also the outbox's column of send times,
+# "Queued" the column of queueing times: the context keeps the state's word apart from them.
+MAIL_STATE_LABELS = {
+    "queued": lazy_pgettext("mail status", "Waiting to be sent"),
+    "sending": lazy_pgettext("mail status", "Being sent"),
+    "sent": lazy_pgettext("mail status", "Sent"),
+    "logged": lazy_pgettext("mail status", "Written to the log (no mail server)"),
+    "failed": lazy_pgettext("mail status", "Failed: will be tried again"),
+    "dead": lazy_pgettext("mail status", "Given up"),
+}
 
 outbox_attachment = sa.Table(
     "outbox_attachment",
@@ -126,6 +152,10 @@ class OutboxMessage(db.Model):
         sa.CheckConstraint("(status IN ('sent', 'logged')) = (sent_at IS NOT NULL)", name="delivered_has_time"),
         sa.CheckConstraint("sweeps >= 0", name="sweeps_not_negative"),
     )
+
+    @property
+    def status_label(self):
+        return MAIL_STATE_LABELS.get(self.status, self.status)
 
 
 class Notice(db.Model):

@@ -10,7 +10,16 @@ from . import operations
 from .forms import act
 from .inputs import page_number
 from .mail import RESENDABLE, body_as_html
-from .models import MAIL_STATES, AuditEntry, JobRecord, Notice, OutboxMessage
+from .models import (
+    JOB_STATE_LABELS,
+    JOB_STATES,
+    MAIL_STATE_LABELS,
+    MAIL_STATES,
+    AuditEntry,
+    JobRecord,
+    Notice,
+    OutboxMessage,
+)
 from .pagination import paginate
 from .permissions import admin_required, get_visible_or_404, staff_required
 from .queries import home_figures
@@ -70,7 +79,14 @@ def jobs():
         .where(OutboxMessage.status.in_(RESENDABLE))
         .group_by(OutboxMessage.status)
     ).all()
-    return render_template("core/jobs.html", page=page, status=status, undelivered=dict(undelivered))
+    return render_template(
+        "core/jobs.html",
+        page=page,
+        status=status,
+        states=JOB_STATES,
+        state_labels=JOB_STATE_LABELS,
+        undelivered=dict(undelivered),
+    )
 
 
 @bp.route("/outbox")
@@ -87,6 +103,7 @@ def outbox():
         can_read=current_user.has_role("admin"),
         status=status if status in MAIL_STATES else "",
         states=MAIL_STATES,
+        state_labels=MAIL_STATE_LABELS,
         resendable=RESENDABLE,
     )
 

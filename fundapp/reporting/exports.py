@@ -116,7 +116,7 @@ def to_pdf(figures, language):
                     str(REGIONS.get(g.region, g.region)),
                     format_eur(g.amount_cents),
                     format_eur(g.paid_cents),
-                    g.state,
+                    str(g.state_label),
                 ]
                 for g in figures.grants
             ],
@@ -204,7 +204,7 @@ def to_xlsx(figures):
                     g.title,
                     _euros(g.amount_cents),
                     _euros(g.paid_cents),
-                    g.state,
+                    str(g.state_label),
                 ]
                 for g in figures.grants
             ],

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.states import State, Transition, Workflow
@@ -39,6 +40,14 @@ REPORT_WORKFLOW = Workflow(
 )
 
 REPORT_KINDS = {"interim": _l("Interim report"), "final": _l("Final report")}
+
+# What staff and donors read for a donor report's status (the code stays in the database).
+DONOR_REPORT_STATES = {
+    "queued": lazy_pgettext("donor report status", "Waiting to be built"),
+    "running": lazy_pgettext("donor report status", "Being built"),
+    "done": lazy_pgettext("donor report status", "Ready"),
+    "failed": lazy_pgettext("donor report status", "Could not be built"),
+}
 
 
 class GrantReport(db.Model):
@@ -215,6 +224,10 @@ class DonorReport(db.Model):
         sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
         sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
     )
+
+    @property
+    def status_label(self):
+        return DONOR_REPORT_STATES.get(self.status, self.status)
 
     def can_view(self, user):
         if not user or not user.is_authenticated:

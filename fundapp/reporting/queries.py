@@ -39,8 +39,20 @@ class GrantLine:
     summary: str = ""
     grant_id: int | None = None
 
+    @property
+    def state_label(self):
+        return grant_state_label(self.state)
+
 
 GRANT_LINE_FIELDS = [f.name for f in fields(GrantLine) if f.name != "grant"]
+
+
+def grant_state_label(state):
+    """The grant's state as people read it in the reader's language (the code if it is unknown)."""
+    try:
+        return GRANT_WORKFLOW.staff_label(state)
+    except KeyError:
+        return state
 
 
 @dataclass

@@ -156,4 +156,5 @@ def test_a_report_of_a_period_before_a_cancellation_built_after_it_is_the_one_bu
     pages = [text(staff.get(f"/donor-reports/{i}")) for i in (first, second)]
     figures_of = [p[p.index('id="figures"') : p.index("By region")] for p in pages]
     assert figures_of[0] == figures_of[1]
-    assert "<td>active</td>" in figures_of[1] and "cancelled" not in figures_of[1]
+    # The state as of the period (its code kept in data-state), named in words.
+    assert '<td data-state="active">Active</td>' in figures_of[1] and "cancelled" not in figures_of[1].lower()

@@ -1,8 +1,7 @@
 // Small progressive enhancements; every page works without this file.
 document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  });
+  // No form is sent when a select changes: choosing an option (even with the arrow keys) must
+  // not change the page or a setting until the person presses the form's button (WCAG 3.2.2).
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {
       // Stop a second click from sending the form twice on a slow connection.
