@@ -30,6 +30,7 @@ GENDERS = {
     "undisclosed": _l("Prefers not to say"),
 }
 
+
 class _OneAtATime:
     """argon2id at OWASP's recommended parameters (Password Storage Cheat Sheet): 19 MiB of memory,
     2 iterations, 1 lane; hashes made with other parameters are rehashed at the next sign-in.

@@ -103,7 +103,9 @@ def _editor_form(application, formdata=None):
 def _offer_partner_cities(form, application):
     """The member cities each partner row offers, for showing the editor (an autosave reads the
     rows' ids without them: the operation checks the partners)."""
-    choices = SharedChoices([(0, "—")] + [(mid, name) for mid, name in member_choices() if mid != application.member_id])
+    choices = SharedChoices(
+        [(0, "—")] + [(mid, name) for mid, name in member_choices() if mid != application.member_id]
+    )
     for entry in form.partners:
         entry.form.member.choices = choices
 

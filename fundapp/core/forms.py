@@ -3,9 +3,9 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import ValidationError
-from markupsafe import Markup, escape
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 from .addresses import check_email_address
@@ -173,4 +173,8 @@ class SharedSelect(Select):
             else html
             for value, html in choices.rendered
         ]
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>") + Markup("").join(options) + Markup("</select>")
+        return (
+            Markup(f"<select {html_params(name=field.name, **kwargs)}>")
+            + Markup("").join(options)
+            + Markup("</select>")
+        )

@@ -126,7 +126,9 @@ class _FormParser(HTMLParser):
         elif tag == "textarea" and self._textarea is not None:
             # Browsers drop the one newline that follows <textarea>.
             value = self._textarea[1]
-            self._textarea[1] = value[2:] if value.startswith("\r\n") else value[1:] if value.startswith("\n") else value
+            self._textarea[1] = (
+                value[2:] if value.startswith("\r\n") else value[1:] if value.startswith("\n") else value
+            )
             self._textarea = None
         elif tag == "select" and self._select is not None:
             s = self._select

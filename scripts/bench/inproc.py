@@ -1,11 +1,11 @@
 """In-process measurements (run by scripts/bench/run.py, one database per run):
 
-    queries  the SQL statements each staff page sends (a before_cursor_execute listener), signed in
-             through /login with Flask's test client;
-    letters  award letters per second: fundapp's own rendering (awards.operations.render_letter, what
-             the letter job runs) against reportlab drawing the same content, data read with one query.
+queries  the SQL statements each staff page sends (a before_cursor_execute listener), signed in
+         through /login with Flask's test client;
+letters  award letters per second: fundapp's own rendering (awards.operations.render_letter, what
+         the letter job runs) against reportlab drawing the same content, data read with one query.
 
-    FUNDAPP_DATABASE_URL=... .venv/bin/python scripts/bench/inproc.py queries --info seed.json
+FUNDAPP_DATABASE_URL=... .venv/bin/python scripts/bench/inproc.py queries --info seed.json
 """
 
 import argparse
@@ -103,14 +103,20 @@ def raw_letter(row, tranches, donors, styles):
         p(f"Project: {title}"),
         p((call_title or {}).get(language) or (call_title or {}).get("en", ""), "small"),
         p("Award of a grant", "title"),
-        p(f"We are pleased to inform you that the International Fund for Metropolises awards {city} a grant of {money} for the project above."),
+        p(
+            f"We are pleased to inform you that the International Fund for Metropolises awards {city} a grant of {money} for the project above."
+        ),
         p(f"Amount awarded: {money}", "h2"),
     ]
     if conditions:
         story += [p("Conditions", "h2"), p(conditions)]
     story.append(p("Payment schedule", "h2"))
-    cells = [["Tranche", "When", "Amount"]] + [[str(pos), cond, f"{cents / 100:,.2f} €"] for pos, cond, cents in tranches]
-    table = Table([[Paragraph(escape(c), styles["small"]) for c in r] for r in cells], colWidths=[60, 260, 150], repeatRows=1)
+    cells = [["Tranche", "When", "Amount"]] + [
+        [str(pos), cond, f"{cents / 100:,.2f} €"] for pos, cond, cents in tranches
+    ]
+    table = Table(
+        [[Paragraph(escape(c), styles["small"]) for c in r] for r in cells], colWidths=[60, 260, 150], repeatRows=1
+    )
     table.setStyle(
         TableStyle(
             [
@@ -124,7 +130,9 @@ def raw_letter(row, tranches, donors, styles):
     story += [
         table,
         p("Reporting", "h2"),
-        p("The city reports on the project's progress in an interim report and a final report, with its expenditure per budget line and the people reached, by gender."),
+        p(
+            "The city reports on the project's progress in an interim report and a final report, with its expenditure per budget line and the people reached, by gender."
+        ),
         p("Acknowledgement", "h2"),
         p(f"This grant is made possible by the contributions of {', '.join(sorted(donors))}."),
         p("Please accept the grant on your fundapp home page, confirming the bank details for the payments."),
@@ -133,8 +141,16 @@ def raw_letter(row, tranches, donors, styles):
         p("Metropolis Secretariat General, Barcelona", "small"),
     ]
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=28 * mm,
-                          bottomMargin=22 * mm, title=reference, invariant=1)
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=28 * mm,
+        bottomMargin=22 * mm,
+        title=reference,
+        invariant=1,
+    )
 
     def decorate(canvas, _doc):
         canvas.saveState()
@@ -163,7 +179,10 @@ def letters(info, count):
     app = create_app()
     with app.test_request_context():
         ids = db.session.scalars(
-            sa.select(Decision.id).where(Decision.kind == "award", Decision.letter_sent_at.is_not(None)).order_by(Decision.id).limit(count)
+            sa.select(Decision.id)
+            .where(Decision.kind == "award", Decision.letter_sent_at.is_not(None))
+            .order_by(Decision.id)
+            .limit(count)
         ).all()
         db.session.remove()
         # Warm both (fonts registered, modules imported).
@@ -183,14 +202,18 @@ def letters(info, count):
                 sa.text("SELECT position, condition, amount_cents FROM tranche WHERE grant_id = :g ORDER BY position"),
                 {"g": row[9]},
             ).all()
-            donors = conn.execute(
-                sa.text(
-                    """SELECT DISTINCT d.name FROM allocation al JOIN call_funding f ON f.id = al.call_funding_id
+            donors = (
+                conn.execute(
+                    sa.text(
+                        """SELECT DISTINCT d.name FROM allocation al JOIN call_funding f ON f.id = al.call_funding_id
                        JOIN contribution c ON c.id = f.contribution_id JOIN donor d ON d.id = c.donor_id
                        WHERE al.grant_id = :g"""
-                ),
-                {"g": row[9]},
-            ).scalars().all()
+                    ),
+                    {"g": row[9]},
+                )
+                .scalars()
+                .all()
+            )
             size = len(raw_letter(row, [(p, c.replace("_", " "), a) for p, c, a in tranches], donors, styles))
             db.session.remove()
             return size

@@ -71,9 +71,7 @@ def call_or_404(call_id):
 def applications(call_id):
     call = call_or_404(call_id)
     page_no = max(1, request.args.get("page", 1, type=int))
-    total = one(
-        "SELECT count(*) FROM application WHERE call_id = %s AND first_submitted_at IS NOT NULL", (call_id,)
-    )[0]
+    total = one("SELECT count(*) FROM application WHERE call_id = %s AND first_submitted_at IS NOT NULL", (call_id,))[0]
     drafts = one(
         "SELECT count(*) FROM application WHERE call_id = %s AND first_submitted_at IS NULL AND state = 'draft'",
         (call_id,),
@@ -126,13 +124,17 @@ def ranking_rows(call_id):
 def ranking(call_id):
     call = call_or_404(call_id)
     criteria, rows = ranking_rows(call_id)
-    table = [
-        (i, r[1], r[2], eur(r[3]), r[4], r[6], r[5], r[7], *r[9:]) for i, r in enumerate(rows, start=1)
-    ]
+    table = [(i, r[1], r[2], eur(r[3]), r[4], r[6], r[5], r[7], *r[9:]) for i, r in enumerate(rows, start=1)]
     return page(
         f"Ranking {call[1]}",
         [],
-        [{"head": ["#", "Application", "City", "Requested", "Reviews", "Mean", "Score", "Spread"] + [f"C{i}" for i in range(len(criteria))], "rows": table}],
+        [
+            {
+                "head": ["#", "Application", "City", "Requested", "Reviews", "Mean", "Score", "Spread"]
+                + [f"C{i}" for i in range(len(criteria))],
+                "rows": table,
+            }
+        ],
     )
 
 
@@ -201,6 +203,11 @@ def decisions(call_id):
         table.append((i, r[1], r[2], r[5], eur(r[3]), "fits" if fits else "reserve", eur(cumulative)))
     return page(
         f"Decisions {call[1]}",
-        [f"Envelope {eur(envelope)}", f"Committed {eur(committed)}", f"Remaining {eur(remaining)}", f"Proposed {eur(cumulative)}"],
+        [
+            f"Envelope {eur(envelope)}",
+            f"Committed {eur(committed)}",
+            f"Remaining {eur(remaining)}",
+            f"Proposed {eur(cumulative)}",
+        ],
         [{"head": ["#", "Application", "City", "Score", "Requested", "Scenario", "Running total"], "rows": table}],
     )

@@ -139,7 +139,11 @@ def start_servers():
     )
     fund_log = (WORK / "gunicorn-fundapp.log").open("w")
     fundapp = subprocess.Popen(
-        [str(BIN / "gunicorn"), "wsgi:app"], cwd=ROOT, env=env, stdout=fund_log, stderr=subprocess.STDOUT,
+        [str(BIN / "gunicorn"), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=fund_log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     raw_env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDAPP_")}
@@ -147,7 +151,11 @@ def start_servers():
     raw_log = (WORK / "gunicorn-raw.log").open("w")
     raw = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--pythonpath", str(HERE), "raw_app:app"],
-        cwd=ROOT, env=raw_env, stdout=raw_log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=raw_env,
+        stdout=raw_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     wait_for_port(PORT, fundapp)
     wait_for_port(PORT + 1, raw)
@@ -215,7 +223,9 @@ class MemoryWatch(threading.Thread):
 
 def sign_in(client, email, password):
     status, _h, html, _s = client.get("/login")
-    status, headers, html, _s = client.post("/login", {"email": email, "password": password, "csrf_token": csrf_of(html)})
+    status, headers, html, _s = client.post(
+        "/login", {"email": email, "password": password, "csrf_token": csrf_of(html)}
+    )
     if status != 302:
         raise RuntimeError(f"sign-in of {email} refused: {status}")
     return location_path(headers)
@@ -446,7 +456,11 @@ def rush(info, window=60.0, saves=3):
 
 
 def inproc(what, info, database, *extra):
-    output = run([PY, str(HERE / "inproc.py"), what, "--info", info["info_file"], *extra], base_env(database), f"{what}-{database}.log")
+    output = run(
+        [PY, str(HERE / "inproc.py"), what, "--info", info["info_file"], *extra],
+        base_env(database),
+        f"{what}-{database}.log",
+    )
     return json.loads([line for line in output.splitlines() if line.startswith("RESULT ")][-1][7:])
 
 
@@ -459,7 +473,12 @@ def verdict(ok):
 
 def table(results):
     pages, rush_r, q_small, q_big, letters_r, mem = (
-        results["pages"], results["rush"], results["queries_small"], results["queries_big"], results["letters"], results["memory_mib"]
+        results["pages"],
+        results["rush"],
+        results["queries_small"],
+        results["queries_big"],
+        results["letters"],
+        results["memory_mib"],
     )
     lines = [
         "| measure | fundapp | raw | fundapp / raw | goal | verdict |",
@@ -497,7 +516,9 @@ def table(results):
         f"| {mem['fundapp'] / mem['raw']:.1f}× | ≤ 200 MiB | {verdict(mem['fundapp'] <= GOALS['worker_mib'])} |"
     )
     lines.append(
-        "| rush: p99 by request (ms) | " + ", ".join(f"{k} {v}" for k, v in rush_r["p99_by_kind"].items()) + " | — | — | — | — |"
+        "| rush: p99 by request (ms) | "
+        + ", ".join(f"{k} {v}" for k, v in rush_r["p99_by_kind"].items())
+        + " | — | — | — | — |"
     )
     return "\n".join(lines)
 
@@ -567,7 +588,9 @@ def main():
         results["memory_mib"] = {"fundapp": watch_f.stop(), "raw": watch_r.stop()}
         stop(fundapp)
         stop(raw)
-    say(f"peak worker RSS: fundapp {results['memory_mib']['fundapp']:.0f} MiB, raw {results['memory_mib']['raw']:.0f} MiB")
+    say(
+        f"peak worker RSS: fundapp {results['memory_mib']['fundapp']:.0f} MiB, raw {results['memory_mib']['raw']:.0f} MiB"
+    )
     if os.environ.get("BENCH_KEEP_DB") != "1":
         drop_database(SMALL)
         drop_database(BIG)

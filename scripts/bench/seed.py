@@ -52,7 +52,9 @@ class Copier:
 
     def new_id(self, table):
         if table not in self.next_ids:
-            self.next_ids[table] = (self.conn.execute(sa.text(f'SELECT coalesce(max(id), 0) FROM "{table}"')).scalar()) + 1
+            self.next_ids[table] = (
+                self.conn.execute(sa.text(f'SELECT coalesce(max(id), 0) FROM "{table}"')).scalar()
+            ) + 1
         value = self.next_ids[table]
         self.next_ids[table] += 1
         return value
@@ -82,7 +84,10 @@ class Copier:
 
 def fetch(conn, table, where, params):
     t = db.metadata.tables[table]
-    return [dict(r._mapping) for r in conn.execute(sa.select(t).where(sa.text(where)).order_by(*t.primary_key.columns), params)]
+    return [
+        dict(r._mapping)
+        for r in conn.execute(sa.select(t).where(sa.text(where)).order_by(*t.primary_key.columns), params)
+    ]
 
 
 def fetch_one(conn, table, where, params):
@@ -189,7 +194,10 @@ APP_TABLES = [
 ]
 
 TEXTS = {
-    "es": ("Manzanas del Cuidado en {city}", "Las mujeres de {city} dedican diez horas diarias a cuidados no remunerados."),
+    "es": (
+        "Manzanas del Cuidado en {city}",
+        "Las mujeres de {city} dedican diez horas diarias a cuidados no remunerados.",
+    ),
     "fr": ("Maisons du soin de quartier à {city}", "À {city}, les femmes assurent l’essentiel du soin sans relais."),
     "en": ("Neighbourhood care hubs in {city}", "Family carers in {city}, mostly women, have no respite."),
 }
@@ -399,7 +407,12 @@ def seed(n_applications, rush_cities, n_reviewers=60, seed_value=7):
         r[0] for r in conn.execute(sa.text("SELECT user_id FROM role_grant WHERE role = 'reviewer' ORDER BY user_id"))
     ]
     reviewers = panel_ids + clone_users(
-        cp, panel_ids[0], [(f"reviewer{i:03d}@bench.example", f"Bench Reviewer {i:03d}", None) for i in range(n_reviewers - len(panel_ids))]
+        cp,
+        panel_ids[0],
+        [
+            (f"reviewer{i:03d}@bench.example", f"Bench Reviewer {i:03d}", None)
+            for i in range(n_reviewers - len(panel_ids))
+        ],
     )
     cp.flush(USER_TABLES)
 
@@ -424,7 +437,9 @@ def seed(n_applications, rush_cities, n_reviewers=60, seed_value=7):
         tpl = info["template"][code]
         reviewed = AppCloner(cp, tpl["reviewed"], criteria, reviewers, rng)
         awarded = AppCloner(cp, tpl["awarded"], criteria, reviewers, rng)
-        number = conn.execute(sa.text("SELECT max(number) FROM application WHERE call_id = :c"), {"c": call_id}).scalar()
+        number = conn.execute(
+            sa.text("SELECT max(number) FROM application WHERE call_id = :c"), {"c": call_id}
+        ).scalar()
         to_award = grants[code] - 1  # the template is one
         for i in range(sizes[code] - 2):
             number += 1
@@ -432,7 +447,14 @@ def seed(n_applications, rush_cities, n_reviewers=60, seed_value=7):
             partner = members[(i + number + 7) % len(members)]
             reference = f"IFM-{code}-{number:05d}"
             if i < to_award:
-                awarded.clone(member=member, partner=partner, number=number, reference=reference, call_code=code, quality=rng.uniform(3.8, 4.8))
+                awarded.clone(
+                    member=member,
+                    partner=partner,
+                    number=number,
+                    reference=reference,
+                    call_code=code,
+                    quality=rng.uniform(3.8, 4.8),
+                )
                 counts["grants"] += 1
             else:
                 reviewed.clone(
@@ -473,9 +495,17 @@ def seed(n_applications, rush_cities, n_reviewers=60, seed_value=7):
         partner = rush_members[(k + 3) % len(rush_members)]
         if partner["id"] == m["id"]:
             partner = rush_members[(k + 4) % len(rush_members)]
-        app = drafts.clone(member=m, partner=partner, number=None, reference=None, call_code="BENCH-RUSH", submitted=False)
+        app = drafts.clone(
+            member=m, partner=partner, number=None, reference=None, call_code="BENCH-RUSH", submitted=False
+        )
         app["created_by_id"] = app["updated_by_id"] = uid
-        rush_accounts.append({"email": f"focal.{slug(m['name'])}.{m['id']}@bench.example", "application_id": app["id"], "member_id": m["id"]})
+        rush_accounts.append(
+            {
+                "email": f"focal.{slug(m['name'])}.{m['id']}@bench.example",
+                "application_id": app["id"],
+                "member_id": m["id"],
+            }
+        )
     cp.flush(APP_TABLES)
     cp.fix_sequences()
     # The envelope lines' totals, from the ledger (what awards.ledger.mismatches checks).
@@ -494,9 +524,20 @@ def seed(n_applications, rush_cities, n_reviewers=60, seed_value=7):
     db.session.commit()
     figures = {
         table: db.session.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar()
-        for table in ("member", "application", "assignment", "review", "criterion_score", "grant_award", "payment", "user_account")
+        for table in (
+            "member",
+            "application",
+            "assignment",
+            "review",
+            "criterion_score",
+            "grant_award",
+            "payment",
+            "user_account",
+        )
     }
-    figures["submitted_reviews"] = db.session.execute(sa.text("SELECT count(*) FROM review WHERE submitted_at IS NOT NULL")).scalar()
+    figures["submitted_reviews"] = db.session.execute(
+        sa.text("SELECT count(*) FROM review WHERE submitted_at IS NOT NULL")
+    ).scalar()
     figures["cities_with_applications"] = db.session.execute(
         sa.text("SELECT count(DISTINCT member_id) FROM application WHERE first_submitted_at IS NOT NULL")
     ).scalar()

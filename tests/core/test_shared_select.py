@@ -17,9 +17,11 @@ def test_each_row_marks_its_own_city_and_names_are_escaped():
     one, two = str(first.member()), str(second.member())
 
     assert one.startswith('<select id="p0-member" name="p0-member">')
-    assert '<option selected value="7">Medellín</option>' in one and "selected" not in one.replace('selected value="7"', "")
+    assert '<option selected value="7">Medellín</option>' in one and "selected" not in one.replace(
+        'selected value="7"', ""
+    )
     assert '<option selected value="12">Montréal</option>' in two and '<option value="7">Medellín</option>' in two
-    assert "<option value=\"9\">Tunis &lt;Grand&gt;</option>" in one
+    assert '<option value="9">Tunis &lt;Grand&gt;</option>' in one
     assert choices.rendered is not None  # escaped once, for both rows
 
 
