@@ -88,3 +88,94 @@ def test_money_parsing_never_goes_through_floats():
     ]:
         with pytest.raises(MoneyError):
             parse_eur(bad)
+
+
+def _spaces(text):
+    """Babel's French grouping and percent spaces (narrow and plain no-break) as plain spaces."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("en", ["62.66", "12,345.60", "0.5", "5", "—"]),
+        ("fr", ["62,66", "12 345,60", "0,5", "5", "—"]),
+        ("es", ["62,66", "12.345,60", "0,5", "5", "—"]),
+    ],
+)
+def test_the_decimal_filter_writes_numbers_in_the_readers_language(app, language, expected):
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(language):
+        number = app.jinja_env.filters["decimal"]
+        shown = [
+            number(Decimal("62.66")),
+            number(Decimal("12345.6")),
+            number(Decimal("0.5"), 0, 2),  # a scale step: as many decimals as it has, up to two
+            number(Decimal("5.00"), 0, 2),
+            number("—"),  # a placeholder for "no value" is left as it is
+        ]
+        assert [_spaces(s) for s in shown] == expected
+        assert number(None) == ""
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [("en", ["25%", "33.3%", "0%"]), ("fr", ["25 %", "33,3 %", "0 %"]), ("es", ["25 %", "33,3 %", "0 %"])],
+)
+def test_the_percent_filter_takes_a_share_out_of_100(app, language, expected):
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(language):
+        percent = app.jinja_env.filters["percent"]
+        shown = [percent(Decimal("25.0")), percent(Decimal("33.3")), percent(0)]
+        assert [_spaces(s) for s in shown] == expected
+        assert "." not in percent(Decimal("25.0"))
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [("en", "100,000.00"), ("fr", "100 000,00"), ("es", "100.000,00")],
+)
+def test_the_eur_input_filter_writes_what_the_money_parser_reads_back(app, language, expected):
+    from flask_babel import force_locale
+
+    from fundapp.core.money import parse_eur
+
+    with app.test_request_context(), force_locale(language):
+        eur_input = app.jinja_env.filters["eur_input"]
+        assert _spaces(eur_input(100_000_00)) == expected
+        assert "€" not in eur_input(100_000_00)
+        # What a page prints, Babel's no-break spaces included, reads back to the same cents.
+        for cents in [100_000_00, 36_666_67, 1_234_56, 999_99, 5, 0, 12_345_678_90]:
+            shown = eur_input(cents)
+            assert parse_eur(shown) == cents, (language, shown)
+        assert eur_input(None) == ""
+    if language == "fr":
+        with app.test_request_context(), force_locale("fr"):
+            assert "\u202f" in app.jinja_env.filters["eur_input"](100_000_00)  # Babel's narrow no-break space
+
+
+def test_the_eur_plain_filter_is_a_machine_number(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("fr"):
+        assert app.jinja_env.filters["eur_plain"](60_000_00) == "60000.00"
+        assert app.jinja_env.filters["eur_plain"](5) == "0.05"
+
+
+@pytest.mark.parametrize("language, expected", [("en", "Jan 27, 2027"), ("fr", "27 janv. 2027"), ("es", "27 ene 2027")])
+def test_the_day_filter_writes_dates_and_iso_strings_in_the_readers_language(app, language, expected):
+    import datetime
+
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(language):
+        day = app.jinja_env.filters["day"]
+        assert day(datetime.date(2027, 1, 27)) == expected
+        assert day("2027-01-27") == expected  # a date kept as ISO text in an application's snapshot
+        assert day(None) == "" and day("") == ""

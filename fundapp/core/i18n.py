@@ -1,12 +1,17 @@
 """Language and timezone of the viewer, and the formatting filters templates use."""
 
+import datetime
+from decimal import Decimal
+
 from babel import Locale
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from flask import current_app, request, session
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
-from .money import format_eur
+from .money import cents_to_decimal, format_eur
 from .timeutil import as_utc, in_zone
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
@@ -84,11 +89,75 @@ def countdown(until, now):
     return ", ".join(parts)
 
 
-def format_day(value):
-    """A calendar date in the reader's language ("2 déc. 2026")."""
-    from flask_babel import format_date
+def _locale():
+    """The request's locale, cached by flask-babel (or the one force_locale set), else English."""
+    return babel_locale() or Locale("en")
 
-    return format_date(value, "medium") if value else ""
+
+def _pattern(places, max_places):
+    """A Babel decimal pattern with grouping and places..max_places decimals ("#,##0.00")."""
+    places = int(places)
+    max_places = places if max_places is None else max(int(max_places), places)
+    if not max_places:
+        return "#,##0"
+    return "#,##0." + "0" * places + "#" * (max_places - places)
+
+
+def format_number(value, places=2, max_places=None):
+    """A number in the reader's language: 62.66 -> "62,66" in French; "" for None.
+
+    `places` decimals are always shown, up to `max_places` when the number has them
+    (`score|decimal(0, 2)` shows 5 as "5" and 0.5 as "0,5"). Anything that is not a number
+    (a "—" placeholder) is shown as it is.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return value
+    # Decimals stay Decimals: Babel rounds them without going through float.
+    return format_decimal(value, _pattern(places, max_places), locale=_locale())
+
+
+def format_percent(value, places=0, max_places=1):
+    """A percentage given out of 100 in the reader's language: 25 -> "25 %" (fr), "25%" (en)."""
+    if value is None or value == "":
+        return ""
+    locale = _locale()
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", _pattern(places, max_places), 1)
+    share = Decimal(str(value)) / 100 if not isinstance(value, Decimal) else value / 100
+    return format_decimal(share, pattern, locale=locale)
+
+
+def format_eur_input(cents):
+    """Cents as typed into a form in the reader's language, without the currency sign.
+
+    "100,000.00" (en), "100 000,00" (fr), "100.000,00" (es): what `parse_eur` reads back to the
+    same cents.
+    """
+    if cents is None:
+        return ""
+    return format_decimal(cents_to_decimal(cents), "#,##0.00", locale=_locale())
+
+
+def format_eur_plain(cents):
+    """Cents as a plain machine number ("60000.00") for hidden inputs the server reads back."""
+    return "" if cents is None else str(cents_to_decimal(cents))
+
+
+def format_day(value):
+    """A calendar date in the reader's language ("2 déc. 2026"); an ISO string is read first."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime.datetime):
+        from flask_babel import format_date
+
+        return format_date(value, "medium")  # flask-babel puts an instant in the viewer's zone first
+    return babel_format_date(value, "medium", locale=_locale())
 
 
 def init_app(app):
@@ -98,6 +167,10 @@ def init_app(app):
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["decimal"] = format_number
+    app.jinja_env.filters["percent"] = format_percent
+    app.jinja_env.filters["eur_input"] = format_eur_input
+    app.jinja_env.filters["eur_plain"] = format_eur_plain
 
     @app.context_processor
     def _language_context():

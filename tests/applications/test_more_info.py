@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from fundapp.applications import models as application_models
 from fundapp.applications import operations
@@ -132,7 +133,8 @@ def test_staff_ask_with_a_reply_date_the_city_sees_on_its_pages(app, cities, ope
 
     page = page_text(_ask(staff, application_id, reply_by))
     assert "More information requested" in page
-    assert f"Reply asked by {reply_by.isoformat()} (Europe/Madrid)." in page
+    shown = format_date(reply_by, "medium", locale="en")  # a date in the reader's language, "Dec 24, 2026"
+    assert f"Reply asked by {shown} (Europe/Madrid)." in page
     assert "The reply date has not passed yet." in page
     with app.app_context():
         state, return_state, stored, message, _reason = _state(application_id)
@@ -141,10 +143,10 @@ def test_staff_ask_with_a_reply_date_the_city_sees_on_its_pages(app, cities, ope
         assert entry.after["reply_by"] == reply_by.isoformat()
 
     view = page_text(camila.get(f"/applications/{application_id}"))
-    assert ASK in view and f"Please reply by {reply_by.isoformat()} (Europe/Madrid)." in view
+    assert ASK in view and f"Please reply by {shown} (Europe/Madrid)." in view
     assert "This date has passed" not in view
-    assert reply_by.isoformat() in page_text(camila.get(f"/applications/{application_id}/edit"))
-    assert f"Reply by {reply_by.isoformat()}" in page_text(camila.get("/applications/"))
+    assert shown in page_text(camila.get(f"/applications/{application_id}/edit"))
+    assert f"Reply by {shown}" in page_text(camila.get("/applications/"))
 
 
 @pytest.mark.sqlite
@@ -158,7 +160,8 @@ def test_the_more_information_email_carries_the_reply_date(app, cities, open_cal
         assert {m.to_email for m in mails} == BOGOTA_FOCAL_POINTS
         for mail in mails:
             assert ASK in mail.body
-            assert f"Please reply by {reply_by.isoformat()} (Europe/Madrid)." in mail.body
+            shown = format_date(reply_by, "medium", locale="en")
+            assert f"Please reply by {shown} (Europe/Madrid)." in mail.body
 
 
 @pytest.mark.sqlite
@@ -238,7 +241,8 @@ def test_the_reminder_goes_three_days_before_once_and_not_after_the_city_answere
         assert operations.remind_more_info(application_id, 1) == "reminded"  # nor does a forced second run
         reminders = _mails("application_more_info_reminder")
         assert sorted(m.to_email for m in reminders) == sorted(BOGOTA_FOCAL_POINTS)
-        assert all(f"reply by {reply_by.isoformat()}" in m.subject for m in reminders)
+        shown = format_date(reply_by, "medium", locale="en")
+        assert all(f"reply by {shown}" in m.subject for m in reminders)
         assert all(ASK in m.body for m in reminders)
 
     # The city answers; a later reminder of that request sends nothing.

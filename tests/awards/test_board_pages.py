@@ -92,7 +92,7 @@ def test_the_scenario_comes_a_page_at_a_time_and_keeps_amounts_set_on_other_page
     second = client.get(f"{url}?amount_{bogota}=60000&page=2").get_data(as_text=True)
     assert scenario_rows(second) == ["4", "5"]  # the five passing applications, three a page
     assert "Page 2 of 2" in second
-    assert f'<input type="hidden" name="amount_{bogota}" value="60000.0">' in second
+    assert f'<input type="hidden" name="amount_{bogota}" value="60000.00">' in second
     # The running total counts the amount set on the other page: 60,000 + 100,000 + 100,000 + 100,000.
     assert "fits (total €360,000.00)" in second
     assert f"amount_{ids['Quito']}" in second  # its own input, on this page

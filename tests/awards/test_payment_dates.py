@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from fundapp.awards import operations
 from fundapp.awards.models import Grant, Payment
@@ -59,8 +60,9 @@ def test_the_page_says_which_dates_a_payment_may_carry(app, staff):
     grant_id, _tranche, _call = _accepted(app, at=on(ACCEPTED_ON, 11))
     html = page(staff().get(f"/grants/{grant_id}"))
     today = _today_in_madrid().isoformat()
-    assert f'min="2026-10-01" max="{today}"' in html
-    assert f"Between 2026-10-01 (the grant's acceptance) and today, {today} (Europe/Madrid)." in html
+    assert f'min="2026-10-01" max="{today}"' in html  # the date input's bounds stay ISO
+    shown = format_date(_today_in_madrid(), "medium", locale="en")  # the hint is in the reader's language
+    assert f"Between Oct 1, 2026 (the grant's acceptance) and today, {shown} (Europe/Madrid)." in html
 
 
 @pytest.mark.parametrize(
@@ -174,7 +176,7 @@ def test_a_donor_report_closes_its_period_so_no_payment_can_be_dated_into_it(app
     with app.app_context():
         assert state() == before
     html = page(client.get(f"/grants/{grant_id}"))
-    assert 'min="2026-11-16"' in html and "2026-11-16 (the day after the last donor report's period)" in html
+    assert 'min="2026-11-16"' in html and "Nov 16, 2026 (the day after the last donor report's period)" in html
     assert _pay(client, grant_id, tranche_id, "2026-11-16").status_code == 302
 
 

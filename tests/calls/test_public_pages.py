@@ -54,14 +54,14 @@ def test_the_public_call_page_has_text_rules_criteria_cap_and_deadline(app, publ
         "(Europe/Madrid)",
         "Closes in",
         "Relevance for the local care system",
-        "25.0%",
+        "25%",
         "Feasibility and budget",
         "Membership dues paid through",
         "One application per lead city.",
         "Detailed budget",
         "fund@metropolis.org",
         "How to apply",
-        "0.00 to 5.00, in steps of 0.50",
+        "0 to 5, in steps of 0.5",
         "deadline.ics",
     ]:
         assert expected in page, expected
