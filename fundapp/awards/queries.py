@@ -5,6 +5,7 @@ from sqlalchemy.orm import lazyload, selectinload
 
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..applications.queries import decisions_wanted
+from ..core.pagination import ListPage
 from ..extensions import db
 from .models import ENDED_STATES, Decision, Grant
 
@@ -148,16 +149,12 @@ SCENARIO_PAGE_SIZE = 100
 
 def scenario_page(data, page):
     """One page of the funding scenario's rows (the cut line and running totals are the whole
-    scenario's): [(position, row)], the page and the number of pages."""
-    rows = data["rows"]
-    pages = max(1, -(-len(rows) // SCENARIO_PAGE_SIZE))
-    page = min(max(1, page), pages)
-    start = (page - 1) * SCENARIO_PAGE_SIZE
+    scenario's): the page (`listing`), its [(position, row)] and the ids of its applications."""
+    listing = ListPage(data["rows"], page, SCENARIO_PAGE_SIZE)
     return {
-        "rows": list(enumerate(rows[start : start + SCENARIO_PAGE_SIZE], start=start + 1)),
-        "page": page,
-        "pages": pages,
-        "shown": {row.result.application.id for row in rows[start : start + SCENARIO_PAGE_SIZE]},
+        "listing": listing,
+        "rows": list(enumerate(listing.items, start=listing.first)),
+        "shown": {row.result.application.id for row in listing.items},
     }
 
 
@@ -171,18 +168,14 @@ def decide_page(data, page, *, showing=None):
     """
     entries = [(row.result.application, row.amount_cents, False) for row in data["rows"]]
     entries += [(r.application, r.application.requested_cents, True) for r in data["failing"]]
-    pages = max(1, -(-len(entries) // DECIDE_PAGE_SIZE))
     page_of = {a.id: i // DECIDE_PAGE_SIZE + 1 for i, (a, _amount, _below) in enumerate(entries)}
-    if showing in page_of:
-        page = page_of[showing]
-    page = min(max(1, page), pages)
-    items = entries[(page - 1) * DECIDE_PAGE_SIZE : page * DECIDE_PAGE_SIZE]
-    undecided = [a.id for a, _amount, _below in items if a.id not in data["decisions"]]
+    listing = ListPage(entries, page_of.get(showing, page), DECIDE_PAGE_SIZE)
+    undecided = [a.id for a, _amount, _below in listing.items if a.id not in data["decisions"]]
     if undecided:
         db.session.scalars(
             sa.select(Application).where(Application.id.in_(undecided)).options(selectinload(Application.budget_lines))
         ).all()
-    return {"entries": items, "page": page, "pages": pages, "total": len(entries), "page_of": page_of}
+    return {"listing": listing, "page_of": page_of}
 
 
 @dataclass

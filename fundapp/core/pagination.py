@@ -8,3 +8,31 @@ def paginate(stmt, page, per_page):
     if page > 1 and not result.items and result.pages:
         result = db.paginate(stmt, page=result.pages, per_page=per_page, error_out=False)
     return result
+
+
+class ListPage:
+    """A page of a list already in memory (a ranking computed whole), with what a page of
+    `paginate` offers and the `pagination` macro reads: items, page, pages, total, prev/next."""
+
+    def __init__(self, items, page, per_page):
+        self.total, self.per_page = len(items), per_page
+        self.pages = max(1, -(-self.total // per_page))
+        self.page = min(max(1, page), self.pages)
+        self.first = (self.page - 1) * per_page + 1  # the position of the page's first item
+        self.items = items[self.first - 1 : self.first - 1 + per_page]
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def prev_num(self):
+        return self.page - 1
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+    @property
+    def next_num(self):
+        return self.page + 1

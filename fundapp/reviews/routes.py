@@ -13,6 +13,7 @@ from ..core.errors import Refused
 from ..core.exports import csv_writer
 from ..core.forms import act
 from ..core.inputs import page_number
+from ..core.pagination import ListPage
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -354,22 +355,17 @@ def ranking(call_id):
         return _ranking_csv(call, passing, failing)
     # The whole ranking is computed; the page shows RANKING_PAGE_SIZE rows of it (passing in rank
     # order, then those below a threshold), the CSV all of them.
-    per_page = current_app.config["RANKING_PAGE_SIZE"]
     ranked = [(rank, r) for rank, r in enumerate(passing, start=1)] + [(None, r) for r in failing]
-    pages = max(1, -(-len(ranked) // per_page))
-    page = min(request.args.get("page", 1, type=page_number), pages)
-    shown = ranked[(page - 1) * per_page : page * per_page]
+    listing = ListPage(ranked, request.args.get("page", 1, type=page_number), current_app.config["RANKING_PAGE_SIZE"])
     return render_template(
         "reviews/ranking.html",
         call=call,
-        passing=[(rank, r) for rank, r in shown if rank is not None],
-        failing=[r for rank, r in shown if rank is None],
+        listing=listing,
+        passing=[(rank, r) for rank, r in listing.items if rank is not None],
+        failing=[r for rank, r in listing.items if rank is None],
         any_passing=bool(passing),
         any_failing=bool(failing),
         unscored=unscored,
-        page=page,
-        pages=pages,
-        total=len(ranked),
         language=str(get_locale()),
     )
 
