@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379) and Chromium are there for the
+# Make sure PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379), Chromium and npm are there for the
 # tests: start them when they are installed but stopped, install them (Debian packages) when not.
 set -euo pipefail
 
@@ -69,4 +69,12 @@ if command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; then
 else
   say "installing Chromium"
   apt_install chromium
+fi
+
+# -- npm, which installs axe-core for the accessibility tests (Makefile) -------------------
+if command -v npm >/dev/null; then
+  say "npm is installed"
+else
+  say "installing npm"
+  apt_install npm
 fi
