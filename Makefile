@@ -8,15 +8,15 @@ STAMP := $(VENV)/.installed
 PO_FILES := $(wildcard fundapp/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install services test-postgres test-sqlite worker translations-extract translations-update clean bench
+.PHONY: run test install services test-imports test-postgres test-sqlite worker translations-extract translations-update clean bench
 
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) fund demo
 	./scripts/serve.sh
 
-test: install services
-	$(MAKE) --no-print-directory test-postgres test-sqlite
+test: install services node_modules/axe-core/axe.min.js
+	$(MAKE) --no-print-directory test-imports test-postgres test-sqlite
 
 install: $(STAMP) $(MO_FILES)
 
@@ -33,6 +33,16 @@ fundapp/translations/%/LC_MESSAGES/messages.mo: fundapp/translations/%/LC_MESSAG
 
 services:
 	./scripts/ensure-services.sh
+
+# axe-core, pinned in package.json and package-lock.json, for tests/browser/test_accessibility.py.
+# npm comes with `services` (scripts/ensure-services.sh installs it when missing), hence the order.
+node_modules/axe-core/axe.min.js: package.json package-lock.json | services
+	npm ci --no-audit --no-fund
+	touch $@
+
+# The layers contract (.importlinter, docs/architecture.md): no feature imports one above it, no cycle.
+test-imports:
+	$(VENV)/bin/lint-imports
 
 # The whole suite on PostgreSQL and Redis, then the marked subset on the embedded SQLite default.
 test-postgres:
@@ -51,7 +61,7 @@ worker: install
 	$(FLASK) rq worker
 
 translations-extract: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o fundapp/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k _pg:1c,2 -o fundapp/translations/messages.pot .
 
 translations-update: translations-extract
 	$(VENV)/bin/pybabel update -i fundapp/translations/messages.pot -d fundapp/translations --no-fuzzy-matching

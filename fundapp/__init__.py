@@ -128,11 +128,13 @@ def _register_blueprints(app):
     from .calls.routes import bp as calls_bp
     from .core.routes import bp as core_bp
     from .funding.routes import bp as funding_bp
+    from .home.routes import bp as home_bp
     from .members.routes import bp as members_bp
     from .reporting.routes import bp as reporting_bp
     from .reviews.routes import bp as reviews_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(calls_bp)

@@ -29,12 +29,17 @@ from .funding.models import Contribution, Donor
 from .members import operations as members
 from .members.models import Member
 from .reporting import operations as reporting
+from .reporting.models import DonorReport
 
 MADRID = ZoneInfo("Europe/Madrid")
 
 DONORS = [
     dict(
         name="Swiss Agency for Development and Cooperation",
+        name_translations={
+            "fr": "Direction du développement et de la coopération",
+            "es": "Agencia Suiza para el Desarrollo y la Cooperación",
+        },
         short_name="SDC",
         reporting_language="fr",
         amount_cents=700_000_00,
@@ -42,6 +47,7 @@ DONORS = [
     ),
     dict(
         name="Open Society Foundations",
+        name_translations={"fr": "Fondations pour une société ouverte", "es": "Fundaciones para una Sociedad Abierta"},
         short_name="OSF",
         reporting_language="en",
         amount_cents=100_000_00,
@@ -421,6 +427,7 @@ def _donors_and_accounts(echo):
             donor = funding.create_donor(
                 actor=None,
                 name=spec["name"],
+                name_translations=spec["name_translations"],
                 short_name=spec["short_name"],
                 reporting_language=spec["reporting_language"],
             )
@@ -711,8 +718,6 @@ def open_window(now, echo=print):
 
 def donor_reports(now, echo=print):
     """A donor report of each donor over the past window's year, unless one exists."""
-    from .reporting.models import DonorReport
-
     staff = _user("staff@fundapp.test")
     start = (now - timedelta(days=400)).astimezone(MADRID).date().replace(day=1)
     end = (now - timedelta(days=1)).astimezone(MADRID).date()

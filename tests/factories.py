@@ -18,6 +18,7 @@ from fundapp.accounts import operations as accounts
 from fundapp.calls import demo
 from fundapp.calls import operations as calls
 from fundapp.calls.models import Call
+from fundapp.demo import DONORS
 from fundapp.extensions import db
 from fundapp.funding import operations as funding
 from fundapp.funding.models import Donor
@@ -79,7 +80,8 @@ def fund():
     ):
         donor = db.session.scalar(sa.select(Donor).where(Donor.short_name == short))
         if donor is None:
-            donor = funding.create_donor(actor=None, name=name, short_name=short)
+            translations = next(d["name_translations"] for d in DONORS if d["short_name"] == short)
+            donor = funding.create_donor(actor=None, name=name, short_name=short, name_translations=translations)
             funding.add_contribution(donor, actor=None, amount_original_cents=cents)
         result[short] = donor.contributions[0]
     return result

@@ -101,12 +101,12 @@ def test_every_page_reachable_by_every_demo_role_answers_without_error(app, demo
 
 def test_the_crawl_finds_a_broken_page(app, demo_fund, make_client, monkeypatch):
     """The crawl is not blind: a page that fails is reported with its role and where it was linked."""
-    import fundapp.core.routes as core_routes
+    import fundapp.home.routes as home_routes
 
     def broken(*args, **kwargs):
         raise RuntimeError("deliberately broken")
 
-    monkeypatch.setattr(core_routes, "home_figures", broken)
+    monkeypatch.setattr(home_routes, "home_figures", broken)
     client = make_client()
     _visited, failures = crawl(client, "anonymous")
     assert failures and "anonymous: / " in failures[0] and "deliberately broken" in failures[0]

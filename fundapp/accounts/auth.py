@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import login_manager
+from . import operations
 
 
 def init_login(app):
@@ -17,8 +18,6 @@ def init_login(app):
 def load_user(ident):
     """The user of this browser's session while it lives (see accounts.operations.session_for)."""
     from flask import g
-
-    from . import operations
 
     user, row = operations.session_for(ident)
     g.user_session = row

@@ -74,7 +74,12 @@ def _grant(user, role, member=None, donor=None):
     return grant
 
 
-def create_user(*, email, name, roles, password=None, language="en", actor=None, commit=True):
+def _home_timezone(member):
+    """A new account's clock: its member city's zone for a focal point, the fund's otherwise."""
+    return member.timezone if member is not None and member.timezone else current_app.config["FUND_TIMEZONE"]
+
+
+def create_user(*, email, name, roles, password=None, language="en", timezone=None, actor=None, commit=True):
     """roles: [(role, member_or_None, donor_or_None)]."""
     email = normalize_email(email)
     # Forms ask DNS in production; here the rule of the address itself, for every caller.
@@ -83,7 +88,8 @@ def create_user(*, email, name, roles, password=None, language="en", actor=None,
         raise Refused(_l("An account with this e-mail address already exists."), field="email")
     if password is not None:
         check_password_strength(password, context=(name, email))
-    user = User(email=email, name=name.strip(), language=language)
+    city = next((m for role, m, _d in roles if role == "applicant" and m is not None), None)
+    user = User(email=email, name=name.strip(), language=language, timezone=timezone or _home_timezone(city))
     if password is not None:
         user.set_password(password)
     db.session.add(user)
@@ -138,6 +144,7 @@ def lock_out(email):
                     user.email,
                     "login_locked",
                     language=user.language,
+                    reader_timezone=user.timezone,
                     to_name=user.name,
                     dedupe_key=f"login-locked:{user.id}:{window}",
                     link=external_url("accounts.forgot_password"),
@@ -336,7 +343,12 @@ def accept_invitation(token, *, name, password):
         # An invitation is never a way to set the password of an account that exists.
         raise Refused(_l("An account with this e-mail address already exists: sign in to accept the invitation."))
     check_password_strength(password, context=(name, invitation.email))
-    user = User(email=invitation.email, name=name.strip(), language=invitation.language)
+    user = User(
+        email=invitation.email,
+        name=name.strip(),
+        language=invitation.language,
+        timezone=_home_timezone(invitation.member if invitation.role == "applicant" else None),
+    )
     user.set_password(password)
     db.session.add(user)
     return _claim_invitation(invitation, user)
@@ -405,6 +417,7 @@ def request_password_reset(email):
         user.email,
         "password_reset",
         language=user.language,
+        reader_timezone=user.timezone,
         to_name=user.name,
         link=external_url("accounts.reset_password", token=token),
         expires_at=reset.expires_at,

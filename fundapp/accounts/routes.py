@@ -5,12 +5,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import Refused
 from ..core.forms import act
+from ..core.i18n import valid_country
 from ..core.inputs import page_number
 from ..core.permissions import admin_required, get_visible_or_404, staff_required
 from ..core.urls import safe_redirect_target
 from ..extensions import db, limiter
+from ..funding.models import Donor
 from ..funding.queries import donor_choices
-from ..members.models import REGIONS
+from ..members.models import REGIONS, Member
 from ..members.queries import member_choices
 from . import mfa, operations, throttle
 from .forms import (
@@ -42,7 +44,7 @@ def _sign_in(user):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
         email = operations.normalize_email(form.email.data)
@@ -79,7 +81,7 @@ def login():
             session.clear()
             _sign_in(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(target or url_for("core.home"))
+            return redirect(target or url_for("home.index"))
     return render_template("accounts/login.html", form=form)
 
 
@@ -133,7 +135,7 @@ def mfa_verify():
                     ),
                     "info",
                 )
-            return redirect(target or url_for("core.home"))
+            return redirect(target or url_for("home.index"))
     return render_template("accounts/mfa_verify.html", form=form), 400 if form.errors else 200
 
 
@@ -290,7 +292,7 @@ def accept_invitation(token):
             session.clear()
             _sign_in(user)
             flash(_("Welcome to the International Fund for Metropolises."), "success")
-            return redirect(url_for("core.home"))
+            return redirect(url_for("home.index"))
     return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)
 
 
@@ -305,7 +307,7 @@ def _accept_invitation_with_account(token, invitation):
             flash(refusal.message, "error")
         else:
             flash(_("The role of %(role)s is added to your account.", role=invitation.role_label), "success")
-            return redirect(url_for("core.home"))
+            return redirect(url_for("home.index"))
     return render_template(
         "accounts/accept_invitation_existing.html",
         form=form,
@@ -403,7 +405,7 @@ def set_language():
         session["language"] = form.language.data
         if current_user.is_authenticated:
             operations.set_language(current_user._get_current_object(), form.language.data)
-    return redirect(safe_redirect_target(request.form.get("next")) or url_for("core.home"))
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("home.index"))
 
 
 # -- staff: people ---------------------------------------------------------------------------
@@ -441,9 +443,6 @@ def _invite_form():
 def invite():
     form = _invite_form()
     if form.validate_on_submit():
-        from ..funding.models import Donor
-        from ..members.models import Member
-
         member = db.session.get(Member, form.member.data) if form.member.data else None
         donor = db.session.get(Donor, form.donor.data) if form.donor.data else None
         try:
@@ -526,9 +525,6 @@ def user_detail(user_id):
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
 @admin_required
 def update_roles(user_id):
-    from ..funding.models import Donor
-    from ..members.models import Member
-
     user = get_visible_or_404(User, user_id)
     form = RolesForm(prefix="roles")
     form.member.choices = [(0, "—")] + member_choices()
@@ -566,8 +562,6 @@ def set_active(user_id):
 @bp.route("/users/<int:user_id>/reviewer", methods=["POST"])
 @staff_required
 def update_reviewer(user_id):
-    from ..core.i18n import valid_country
-
     user = get_visible_or_404(User, user_id)
     if user.reviewer_profile is None:
         abort(404)

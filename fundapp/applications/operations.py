@@ -13,6 +13,7 @@ from ..calls.models import Call
 from ..core import audit
 from ..core.documents import generated_document, make_document, slug
 from ..core.errors import Refused
+from ..core.i18n import lazy_day, lazy_deadline, lazy_decimal, lazy_in_language, lazy_instant
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
@@ -32,6 +33,7 @@ from .models import (
     Partner,
     Submission,
 )
+from .pdf import application_pdf
 
 TEXT_FIELDS = ["title", "summary", "problem", "objectives", "activities", "target_groups", "milestones", "risks"]
 SCALAR_FIELDS = TEXT_FIELDS + [
@@ -130,8 +132,8 @@ def _check_scalar(application, field, value):
                 raise Refused(
                     _l(
                         "Projects of this call start between %(earliest)s and %(latest)s.",
-                        earliest=earliest.isoformat(),
-                        latest=latest.isoformat(),
+                        earliest=lazy_day(earliest),
+                        latest=lazy_day(latest),
                     ),
                     field=field,
                 )
@@ -238,7 +240,7 @@ def save_draft(application, *, actor, values, expected_version, partial_errors=N
                 "%(name)s saved this application at %(when)s, after you opened it. Your last changes "
                 "were not saved: reload the page to see theirs, then make yours again.",
                 name=application.updated_by.name if application.updated_by else _l("A colleague"),
-                when=application.updated_at.strftime("%H:%M:%S UTC"),
+                when=lazy_instant(application.updated_at),
             )
         )
     errors = dict(partial_errors or {})
@@ -392,6 +394,7 @@ def snapshot(application):
     data["documents"] = [
         {
             "requirement": d.requirement,
+            "names": {code: application.call.document_name(d.requirement, code) for code in ("en", "fr", "es")},
             "file": d.document.filename,
             "sha256": d.document.sha256,
             "document_id": d.document_id,
@@ -452,7 +455,7 @@ def submission_problems(application):
             (
                 _l(
                     "Co-funding must be at least %(pct)s%% of the project cost.",
-                    pct=format(call.min_cofunding_pct.normalize(), "f"),
+                    pct=lazy_decimal(call.min_cofunding_pct),
                 ),
                 "budget",
             )
@@ -460,7 +463,9 @@ def submission_problems(application):
     uploaded = {d.requirement for d in application.documents}
     for requirement in call.required_documents:
         if requirement not in uploaded:
-            problems.append((_l("Attach: %(document)s.", document=requirement), "documents"))
+            problems.append(
+                (_l("Attach: %(document)s.", document=lazy_in_language(call.document_name, requirement)), "documents")
+            )
     for reason in call.ineligibility_reasons(application.member):
         problems.append((reason, None))
     return problems
@@ -490,7 +495,7 @@ def submit(application, *, actor, now=None):
         raise Refused(
             _l(
                 "The call closed on %(when)s; applications can no longer be submitted.",
-                when=call.closes_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                when=lazy_deadline(call.closes_at, call.timezone),
             )
         )
     problems = submission_problems(application)
@@ -530,11 +535,9 @@ def submit(application, *, actor, now=None):
     return submission
 
 
-@job("applications.send_receipt")
+@job("applications.send_receipt", label=_l("Send a submission receipt"))
 def send_receipt(submission_id):
     """Render the PDF copy once, keep it, and e-mail it to the person who submitted."""
-    from .pdf import application_pdf
-
     submission = db.session.get(Submission, submission_id)
     application = submission.application
     if submission.receipt_document_id is None:
@@ -549,6 +552,7 @@ def send_receipt(submission_id):
         user.email,
         "application_receipt",
         language=user.language,
+        reader_timezone=user.timezone,
         to_name=user.name,
         attachments=[submission.receipt_document],
         dedupe_key=f"receipt:{submission.id}",
@@ -572,6 +576,7 @@ def _tell_city(application, template, **context):
             user.email,
             template,
             language=user.language,
+            reader_timezone=user.timezone,
             to_name=user.name,
             reference=application.reference,
             title=application.title,
@@ -629,14 +634,14 @@ def reply_date_problem(application, reply_by, now=None):
     if reply_by <= today:
         return _l(
             "The reply date must be after today (%(today)s, %(timezone)s).",
-            today=today.isoformat(),
+            today=lazy_day(today),
             timezone=application.call.timezone,
         )
     if reply_by > latest:
         return _l(
             "The reply date can be at most %(days)d days ahead (%(latest)s at the latest).",
             days=MORE_INFO_MAX_DAYS,
-            latest=latest.isoformat(),
+            latest=lazy_day(latest),
         )
     return None
 
@@ -698,7 +703,7 @@ def _schedule_more_info_reminder(application):
     )
 
 
-@job("applications.remind_more_info")
+@job("applications.remind_more_info", label=_l("Remind a city of the information asked"))
 def remind_more_info(application_id, request_no):
     """Remind the city's focal points of the reply date, only while that request is still unanswered."""
     application = db.session.get(Application, application_id)
@@ -714,6 +719,7 @@ def remind_more_info(application_id, request_no):
             user.email,
             "application_more_info_reminder",
             language=user.language,
+            reader_timezone=user.timezone,
             to_name=user.name,
             dedupe_key=f"more-info-reminder:{application.id}:{request_no}:{user.id}",
             reference=application.reference,

@@ -3,6 +3,7 @@
 from flask_babel import gettext as _
 
 from ..core import pdf
+from ..core.i18n import format_day
 from ..core.money import format_eur
 from .models import BUDGET_CATEGORIES, DIMENSIONS
 
@@ -52,7 +53,7 @@ def application_pdf(data, language, version_no=1):
         pdf.para(
             _(
                 "Starts on %(date)s, for %(months)s months",
-                date=data.get("start_date") or "—",
+                date=format_day(data.get("start_date")) or "—",
                 months=data.get("duration_months") or "—",
             )
         )
@@ -81,7 +82,7 @@ def application_pdf(data, language, version_no=1):
         story.append(pdf.para(_("Documents"), "h2"))
         story.append(
             pdf.table(
-                [[_("Document"), _("File")]] + [[d["requirement"], d["file"]] for d in data["documents"]],
+                [[_("Document"), _("File")]] + [[_document_name(d, language), d["file"]] for d in data["documents"]],
                 col_widths=[220, 250],
             )
         )
@@ -92,3 +93,10 @@ def application_pdf(data, language, version_no=1):
         footer=data["reference"] or "",
         page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
     )
+
+
+def _document_name(document, language):
+    """The document's name in the PDF's language (snapshots before names were kept: the key)."""
+    if document["requirement"] == "other":
+        return _("Other document")
+    return (document.get("names") or {}).get(language) or document["requirement"]

@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from blinker import Namespace
 from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
 
+from ..calls.queries import submitted_counts
 from ..extensions import db
 from ..members.models import Member
 from .models import APPLICATION_WORKFLOW, Application, Partner
@@ -136,3 +137,15 @@ def told_decisions(applications):
         for _receiver, answer in decisions_wanted.send(None, application_ids=ids):
             found.update(answer or {})
     return found
+
+
+@submitted_counts.connect
+def submitted_per_call(call_ids, **_kwargs):
+    """{call_id: applications submitted at least once}, for the staff list of calls."""
+    return dict(
+        db.session.execute(
+            sa.select(Application.call_id, sa.func.count(Application.id))
+            .where(Application.call_id.in_(list(call_ids) or [-1]), Application.first_submitted_at.is_not(None))
+            .group_by(Application.call_id)
+        ).all()
+    )

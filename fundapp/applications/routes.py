@@ -2,7 +2,7 @@ import io
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,6 +12,7 @@ from ..core.errors import Refused
 from ..core.exports import csv_writer
 from ..core.forms import SharedChoices, act
 from ..core.inputs import db_int, page_number
+from ..core.models import AuditEntry
 from ..core.money import MoneyError, cents_to_decimal, parse_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
@@ -237,7 +238,7 @@ def autosave(application_id):
 
 def _upload_form(application):
     form = UploadForm()
-    form.requirement.choices = [(r, r) for r in application.call.required_documents] + [("other", _("Other document"))]
+    form.requirement.choices = application.call.documents_in(str(get_locale())) + [("other", _("Other document"))]
     return form
 
 
@@ -454,8 +455,6 @@ def staff_detail(application_id):
 
 def _staff_detail_page(application, *, screening_form=None, posted=None, close_form=None):
     """The staff page; after a refused form, that form comes back with its input and the messages."""
-    from ..core.models import AuditEntry
-
     history = db.session.scalars(
         db.select(AuditEntry)
         .where(AuditEntry.object_type == "Application", AuditEntry.object_id == str(application.id))

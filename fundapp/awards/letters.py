@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from ..core import pdf
 from ..core.money import format_eur
 from ..extensions import db
+from ..funding.models import CallFunding, Contribution, Donor
+from ..reviews.models import Assignment, Review
 from .models import DECISION_KINDS, TRANCHE_CONDITIONS, Allocation, Grant, Tranche
 
 
 def _reviewer_comments(application):
     """What reviewers wrote for the applicant: no names, nothing confidential."""
-    from ..reviews.models import Assignment, Review
-
     comments = db.session.scalars(
         sa.select(Review.comment_applicant)
         .join(Assignment, Assignment.id == Review.assignment_id)
@@ -35,9 +35,6 @@ def _grant_statements():
     donors' names of the grant of decision :decision_id, plain columns, whatever the number of
     tranches and allocations (the grant's relationships would take a lazy load for the tranches,
     the allocations and each donor)."""
-    from ..calls.models import CallFunding
-    from ..funding.models import Contribution, Donor
-
     grant_id = sa.select(Grant.id).where(Grant.decision_id == sa.bindparam("decision_id")).scalar_subquery()
     tranches = (
         sa.select(Tranche.position, Tranche.condition, Tranche.amount_cents)
@@ -45,8 +42,7 @@ def _grant_statements():
         .order_by(Tranche.position)
     )
     donors = (
-        sa.select(Donor.name)
-        .distinct()
+        sa.select(Donor.name, Donor.name_translations)
         .join(Contribution, Contribution.donor_id == Donor.id)
         .join(CallFunding, CallFunding.contribution_id == Contribution.id)
         .join(Allocation, Allocation.call_funding_id == CallFunding.id)
@@ -55,9 +51,9 @@ def _grant_statements():
     return tranches, donors
 
 
-def _schedule_and_donors(decision):
-    """The grant's payment schedule as (position, label, amount in cents) and its donors' names,
-    sorted: all an award letter prints of its grant."""
+def _schedule_and_donors(decision, language="en"):
+    """The grant's payment schedule as (position, label, amount in cents) and its donors' names
+    in `language`, sorted: all an award letter prints of its grant."""
     tranches, donors = _grant_statements()
     params = {"decision_id": decision.id}
     schedule = [
@@ -65,7 +61,8 @@ def _schedule_and_donors(decision):
         (t.position, TRANCHE_CONDITIONS.get(t.condition, t.condition), t.amount_cents)
         for t in db.session.execute(tranches, params)
     ]
-    return schedule, sorted(db.session.scalars(donors, params))
+    names = {((translations or {}).get(language) or name) for name, translations in db.session.execute(donors, params)}
+    return schedule, sorted(names)
 
 
 def _letter_story(decision):
@@ -79,7 +76,7 @@ def _letter_story(decision):
         pdf.para(call.title_in(language), "small"),
     ]
     if decision.kind == "award":
-        schedule, donors = _schedule_and_donors(decision)
+        schedule, donors = _schedule_and_donors(decision, language)
         amount = format_eur(decision.amount_cents)
         story += [
             pdf.para(_("Award of a grant"), "title"),

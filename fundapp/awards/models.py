@@ -2,8 +2,10 @@
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _pg
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..calls.models import TRANCHE_CONDITIONS
 from ..core.states import State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -16,14 +18,49 @@ DECISION_KINDS = {"award": _l("Award"), "reserve": _l("Reserve list"), "reject":
 
 GRANT_WORKFLOW = Workflow(
     "grant",
+    # A grant's state with the "grant state" context: "Active" or "Accepted" of a grant (una
+    # subvención activa, aceptada) are not those of an account or a review assignment.
     states=[
-        State("offered", _l("Offered: awaiting the city"), _l("Offered"), flags=frozenset({"holds_money"})),
-        State("accepted", _l("Accepted"), _l("Accepted"), flags=frozenset({"holds_money", "payable", "reportable"})),
-        State("active", _l("Active"), _l("Active"), flags=frozenset({"holds_money", "payable", "reportable"})),
+        State(
+            "offered",
+            _pg("grant state", "Offered: awaiting the city"),
+            _pg("grant state", "Offered"),
+            flags=frozenset({"holds_money"}),
+        ),
+        State(
+            "accepted",
+            _pg("grant state", "Accepted"),
+            _pg("grant state", "Accepted"),
+            flags=frozenset({"holds_money", "payable", "reportable"}),
+        ),
+        State(
+            "active",
+            _pg("grant state", "Active"),
+            _pg("grant state", "Active"),
+            flags=frozenset({"holds_money", "payable", "reportable"}),
+        ),
         # Final states: nothing is due any more; what was not paid is back in the donors' lines.
-        State("closed", _l("Closed"), _l("Closed"), final=True, flags=frozenset({"holds_money", "ended"})),
-        State("cancelled", _l("Cancelled"), _l("Cancelled"), final=True, flags=frozenset({"ended"})),
-        State("declined", _l("Declined by the city"), _l("Declined"), final=True, flags=frozenset({"ended"})),
+        State(
+            "closed",
+            _pg("grant state", "Closed"),
+            _pg("grant state", "Closed"),
+            final=True,
+            flags=frozenset({"holds_money", "ended"}),
+        ),
+        State(
+            "cancelled",
+            _pg("grant state", "Cancelled"),
+            _pg("grant state", "Cancelled"),
+            final=True,
+            flags=frozenset({"ended"}),
+        ),
+        State(
+            "declined",
+            _pg("grant state", "Declined by the city"),
+            _pg("grant state", "Declined"),
+            final=True,
+            flags=frozenset({"ended"}),
+        ),
     ],
     transitions=[
         Transition("offered", "accept", "accepted", APPLICANT, _l("Accept the grant")),
@@ -42,11 +79,7 @@ GRANT_WORKFLOW = Workflow(
 
 ENDED_STATES = tuple(GRANT_WORKFLOW.states_with("ended"))
 
-TRANCHE_CONDITIONS = {
-    "acceptance": _l("on acceptance of the grant"),
-    "interim_report": _l("on approval of the interim report"),
-    "final_report": _l("on approval of the final report"),
-}
+# When each tranche is paid: a call's schedule names these (calls/models.py, upstream).
 DEFAULT_SCHEDULE = [("acceptance", 40), ("interim_report", 40), ("final_report", 20)]
 
 
@@ -185,6 +218,11 @@ class Grant(db.Model):
         return self.amount_cents - self.returned_cents
 
     @property
+    def unpaid_cents(self):
+        """What has not been paid of the grant (returned to the envelope when it is closed)."""
+        return self.amount_cents - self.paid_cents
+
+    @property
     def is_payable(self):
         return GRANT_WORKFLOW.has(self.state, "payable")
 
@@ -313,8 +351,12 @@ class Tranche(db.Model):
         return self.due_since is not None and self.paid_cents < self.amount_cents and self.grant.is_payable
 
     @property
+    def unpaid_cents(self):
+        return self.amount_cents - self.paid_cents
+
+    @property
     def outstanding_cents(self):
-        return self.amount_cents - self.paid_cents if self.is_due else 0
+        return self.unpaid_cents if self.is_due else 0
 
     @property
     def is_paid(self):

@@ -11,10 +11,10 @@ from flask_babel import lazy_gettext as _l
 
 from ..accounts.queries import focal_points, staff_users
 from ..applications.models import APPLICATION_WORKFLOW, Application
-from ..calls.models import CallFunding
 from ..core import audit
 from ..core.documents import generated_document
 from ..core.errors import Refused
+from ..core.i18n import lazy_day
 from ..core.jobs import current_job_id, enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
@@ -23,8 +23,10 @@ from ..core.states import TransitionError, actor_roles
 from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
+from ..funding import ledger
+from ..funding.models import CallFunding
 from ..funding.queries import ledger_closed_through
-from . import ledger
+from .letters import letter_pdf
 from .models import (
     DECISION_KINDS,
     DEFAULT_SCHEDULE,
@@ -38,11 +40,15 @@ from .models import (
     PaymentShare,
     Tranche,
 )
+from .queries import reserve_list
 
 signals = Namespace()
 # Sent when a grant is declined, cancelled or closed, inside the operation's transaction: the
 # reporting feature (downstream) ends the grant's open report duties.
 grant_ended = signals.signal("awards.grant-ended")
+# Sent when the city accepts its grant, inside the operation's transaction: the reporting feature
+# (downstream) creates the grant's report duties.
+grant_accepted = signals.signal("awards.grant-accepted")
 
 
 def _locked(obj, *related):
@@ -334,8 +340,6 @@ def award_from_reserve(application, *, actor, amount_cents, conditions="", split
     list. A reserve the city was told of stays as history, superseded by the new award, whose own
     letter follows; one never told is revised first. Awarding before a higher-ranked reserve needs
     `out_of_rank` (staff's explicit choice)."""
-    from .queries import reserve_list
-
     _locked(application)  # one decision at a time per application
     reserve = current_decision(application)
     if reserve is None or reserve.kind != "reserve":
@@ -443,8 +447,6 @@ def send_letter(decision, *, actor):
 
 
 def render_letter(decision):
-    from .letters import letter_pdf
-
     with force_locale(decision.application.language):
         return letter_pdf(decision)
 
@@ -473,7 +475,7 @@ def _letter_failed(letter_id, reason):
     db.session.commit()
 
 
-@job("awards.send_letter", timeout=300)
+@job("awards.send_letter", label=_l("Send a decision letter"), timeout=300)
 def send_letter_job(letter_id):
     """Render the letter, keep it, put it in the outbox for each focal point, and record it sent:
     all in one transaction under the decision's lock. Run again, it sends nothing twice."""
@@ -559,9 +561,7 @@ def accept_grant(grant, *, actor, bank_details):
     grant.bank_details = bank_details.strip()
     grant.accepted_at, grant.accepted_by_id = utcnow(), actor.id
     make_due(grant, "acceptance")
-    from ..reporting.operations import create_duties
-
-    create_duties(grant)
+    grant_accepted.send(grant, actor=actor)
     db.session.commit()
 
 
@@ -600,7 +600,7 @@ def _check_paid_on(grant, paid_on):
             _l(
                 "Donor reports cover the days up to %(date)s, so their payments are fixed: date this payment "
                 "after %(date)s.",
-                date=closed.isoformat(),
+                date=lazy_day(closed),
             ),
             field="paid_on",
         )
@@ -608,7 +608,7 @@ def _check_paid_on(grant, paid_on):
         raise Refused(
             _l(
                 "A payment cannot be dated before the grant was accepted, on %(date)s (%(timezone)s).",
-                date=first.isoformat(),
+                date=lazy_day(first),
                 timezone=timezone,
             ),
             field="paid_on",
@@ -617,7 +617,7 @@ def _check_paid_on(grant, paid_on):
         raise Refused(
             _l(
                 "A payment cannot be dated after today, %(date)s (%(timezone)s).",
-                date=last.isoformat(),
+                date=lazy_day(last),
                 timezone=timezone,
             ),
             field="paid_on",
@@ -761,6 +761,7 @@ def _tell_staff_of_decline(grant, returned):
             user.email,
             "grant_declined",
             language=user.language,
+            reader_timezone=user.timezone,
             to_name=user.name,
             dedupe_key=f"grant-declined:{grant.id}:{user.id}",
             reference=application.reference,

@@ -7,6 +7,7 @@ from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..applications.queries import decisions_wanted
 from ..core.pagination import ListPage
 from ..extensions import db
+from ..reviews.queries import call_results
 from .models import ENDED_STATES, Decision, Grant
 
 
@@ -72,8 +73,6 @@ def reserve_list(call, *, results=None, decisions=None):
     """[(result, decision)] of the call's reserve list (current decision: reserve), in rank order:
     those above the thresholds first, then any staff put on it from below. The board passes the
     ranking and decisions it has already read."""
-    from ..reviews.queries import call_results
-
     passing, failing, _unscored = results or call_results(call)
     decisions = decisions if decisions is not None else decisions_by_application(call)
     return [
@@ -97,8 +96,6 @@ def board(call, adjusted):
     """The funding scenario: passing applications whose reviews are complete, in rank order, at
     their requested (or adjusted) amounts, against what the envelope has left. Applications still
     waiting for reviews are listed apart, never above the cut line. Nothing here is committed."""
-    from ..reviews.queries import call_results
-
     passing, failing, unscored = call_results(call)
 
     def complete(application):

@@ -8,6 +8,7 @@ from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.forms import act
 from ..core.inputs import db_int, page_number
+from ..core.models import AuditEntry
 from ..core.money import MoneyError, parse_eur
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
@@ -278,8 +279,6 @@ def grant(grant_id):
 def _grant_page(grant, *, posted=None, errors=None, typed=None, status=200):
     """The grant's page; after a refused form (`posted`: which one), its messages next to its
     fields and what was typed kept."""
-    from ..core.models import AuditEntry
-
     history = (
         db.session.scalars(
             db.select(AuditEntry)

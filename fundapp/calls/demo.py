@@ -89,6 +89,11 @@ CRITERIA = [
 ]
 
 REQUIRED_DOCUMENTS = ["Letter of support from the mayor or city government", "Detailed budget"]
+DOCUMENT_TRANSLATIONS = {
+    "fr": ["Lettre de soutien du maire ou du gouvernement de la ville", "Budget détaillé"],
+    "es": ["Carta de apoyo de la alcaldía o del gobierno de la ciudad", "Presupuesto detallado"],
+}
+THEME_TRANSLATIONS = {"fr": "Systèmes locaux de soins", "es": "Sistemas locales de cuidados"}
 
 
 def demo_dates(timezone="Europe/Madrid"):
@@ -110,6 +115,7 @@ def call_values(timezone="Europe/Madrid", **overrides):
     values = dict(
         code=CODE,
         theme="Local care systems",
+        theme_translations=dict(THEME_TRANSLATIONS),
         contact_email="fund@metropolis.org",
         title=dict(TEXTS["title"]),
         summary=dict(TEXTS["summary"]),
@@ -128,6 +134,7 @@ def call_values(timezone="Europe/Madrid", **overrides):
         one_application_per_lead=True,
         partners_allowed=True,
         required_documents=list(REQUIRED_DOCUMENTS),
+        document_translations={code: list(names) for code, names in DOCUMENT_TRANSLATIONS.items()},
         overall_threshold=Decimal(60),
         reviewers_per_application=3,
     )

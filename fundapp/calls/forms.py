@@ -32,7 +32,9 @@ LANGUAGE_LABELS = {"en": _l("English"), "fr": _l("French"), "es": _l("Spanish")}
 
 class CallForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
-    theme = StringField(_l("Theme"), validators=[DataRequired(), Length(max=100)])
+    theme = StringField(_l("Theme (English)"), validators=[DataRequired(), Length(max=100)])
+    theme_fr = StringField(_l("Theme (French)"), validators=[Length(max=100)])
+    theme_es = StringField(_l("Theme (Spanish)"), validators=[Length(max=100)])
     contact_email = EmailField(
         _l("Contact address for applicants"),
         validators=[DataRequired(), Length(max=254), EmailAddress()],
@@ -71,7 +73,15 @@ class CallForm(FlaskForm):
     dues_required = BooleanField(_l("Membership dues must be paid"))
     one_application_per_lead = BooleanField(_l("One application per lead city"))
     partners_allowed = BooleanField(_l("Partner cities allowed"))
-    required_documents = TextAreaField(_l("Required documents (one per line)"), validators=[Length(max=5000)])
+    required_documents = TextAreaField(
+        _l("Required documents, in English (one per line)"), validators=[Length(max=5000)]
+    )
+    required_documents_fr = TextAreaField(
+        _l("Required documents, in French (same order)"), validators=[Length(max=5000)]
+    )
+    required_documents_es = TextAreaField(
+        _l("Required documents, in Spanish (same order)"), validators=[Length(max=5000)]
+    )
     overall_threshold = DecimalText(_l("Overall threshold (score out of 100, optional)"), validators=[Optional()])
     project_start_earliest = DateField(
         _l("Projects start at the earliest on (optional)"), validators=[PlausibleDate(), Optional()]

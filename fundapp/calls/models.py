@@ -40,6 +40,14 @@ CALL_WORKFLOW = Workflow(
 )
 
 
+# The conditions on which a grant's tranches are paid, which a call's tranche schedule names.
+TRANCHE_CONDITIONS = {
+    "acceptance": _l("on acceptance of the grant"),
+    "interim_report": _l("on approval of the interim report"),
+    "final_report": _l("on approval of the final report"),
+}
+
+
 def localized(texts, language):
     """(text, language used): the requested language, else English, else any language filled in."""
     texts = texts or {}
@@ -81,6 +89,10 @@ class Call(db.Model):
     one_application_per_lead: Mapped[bool] = mapped_column(nullable=False, default=True)
     partners_allowed: Mapped[bool] = mapped_column(nullable=False, default=True)
     required_documents: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # The theme and the required documents in French and Spanish ({"fr": ..., "es": ...}); the
+    # English theme and document names above are the keys (documents are filed under them).
+    theme_translations: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    document_translations: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
 
     overall_threshold: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     reviewers_per_application: Mapped[int] = mapped_column(nullable=False, default=3)
@@ -142,6 +154,20 @@ class Call(db.Model):
 
     def title_in(self, language):
         return self.text("title", language)[0]
+
+    def theme_in(self, language):
+        return ((self.theme_translations or {}).get(language) or "").strip() or self.theme
+
+    def documents_in(self, language):
+        """[(key, name)]: each required document under its English key, named in `language`."""
+        names = (self.document_translations or {}).get(language) or []
+        return [
+            (key, (names[i].strip() if i < len(names) and names[i] else "") or key)
+            for i, key in enumerate(self.required_documents or [])
+        ]
+
+    def document_name(self, key, language):
+        return dict(self.documents_in(language)).get(key, key)
 
     @property
     def languages(self):
@@ -243,35 +269,6 @@ class Call(db.Model):
         if user is not None and user.is_authenticated and user.has_role("staff"):
             return sa.true()
         return cls.state.in_(CALL_WORKFLOW.states_with("public"))
-
-
-class CallFunding(db.Model):
-    """Money from one contribution set aside for one call's envelope."""
-
-    __tablename__ = "call_funding"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
-    contribution_id: Mapped[int] = mapped_column(sa.ForeignKey("contribution.id"), nullable=False, index=True)
-    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
-    # The ledger of this line: committed to grants (moved only by one conditional UPDATE, so two
-    # awards at the same moment cannot both take the last euros) and paid out of what is committed.
-    committed_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
-    paid_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
-
-    call = relationship("Call", back_populates="funding")
-    contribution = relationship("Contribution", lazy="joined")
-
-    __table_args__ = (
-        sa.UniqueConstraint("call_id", "contribution_id", name="uq_call_funding_call_contribution"),
-        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
-        sa.CheckConstraint("committed_cents >= 0 AND committed_cents <= amount_cents", name="committed_within_amount"),
-        sa.CheckConstraint("paid_cents >= 0 AND paid_cents <= committed_cents", name="paid_within_committed"),
-    )
-
-    @property
-    def remaining_cents(self):
-        return self.amount_cents - self.committed_cents
 
 
 class Criterion(db.Model):

@@ -10,8 +10,10 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.models import RoleGrant, User
 from ..core import audit
 from ..core.errors import Refused
+from ..core.i18n import lazy_day
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
@@ -20,9 +22,17 @@ from ..core.states import TransitionError
 from ..core.timeutil import is_valid_timezone, utcnow
 from ..core.urls import external_url
 from ..extensions import db
-from ..funding.models import Contribution
-from ..members.models import MEMBERSHIPS, REGIONS
-from .models import CALL_WORKFLOW, FUND_MAX_GRANT_CENTS, LANGUAGES, Call, CallFunding, Criterion
+from ..funding.models import CallFunding, Contribution
+from ..funding.queries import contribution_allocated_cents
+from ..members.models import MEMBERSHIPS, REGIONS, Member
+from .models import (
+    CALL_WORKFLOW,
+    FUND_MAX_GRANT_CENTS,
+    LANGUAGES,
+    TRANCHE_CONDITIONS,
+    Call,
+    Criterion,
+)
 
 signals = Namespace()
 # Sent when staff change the cap of a call no application has been submitted to (it is locked after).
@@ -50,6 +60,8 @@ CALL_FIELDS = [
     "one_application_per_lead",
     "partners_allowed",
     "required_documents",
+    "theme_translations",
+    "document_translations",
     "overall_threshold",
     "reviewers_per_application",
     "conflict_same_country",
@@ -74,28 +86,8 @@ def _locked_message(call, what):
     return _l(
         "%(what)s cannot change: applications have been submitted to this call since %(date)s.",
         what=what,
-        date=call.locked_at.date().isoformat(),
+        date=lazy_day(call.locked_at),
     )
-
-
-def contribution_allocated_cents(contribution_ids, *, except_call_id=None, lock=False):
-    """EUR cents of each contribution already set aside for calls (other than except_call_id).
-
-    With lock=True the contribution rows are locked first (PostgreSQL), so two staff funding calls
-    from the same contribution at the same moment cannot both take its last euros.
-    """
-    if not contribution_ids:
-        return {}
-    if lock:
-        db.session.execute(sa.select(Contribution.id).where(Contribution.id.in_(contribution_ids)).with_for_update())
-    stmt = (
-        sa.select(CallFunding.contribution_id, sa.func.sum(CallFunding.amount_cents))
-        .where(CallFunding.contribution_id.in_(contribution_ids))
-        .group_by(CallFunding.contribution_id)
-    )
-    if except_call_id is not None:
-        stmt = stmt.where(CallFunding.call_id != except_call_id)
-    return {cid: int(total) for cid, total in db.session.execute(stmt)}
 
 
 def _check_texts(values):
@@ -172,6 +164,26 @@ def _clean_call(values, call):
     if set(values.get("eligible_regions") or []) - set(REGIONS):
         raise Refused(_l("Unknown region."), field="eligible_regions")
     values["required_documents"] = [d.strip() for d in values.get("required_documents") or [] if d.strip()]
+    values["theme_translations"] = {
+        code: text.strip() for code, text in (values.get("theme_translations") or {}).items() if (text or "").strip()
+    }
+    for code, text in values["theme_translations"].items():
+        if len(text) > 100:
+            raise Refused(_l("The theme is longer than 100 characters."), field=f"theme_{code}")
+    translated = {}
+    for code, names in (values.get("document_translations") or {}).items():
+        names = [n.strip() for n in names or [] if n.strip()]
+        if names and len(names) != len(values["required_documents"]):
+            raise Refused(
+                _l(
+                    "Give the documents in the same order as in English, one per line: %(n)d lines.",
+                    n=len(values["required_documents"]),
+                ),
+                field=f"required_documents_{code}",
+            )
+        if names:
+            translated[code] = names
+    values["document_translations"] = translated
     threshold = values.get("overall_threshold")
     if threshold is not None and not (Decimal(0) <= threshold <= Decimal(100)):
         raise Refused(_l("The overall threshold is a score from 0 to 100."), field="overall_threshold")
@@ -218,8 +230,6 @@ def parse_schedule(text):
 
 
 def _clean_schedule(schedule):
-    from ..awards.models import TRANCHE_CONDITIONS
-
     schedule = [list(item) for item in (schedule or [])]
     if not schedule:
         return []
@@ -516,7 +526,7 @@ def change_state(call, action, *, actor, reason=None):
     return call
 
 
-@job("calls.close_at_deadline")
+@job("calls.close_at_deadline", label=_l("Close a call at its deadline"))
 def close_at_deadline(call_id):
     """Close a published call once its closing instant has passed (a rerun, or an early run, does nothing)."""
     call = db.session.get(Call, call_id)
@@ -529,9 +539,6 @@ def close_at_deadline(call_id):
 
 def eligible_recipients(call):
     """Active focal points of the members that may apply to this call."""
-    from ..accounts.models import RoleGrant, User
-    from ..members.models import Member
-
     return db.session.scalars(
         sa.select(User)
         .join(RoleGrant, RoleGrant.user_id == User.id)
@@ -541,7 +548,7 @@ def eligible_recipients(call):
     ).all()
 
 
-@job("calls.notify_published")
+@job("calls.notify_published", label=_l("Tell the cities a call is published"))
 def notify_published(call_id):
     """One e-mail (in each person's language) and one home-page notice per eligible focal point."""
     call = db.session.get(Call, call_id)
@@ -555,6 +562,7 @@ def notify_published(call_id):
             user.email,
             "call_published",
             language=user.language,
+            reader_timezone=user.timezone,
             to_name=user.name,
             dedupe_key=f"call-published:{call.id}:{user.id}",
             call_title=title,

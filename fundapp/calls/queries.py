@@ -1,11 +1,12 @@
 import sqlalchemy as sa
+from blinker import Namespace
 from sqlalchemy.orm import selectinload
 
 from ..core.pagination import paginate
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..funding.models import Contribution
-from .models import CALL_WORKFLOW, Call, CallFunding
+from ..funding.models import CallFunding
+from .models import CALL_WORKFLOW, Call
 
 
 def public_calls(now=None):
@@ -29,6 +30,10 @@ def published_calls(limit=50):
     ).all()
 
 
+# Asked with the call ids of a page; a receiver returns {call_id: applications submitted}.
+submitted_counts = Namespace().signal("calls.submitted-counts")
+
+
 def staff_calls_page(*, state="", page=1, per_page=50):
     """A page of calls, and their envelopes {call_id: cents} in one more query."""
     stmt = sa.select(Call).order_by(Call.opens_at.desc(), Call.id.desc())
@@ -43,29 +48,8 @@ def staff_calls_page(*, state="", page=1, per_page=50):
             .group_by(CallFunding.call_id)
         ).all()
     )
-    from ..applications.models import Application
-
-    sent = dict(
-        db.session.execute(
-            sa.select(Application.call_id, sa.func.count(Application.id))
-            .where(Application.call_id.in_(ids or [-1]), Application.first_submitted_at.is_not(None))
-            .group_by(Application.call_id)
-        ).all()
-    )
+    # Applications are downstream of calls: the applications feature answers with its counts.
+    sent = {}
+    for _receiver, counts in submitted_counts.send(ids):
+        sent.update(counts or {})
     return result, {k: int(v) for k, v in envelopes.items()}, sent
-
-
-def contributions_with_allocation():
-    """Every contribution with what calls have set aside from it, in one query."""
-    allocated = (
-        sa.select(sa.func.coalesce(sa.func.sum(CallFunding.amount_cents), 0))
-        .where(CallFunding.contribution_id == Contribution.id)
-        .correlate(Contribution)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Contribution, allocated.label("allocated"))
-        .options(selectinload(Contribution.donor))
-        .order_by(Contribution.donor_id, Contribution.id)
-    ).all()
-    return [(c, int(a)) for c, a in rows]

@@ -10,11 +10,14 @@ from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import from_local, to_local_naive, utcnow
 from ..core.urls import external_url
 from ..extensions import db
+from ..funding.queries import contributions_with_allocation
 from . import operations
 from .feeds import atom_feed, deadline_ics
 from .forms import LANGUAGE_LABELS, CriterionForm, StateForm, call_form_class
 from .models import CALL_WORKFLOW, LANGUAGES, Call, Criterion
-from .queries import contributions_with_allocation, public_calls, published_calls, staff_calls_page
+from .queries import public_calls, published_calls, staff_calls_page
+
+TRANSLATED = [c for c in LANGUAGES if c != "en"]  # the English theme and documents are the keys
 
 bp = Blueprint("calls", __name__)
 
@@ -127,6 +130,9 @@ def _form_for(call):
     for field in ("title", "summary", "body"):
         for code in LANGUAGES:
             data[f"{field}_{code}"] = (obj_data.get(field) or {}).get(code, "")
+    for code in TRANSLATED:
+        data[f"theme_{code}"] = (obj_data.get("theme_translations") or {}).get(code, "")
+        data[f"required_documents_{code}"] = "\n".join((obj_data.get("document_translations") or {}).get(code) or [])
     for contribution, _allocated in rows:
         data[f"fund_{contribution.id}"] = own.get(contribution.id)
     form = form_class(data=data) if request.method == "GET" else form_class()
@@ -157,6 +163,8 @@ def _values_from(form):
         one_application_per_lead=form.one_application_per_lead.data,
         partners_allowed=form.partners_allowed.data,
         required_documents=(form.required_documents.data or "").splitlines(),
+        theme_translations={c: form[f"theme_{c}"].data for c in TRANSLATED},
+        document_translations={c: (form[f"required_documents_{c}"].data or "").splitlines() for c in TRANSLATED},
         overall_threshold=form.overall_threshold.data,
         reviewers_per_application=form.reviewers_per_application.data,
         conflict_same_country=form.conflict_same_country.data,

@@ -1,5 +1,6 @@
 """Form fields every feature shares."""
 
+import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -8,9 +9,13 @@ from wtforms import SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
+from ..extensions import db
 from .addresses import check_email_address
 from .errors import Refused
-from .money import MoneyError, cents_to_decimal, parse_eur
+from .i18n import format_decimal_input, format_eur_input
+from .money import MoneyError, parse_eur
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
 class MoneyField(StringField):
@@ -19,9 +24,8 @@ class MoneyField(StringField):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return str(cents_to_decimal(self.data))
+        # In the reader's language ("100 000,00" in French), which parse_eur reads back exactly.
+        return format_eur_input(self.data)
 
     def process_formdata(self, valuelist):
         self.raw_data = valuelist
@@ -49,11 +53,16 @@ class DecimalText(StringField):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else format(Decimal(str(self.data)).normalize(), "f")
+        # In the reader's language ("2,5" in French), exact to the digits stored.
+        return format_decimal_input(self.data)
 
     def process_formdata(self, valuelist):
         self.raw_data = valuelist
-        text = (valuelist[0] if valuelist else "").strip().replace(",", ".")
+        text = _SPACES.sub("", valuelist[0] if valuelist else "")
+        if "." in text and "," in text:  # "1,000.5" or "1.000,5": the last mark is the decimal one
+            decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
+            text = text.replace("," if decimal_mark == "." else ".", "")
+        text = text.replace(",", ".")
         if not text:
             self.data = None
             return
@@ -99,9 +108,6 @@ def attempt(form, operation, *args, **kwargs):
     message) and return None."""
     from flask import flash
 
-    from ..extensions import db
-    from .errors import Refused
-
     try:
         return operation(*args, **kwargs)
     except Refused as refusal:
@@ -116,9 +122,6 @@ def act(success, operation, *args, **kwargs):
     once the operation is done), or roll back and flash why it was refused. Returns whether it
     went through."""
     from flask import flash
-
-    from ..extensions import db
-    from .errors import Refused
 
     try:
         operation(*args, **kwargs)

@@ -1,6 +1,8 @@
 """Language and timezone of the viewer, and the formatting filters templates use."""
 
 import datetime
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from babel import Locale
@@ -40,7 +42,23 @@ def select_locale():
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+_reader_zone = ContextVar("fundapp_reader_zone", default=None)
+
+
+@contextmanager
+def reader_zone(tz_name):
+    """Render for someone other than the signed-in user (an e-mail's recipient) in their timezone."""
+    token = _reader_zone.set(tz_name)
+    try:
+        yield
+    finally:
+        _reader_zone.reset(token)
+
+
 def viewer_timezone():
+    chosen = _reader_zone.get()
+    if chosen:
+        return chosen
     user = _viewer()
     if user is not None and user.timezone:
         return user.timezone
@@ -67,6 +85,74 @@ def format_instant(value, tz_name=None, fmt="medium"):
     # Babel itself with the request's cached locale (flask-babel's wrapper costs four times as much).
     text = format_datetime(local.replace(tzinfo=None), fmt, locale=babel_locale() or "en")
     return f"{text} ({tz_name})"
+
+
+def format_deadline(value, call_tz):
+    """A deadline in the viewer's zone, and in the call's zone beside it when the two differ."""
+    if value is None:
+        return ""
+    mine = viewer_timezone()
+    if not call_tz or mine == call_tz:
+        return format_instant(value, call_tz or mine)
+    from flask_babel import gettext
+
+    return gettext(
+        "%(yours)s; call time: %(call)s", yours=format_instant(value, mine), call=format_instant(value, call_tz)
+    )
+
+
+class _Lazy:
+    """A value in a refusal message, formatted for the reader when the message is shown.
+
+    Messages are lazy strings, turned into text in the request that shows them: a date or a
+    deadline inside one is formatted then, in that reader's language and timezone.
+    """
+
+    def __init__(self, value, *args):
+        self.value, self.args = value, args
+
+    def __str__(self):
+        try:
+            return self.render(self.value, *self.args)
+        except RuntimeError:  # no application context: the plain form
+            return self.fallback()
+
+    def fallback(self):
+        return self.value.isoformat() if self.value is not None else ""
+
+
+class lazy_day(_Lazy):
+    render = staticmethod(lambda value: format_day(value))
+
+
+class lazy_instant(_Lazy):
+    render = staticmethod(lambda value: format_instant(value))
+
+
+class lazy_decimal(_Lazy):
+    render = staticmethod(lambda value: format_number(value, 0, 2))
+
+    def fallback(self):
+        return format(self.value.normalize(), "f")
+
+
+class lazy_in_language(_Lazy):
+    """`function(*args, language)`: a text that exists in each language (a document's name)."""
+
+    def __init__(self, function, *args):
+        super().__init__(None, function, *args)
+
+    @staticmethod
+    def render(_value, function, *args):
+        return function(*args, str(babel_locale() or "en"))
+
+    def fallback(self):
+        function, *args = self.args
+        return function(*args, "en")
+
+
+class lazy_deadline(_Lazy):
+    render = staticmethod(lambda value, call_tz: format_deadline(value, call_tz))
 
 
 def countdown(until, now):
@@ -128,6 +214,14 @@ def format_percent(value, places=0, max_places=1):
     return format_decimal(share, pattern, locale=locale)
 
 
+def format_decimal_input(value):
+    """A decimal as typed into a form in the reader's language, without grouping ("2,5" in
+    French), which core.forms.DecimalText reads back to the same value."""
+    if value is None:
+        return ""
+    return format_decimal(Decimal(str(value)), "0.######", locale=_locale())
+
+
 def format_eur_input(cents):
     """Cents as typed into a form in the reader's language, without the currency sign.
 
@@ -153,10 +247,8 @@ def format_day(value):
             value = datetime.date.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(value, datetime.datetime):
-        from flask_babel import format_date
-
-        return format_date(value, "medium")  # flask-babel puts an instant in the viewer's zone first
+    if isinstance(value, datetime.datetime):  # an instant: its day where the reader is
+        value = in_zone(as_utc(value), viewer_timezone()).date()
     return babel_format_date(value, "medium", locale=_locale())
 
 
@@ -165,6 +257,7 @@ def init_app(app):
     app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.filters["instant"] = format_instant
+    app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["decimal"] = format_number

@@ -23,6 +23,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
 from redis import Redis
 from rq import Queue, Retry, Worker
 from sqlalchemy import event
@@ -43,16 +44,18 @@ class JobSpec:
     func: object
     timeout: int | None
     retry: bool
+    label: object = None  # what staff read on the jobs page (a lazy translated string)
 
 
 _REGISTRY: dict[str, JobSpec] = {}
 
 
-def job(name, *, timeout=None, retry=True):
-    """Register a job function. `retry=False` for work that must not be repeated blindly."""
+def job(name, *, label=None, timeout=None, retry=True):
+    """Register a job function. `retry=False` for work that must not be repeated blindly; `label`:
+    what the job does, in words staff read on the jobs page."""
 
     def decorator(func):
-        _REGISTRY[name] = JobSpec(name, func, timeout, retry)
+        _REGISTRY[name] = JobSpec(name, func, timeout, retry, label)
         return func
 
     return decorator
@@ -60,6 +63,12 @@ def job(name, *, timeout=None, retry=True):
 
 def registered(name):
     return name in _REGISTRY
+
+
+def job_label(name):
+    """What a job does, in the reader's language (its code when it has no label)."""
+    spec = _REGISTRY.get(name)
+    return spec.label if spec is not None and spec.label else name
 
 
 def current_job_id():
@@ -201,12 +210,12 @@ def run_in_process(app, record_id):
 
 
 def run_job(record_id):
-    """The one function RQ runs: look up the record, run the registered function, record the outcome."""
-    if not has_app_context():
-        from .. import create_app
+    """The one function RQ runs: look up the record, run the registered function, record the outcome.
 
-        with create_app().app_context():
-            return _run(record_id)
+    It runs in the app context of `flask rq worker` (AppWorker's work horse inherits it).
+    """
+    if not has_app_context():
+        raise RuntimeError("fundapp jobs run inside the app: start workers with `flask --app wsgi rq worker`")
     return _run(record_id)
 
 
@@ -416,7 +425,7 @@ def ensure_sweep_scheduled(app):
         return 1 if schedule_sweep(app) is not None else 0
 
 
-@job(SWEEP_JOB, timeout=600, retry=False)
+@job(SWEEP_JOB, label=_l("Sweep: restart what was lost, send what is due"), timeout=600, retry=False)
 def sweep_job():
     """The periodic sweep on RQ: the next one is queued first (so a worker dying mid-sweep does not
     end the chain), then one pass; yesterday's finished sweeps are forgotten."""

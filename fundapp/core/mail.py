@@ -22,10 +22,12 @@ from email.utils import formataddr, make_msgid
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from ..extensions import db
 from . import audit
+from .i18n import reader_zone
 from .jobs import current_job_gives_up, enqueue, job, sweeper
 from .models import OutboxMessage
 from .timeutil import utcnow
@@ -33,12 +35,13 @@ from .timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
-def render_mail(template, language, **context):
+def render_mail(template, language, reader_timezone=None, **context):
     """(subject, body) of templates/email/<template>.txt in `language`.
 
-    The template's first line is "Subject: ..."; the rest is the body.
+    The template's first line is "Subject: ..."; the rest is the body. Instants are shown in the
+    reader's timezone (the fund's when it is not known), never in that of whoever acted.
     """
-    with force_locale(language):
+    with force_locale(language), reader_zone(reader_timezone or current_app.config["FUND_TIMEZONE"]):
         text = render_template(f"email/{template}.txt", language=language, **context)
     first, _, body = text.lstrip().partition("\n")
     if not first.startswith("Subject:"):
@@ -46,13 +49,23 @@ def render_mail(template, language, **context):
     return first[len("Subject:") :].strip(), body.strip() + "\n"
 
 
-def queue_mail(to_email, template, *, language="en", to_name=None, attachments=(), dedupe_key=None, **context):
+def queue_mail(
+    to_email,
+    template,
+    *,
+    language="en",
+    reader_timezone=None,
+    to_name=None,
+    attachments=(),
+    dedupe_key=None,
+    **context,
+):
     """Record a message in the outbox and queue its send job; both commit with the caller."""
     if dedupe_key is not None:
         existing = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
-    subject, body = render_mail(template, language, to_name=to_name, **context)
+    subject, body = render_mail(template, language, reader_timezone, to_name=to_name, **context)
     message = OutboxMessage(
         to_email=to_email,
         to_name=to_name,
@@ -126,7 +139,7 @@ def _smtp_send(email, config):
         client.send_message(email)
 
 
-@job("mail.send", timeout=120)
+@job("mail.send", label=_l("Send an e-mail"), timeout=120)
 def send_message(message_id):
     if not _claim(message_id):
         return "already handled"

@@ -9,6 +9,7 @@ from ..extensions import db
 from . import operations
 from .forms import act
 from .inputs import page_number
+from .jobs import job_label
 from .mail import RESENDABLE, body_as_html
 from .models import (
     JOB_STATE_LABELS,
@@ -22,17 +23,10 @@ from .models import (
 )
 from .pagination import paginate
 from .permissions import admin_required, get_visible_or_404, staff_required
-from .queries import home_figures
 
 bp = Blueprint("core", __name__)
 
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns
-
-
-@bp.route("/")
-def home():
-    figures = home_figures(current_user)
-    return render_template("core/home.html", figures=figures)
 
 
 @bp.route("/notices/<int:notice_id>/dismiss", methods=["POST"])
@@ -40,7 +34,7 @@ def home():
 def dismiss_notice(notice_id):
     notice = get_visible_or_404(Notice, notice_id)
     operations.dismiss_notice(notice)
-    return redirect(url_for("core.home"))
+    return redirect(url_for("home.index"))
 
 
 @bp.route("/healthz")
@@ -85,6 +79,7 @@ def jobs():
         status=status,
         states=JOB_STATES,
         state_labels=JOB_STATE_LABELS,
+        job_label=job_label,
         undelivered=dict(undelivered),
     )
 

@@ -9,7 +9,9 @@ from ..members.models import REGIONS
 
 
 class DonorForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    name_fr = StringField(_l("Name (French)"), validators=[Optional(), Length(max=200)])
+    name_es = StringField(_l("Name (Spanish)"), validators=[Optional(), Length(max=200)])
     short_name = StringField(_l("Short name"), validators=[DataRequired(), Length(max=20)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
     contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Length(max=254), EmailAddress()])

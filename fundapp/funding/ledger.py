@@ -14,12 +14,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..calls.models import CallFunding
 from ..core.audit import _current_actor_id
 from ..core.errors import Refused
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..funding.models import LedgerEntry
+from .models import CallFunding, LedgerEntry
 
 
 def split_pro_rata(total, shares):

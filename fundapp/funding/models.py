@@ -17,6 +17,8 @@ class Donor(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False, unique=True)
     short_name: Mapped[str] = mapped_column(sa.String(20), nullable=False, unique=True)
+    # The name in French and Spanish ({"fr": ..., "es": ...}); `name` is the English one.
+    name_translations: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     contact_name: Mapped[str | None] = mapped_column(sa.String(200))
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     reporting_language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
@@ -27,6 +29,9 @@ class Donor(db.Model):
 
     def __str__(self):
         return self.short_name
+
+    def name_in(self, language):
+        return ((self.name_translations or {}).get(language) or "").strip() or self.name
 
     @property
     def total_eur_cents(self):
@@ -88,7 +93,7 @@ class LedgerEntry(db.Model):
     past period is rebuilt from the entries dated up to its end, so later moves never change it.
 
     The line's `committed_cents` = commits - releases - returns and `paid_cents` = payments
-    (awards.ledger.mismatches checks it).
+    (funding.ledger.mismatches checks it).
     """
 
     __tablename__ = "ledger_entry"
@@ -143,3 +148,32 @@ def _refuse_ledger_changes(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, LedgerEntry) and (obj in session.deleted or session.is_modified(obj)):
             raise LedgerIsAppendOnly("ledger entries are never changed or deleted")
+
+
+class CallFunding(db.Model):
+    """Money from one contribution set aside for one call's envelope."""
+
+    __tablename__ = "call_funding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
+    contribution_id: Mapped[int] = mapped_column(sa.ForeignKey("contribution.id"), nullable=False, index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    # The ledger of this line: committed to grants (moved only by one conditional UPDATE, so two
+    # awards at the same moment cannot both take the last euros) and paid out of what is committed.
+    committed_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    paid_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+    call = relationship("Call", back_populates="funding")
+    contribution = relationship("Contribution", lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("call_id", "contribution_id", name="uq_call_funding_call_contribution"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint("committed_cents >= 0 AND committed_cents <= amount_cents", name="committed_within_amount"),
+        sa.CheckConstraint("paid_cents >= 0 AND paid_cents <= committed_cents", name="paid_within_committed"),
+    )
+
+    @property
+    def remaining_cents(self):
+        return self.amount_cents - self.committed_cents

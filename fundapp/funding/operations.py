@@ -10,8 +10,26 @@ from ..core.errors import Refused
 from ..core.money import cents_to_decimal, format_eur
 from ..extensions import db
 from .models import Contribution, Donor, LedgerClosing
+from .queries import contribution_allocated_cents
 
-DONOR_FIELDS = ["name", "short_name", "contact_name", "contact_email", "reporting_language", "reporting_notes"]
+DONOR_FIELDS = [
+    "name",
+    "name_translations",
+    "short_name",
+    "contact_name",
+    "contact_email",
+    "reporting_language",
+    "reporting_notes",
+]
+
+
+def _clean_translations(names):
+    """{"fr": ..., "es": ...}, without the empty ones; each at most 200 characters."""
+    names = {code: (text or "").strip() for code, text in (names or {}).items() if code in ("fr", "es")}
+    for code, text in names.items():
+        if len(text) > 200:
+            raise Refused(_l("The name is longer than 200 characters."), field=f"name_{code}")
+    return {code: text for code, text in names.items() if text}
 
 
 def _clean_names(name, short_name, except_id=None):
@@ -30,11 +48,20 @@ def _clean_names(name, short_name, except_id=None):
 
 
 def create_donor(
-    *, actor, name, short_name, contact_name=None, contact_email=None, reporting_language="en", reporting_notes=""
+    *,
+    actor,
+    name,
+    short_name,
+    name_translations=None,
+    contact_name=None,
+    contact_email=None,
+    reporting_language="en",
+    reporting_notes="",
 ):
     name, short_name = _clean_names(name, short_name)
     donor = Donor(
         name=name,
+        name_translations=_clean_translations(name_translations),
         short_name=short_name,
         contact_name=contact_name,
         contact_email=contact_email,
@@ -115,14 +142,17 @@ def update_donor(
     actor,
     name,
     short_name,
+    name_translations=None,
     contact_name=None,
     contact_email=None,
     reporting_language="en",
     reporting_notes="",
 ):
     name, short_name = _clean_names(name, short_name, except_id=donor.id)
+    translations = _clean_translations(name_translations)
     before = audit.snapshot(donor, DONOR_FIELDS)
     donor.name, donor.short_name = name, short_name
+    donor.name_translations = translations
     donor.contact_name, donor.contact_email = contact_name, contact_email
     donor.reporting_language, donor.reporting_notes = reporting_language, reporting_notes or ""
     audit.record("donor.update", donor, before=before, after=audit.snapshot(donor, DONOR_FIELDS), actor=actor)
@@ -144,8 +174,6 @@ def update_contribution(
     note="",
 ):
     """Correct a contribution; its EUR value can never drop below what calls already hold of it."""
-    from ..calls.operations import contribution_allocated_cents
-
     currency, rate, eur_cents = _eur_value(amount_original_cents, currency, rate_to_eur)
     allocated = contribution_allocated_cents([contribution.id], lock=True).get(contribution.id, 0)
     if eur_cents < allocated:

@@ -1,7 +1,8 @@
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from .models import Contribution, Donor, LedgerClosing
+from .models import CallFunding, Contribution, Donor, LedgerClosing
 
 
 def donor_choices():
@@ -23,3 +24,39 @@ def fund_totals():
 def ledger_closed_through():
     """The last day a donor report has closed (None while no report was built)."""
     return db.session.scalar(sa.select(sa.func.max(LedgerClosing.through)))
+
+
+def contribution_allocated_cents(contribution_ids, *, except_call_id=None, lock=False):
+    """EUR cents of each contribution already set aside for calls (other than except_call_id).
+
+    With lock=True the contribution rows are locked first (PostgreSQL), so two staff funding calls
+    from the same contribution at the same moment cannot both take its last euros.
+    """
+    if not contribution_ids:
+        return {}
+    if lock:
+        db.session.execute(sa.select(Contribution.id).where(Contribution.id.in_(contribution_ids)).with_for_update())
+    stmt = (
+        sa.select(CallFunding.contribution_id, sa.func.sum(CallFunding.amount_cents))
+        .where(CallFunding.contribution_id.in_(contribution_ids))
+        .group_by(CallFunding.contribution_id)
+    )
+    if except_call_id is not None:
+        stmt = stmt.where(CallFunding.call_id != except_call_id)
+    return {cid: int(total) for cid, total in db.session.execute(stmt)}
+
+
+def contributions_with_allocation():
+    """Every contribution with what calls have set aside from it, in one query."""
+    allocated = (
+        sa.select(sa.func.coalesce(sa.func.sum(CallFunding.amount_cents), 0))
+        .where(CallFunding.contribution_id == Contribution.id)
+        .correlate(Contribution)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Contribution, allocated.label("allocated"))
+        .options(selectinload(Contribution.donor))
+        .order_by(Contribution.donor_id, Contribution.id)
+    ).all()
+    return [(c, int(a)) for c, a in rows]

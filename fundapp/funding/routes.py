@@ -2,13 +2,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..calls.queries import contributions_with_allocation
 from ..core.forms import attempt
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
 from .forms import ContributionForm, DonorForm
 from .models import Contribution, Donor
+from .queries import contributions_with_allocation
 
 bp = Blueprint("funding", __name__, url_prefix="/staff/donors")
 
@@ -28,6 +28,7 @@ def index():
 def _donor_values(form):
     return dict(
         name=form.name.data,
+        name_translations={"fr": form.name_fr.data, "es": form.name_es.data},
         short_name=form.short_name.data,
         contact_name=form.contact_name.data or None,
         contact_email=form.contact_email.data or None,
@@ -61,6 +62,9 @@ def detail(donor_id):
 def edit(donor_id):
     donor = get_visible_or_404(Donor, donor_id)
     form = DonorForm(obj=donor)
+    if request.method == "GET":
+        form.name_fr.data = (donor.name_translations or {}).get("fr", "")
+        form.name_es.data = (donor.name_translations or {}).get("es", "")
     if form.validate_on_submit():
         if (
             attempt(

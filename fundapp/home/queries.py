@@ -1,25 +1,28 @@
+"""The figures of the home page: the fund for everyone, and each role's own."""
+
 import sqlalchemy as sa
 from flask import current_app
 
+from ..accounts.models import Invitation, User
+from ..applications.queries import city_applications, told_decisions
+from ..calls.queries import public_calls
+from ..core.models import JobRecord
+from ..core.notices import open_notices
 from ..extensions import db
-from .models import JobRecord
+from ..funding.queries import fund_totals
+from ..members.models import Member
+from ..reporting.models import DonorReport
+from ..reviews.queries import my_assignments
 
 
 def home_figures(user):
     """What the home page shows: the fund for everyone, and each role's own figures."""
-    from ..accounts.models import Invitation, User
-    from ..funding.queries import fund_totals
-    from ..members.models import Member
-
     donors, contributed = fund_totals()
     figures = {
         "donors": donors,
         "contributed_cents": contributed,
         "cap_cents": current_app.config["DEFAULT_GRANT_CAP_CENTS"],
     }
-    from ..calls.queries import public_calls
-    from .notices import open_notices
-
     calls = public_calls()
     figures["open_calls"] = [c for c in calls if c.accepts_submissions()]
     if not user.is_authenticated:
@@ -27,18 +30,12 @@ def home_figures(user):
     figures["notices"] = open_notices(user)
     member = user.member if user.has_role("applicant") else None
     if member is not None:
-        from ..applications.queries import city_applications, told_decisions
-
         figures["calls_for_city"] = [(c, c.ineligibility_reasons(member)) for c in calls]
         figures["applications"] = city_applications(user)
         figures["decisions"] = told_decisions(figures["applications"])
     if user.has_role("reviewer"):
-        from ..reviews.queries import my_assignments
-
         figures["assignments"] = [a for a in my_assignments(user) if not a.is_done][:10]
     if user.has_role("donor") and user.donor is not None:
-        from ..reporting.models import DonorReport
-
         figures["donor_reports"] = db.session.scalars(
             sa.select(DonorReport)
             .where(DonorReport.donor_id == user.donor.id)

@@ -4,6 +4,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..core.timeutil import timezone_choices
 from .models import MEMBERSHIPS, REGIONS
 
 
@@ -15,10 +16,16 @@ class MemberForm(FlaskForm):
     dues_paid_through = IntegerField(
         _l("Dues paid through (year)"), validators=[Optional(), NumberRange(min=1900, max=2200)]
     )
+    # Not posted: the zone follows from the country; a zone not on the list is refused by the operation.
+    timezone = SelectField(_l("Timezone"), choices=[], validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [("", _l("From the country"))] + [(tz, tz) for tz in timezone_choices()]
 
 
 class ImportForm(FlaskForm):
     file = FileField(
-        _l("CSV file (columns: name, country, region, membership, optional dues_paid_through)"),
+        _l("CSV file (columns: name, country, region, membership, optional dues_paid_through and timezone)"),
         validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
     )

@@ -31,6 +31,8 @@ class Member(db.Model):
     region: Mapped[str] = mapped_column(sa.String(40), nullable=False, index=True)
     membership: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="full")
     dues_paid_through: Mapped[int | None] = mapped_column()
+    # Where its focal points read their deadlines unless they choose another zone (members/timezones.py).
+    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="UTC", server_default="UTC")
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -5,22 +5,29 @@ import io
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..core import audit
 from ..core.errors import Refused
 from ..core.i18n import valid_country
 from ..core.inputs import has_unstorable
+from ..core.timeutil import is_valid_timezone
 from ..extensions import db
 from .models import MEMBERSHIPS, REGIONS, Member
+from .timezones import zone_for
 
 MEMBERS_CSV = Path(__file__).resolve().parent / "metropolis_members_2024.csv"
 CSV_COLUMNS = ("name", "country", "region", "membership")
-FIELDS = ["name", "country", "region", "membership", "dues_paid_through"]
+FIELDS = ["name", "country", "region", "membership", "dues_paid_through", "timezone"]
 
 
-def _clean(name, country, region, membership, dues_paid_through):
-    """Normalised values, or Refused naming the field at fault."""
+def _clean(name, country, region, membership, dues_paid_through, timezone=None):
+    """Normalised values, or Refused naming the field at fault.
+
+    With no timezone given, the city's zone follows from its country (and name, where the
+    country has several zones); the fund's zone where even that is unknown.
+    """
     name = (name or "").strip()
     country = (country or "").strip().upper()
     region = (region or "").strip()
@@ -46,7 +53,17 @@ def _clean(name, country, region, membership, dues_paid_through):
             raise Refused(_l("The dues year must be a year such as 2025."), field="dues_paid_through") from None
         if not 1900 <= dues_paid_through <= 2200:
             raise Refused(_l("The dues year must be a year such as 2025."), field="dues_paid_through")
-    return dict(name=name, country=country, region=region, membership=membership, dues_paid_through=dues_paid_through)
+    timezone = (timezone or "").strip() or zone_for(country, name) or current_app.config["FUND_TIMEZONE"]
+    if not is_valid_timezone(timezone):
+        raise Refused(_l("“%(zone)s” is not a timezone such as America/Bogota.", zone=timezone), field="timezone")
+    return dict(
+        name=name,
+        country=country,
+        region=region,
+        membership=membership,
+        dues_paid_through=dues_paid_through,
+        timezone=timezone,
+    )
 
 
 def _name_taken(name, except_id=None):
@@ -124,10 +141,13 @@ def _parse_rows(reader):
                 raw.get("region"),
                 raw.get("membership"),
                 raw.get("dues_paid_through"),
+                raw.get("timezone"),
             )
         except Refused as refusal:
             errors.append((index, refusal.message))
             continue
+        # A file without a timezone column leaves the zones staff set as they are.
+        row["zone_given"] = bool((raw.get("timezone") or "").strip())
         key = row["name"].lower()
         if key in seen:
             errors.append((index, _l("“%(name)s” is already on line %(line)d.", name=row["name"], line=seen[key])))
@@ -144,13 +164,14 @@ def _parse_rows(reader):
 def import_members(text, *, actor=None):
     """Create new members and update existing ones (matched by name), all or nothing.
 
-    Returns (created, updated). A dues year in the file replaces the stored one; a file without
-    that column leaves dues standing as it was.
+    Returns (created, updated). A dues year or a timezone in the file replaces the stored one; a
+    file without that column leaves what is stored as it was.
     """
     rows = parse_members_csv(text)
     existing = {m.name.lower(): m for m in db.session.scalars(sa.select(Member))}
     created = updated = 0
     for row in rows:
+        zone_given = row.pop("zone_given")
         member = existing.get(row["name"].lower())
         if member is None:
             db.session.add(Member(**row))
@@ -159,6 +180,8 @@ def import_members(text, *, actor=None):
         before = audit.snapshot(member, FIELDS)
         for key in ("name", "country", "region", "membership"):
             setattr(member, key, row[key])
+        if zone_given:
+            member.timezone = row["timezone"]
         if row["dues_paid_through"] is not None:
             member.dues_paid_through = row["dues_paid_through"]
         if audit.snapshot(member, FIELDS) != before:

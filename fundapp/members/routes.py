@@ -46,6 +46,7 @@ def _member_values(form):
         region=form.region.data,
         membership=form.membership.data,
         dues_paid_through=form.dues_paid_through.data,
+        timezone=form.timezone.data,
     )
 
 

@@ -6,9 +6,10 @@ import sqlalchemy as sa
 
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..awards.models import GRANT_WORKFLOW, Grant, Tranche
-from ..calls.models import CALL_WORKFLOW, Call, CallFunding
+from ..calls.models import CALL_WORKFLOW, Call
 from ..core.timeutil import utcnow
 from ..extensions import db
+from ..funding.models import CallFunding
 from ..reviews.models import ASSIGNMENT_WORKFLOW, Assignment
 from .models import REPORT_WORKFLOW, GrantReport
 

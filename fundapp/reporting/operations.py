@@ -8,13 +8,13 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..applications.models import BudgetLine
-from ..awards.ledger import fund_today
 from ..awards.models import GRANT_WORKFLOW
-from ..awards.operations import city_users, grant_ended, make_due
+from ..awards.operations import city_users, grant_accepted, grant_ended, make_due
 from ..core import audit
 from ..core.documents import generated_document, make_document
 from ..core.errors import Refused
 from ..core.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date
+from ..core.i18n import lazy_day
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.states import TransitionError
@@ -22,7 +22,10 @@ from ..core.timeutil import utcnow
 from ..core.urls import external_url
 from ..extensions import db
 from ..funding import operations as funding
+from ..funding.ledger import fund_today
+from .exports import to_csv, to_pdf, to_xlsx
 from .models import REPORT_WORKFLOW, DonorReport, Expenditure, GrantReport, ReportDocument
+from .queries import Figures, figures
 
 REMIND_BEFORE = timedelta(days=7)
 
@@ -33,7 +36,8 @@ def _add_months(day, months):
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def create_duties(grant):
+@grant_accepted.connect
+def create_duties(grant, actor=None, **_kwargs):
     """The interim report halfway through the project and the final one two months after its end."""
     application = grant.application
     start = application.start_date or utcnow().date()
@@ -182,6 +186,7 @@ def request_changes(report, *, actor, message):
             user.email,
             "report_changes",
             language=user.language,
+            reader_timezone=user.timezone,
             to_name=user.name,
             reference=report.grant.application.reference,
             message=report.staff_message,
@@ -190,7 +195,7 @@ def request_changes(report, *, actor, message):
     db.session.commit()
 
 
-@job("reporting.remind")
+@job("reporting.remind", label=_l("Remind cities of the reports due"))
 def remind(report_id):
     report = db.session.get(GrantReport, report_id)
     if report is None or not report.is_editable or not GRANT_WORKFLOW.has(report.grant.state, "reportable"):
@@ -200,6 +205,7 @@ def remind(report_id):
             user.email,
             "report_reminder",
             language=user.language,
+            reader_timezone=user.timezone,
             to_name=user.name,
             dedupe_key=f"report-reminder:{report.id}:{user.id}",
             reference=report.grant.application.reference,
@@ -229,7 +235,7 @@ def request_donor_report(*, actor, donor, start, end, language):
         raise Refused(
             _l(
                 "A donor report covers days that have ended: end the period on %(date)s at the latest.",
-                date=(today - timedelta(days=1)).isoformat(),
+                date=lazy_day(today - timedelta(days=1)),
             ),
             field="period_end",
         )
@@ -258,12 +264,9 @@ def _store(name, content_type, data):
     return document
 
 
-@job("reporting.build_donor_report", timeout=900)
+@job("reporting.build_donor_report", label=_l("Build a donor report"), timeout=900)
 def build_donor_report(report_id):
     """Compute the figures, then write the PDF, the XLSX and the CSV, saying how far it has got."""
-    from .exports import to_csv, to_pdf, to_xlsx
-    from .queries import Figures, figures
-
     report = db.session.get(DonorReport, report_id)
     if report.status == "done":
         return "already built"

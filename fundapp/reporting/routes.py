@@ -6,13 +6,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..awards.ledger import fund_today
 from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.money import MoneyError, parse_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
+from ..funding.ledger import fund_today
 from ..funding.models import Donor
 from . import operations
 from .dashboard import fund_dashboard

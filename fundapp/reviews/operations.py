@@ -121,6 +121,7 @@ def _notify_assigned(reviewer, assignments):
         reviewer.email,
         "review_assigned",
         language=reviewer.language,
+        reader_timezone=reviewer.timezone,
         to_name=reviewer.name,
         references=[a.application.reference for a in assignments],
         call_title=call.title_in(reviewer.language),
@@ -338,7 +339,7 @@ def record_consensus(application, *, actor, score, note):
     db.session.commit()
 
 
-@job("reviews.remind")
+@job("reviews.remind", label=_l("Remind reviewers of the reviews due"))
 def remind(assignment_id):
     """A reminder before the due date, only if the review is still not in."""
     assignment = db.session.get(Assignment, assignment_id)
@@ -349,6 +350,7 @@ def remind(assignment_id):
         reviewer.email,
         "review_reminder",
         language=reviewer.language,
+        reader_timezone=reviewer.timezone,
         to_name=reviewer.name,
         dedupe_key=f"review-reminder:{assignment.id}",
         reference=assignment.application.reference,

@@ -13,13 +13,14 @@ from ..core.errors import Refused
 from ..core.exports import csv_writer
 from ..core.forms import act
 from ..core.inputs import page_number
+from ..core.money import cents_to_decimal
 from ..core.pagination import ListPage
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
 from . import operations
 from .forms import AssignForm, ConsensusForm, DeclarationForm, ReopenForm
-from .models import RECOMMENDATIONS, Assignment
+from .models import ASSIGNMENT_WORKFLOW, RECOMMENDATIONS, Assignment, PanelConsensus
 from .queries import call_results, my_assignments, progress, submitted_reviews
 from .scoring import conflict_reasons
 
@@ -264,7 +265,6 @@ def application_reviews(application_id):
     ]
     assign_form = AssignForm()
     assign_form.reviewer.choices = choices
-    from .models import PanelConsensus
 
     consensus = db.session.get(PanelConsensus, application.id)
     consensus_form = ConsensusForm(data={"score": consensus.score, "note": consensus.note} if consensus else None)
@@ -391,7 +391,6 @@ def _ranking_csv(call, passing, failing):
         ]
         + [f"criterion_{c.position}_mean" for c in call.criteria]
     )
-    from ..core.money import cents_to_decimal
 
     for rank, result in enumerate(passing + failing, start=1):
         a = result.application
@@ -424,8 +423,6 @@ def _ranking_csv(call, passing, failing):
 @staff_required
 def pool():
     from collections import Counter
-
-    from .models import ASSIGNMENT_WORKFLOW
 
     reviewers = operations.reviewer_pool()
     load = Counter(

@@ -508,7 +508,7 @@ def seed(n_applications, rush_cities, n_reviewers=60, seed_value=7):
         )
     cp.flush(APP_TABLES)
     cp.fix_sequences()
-    # The envelope lines' totals, from the ledger (what awards.ledger.mismatches checks).
+    # The envelope lines' totals, from the ledger (what funding.ledger.mismatches checks).
     conn.execute(
         sa.text(
             """UPDATE call_funding f SET

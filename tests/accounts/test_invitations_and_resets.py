@@ -59,6 +59,8 @@ def test_staff_invite_a_focal_point_who_sets_a_password_and_lands_home(app, make
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "camila@bogota.example"))
         assert user.name == "Camila Rojas" and user.language == "es" and user.member_ids() == [member_id]
+        # Her clock is her city's, not Barcelona's: deadlines reach her in Bogotá time.
+        assert user.timezone == "America/Bogota"
 
     # The link works once.
     again = make_client().get(path)

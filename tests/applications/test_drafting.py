@@ -7,6 +7,7 @@ from email import policy
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 from pypdf import PdfReader
 
 from fundapp.applications.models import Application, Submission
@@ -144,9 +145,9 @@ def test_a_start_date_outside_the_calls_window_is_refused(app, cities, open_call
         data["start_date"] = day.isoformat()
         response = save(camila, application_id, data)
         assert response.status_code == 400
-        assert f"Projects of this call start between {earliest.isoformat()} and {latest.isoformat()}." in page_text(
-            response
-        )
+        # Dates as Camila reads them, not ISO.
+        first, last = (format_date(d, "medium", locale="en") for d in (earliest, latest))
+        assert f"Projects of this call start between {first} and {last}." in page_text(response)
         with app.app_context():
             assert get_application(application_id).start_date is None
 
@@ -297,7 +298,11 @@ def test_a_submission_one_second_after_closing_is_refused(app, cities, open_call
         token_from=f"/applications/{application_id}/check",
         follow_redirects=True,
     )
-    assert "applications can no longer be submitted" in page_text(response)
+    text = page_text(response)
+    assert "applications can no longer be submitted" in text
+    # Camila reads the time on her city's clock, with the call's own beside it; no UTC, no ISO.
+    assert "(America/Bogota); call time: " in text and "(Europe/Madrid)" in text
+    assert "UTC" not in text
     with app.app_context():
         application = get_application(application_id)
         assert application.state == "draft" and application.reference is None

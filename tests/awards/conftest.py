@@ -3,8 +3,9 @@
 import pytest
 import sqlalchemy as sa
 
-from fundapp.calls.models import Call, CallFunding
+from fundapp.calls.models import Call
 from fundapp.extensions import db
+from fundapp.funding.models import CallFunding
 
 from .. import factories as f
 from ..calls.conftest import fund, staff  # noqa: F401

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from fundapp.applications.models import Application
 from fundapp.awards.models import Allocation, Decision, Grant, Payment, Tranche
-from fundapp.calls.models import CallFunding
 from fundapp.core.models import AuditEntry, Notice, OutboxMessage
 from fundapp.extensions import db
+from fundapp.funding.models import CallFunding
 from fundapp.reporting.models import GrantReport
 
 from ..helpers import count, text

@@ -80,8 +80,8 @@ def test_an_award_above_what_is_left_is_refused(app, fund, staff):
 
 def test_an_allocation_to_a_contribution_restricted_elsewhere_is_refused(app, awards_call, fund):
     from fundapp.calls import operations as calls_ops
-    from fundapp.calls.models import Call, CallFunding
-    from fundapp.funding.models import Donor
+    from fundapp.calls.models import Call
+    from fundapp.funding.models import CallFunding, Donor
 
     with app.test_request_context():
         osf = db.session.scalar(sa.select(Donor).where(Donor.short_name == "OSF"))

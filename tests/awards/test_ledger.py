@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from fundapp.awards import ledger, operations
+from fundapp.awards import operations
 from fundapp.awards.models import Grant
-from fundapp.calls.models import CallFunding
 from fundapp.core.errors import Refused
 from fundapp.core.timeutil import clock_at
 from fundapp.extensions import db
-from fundapp.funding.models import LedgerEntry, LedgerIsAppendOnly
+from fundapp.funding import ledger
+from fundapp.funding.models import CallFunding, LedgerEntry, LedgerIsAppendOnly
 
 from .. import factories as f
 from ..helpers import count

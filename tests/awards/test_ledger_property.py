@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from fundapp.applications.models import Application
-from fundapp.awards import ledger, operations
+from fundapp.awards import operations
 from fundapp.awards.models import GRANT_WORKFLOW, Grant
-from fundapp.calls.models import CallFunding
 from fundapp.core.errors import Refused
 from fundapp.core.jobs import jobs_in_process
 from fundapp.core.timeutil import clock_at
 from fundapp.extensions import db
-from fundapp.funding.models import Donor
+from fundapp.funding import ledger
+from fundapp.funding.models import CallFunding, Donor
 from fundapp.reporting.models import REPORT_WORKFLOW
 from fundapp.reporting.queries import figures
 

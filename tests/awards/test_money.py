@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from fundapp.applications.models import Application
 from fundapp.awards import operations
 from fundapp.awards.models import Allocation, Grant
-from fundapp.calls.models import CallFunding
 from fundapp.core.errors import Refused
 from fundapp.extensions import db
+from fundapp.funding.models import CallFunding
 
 from .. import factories as f
 from .conftest import awards_call_with, reviewed, staff_user

@@ -68,8 +68,8 @@ def test_the_page_says_which_dates_a_payment_may_carry(app, staff):
 @pytest.mark.parametrize(
     "paid_on, message",
     [
-        ("2026-09-30", "A payment cannot be dated before the grant was accepted, on 2026-10-01 (Europe/Madrid)."),
-        ("2019-03-12", "A payment cannot be dated before the grant was accepted, on 2026-10-01 (Europe/Madrid)."),
+        ("2026-09-30", "A payment cannot be dated before the grant was accepted, on Oct 1, 2026 (Europe/Madrid)."),
+        ("2019-03-12", "A payment cannot be dated before the grant was accepted, on Oct 1, 2026 (Europe/Madrid)."),
         ("tomorrow", "A payment cannot be dated after today, {today} (Europe/Madrid)."),
         ("", "Give the date of the payment."),
         ("31/12/2026", "Give the date of the payment."),
@@ -86,7 +86,8 @@ def test_a_payment_dated_outside_the_grant_is_refused_next_to_the_date_and_nothi
     response = _pay(client, grant_id, tranche_id, paid_on)
     assert response.status_code == 400
     html = page(response)
-    assert field_error(html, "pay", "paid_on") == message.format(today=today.isoformat())
+    # Dates in the reader's language (English here), not ISO.
+    assert field_error(html, "pay", "paid_on") == message.format(today=format_date(today, "medium", locale="en"))
     # What staff typed is kept.
     assert f'value="{paid_on}"' in html and 'value="TR-1 São Paulo"' in html and 'value="40000"' in html
     with app.app_context():
@@ -127,7 +128,7 @@ def test_the_acceptance_day_is_the_call_s_day_not_utc(app, staff):
         before = state()
     response = _pay(client, grant_id, tranche_id, "2026-10-01")
     assert field_error(page(response), "pay", "paid_on") == (
-        "A payment cannot be dated before the grant was accepted, on 2026-10-02 (Europe/Madrid)."
+        "A payment cannot be dated before the grant was accepted, on Oct 2, 2026 (Europe/Madrid)."
     )
     with app.app_context():
         assert state() == before
@@ -171,7 +172,7 @@ def test_a_donor_report_closes_its_period_so_no_payment_can_be_dated_into_it(app
     response = _pay(client, grant_id, tranche_id, "2026-11-15")
     assert response.status_code == 400
     assert field_error(page(response), "pay", "paid_on") == (
-        "Donor reports cover the days up to 2026-11-15, so their payments are fixed: date this payment after 2026-11-15."
+        "Donor reports cover the days up to Nov 15, 2026, so their payments are fixed: date this payment after Nov 15, 2026."
     )
     with app.app_context():
         assert state() == before

@@ -78,3 +78,76 @@ def test_a_city_drafts_reloads_finds_its_input_completes_the_budget_and_submits(
     page.locator("form[action$='/submit'] button").click()
     page.wait_for_url("**/applications/*?v=1")
     expect(page.locator(".reference strong")).to_have_text("IFM-LCS-2025-001")
+
+
+def _start_application(browser, live_server, **options):
+    page = sign_in(browser, live_server, "city@fundapp.test", **options)
+    page.goto(f"{live_server}/calls/LCS-2025")
+    page.locator("#start-application").click()
+    page.wait_for_url("**/applications/*/edit")
+    return page
+
+
+def test_text_typed_while_the_connection_is_down_is_offered_back_after_a_reload(open_call, live_server, browser):
+    page = _start_application(browser, live_server, locale="fr-FR", timezone_id="Africa/Abidjan")
+    with page.expect_response(lambda r: r.url.endswith("/autosave") and r.status == 200):
+        page.locator("[name=title]").fill("Maisons du soin à Abidjan")
+    page.wait_for_function("!document.getElementById('save-status').textContent.includes('…')")
+
+    # The connection drops: the autosave cannot reach the server, the text stays on the device.
+    page.route("**/autosave", lambda route: route.abort("internetdisconnected"))
+    page.locator("[name=summary]").fill("Des services de soin de proximité, portés par les femmes du quartier.")
+    expect(page.locator("#save-status.is-error")).to_be_visible(timeout=10000)
+    page.unroute("**/autosave")
+
+    # The page is reloaded (the phone's browser dropped it): the server has the title only.
+    page.reload()
+    assert page.locator("[name=title]").input_value() == "Maisons du soin à Abidjan"
+    assert page.locator("[name=summary]").input_value() == ""
+    offer = page.locator("#kept-copy")
+    expect(offer).to_be_visible()
+    # The demo city's focal point reads in Spanish (their profile's language).
+    assert "Restaurar esta copia" in offer.inner_text()
+
+    with page.expect_response(lambda r: r.url.endswith("/autosave") and r.status == 200):
+        offer.locator("[data-restore]").click()
+    assert "portés par les femmes" in page.locator("[name=summary]").input_value()
+    expect(offer).to_be_hidden()
+
+    # Restored and saved: the next reload has it from the server and offers nothing.
+    page.reload()
+    assert "portés par les femmes" in page.locator("[name=summary]").input_value()
+    expect(page.locator("#kept-copy")).to_be_hidden()
+    page.context.close()
+
+
+def test_a_kept_copy_can_be_discarded(open_call, live_server, browser):
+    page = _start_application(browser, live_server, locale="es-ES", timezone_id="America/Bogota")
+    page.route("**/autosave", lambda route: route.abort("internetdisconnected"))
+    page.locator("[name=title]").fill("Texto que la ciudad decide no guardar")
+    expect(page.locator("#save-status.is-error")).to_be_visible(timeout=10000)
+    page.unroute("**/autosave")
+    page.reload()
+    expect(page.locator("#kept-copy")).to_be_visible()
+    page.locator("#kept-copy [data-discard]").click()
+    expect(page.locator("#kept-copy")).to_be_hidden()
+    assert page.locator("[name=title]").input_value() == ""
+    page.reload()
+    expect(page.locator("#kept-copy")).to_be_hidden()
+    page.context.close()
+
+
+def test_attaching_a_document_saves_what_was_typed_first(open_call, live_server, browser):
+    page = _start_application(browser, live_server, locale="en-GB")
+    # Typed and attached at once, before the autosave's next round.
+    page.locator("[name=title]").fill("Care blocks in Mexico City")
+    page.locator("[name=problem]").fill("Unpaid care work falls on women, 40 hours a week.")
+    page.locator("#documents select[name=requirement]").select_option("Detailed budget")
+    page.locator("#documents input[type=file]").set_input_files(pdf_file("budget.pdf"))
+    with page.expect_navigation():
+        page.locator("#documents button[type=submit]").last.click()
+    expect(page.locator("#documents li")).to_have_count(1)
+    assert page.locator("[name=title]").input_value() == "Care blocks in Mexico City"
+    assert page.locator("[name=problem]").input_value() == "Unpaid care work falls on women, 40 hours a week."
+    expect(page.locator("#kept-copy")).to_be_hidden()
+    page.context.close()

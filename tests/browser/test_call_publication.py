@@ -31,7 +31,8 @@ def test_staff_create_preview_and_publish_the_demo_call_and_a_visitor_sees_it(de
     madrid = ZoneInfo("Europe/Madrid")
     now = datetime.now(madrid)
     staff.get_by_label("Code").fill(demo.CODE)
-    staff.get_by_label("Theme").fill("Local care systems")
+    staff.get_by_label("Theme (English)").fill("Local care systems")
+    staff.get_by_label("Theme (French)").fill("Systèmes locaux de soins")
     staff.get_by_label("Contact address for applicants").fill("fund@metropolis.org")
     for code, language in [("en", "English"), ("fr", "French")]:
         staff.get_by_label(f"Title ({language})").fill(demo.TEXTS["title"][code])

@@ -45,7 +45,8 @@ def sign_in_and_out(live_server, browser, user):
     if "applicant" in user["roles"]:
         assert user["member"] in page.content()
     if "donor" in user["roles"]:
-        assert "Swiss Agency for Development and Cooperation" in page.content()
+        # The donor's name in the page's language (the demo donor officer reads French).
+        assert "Direction du développement et de la coopération" in page.content()
     page.locator("form[action='/logout'] button").click()
     page.wait_for_url(f"{live_server}/login")
     context.close()

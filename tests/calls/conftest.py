@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from fundapp.calls import demo
 from fundapp.calls import operations as calls
 from fundapp.calls.models import Call
+from fundapp.demo import DONORS
 from fundapp.extensions import db
 from fundapp.funding import operations as funding
 
@@ -19,8 +20,16 @@ MADRID = ZoneInfo("Europe/Madrid")
 def fund(app):
     """The two real donors and their contributions; returns {short_name: contribution_id}."""
     with app.app_context():
-        sdc = funding.create_donor(actor=None, name="Swiss Agency for Development and Cooperation", short_name="SDC")
-        osf = funding.create_donor(actor=None, name="Open Society Foundations", short_name="OSF")
+        names = {d["short_name"]: d["name_translations"] for d in DONORS}
+        sdc = funding.create_donor(
+            actor=None,
+            name="Swiss Agency for Development and Cooperation",
+            short_name="SDC",
+            name_translations=names["SDC"],
+        )
+        osf = funding.create_donor(
+            actor=None, name="Open Society Foundations", short_name="OSF", name_translations=names["OSF"]
+        )
         a = funding.add_contribution(sdc, actor=None, amount_original_cents=700_000_00)
         b = funding.add_contribution(osf, actor=None, amount_original_cents=100_000_00)
         return {"SDC": a.id, "OSF": b.id}
@@ -68,6 +77,10 @@ def call_form(fund, **overrides):
         "one_application_per_lead": "y",
         "partners_allowed": "y",
         "required_documents": "Letter of support\nDetailed budget",
+        "required_documents_fr": "Lettre de soutien\nBudget détaillé",
+        "required_documents_es": "",
+        "theme_fr": "Systèmes locaux de soins",
+        "theme_es": "",
         "overall_threshold": "60",
         "reviewers_per_application": "3",
         f"fund_{fund['SDC']}": "700000",

@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from fundapp.calls.models import Call, CallFunding, Criterion
+from fundapp.calls.models import Call, Criterion
 from fundapp.core.models import AuditEntry
 from fundapp.core.timeutil import utcnow
 from fundapp.extensions import db
 from fundapp.funding import operations as funding
+from fundapp.funding.models import CallFunding
 
 from ..helpers import count, make_user, text
 from .conftest import call_form, get_call, make_call
@@ -41,6 +42,10 @@ def test_staff_create_a_call_with_its_envelope_from_both_donors(app, fund, staff
             "Letter of support",
             "Detailed budget",
         ]
+        # French names in the same order; no Spanish ones, so Spanish readers see the English.
+        assert call.document_translations == {"fr": ["Lettre de soutien", "Budget détaillé"]}
+        assert call.documents_in("es") == [("Letter of support",) * 2, ("Detailed budget",) * 2]
+        assert call.theme_in("fr") == "Systèmes locaux de soins" and call.theme_in("es") == call.theme
         # 30 days from now at the same wall-clock minute in Madrid, stored in UTC
         assert call.closes_at.tzinfo is not None and call.closes_at > utcnow() + timedelta(days=29)
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "call.create"))
@@ -82,6 +87,11 @@ def test_staff_create_a_call_with_its_envelope_from_both_donors(app, fund, staff
         ({"tranche_schedule": "acceptance:50, final_report:40"}, "tranche_schedule", "add up to 100"),
         ({"tranche_schedule": "signature:100"}, "tranche_schedule", "Tranches are paid on acceptance"),
         ({"tranche_schedule": "acceptance:half"}, "tranche_schedule", "condition:percent"),
+        (
+            {"required_documents_es": "Carta de apoyo"},
+            "required_documents_es",
+            "Give the documents in the same order as in English, one per line: 2 lines.",
+        ),
     ],
 )
 def test_bad_call_input_is_refused_on_its_field_and_nothing_is_saved(app, fund, staff, overrides, field, message):

@@ -72,9 +72,15 @@ def test_the_public_page_renders_in_french_and_spanish(app, published, client):
     assert '<html lang="fr">' in french
     assert "Systèmes locaux de soins 2025" in french and "Pertinence pour le système local de soins" in french
     assert "100 000,00" in french and "Date limite" in french
+    # The theme and the required documents are the call's own French ones.
+    assert "Systèmes locaux de soins" in french and "Budget détaillé" in french
+    assert "Lettre de soutien du maire ou du gouvernement de la ville" in french
+    assert "Detailed budget" not in french and "Local care systems" not in french
     spanish = text(client.get("/calls/LCS-2025", headers={"Accept-Language": "es"})).replace("\xa0", " ")
     assert "Sistemas Locales de Cuidados 2025" in spanish and "Viabilidad y presupuesto" in spanish
     assert "100.000,00" in spanish and "Fecha límite" in spanish
+    assert "Sistemas locales de cuidados" in spanish and "Presupuesto detallado" in spanish
+    assert "Detailed budget" not in spanish
 
 
 def test_a_language_the_call_is_not_written_in_falls_back_with_a_notice(app, fund, staff, client):
@@ -101,7 +107,8 @@ def test_the_deadline_is_shown_in_the_signed_in_users_timezone_too(app, publishe
     reviewer = make_client()
     reviewer.login("tomas.herrera@experts.example")
     page = text(reviewer.get("/calls/LCS-2025"))
-    assert "In your timezone:" in page and "(America/Bogota)" in page
+    # His clock first, the call's beside it.
+    assert "(America/Bogota); call time: " in page and "(Europe/Madrid)" in page
     assert expected.strftime("%-I:%M") in page or expected.strftime("%H:%M") in page
 
 

@@ -83,6 +83,12 @@ def test_publishing_notifies_each_eligible_focal_point_once_and_no_one_else(app,
         assert languages["camila@bogota.example"][0] == "es"
         assert "Sistemas Locales de Cuidados 2025" in languages["camila@bogota.example"][1]
         assert "Systèmes locaux de soins 2025" in languages["focal@quito.example"][1]
+        # Each reads the deadline on their city's clock, the call's (Madrid) beside it, never the
+        # clock of the staff member who published (the mails are written in that request).
+        bodies = {m.to_email: m.body for m in db.session.scalars(sa.select(OutboxMessage))}
+        assert "(America/Bogota); hora de la convocatoria: " in bodies["camila@bogota.example"]
+        assert "(America/Guayaquil) ; heure de l’appel : " in bodies["focal@quito.example"]
+        assert all("(Europe/Madrid)" in body for body in bodies.values())
         assert count(Notice) == 3
         # A rerun of the notification job sends nothing more.
         run_job(notify.id)

@@ -186,3 +186,63 @@ def test_the_member_list_costs_a_constant_number_of_queries(app, staff):
     finally:
         event.remove(engine, "before_cursor_execute", count_statement)
     assert full_page <= 6
+
+
+def test_a_member_city_keeps_its_own_clock_from_its_country(app, staff):
+    with app.app_context():
+        import_bundled_members()
+        zones = dict(db.session.execute(sa.select(Member.name, Member.timezone)).tuples().all())
+    assert zones["Bogotá"] == "America/Bogota"
+    assert zones["São Paulo"] == "America/Sao_Paulo" and zones["Belém do Pará"] == "America/Belem"
+    assert zones["Mexico City"] == "America/Mexico_City" and zones["Tijuana"] == "America/Tijuana"
+    assert zones["Makassar"] == "Asia/Makassar" and zones["Jakarta"] == "Asia/Jakarta"
+    assert zones["Barcelona"] == "Europe/Madrid" and zones["Montréal"] == "America/Toronto"
+    assert all(zones.values())
+
+    # Staff set another zone; an import without the column keeps it, one with the column sets it.
+    with app.app_context():
+        tijuana = db.session.scalar(sa.select(Member).where(Member.name == "Tijuana"))
+        tijuana_id = tijuana.id
+    response = staff.post(
+        f"/members/{tijuana_id}/edit",
+        {
+            "name": "Tijuana",
+            "country": "MX",
+            "region": "latin_america_caribbean",
+            "membership": "full",
+            "timezone": "America/Los_Angeles",
+        },
+        token_from=f"/members/{tijuana_id}/edit",
+    )
+    assert response.status_code == 302
+    for csv_text, expected in (
+        ("name,country,region,membership\nTijuana,MX,latin_america_caribbean,full\n", "America/Los_Angeles"),
+        (
+            "name,country,region,membership,timezone\nTijuana,MX,latin_america_caribbean,full,America/Tijuana\n",
+            "America/Tijuana",
+        ),
+    ):
+        response = staff.post(
+            "/members/import",
+            {"file": (io.BytesIO(csv_text.encode()), "members.csv")},
+            token_from="/members/import",
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 302
+        with app.app_context():
+            assert db.session.get(Member, tijuana_id).timezone == expected
+
+
+def test_a_zone_that_does_not_exist_is_refused_and_changes_nothing(app, staff):
+    with app.app_context():
+        lagos_id = make_member("Lagos", "NG", "africa").id
+        assert db.session.get(Member, lagos_id).timezone == "Africa/Lagos"
+    response = staff.post(
+        f"/members/{lagos_id}/edit",
+        {"name": "Lagos", "country": "NG", "region": "africa", "membership": "full", "timezone": "Africa/Atlantis"},
+        token_from=f"/members/{lagos_id}/edit",
+    )
+    assert response.status_code == 400
+    assert "“Africa/Atlantis” is not a timezone such as America/Bogota." in text(response)
+    with app.app_context():
+        assert db.session.get(Member, lagos_id).timezone == "Africa/Lagos"

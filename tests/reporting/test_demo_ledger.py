@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
-from fundapp.awards import ledger
 from fundapp.extensions import db
+from fundapp.funding import ledger
 from fundapp.funding.models import Donor, LedgerEntry
 from fundapp.reporting.models import DonorReport
 from fundapp.reporting.queries import figures

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -246,7 +247,9 @@ def test_a_period_that_has_not_ended_is_refused_and_closes_nothing(app, funded, 
             token_from="/donor-reports",
         )
         assert response.status_code == 400
-        assert f"A donor report covers days that have ended: end the period on {YESTERDAY} at the latest." in text(
+        # The day as the reader (English here) writes it, not ISO.
+        yesterday = format_date(today - timedelta(days=1), "medium", locale="en")
+        assert f"A donor report covers days that have ended: end the period on {yesterday} at the latest." in text(
             response
         )
     with app.app_context():

@@ -39,11 +39,19 @@ document.addEventListener("DOMContentLoaded", function () {
     status.classList.toggle("is-error", !!isError);
   }
 
+  function versionNow() { return form.querySelector("input[name=version]").value; }
+
+  function currentValues() {
+    var data = {};
+    new FormData(form).forEach(function (v, k) {
+      if (k !== "csrf_token" && k !== "version") { (data[k] = data[k] || []).push(v); }
+    });
+    return data;
+  }
+
   function keepLocally() {
     try {
-      var data = {};
-      new FormData(form).forEach(function (v, k) { if (k !== "csrf_token") { (data[k] = data[k] || []).push(v); } });
-      localStorage.setItem(key, JSON.stringify({ at: Date.now(), data: data }));
+      localStorage.setItem(key, JSON.stringify({ at: Date.now(), version: versionNow(), data: currentValues() }));
     } catch (e) { /* storage full or disabled: the server copy is what counts */ }
   }
 
@@ -59,40 +67,113 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // One save at a time; the promise settles when this save (or the one under way) is done.
+  var inFlight = null;
   function save() {
-    if (!dirty || busy || stopped) { return; }
+    if (inFlight) { return inFlight; }
+    if (!dirty || stopped) { return Promise.resolve(); }
     busy = true; dirty = false;
     say(form.getAttribute("data-saving-text"));
-    fetch(form.getAttribute("data-autosave-url"), {
+    inFlight = fetch(form.getAttribute("data-autosave-url"), {
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" }
     }).then(function (response) {
       return response.json().then(function (body) { return { code: response.status, body: body }; });
     }).then(function (result) {
-      busy = false;
+      busy = false; inFlight = null;
       if (result.code === 200) {
         form.querySelector("input[name=version]").value = result.body.version;
         var failed = Object.keys(result.body.errors || {}).length > 0;
         say(failed ? form.getAttribute("data-error-text")
                    : form.getAttribute("data-saved-text").replace("{time}", result.body.saved_at), failed);
         showErrors(result.body.errors);
-        if (!failed) { localStorage.removeItem(key); }
+        // Text typed while this save was on its way stays kept here until the next save.
+        if (!failed && !dirty) { localStorage.removeItem(key); } else { keepLocally(); }
       } else {
         stopped = true;
         say(result.body.message || form.getAttribute("data-error-text"), true);
       }
     }).catch(function () {
-      busy = false; dirty = true;
+      busy = false; dirty = true; inFlight = null;
       keepLocally();
       say(form.getAttribute("data-offline-text"), true);
     });
+    return inFlight;
   }
 
   form.addEventListener("input", function () { dirty = true; keepLocally(); });
   form.addEventListener("change", function () { dirty = true; keepLocally(); });
   form.addEventListener("submit", function () { stopped = true; });
-  setInterval(save, 4000);
+  setInterval(function () { if (!busy) { save(); } }, 4000);
   window.addEventListener("online", save);
+
+  // Attaching a document reloads the page: the draft is saved first, so nothing typed is lost
+  // (and if it cannot be sent, the copy kept on this device is offered back after the reload).
+  document.querySelectorAll("form[data-saves-draft-first]").forEach(function (upload) {
+    var sending = false;
+    upload.addEventListener("submit", function (event) {
+      if (sending || !dirty && !inFlight) { return; }
+      event.preventDefault();
+      save().then(function () {
+        sending = true;
+        if (upload.requestSubmit) { upload.requestSubmit(); } else { upload.submit(); }
+      });
+    });
+  });
+
+  // A copy kept on this device that the server does not have is offered back: restore or discard.
+  function addRowsFor(name) {
+    var match = /^(\w+)-(\d+)-/.exec(name);
+    if (!match) { return; }
+    var button = document.querySelector("[data-add-row='" + match[1] + "']");
+    var body = document.querySelector("[data-rows='" + match[1] + "'] tbody");
+    while (button && body && body.children.length <= Number(match[2])) { button.click(); }
+  }
+
+  function restore(data) {
+    Object.keys(data).forEach(addRowsFor);
+    Object.keys(data).forEach(function (name) {
+      var values = data[name];
+      form.querySelectorAll("[name='" + name + "']").forEach(function (el, i) {
+        if (el.type === "checkbox" || el.type === "radio") {
+          el.checked = values.indexOf(el.value) >= 0;
+        } else if (el.tagName === "SELECT" && el.multiple) {
+          Array.prototype.forEach.call(el.options, function (o) { o.selected = values.indexOf(o.value) >= 0; });
+        } else if (el.type !== "hidden" && el.type !== "file") {
+          el.value = values[i] !== undefined ? values[i] : values[0];
+        }
+      });
+    });
+    dirty = true;
+    totals();
+    save();
+  }
+
+  function offerKeptCopy() {
+    var kept;
+    try { kept = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { kept = null; }
+    if (!kept || !kept.data) { return; }
+    if (JSON.stringify(kept.data) === JSON.stringify(currentValues())) { localStorage.removeItem(key); return; }
+    var offer = document.getElementById("kept-copy");
+    if (!offer) { return; }
+    var when = new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
+      { dateStyle: "medium", timeStyle: "short" });
+    var older = String(kept.version) !== String(versionNow());
+    offer.querySelector("[data-kept-text]").textContent =
+      offer.getAttribute(older ? "data-older-text" : "data-newer-text").replace("{time}", when);
+    offer.hidden = false;
+    offer.querySelector("[data-restore]").addEventListener("click", function () {
+      offer.hidden = true;
+      restore(kept.data);
+      var first = form.querySelector("textarea, select, input:not([type=hidden])");
+      if (first) { first.focus(); }
+    });
+    offer.querySelector("[data-discard]").addEventListener("click", function () {
+      offer.hidden = true;
+      localStorage.removeItem(key);
+    });
+    offer.focus();
+  }
 
   // Rows: copy the last row with the next index.
   document.querySelectorAll("[data-add-row]").forEach(function (button) {
@@ -134,4 +215,5 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
   form.addEventListener("input", totals);
+  offerKeptCopy();
 });
