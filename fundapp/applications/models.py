@@ -16,46 +16,44 @@ STAFF_OR_SYSTEM = frozenset({"staff", "system"})
 APPLICATION_WORKFLOW = Workflow(
     "application",
     states=[
-        State("draft", _l("Draft"), _l("Draft"), flags=frozenset({"editable", "withdrawable"})),
-        State("submitted", _l("Submitted: to screen"), _l("Received"), flags=frozenset({"withdrawable", "sent"})),
+        State("draft", _l("Draft"), _l("Draft"), flags=frozenset({"editable"})),
+        State("submitted", _l("Submitted: to screen"), _l("Received"), flags=frozenset({"sent"})),
         State(
             "more_info",
             _l("More information requested"),
             _l("More information requested"),
-            flags=frozenset({"partly_editable", "withdrawable", "sent"}),
+            flags=frozenset({"partly_editable", "sent"}),
         ),
         State(
             "eligible",
             _l("Eligible"),
             _l("Eligible: awaiting review"),
-            flags=frozenset({"withdrawable", "sent", "screened", "reviewable"}),
+            flags=frozenset({"sent", "reviewable"}),
         ),
-        State("ineligible", _l("Ineligible"), _l("Not eligible"), final=True, flags=frozenset({"sent", "screened"})),
+        State("ineligible", _l("Ineligible"), _l("Not eligible"), final=True, flags=frozenset({"sent"})),
         State(
             "in_review",
             _l("In review"),
             _l("Under review"),
-            flags=frozenset({"withdrawable", "sent", "screened", "reviewable"}),
+            flags=frozenset({"sent", "reviewable"}),
         ),
         State(
             "reviewed",
             _l("Reviewed"),
             _l("Under review"),
-            flags=frozenset({"withdrawable", "sent", "screened", "reviewable", "ranked"}),
+            flags=frozenset({"sent", "reviewable", "ranked"}),
         ),
         # After staff's decision (awards.decide). "ranked": still in the ranking and on the decision
-        # board; no longer "reviewable" (no new reviewer) nor withdrawable (the city declines a grant
+        # board; no longer "reviewable" (no new reviewer), and not withdrawn (the city declines a grant
         # instead). The city reads these labels only once the letter is sent (Application.city_state).
-        State("awarded", _l("Awarded"), _l("Awarded"), flags=frozenset({"sent", "screened", "ranked", "decided"})),
+        State("awarded", _l("Awarded"), _l("Awarded"), flags=frozenset({"sent", "ranked", "decided"})),
         State(
             "reserved",
             _l("Reserve list"),
             _l("Reserve list"),
-            flags=frozenset({"sent", "screened", "ranked", "decided"}),
+            flags=frozenset({"sent", "ranked", "decided"}),
         ),
-        State(
-            "not_funded", _l("Not funded"), _l("Not funded"), flags=frozenset({"sent", "screened", "ranked", "decided"})
-        ),
+        State("not_funded", _l("Not funded"), _l("Not funded"), flags=frozenset({"sent", "ranked", "decided"})),
         State("withdrawn", _l("Withdrawn"), _l("Withdrawn"), final=True, flags=frozenset({"withdrawn"})),
     ],
     transitions=[

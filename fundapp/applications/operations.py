@@ -438,7 +438,7 @@ def submission_problems(application):
     requested = application.requested_cents
     if requested <= 0:
         problems.append((_l("Request an amount from the fund."), "budget"))
-    if requested > call.cap_cents:
+    if call.exceeds_cap(requested):
         problems.append(
             (_l("The total requested is above the call’s cap of %(cap)s.", cap=format_eur(call.cap_cents)), "budget")
         )

@@ -25,19 +25,18 @@ GRANT_WORKFLOW = Workflow(
             "offered",
             _pg("grant state", "Offered: awaiting the city"),
             _pg("grant state", "Offered"),
-            flags=frozenset({"holds_money"}),
         ),
         State(
             "accepted",
             _pg("grant state", "Accepted"),
             _pg("grant state", "Accepted"),
-            flags=frozenset({"holds_money", "payable", "reportable"}),
+            flags=frozenset({"payable", "reportable"}),
         ),
         State(
             "active",
             _pg("grant state", "Active"),
             _pg("grant state", "Active"),
-            flags=frozenset({"holds_money", "payable", "reportable"}),
+            flags=frozenset({"payable", "reportable"}),
         ),
         # Final states: nothing is due any more; what was not paid is back in the donors' lines.
         State(
@@ -45,7 +44,7 @@ GRANT_WORKFLOW = Workflow(
             _pg("grant state", "Closed"),
             _pg("grant state", "Closed"),
             final=True,
-            flags=frozenset({"holds_money", "ended"}),
+            flags=frozenset({"ended"}),
         ),
         State(
             "cancelled",

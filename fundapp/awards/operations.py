@@ -224,7 +224,7 @@ def decide(
         call = application.call
         if amount_cents is None or amount_cents <= 0:
             raise Refused(_l("Give the amount to award."), field="amount")
-        if amount_cents > call.cap_cents:
+        if call.exceeds_cap(amount_cents):
             raise Refused(
                 _l(
                     "%(amount)s is above the call’s cap of %(cap)s.",

@@ -13,6 +13,7 @@ from ..core.money import MoneyError, parse_eur
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
+from .forms import AcceptanceForm, DecisionForm, PaymentForm, ReasonForm, ReserveAwardForm
 from .models import GRANT_WORKFLOW, Decision, Grant, Letter, Tranche
 from .queries import board, decide_page, scenario_page
 
@@ -21,6 +22,23 @@ bp = Blueprint("awards", __name__)
 
 def _me():
     return current_user._get_current_object()
+
+
+def _check(form):
+    """Refused with the first field the form could not read (an amount with three decimals...)."""
+    if not form.validate():
+        field, message = form.first_error()
+        raise Refused(message, field=field)
+
+
+def _tranche_of(grant, raw):
+    """The tranche whose id was posted, or None when there is no such tranche (the operation
+    refuses a tranche of another grant)."""
+    try:
+        tranche = db.session.get(Tranche, db_int(raw))
+    except (TypeError, ValueError):
+        return None
+    return tranche
 
 
 def _cents(raw):
@@ -82,14 +100,16 @@ def _approved_budget_from(form, application):
 @staff_required
 def decide(application_id):
     application = get_visible_or_404(Application, application_id)
-    kind = request.form.get("kind", "")
-    amount = _cents(request.form.get("amount"))
+    form = DecisionForm(request.form)
+    kind = form.kind.data or ""
     split = {
         int(k[6:]): _cents(v)
         for k, v in request.form.items()
         if k.startswith("split_") and k[6:].isdigit() and v.strip()
     } or None
     try:
+        _check(form)
+        amount = form.amount.data
         if kind == "award" and amount is None:
             raise Refused(_("Give the amount to award, in euros."), field="amount")
         if split and None in split.values():
@@ -100,8 +120,8 @@ def decide(application_id):
             kind,
             actor=_me(),
             amount_cents=amount,
-            conditions=request.form.get("conditions", ""),
-            reason=request.form.get("reason", ""),
+            conditions=form.conditions.data or "",
+            reason=form.reason.data or "",
             split=split,
             budget=budget,
         )
@@ -182,16 +202,15 @@ def _amount_fields(form):
 def award_from_reserve(application_id):
     """Money came back: award an application of the reserve list (a new decision, a new letter)."""
     application = get_visible_or_404(Application, application_id)
-    amount = _cents(request.form.get("amount"))
+    form = ReserveAwardForm(request.form)
     try:
-        if amount is None:
-            raise Refused(_("Give the amount to award, in euros."), field="amount")
+        _check(form)
         operations.award_from_reserve(
             application,
             actor=_me(),
-            amount_cents=amount,
-            conditions=request.form.get("conditions", ""),
-            out_of_rank=bool(request.form.get("out_of_rank")),
+            amount_cents=form.amount.data,
+            conditions=form.conditions.data or "",
+            out_of_rank=form.out_of_rank.data,
         )
     except Refused as refusal:
         db.session.rollback()
@@ -229,7 +248,7 @@ def revise(decision_id):
         operations.revise,
         decision,
         actor=_me(),
-        reason=request.form.get("reason", ""),
+        reason=ReasonForm(request.form).reason.data or "",
     )
     return redirect(url_for("awards.decision_board", call_id=decision.application.call_id))
 
@@ -350,7 +369,7 @@ def accept(grant_id):
         operations.accept_grant,
         grant,
         actor=_me(),
-        bank_details=request.form.get("bank_details", ""),
+        bank_details=AcceptanceForm(request.form).bank_details.data or "",
     )
     return redirect(url_for("awards.grant", grant_id=grant.id))
 
@@ -358,26 +377,20 @@ def accept(grant_id):
 @bp.route("/staff/grants/<int:grant_id>/payments", methods=["POST"])
 @staff_required
 def pay(grant_id):
-    from datetime import date
-
     grant = get_visible_or_404(Grant, grant_id)
-    tranche = db.session.get(Tranche, request.form.get("tranche", type=db_int) or 0)
+    form = PaymentForm(request.form)
     try:
-        paid_on = date.fromisoformat(request.form.get("paid_on", ""))
-    except ValueError:
-        paid_on = None
-    try:
+        _check(form)
+        tranche = _tranche_of(grant, form.tranche.data)
         if tranche is None:
             raise Refused(_("Choose the tranche."), field="tranche")
-        if paid_on is None:
-            raise Refused(_("Give the date of the payment."), field="paid_on")
         operations.record_payment(
             grant,
             tranche,
             actor=_me(),
-            amount_cents=_cents(request.form.get("amount")),
-            paid_on=paid_on,
-            reference=request.form.get("reference", ""),
+            amount_cents=form.amount.data,
+            paid_on=form.paid_on.data,
+            reference=form.reference.data or "",
         )
     except Refused as refusal:
         return _refused(grant, "pay", refusal, "amount")
@@ -390,7 +403,7 @@ def pay(grant_id):
 def cancel(grant_id):
     grant = get_visible_or_404(Grant, grant_id)
     try:
-        operations.cancel_grant(grant, actor=_me(), reason=request.form.get("reason", ""))
+        operations.cancel_grant(grant, actor=_me(), reason=ReasonForm(request.form).reason.data or "")
     except Refused as refusal:
         return _refused(grant, "cancel", refusal, "reason")
     flash(_("The grant is cancelled; the unspent money is back in the envelope."), "success")
@@ -402,7 +415,7 @@ def cancel(grant_id):
 def close(grant_id):
     grant = get_visible_or_404(Grant, grant_id)
     try:
-        operations.close_grant(grant, actor=_me(), reason=request.form.get("reason", ""))
+        operations.close_grant(grant, actor=_me(), reason=ReasonForm(request.form).reason.data or "")
     except Refused as refusal:
         return _refused(grant, "close", refusal, "reason")
     flash(_("The grant is closed; what was not paid is back in the envelope."), "success")
@@ -414,7 +427,7 @@ def close(grant_id):
 def decline(grant_id):
     grant = get_visible_or_404(Grant, grant_id)
     try:
-        operations.decline_grant(grant, actor=_me(), reason=request.form.get("reason", ""))
+        operations.decline_grant(grant, actor=_me(), reason=ReasonForm(request.form).reason.data or "")
     except Refused as refusal:
         return _refused(grant, "decline", refusal, "reason")
     flash(_("Your city has declined the grant. The programme team has been told."), "success")

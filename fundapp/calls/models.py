@@ -186,6 +186,10 @@ class Call(db.Model):
     def remaining_cents(self):
         return self.envelope_cents - self.committed_cents
 
+    def exceeds_cap(self, cents):
+        """The cap rule, in one place: no city may ask, and no award may give, more than the cap."""
+        return cents > self.cap_cents
+
     # -- time --------------------------------------------------------------------------------
     def local(self, instant):
         return in_zone(instant, self.timezone)

@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 
 from ..core.documents import send_document
 from ..core.errors import Refused
-from ..core.money import MoneyError, parse_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -16,6 +15,7 @@ from ..funding.ledger import fund_today
 from ..funding.models import Donor
 from . import operations
 from .dashboard import fund_dashboard
+from .forms import DonorReportForm, report_form
 from .models import REPORT_WORKFLOW, DonorReport, GrantReport
 from .queries import Figures, figures
 
@@ -24,19 +24,6 @@ bp = Blueprint("reporting", __name__)
 
 def _me():
     return current_user._get_current_object()
-
-
-def _int(raw):
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Refused(_("Enter a whole number.")) from None
-    if abs(value) >= 10**9:
-        raise Refused(_("Enter a whole number."))
-    return value
 
 
 @bp.route("/reports/<int:report_id>", methods=["GET", "POST"])
@@ -48,25 +35,12 @@ def city_report(report_id):
     if request.method == "POST":
         if not is_city:
             abort(404)
+        form = report_form(report, request.form)
         try:
-            values = {f: request.form.get(f, "") for f in ("progress", "results", "difficulties")}
-            for field in ("reached_women", "reached_men", "reached_other", "activities_held"):
-                try:
-                    values[field] = _int(request.form.get(field))
-                except Refused as refusal:
-                    errors[field] = refusal.message
-            values["dimensions"] = request.form.getlist("dimensions")
-            spent = {}
-            for key, raw in request.form.items():
-                if key.startswith("spent_"):
-                    line_id = int(key[6:]) if key[6:].isdigit() else -1
-                    try:
-                        spent[line_id] = parse_eur(raw) if raw.strip() else 0
-                    except MoneyError:
-                        errors[key] = _("Enter an amount in euros, such as 12000 or 12,000.00.")
-            if errors:
+            if not form.validate():
+                errors.update(form.first_errors())
                 raise Refused(_("Please correct the fields marked below; what you entered is kept."))
-            operations.save_report(report, actor=_me(), values=values, spent=spent)
+            operations.save_report(report, actor=_me(), values=form.values(), spent=form.spent())
             if "submit_report" in request.form:
                 operations.submit_report(report, actor=_me())
                 flash(_("Report sent to the programme team."), "success")
@@ -154,7 +128,9 @@ def donor_reports():
     donors = _donors_for(current_user)
     errors = {}
     if request.method == "POST":
-        raw_donor = request.form.get("donor", "")
+        form = DonorReportForm(request.form)
+        form.validate()  # a date that is not one reads as missing; the operation says what is wanted
+        raw_donor = form.donor.data or ""
         donor = None
         if raw_donor == "fund" and not current_user.has_role("staff"):
             abort(404)
@@ -162,12 +138,8 @@ def donor_reports():
             donor = next((d for d in donors if str(d.id) == raw_donor), None)
             if donor is None:
                 abort(404)
-        try:
-            start = date.fromisoformat(request.form.get("period_start", ""))
-            end = date.fromisoformat(request.form.get("period_end", ""))
-        except ValueError:
-            start = end = None
-        language = request.form.get("language") or (donor.reporting_language if donor else "en")
+        start, end = form.period_start.data, form.period_end.data
+        language = form.language.data or (donor.reporting_language if donor else "en")
         try:
             report = operations.request_donor_report(
                 actor=_me(),

@@ -40,7 +40,8 @@ def test_refusals_on_the_board_say_why_and_move_no_money(app, awards_call, staff
             follow_redirects=True,
         )
     )
-    assert "Give the amount to award, in euros." in page
+    # The shared money field says what it could not read (awards/forms.py).
+    assert "Enter an amount in euros, such as 100000 or 100,000.00." in page
     page = text(
         staff.post(
             f"/staff/applications/{ids[0]}/decide",

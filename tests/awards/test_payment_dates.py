@@ -116,6 +116,28 @@ def test_a_payment_on_the_day_of_acceptance_or_today_is_recorded(app, staff):
         }
 
 
+@pytest.mark.parametrize(
+    "amount, message",
+    [
+        ("15000,005", "Use at most two decimals (cents)."),
+        ("quince mil", "Enter an amount in euros, such as 100000 or 100,000.00."),
+        ("-500", "The amount cannot be negative."),
+    ],
+)
+def test_an_amount_that_cannot_be_read_is_refused_next_to_it_and_nothing_moves(app, staff, amount, message):
+    """The payment form reads amounts through the shared money field (awards/forms.py)."""
+    grant_id, tranche_id, call_id = _accepted(app, at=on(ACCEPTED_ON, 11))
+    client = staff()
+    with app.app_context():
+        before = envelope(call_id)
+    response = _pay(client, grant_id, tranche_id, "2026-10-01", amount=amount)
+    assert response.status_code == 400
+    assert field_error(page(response), "pay", "amount") == message
+    with app.app_context():
+        assert envelope(call_id) == before
+        assert db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.grant_id == grant_id)) == 0
+
+
 def test_the_acceptance_day_is_the_call_s_day_not_utc(app, staff):
     """Accepted at 23:30 UTC on 1 October: it is already 2 October in Barcelona, so a payment dated
     1 October would precede the acceptance."""

@@ -1,0 +1,67 @@
+"""What staff and cities post about decisions, grants and payments, read through WTForms and the
+shared money field (amounts typed in any of the three languages, to the cent).
+
+The pages draw several of these forms on one page and CSRFProtect checks every POST already, so
+these forms read the posted fields without a token of their own.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from ..core.forms import MoneyField, PlausibleDate
+from .models import DECISION_KINDS
+
+
+class _Posted(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect has checked the request
+
+    def first_error(self):
+        """(field name, message) of the first field refused, or None."""
+        for name, messages in self.errors.items():
+            if messages:
+                return name, messages[0]
+        return None
+
+
+class DecisionForm(_Posted):
+    kind = SelectField(choices=list(DECISION_KINDS.items()), validate_choice=False)
+    amount = MoneyField(_l("Amount to award (EUR)"), validators=[Optional()])
+    conditions = TextAreaField()
+    reason = TextAreaField()
+
+
+class ReserveAwardForm(_Posted):
+    amount = MoneyField(
+        _l("Amount to award (EUR)"), validators=[InputRequired(message=_l("Give the amount to award, in euros."))]
+    )
+    conditions = TextAreaField()
+    out_of_rank = BooleanField()
+
+
+class PaymentForm(_Posted):
+    tranche = StringField()  # a tranche id of this grant: the route looks it up
+    paid_on = DateField(
+        _l("Paid on"),
+        validators=[InputRequired(message=_l("Give the date of the payment.")), PlausibleDate()],
+    )
+    amount = MoneyField(_l("Amount paid (EUR)"), validators=[Optional()])
+    reference = StringField(
+        validators=[Length(max=100, message=_l("The payment reference is longer than 100 characters."))]
+    )
+
+    def validate_paid_on(self, field):
+        # A date the browser could not send as a date ("31/12/2026") is refused with the same words.
+        if field.data is None:
+            field.errors[:] = []
+            raise ValidationError(_l("Give the date of the payment."))
+
+
+class ReasonForm(_Posted):
+    reason = TextAreaField()
+
+
+class AcceptanceForm(_Posted):
+    bank_details = TextAreaField()

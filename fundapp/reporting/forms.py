@@ -1,0 +1,90 @@
+"""What a city posts in a grantee report and what staff and donors ask for a donor report, read
+through WTForms and the shared money field.
+
+The report page draws its fields by hand (one expenditure field per budget line, kept as typed
+after a refusal); CSRFProtect checks every POST, so these forms carry no token of their own.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from ..core.forms import MoneyField, PlausibleDate
+from ..core.i18n import LANGUAGE_NAMES
+
+
+class _Posted(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect has checked the request
+
+
+class WholeNumber(StringField):
+    """A count of people or activities: a whole number below a billion, or nothing."""
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(_l("Enter a whole number.")) from None
+        if abs(value) >= 10**9:
+            raise ValueError(_l("Enter a whole number."))
+        self.data = value
+
+
+class ReportForm(_Posted):
+    progress = TextAreaField()
+    results = TextAreaField()
+    difficulties = TextAreaField()
+    reached_women = WholeNumber()
+    reached_men = WholeNumber()
+    reached_other = WholeNumber()
+    activities_held = WholeNumber()
+    dimensions = SelectMultipleField(validate_choice=False)  # the operation knows the dimensions
+
+    def values(self):
+        values = {name: self[name].data or "" for name in ("progress", "results", "difficulties")}
+        values.update(
+            {name: self[name].data for name in ("reached_women", "reached_men", "reached_other", "activities_held")}
+        )
+        values["dimensions"] = self.dimensions.data or []
+        return values
+
+    def spent(self):
+        """{budget line id: cents spent} for the lines posted (an empty field is nothing spent)."""
+        return {
+            int(name[6:]): self[name].data or 0
+            for name in self._fields
+            if name.startswith("spent_") and self[name].raw_data
+        }
+
+    def first_errors(self):
+        """{field name: its first message}."""
+        return {name: messages[0] for name, messages in self.errors.items() if messages}
+
+
+def report_form(report, formdata):
+    """The report form with one expenditure field per line of the grant's budget."""
+
+    class Form(ReportForm):
+        pass
+
+    for line in report.grant.application.budget_lines:
+        setattr(
+            Form,
+            f"spent_{line.id}",
+            MoneyField(validators=[Optional()]),
+        )
+    return Form(formdata)
+
+
+class DonorReportForm(_Posted):
+    donor = StringField()  # "fund" or a donor id among those the reader may report on
+    period_start = DateField(validators=[Optional(), PlausibleDate()])
+    period_end = DateField(validators=[Optional(), PlausibleDate()])
+    language = SelectField(choices=list(LANGUAGE_NAMES.items()), validate_choice=False)
