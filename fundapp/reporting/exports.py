@@ -1,6 +1,8 @@
 """A donor report as PDF (with charts), XLSX (one sheet per section, numbers as numbers) and CSV."""
 
 import io
+import textwrap
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import format_date
@@ -15,6 +17,7 @@ from reportlab.lib import colors
 from ..applications.models import DIMENSIONS
 from ..core import pdf
 from ..core.exports import csv_writer, xlsx_append
+from ..core.i18n import format_day, format_number
 from ..core.money import cents_to_decimal, format_eur
 from ..members.models import REGIONS
 
@@ -42,13 +45,19 @@ def summary_rows(figures):
     ]
 
 
-def _bar(title, labels, values_cents):
+def _bar(title, labels, values_cents, empty_text):
+    """A bar chart in whole euros; with nothing to draw, a sentence saying so (not an empty axis)."""
     drawing = Drawing(460, 190)
     drawing.add(String(0, 175, title, fontName=pdf.FONT_BOLD, fontSize=10))
+    if not any(values_cents):
+        drawing.add(String(0, 150, empty_text, fontName=pdf.FONT, fontSize=9))
+        drawing.height = 165
+        return drawing
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 40, 30, 400, 130
-    chart.data = [[int(v) // 100 for v in values_cents] or [0]]
-    chart.categoryAxis.categoryNames = list(labels) or ["—"]
+    chart.x, chart.y, chart.width, chart.height = 40, 40, 400, 120
+    chart.data = [[int(v) // 100 for v in values_cents]]
+    # Whole names over as many lines as they need ("América Latina y el Caribe"), never cut.
+    chart.categoryAxis.categoryNames = [textwrap.fill(str(label), 16) for label in labels]
     chart.categoryAxis.labels.fontName = pdf.FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontName = pdf.FONT
@@ -95,10 +104,10 @@ def to_pdf(figures, language):
                 [
                     c.donor.short_name,
                     format_eur(c.amount_original_cents, c.currency),
-                    str(c.rate_to_eur),
+                    format_number(c.rate_to_eur, 0, 6),
                     format_eur(c.eur_cents),
-                    str(c.pledged_on or "—"),
-                    str(c.received_on or "—"),
+                    format_day(c.pledged_on) or "—",
+                    format_day(c.received_on) or "—",
                 ]
                 for c in figures.contributions
             ],
@@ -130,12 +139,20 @@ def to_pdf(figures, language):
     story.append(
         _bar(
             _("Allocation by region (EUR)"),
-            [str(REGIONS.get(r, r))[:18] for r, _v in regions],
+            [str(REGIONS.get(r, r)) for r, _v in regions],
             [v for _r, v in regions],
+            _("Nothing is allocated to grants yet."),
         )
     )
     months = sorted(figures.payments_by_month.items())
-    story.append(_bar(_("Payments over time (EUR)"), [m for m, _v in months], [v for _m, v in months]))
+    story.append(
+        _bar(
+            _("Payments over time (EUR)"),
+            [format_date(date.fromisoformat(f"{m}-01"), "MMM y") for m, _v in months],
+            [v for _m, v in months],
+            _("No payment was made in the period."),
+        )
+    )
     reached = figures.reached
     story.append(
         _pie(

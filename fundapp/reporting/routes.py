@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -182,6 +182,14 @@ def donor_report(report_id):
         else:
             data = figures(report.donor, report.period_start, report.period_end)
     return render_template("reporting/donor_report.html", report=report, figures=data, language=str(get_locale()))
+
+
+@bp.route("/donor-reports/<int:report_id>/status")
+@login_required
+def donor_report_status(report_id):
+    """How far the build has gone, for the report page to update itself while it waits."""
+    report = get_visible_or_404(DonorReport, report_id)
+    return jsonify(status=report.status, progress=report.progress)
 
 
 @bp.route("/donor-reports/<int:report_id>/<kind>")

@@ -75,7 +75,8 @@ def test_city_reports_staff_approve_and_download_the_sdc_report(funded, app, liv
     staff.locator("#build-report").click()
     expect(staff.locator("#report-progress")).to_be_visible()
     run_jobs(app)
-    staff.reload()
+    # No reload by hand: the page follows the build and shows the report once it is ready.
+    expect(staff.locator("#download-pdf")).to_be_visible(timeout=15000)
     with staff.expect_download() as info:
         staff.locator("#download-pdf").click()
     data = open(info.value.path(), "rb").read()

@@ -70,7 +70,10 @@ def _built(app, staff_client, donor_id, language="en"):
     report_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = text(staff_client.get(f"/donor-reports/{report_id}"))
     assert "Being built" in page  # the job has not run yet: the page says how far it is
+    # The page follows the build by itself through its status (app.js), then shows the report.
+    assert staff_client.get(f"/donor-reports/{report_id}/status").get_json() == {"status": "queued", "progress": 0}
     run_jobs(app)
+    assert staff_client.get(f"/donor-reports/{report_id}/status").get_json()["status"] == "done"
     return report_id
 
 
@@ -109,6 +112,7 @@ def test_a_donor_user_cannot_reach_the_other_donors_report(app, funded, make_cli
     donor.login("officer@sdc.example", PASSWORD)  # the SDC officer
     assert donor.get(f"/donor-reports/{osf_report}").status_code == 404
     assert donor.get(f"/donor-reports/{osf_report}/pdf").status_code == 404
+    assert donor.get(f"/donor-reports/{osf_report}/status").status_code == 404
     assert f"/donor-reports/{osf_report}" not in text(donor.get("/donor-reports"))
     response = donor.post(
         "/donor-reports",

@@ -217,3 +217,25 @@ document.addEventListener("DOMContentLoaded", function () {
   form.addEventListener("input", totals);
   offerKeptCopy();
 });
+
+// A donor report being built: follow its progress, and show it once it is ready.
+document.addEventListener("DOMContentLoaded", function () {
+  var progress = document.getElementById("report-progress");
+  if (!progress || !progress.getAttribute("data-status-url")) { return; }
+  var reload = document.getElementById("report-reload");
+  if (reload) { reload.hidden = true; }
+  function poll() {
+    fetch(progress.getAttribute("data-status-url"), { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (body) {
+        if (body.status === "done" || body.status === "failed") { window.location.reload(); return; }
+        progress.textContent = progress.getAttribute("data-template").replace("{n}", body.progress);
+        setTimeout(poll, 2000);
+      })
+      .catch(function () {
+        if (reload) { reload.hidden = false; }  // no connection: the button is there again
+        setTimeout(poll, 10000);
+      });
+  }
+  setTimeout(poll, 2000);
+});
