@@ -189,12 +189,23 @@ def _approved_budget(application, amount_cents, budget):
 
 
 def decide(
-    application, kind, *, actor, amount_cents=None, conditions="", reason="", split=None, budget=None, supersedes=None
+    application,
+    kind,
+    *,
+    actor,
+    amount_cents=None,
+    conditions="",
+    reason="",
+    split=None,
+    budget=None,
+    supersedes=None,
+    commit=True,
 ):
     """Award (with the money), reserve or reject one reviewed application.
 
     `budget`: {budget line id: cents} of the approved budget (default: the request scaled to the award).
     `supersedes`: the reserve decision this award replaces (award_from_reserve), kept as history.
+    `commit=False`: flushed only, for a caller that commits several decisions at once (decide_batch).
     """
     if kind not in DECISION_KINDS:
         raise Refused(_l("Unknown decision."))
@@ -280,8 +291,34 @@ def decide(
         actor=actor,
         summary=f"{application.reference}: {kind}" + (f" {format_eur(amount_cents)}" if amount_cents else ""),
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return decision
+
+
+def decide_batch(call, awards, *, actor):
+    """Award several applications of `call` ({application: cents}) in one transaction: all are
+    recorded, or none (the refusal names the application it stopped at)."""
+    decisions = []
+    for application, cents in awards.items():
+        if application.call_id != call.id:
+            raise Refused(_l("%(reference)s is not an application of this call.", reference=application.reference))
+        try:
+            decisions.append(decide(application, "award", actor=actor, amount_cents=cents, commit=False))
+        except Refused as refusal:
+            db.session.rollback()
+            raise Refused(
+                _l(
+                    "%(reference)s: %(reason)s Nothing was recorded.",
+                    reference=application.reference,
+                    reason=refusal.message,
+                ),
+                field=refusal.field,
+            ) from None
+    db.session.commit()
+    return decisions
 
 
 def revise(decision, *, actor, reason):

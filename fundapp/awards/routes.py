@@ -148,7 +148,6 @@ def decide(application_id):
 @staff_required
 def decide_batch(call_id):
     call = get_visible_or_404(Call, call_id)
-    done = 0
     chosen = _batch_awards(request.form.getlist("award"))
     confirmed = _batch_awards(request.form.getlist("out_of_rank"))  # ticked one by one by staff
     # The scenario as the page showed it (its amounts), to tell which awards jump the rank order.
@@ -168,17 +167,16 @@ def decide_batch(call_id):
             "error",
         )
         return redirect(url_for("awards.decision_board", call_id=call.id))
+    awards = {}
     for application_id, cents in [*chosen.items(), *confirmed.items()]:
         application = db.session.get(Application, application_id)
-        if application is None or application.call_id != call.id:
-            continue
-        try:
-            operations.decide(application, "award", actor=_me(), amount_cents=cents)
-        except Refused as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-            break
-        done += 1
+        if application is not None and application.call_id == call.id:
+            awards[application] = cents
+    try:
+        done = len(operations.decide_batch(call, awards, actor=_me()))
+    except Refused as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("awards.decision_board", call_id=call.id))
     flash(_("%(n)d awards recorded.", n=done), "success" if done else "error")
     return redirect(url_for("awards.decision_board", call_id=call.id))
 

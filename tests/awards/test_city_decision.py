@@ -255,7 +255,7 @@ def test_the_board_lists_applications_with_missing_reviews_apart_and_never_above
             follow_redirects=True,
         )
     )
-    assert "0 awards recorded." in page
+    assert "has not been reviewed: it cannot be decided yet. Nothing was recorded." in page
     with app.app_context():
         assert sum(v[1] for v in ledger(awards_call).values()) == 0
         assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 0

@@ -55,6 +55,28 @@ def test_refusals_on_the_board_say_why_and_move_no_money(app, awards_call, staff
         assert sum(v[1] for v in ledger(awards_call).values()) == 0
 
 
+def test_a_batch_that_cannot_award_one_of_its_applications_records_none(app, awards_call, staff):
+    """All or nothing: the second award is above the cap, so the first is not recorded either."""
+    ids = _ranked(app, awards_call)
+    url = f"/staff/calls/{awards_call}/decisions"
+    with app.app_context():
+        before = ledger(awards_call)
+        references = [db.session.get(Application, i).reference for i in ids]
+    page = text(
+        staff.post(
+            f"/staff/calls/{awards_call}/decide-batch",
+            {"award": [f"{ids[0]}:10000000", f"{ids[1]}:10000001"]},
+            token_from=url,
+            follow_redirects=True,
+        )
+    )
+    assert f"{references[1]}: €100,000.01 is above the call’s cap of €100,000.00. Nothing was recorded." in page
+    with app.app_context():
+        assert ledger(awards_call) == before
+        assert [db.session.get(Application, i).state for i in ids] == ["reviewed", "reviewed"]
+        assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 0
+
+
 def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff, make_client):
     ids = _ranked(app, awards_call)
     url = f"/staff/calls/{awards_call}/decisions"
