@@ -179,3 +179,52 @@ def test_the_day_filter_writes_dates_and_iso_strings_in_the_readers_language(app
         assert day(datetime.date(2027, 1, 27)) == expected
         assert day("2027-01-27") == expected  # a date kept as ISO text in an application's snapshot
         assert day(None) == "" and day("") == ""
+
+
+@pytest.mark.parametrize(
+    "language, money, decimal",
+    [("en", "100,000.00", "2.5"), ("fr", "100 000,00", "2,5"), ("es", "100.000,00", "2,5")],
+)
+def test_form_fields_show_values_in_the_readers_language_and_read_them_back(app, language, money, decimal):
+    """A money or decimal field shows what is stored as the reader writes it (a weight of 2.5, a cap
+    of 100,000) and reads that text back to the same value."""
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    from fundapp.core.forms import DecimalText, MoneyField
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        cap = MoneyField()
+        weight = DecimalText()
+
+    with app.test_request_context(), force_locale(language):
+        shown = Form(data={"cap": 100_000_00, "weight": Decimal("2.50")})
+        assert _spaces(shown.cap._value()) == money and shown.weight._value() == decimal
+        posted = Form(MultiDict({"cap": shown.cap._value(), "weight": shown.weight._value()}))
+        assert posted.validate(), posted.errors
+        assert posted.cap.data == 100_000_00 and posted.weight.data == Decimal("2.5")
+        # Both marks in one number: the last is the decimal one ("1.234,5" in Spanish, "1,234.5" in English).
+        assert Form(MultiDict({"weight": "1.234,5"})).weight.data == Decimal("1234.5")
+        assert Form(MultiDict({"weight": "1,234.5"})).weight.data == Decimal("1234.5")
+
+
+def test_a_grant_s_state_agrees_with_a_grant_not_with_an_account(app):
+    """ "Active" of a grant is "Activa" in Spanish (una subvención), "Activo" of an account: the grant's
+    states carry the "grant state" context."""
+    from flask_babel import force_locale, gettext
+
+    from fundapp.awards.models import GRANT_WORKFLOW
+
+    with app.test_request_context(), force_locale("es"):
+        assert str(GRANT_WORKFLOW.staff_label("active")) == "Activa"
+        assert str(GRANT_WORKFLOW.staff_label("closed")) == "Cerrada"
+        assert gettext("Active") == "Activo"
+    with app.test_request_context(), force_locale("fr"):
+        assert str(GRANT_WORKFLOW.staff_label("active")) == "Active"
+        assert str(GRANT_WORKFLOW.staff_label("closed")) == "Clôturée"

@@ -75,6 +75,9 @@ def test_the_jobs_page_and_the_outbox_say_each_status_in_words(app, make_client,
     cells = [(code, unescape(shown).strip()) for code, shown in CODED.findall(jobs)]
     assert len(cells) == 2 and all(shown == job_labels[code] for code, shown in cells), cells
     assert _status_options(jobs) == job_labels
+    # What each job does, in words ("mail.send" stays beside it, as a code).
+    said = {"fr": "Envoyer un courriel", "es": "Enviar un correo electrónico"}[language]
+    assert jobs.count(said) == 2 and "<code class=\"muted\">mail.send</code>" in jobs
 
     outbox = text(staff.get("/outbox"))
     cells = [(code, unescape(shown).strip()) for code, shown in CODED.findall(outbox)]
