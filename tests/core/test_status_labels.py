@@ -77,7 +77,7 @@ def test_the_jobs_page_and_the_outbox_say_each_status_in_words(app, make_client,
     assert _status_options(jobs) == job_labels
     # What each job does, in words ("mail.send" stays beside it, as a code).
     said = {"fr": "Envoyer un courriel", "es": "Enviar un correo electrónico"}[language]
-    assert jobs.count(said) == 2 and "<code class=\"muted\">mail.send</code>" in jobs
+    assert jobs.count(said) == 2 and '<code class="muted">mail.send</code>' in jobs
 
     outbox = text(staff.get("/outbox"))
     cells = [(code, unescape(shown).strip()) for code, shown in CODED.findall(outbox)]
