@@ -1,9 +1,9 @@
 """Every change to reports: duties, the city's report, staff approval, donor reports (by a job)."""
 
-import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -30,19 +30,16 @@ from .queries import Figures, figures
 REMIND_BEFORE = timedelta(days=7)
 
 
-def _add_months(day, months):
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 @grant_accepted.connect
 def create_duties(grant, actor=None, **_kwargs):
     """The interim report halfway through the project and the final one two months after its end."""
     application = grant.application
     start = application.start_date or utcnow().date()
     months = application.duration_months or 12
-    for kind, due in (("interim", _add_months(start, max(1, months // 2))), ("final", _add_months(start, months + 2))):
+    for kind, due in (
+        ("interim", start + relativedelta(months=max(1, months // 2))),
+        ("final", start + relativedelta(months=months + 2)),
+    ):
         report = GrantReport(grant=grant, kind=kind, due_on=due, state=REPORT_WORKFLOW.initial)
         db.session.add(report)
         db.session.flush()
