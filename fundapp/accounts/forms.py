@@ -1,7 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     EmailField,
     PasswordField,
     SelectField,
@@ -74,10 +73,6 @@ class RolesForm(FlaskForm):
     roles = SelectMultipleField(_l("Roles"), choices=list(ROLE_LABELS.items()))
     member = SelectField(_l("Member city (for a city focal point)"), choices=[], coerce=db_int, validate_choice=False)
     donor = SelectField(_l("Donor (for a donor officer)"), choices=[], coerce=db_int, validate_choice=False)
-
-
-class ActiveForm(FlaskForm):
-    active = BooleanField(_l("Active"))
 
 
 class ReviewerProfileForm(FlaskForm):

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.queries import focal_points, staff_users
-from ..applications.models import APPLICATION_WORKFLOW, Application
+from ..applications.models import APPLICATION_WORKFLOW
 from ..core import audit
 from ..core.documents import generated_document
 from ..core.errors import Refused
@@ -838,7 +838,3 @@ def close_grant(grant, *, actor, reason=""):
     grant.closed_reason = reason or None
     _end(grant, "close", actor, reason=reason or None)
     db.session.commit()
-
-
-def application_for_grant_page(application_id):
-    return db.session.get(Application, application_id)

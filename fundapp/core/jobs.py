@@ -61,10 +61,6 @@ def job(name, *, label=None, timeout=None, retry=True):
     return decorator
 
 
-def registered(name):
-    return name in _REGISTRY
-
-
 def job_label(name):
     """What a job does, in the reader's language (its code when it has no label)."""
     spec = _REGISTRY.get(name)

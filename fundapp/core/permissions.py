@@ -48,8 +48,3 @@ def get_visible_or_404(model, ident, user=None):
     if obj is None or not obj.can_view(user):
         abort(404)
     return obj
-
-
-def scoped(stmt, model, user=None):
-    """Restrict a select() of `model` to the rows `user` may see (model.visible_to)."""
-    return stmt.where(model.visible_to(user or current_user))
