@@ -22,8 +22,8 @@ from ..core.states import TransitionError
 from ..core.timeutil import is_valid_timezone, utcnow
 from ..core.urls import external_url
 from ..extensions import db
-from ..funding.models import CallFunding, Contribution
-from ..funding.queries import contribution_allocated_cents
+from ..funding import ledger
+from ..funding.models import Contribution
 from ..members.models import MEMBERSHIPS, REGIONS, Member
 from .models import (
     CALL_WORKFLOW,
@@ -243,27 +243,16 @@ def _clean_schedule(schedule):
 
 
 def _apply_funding(call, funding, values):
-    """Set the envelope from {contribution_id: cents}, within what each contribution has left."""
+    """Set the envelope from {contribution_id: cents}: the call's rules here (restrictions of theme
+    and region, the cap within the envelope), the money's in funding.ledger.set_envelope."""
     funding = {cid: cents for cid, cents in funding.items() if cents}
     contributions = {
         c.id: c for c in db.session.scalars(sa.select(Contribution).where(Contribution.id.in_(list(funding) or [-1])))
     }
-    allocated = contribution_allocated_cents(list(funding), except_call_id=call.id, lock=True)
-    for cid, cents in funding.items():
+    for cid in funding:
         contribution = contributions.get(cid)
         if contribution is None:
             raise Refused(_l("Unknown contribution."), field="envelope")
-        left = contribution.eur_cents - allocated.get(cid, 0)
-        if cents > left:
-            raise Refused(
-                _l(
-                    "%(donor)s has %(left)s left to allocate; the envelope asks for %(asked)s.",
-                    donor=contribution.donor.short_name,
-                    left=format_eur(left),
-                    asked=format_eur(cents),
-                ),
-                field=f"fund_{cid}",
-            )
         if contribution.restriction_theme and contribution.restriction_theme.strip().lower() != values["theme"].lower():
             raise Refused(
                 _l("This contribution is restricted to the theme “%(theme)s”.", theme=contribution.restriction_theme),
@@ -289,24 +278,7 @@ def _apply_funding(call, funding, values):
             ),
             field="cap",
         )
-    existing = {f.contribution_id: f for f in call.funding}
-    for cid, line in existing.items():
-        if line.committed_cents > funding.get(cid, 0):
-            raise Refused(
-                _l(
-                    "Grants already hold %(committed)s of this line; it cannot be less.",
-                    committed=format_eur(line.committed_cents),
-                ),
-                field=f"fund_{cid}",
-            )
-    for cid, line in existing.items():
-        if cid not in funding:
-            call.funding.remove(line)
-    for cid, cents in funding.items():
-        if cid in existing:
-            existing[cid].amount_cents = cents
-        else:
-            call.funding.append(CallFunding(contribution_id=cid, amount_cents=cents))
+    ledger.set_envelope(call, funding, contributions)
     return envelope
 
 

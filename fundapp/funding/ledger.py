@@ -16,9 +16,11 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.audit import _current_actor_id
 from ..core.errors import Refused
+from ..core.money import format_eur
 from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import CallFunding, LedgerEntry
+from .queries import contribution_allocated_cents
 
 
 def split_pro_rata(total, shares):
@@ -173,3 +175,41 @@ def mismatches(call_id=None):
         for line_id, committed, paid in lines
         if (committed, paid) != totals.get(line_id, (0, 0))
     ]
+
+
+def set_envelope(call, funding, contributions):
+    """Set a call's envelope lines to {contribution_id: cents}, each within what its contribution
+    (in `contributions`, by id) has left for calls, and none below what grants already hold of it.
+    The contributions are locked first, so two calls cannot both take a contribution's last euros."""
+    allocated = contribution_allocated_cents(list(funding), except_call_id=call.id, lock=True)
+    for cid, cents in funding.items():
+        contribution = contributions[cid]
+        left = contribution.eur_cents - allocated.get(cid, 0)
+        if cents > left:
+            raise Refused(
+                _l(
+                    "%(donor)s has %(left)s left to allocate; the envelope asks for %(asked)s.",
+                    donor=contribution.donor.short_name,
+                    left=format_eur(left),
+                    asked=format_eur(cents),
+                ),
+                field=f"fund_{cid}",
+            )
+    existing = {line.contribution_id: line for line in call.funding}
+    for cid, line in existing.items():
+        if line.committed_cents > funding.get(cid, 0):
+            raise Refused(
+                _l(
+                    "Grants already hold %(committed)s of this line; it cannot be less.",
+                    committed=format_eur(line.committed_cents),
+                ),
+                field=f"fund_{cid}",
+            )
+    for cid, line in existing.items():
+        if cid not in funding:
+            call.funding.remove(line)
+    for cid, cents in funding.items():
+        if cid in existing:
+            existing[cid].amount_cents = cents
+        else:
+            call.funding.append(CallFunding(contribution_id=cid, amount_cents=cents))
