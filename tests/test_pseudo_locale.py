@@ -150,17 +150,6 @@ def test_the_check_finds_words_dates_and_numbers_outside_the_catalogue():
     }
 
 
-def _texts(value):
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _texts(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _texts(item)
-    elif value is not None:
-        yield str(value)
-
-
 def _typed_words():
     """Every word people typed into the demo fund (any text column of any table)."""
     words = set()
@@ -169,7 +158,7 @@ def _typed_words():
         if not columns:
             continue
         for row in db.session.execute(sa.select(*columns)):
-            for text in _texts(list(row)):
+            for text in _leaves(list(row)):
                 words.update(WORD.findall(text))
     return words
 
@@ -188,10 +177,14 @@ def _babel_words():
 
 
 def _leaves(value):
+    """Every text inside a value: a JSON column's dicts and lists, Babel's nested locale data."""
     if isinstance(value, Mapping):
         for item in value.values():
             yield from _leaves(item)
-    else:
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None:
         yield str(value)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.queries import focal_points
 from ..calls import operations as calls_ops
-from ..calls.models import Call
+from ..calls.models import LANGUAGES, Call
 from ..core import audit
 from ..core.documents import generated_document, make_document, slug
 from ..core.errors import Refused
@@ -394,7 +394,7 @@ def snapshot(application):
     data["documents"] = [
         {
             "requirement": d.requirement,
-            "names": {code: application.call.document_name(d.requirement, code) for code in ("en", "fr", "es")},
+            "names": {code: application.call.document_name(d.requirement, code) for code in LANGUAGES},
             "file": d.document.filename,
             "sha256": d.document.sha256,
             "document_id": d.document_id,

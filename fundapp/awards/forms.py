@@ -1,39 +1,24 @@
 """What staff and cities post about decisions, grants and payments, read through WTForms and the
-shared money field (amounts typed in any of the three languages, to the cent).
-
-The pages draw several of these forms on one page and CSRFProtect checks every POST already, so
-these forms read the posted fields without a token of their own.
+shared money field (amounts typed in any of the three languages, to the cent); the pages draw
+these forms by hand, several on one page (core.forms.PostedForm).
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ..core.forms import MoneyField, PlausibleDate
+from ..core.forms import MoneyField, PlausibleDate, PostedForm
 from .models import DECISION_KINDS
 
 
-class _Posted(FlaskForm):
-    class Meta:
-        csrf = False  # CSRFProtect has checked the request
-
-    def first_error(self):
-        """(field name, message) of the first field refused, or None."""
-        for name, messages in self.errors.items():
-            if messages:
-                return name, messages[0]
-        return None
-
-
-class DecisionForm(_Posted):
+class DecisionForm(PostedForm):
     kind = SelectField(choices=list(DECISION_KINDS.items()), validate_choice=False)
     amount = MoneyField(_l("Amount to award (EUR)"), validators=[Optional()])
     conditions = TextAreaField()
     reason = TextAreaField()
 
 
-class ReserveAwardForm(_Posted):
+class ReserveAwardForm(PostedForm):
     amount = MoneyField(
         _l("Amount to award (EUR)"), validators=[InputRequired(message=_l("Give the amount to award, in euros."))]
     )
@@ -41,7 +26,7 @@ class ReserveAwardForm(_Posted):
     out_of_rank = BooleanField()
 
 
-class PaymentForm(_Posted):
+class PaymentForm(PostedForm):
     tranche = StringField()  # a tranche id of this grant: the route looks it up
     paid_on = DateField(
         _l("Paid on"),
@@ -59,9 +44,9 @@ class PaymentForm(_Posted):
             raise ValidationError(_l("Give the date of the payment."))
 
 
-class ReasonForm(_Posted):
+class ReasonForm(PostedForm):
     reason = TextAreaField()
 
 
-class AcceptanceForm(_Posted):
+class AcceptanceForm(PostedForm):
     bank_details = TextAreaField()

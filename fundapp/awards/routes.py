@@ -24,13 +24,6 @@ def _me():
     return current_user._get_current_object()
 
 
-def _check(form):
-    """Refused with the first field the form could not read (an amount with three decimals...)."""
-    if not form.validate():
-        field, message = form.first_error()
-        raise Refused(message, field=field)
-
-
 def _tranche_of(grant, raw):
     """The tranche whose id was posted, or None when there is no such tranche (the operation
     refuses a tranche of another grant)."""
@@ -108,7 +101,7 @@ def decide(application_id):
         if k.startswith("split_") and k[6:].isdigit() and v.strip()
     } or None
     try:
-        _check(form)
+        form.validate_or_refuse()
         amount = form.amount.data
         if kind == "award" and amount is None:
             raise Refused(_("Give the amount to award, in euros."), field="amount")
@@ -202,7 +195,7 @@ def award_from_reserve(application_id):
     application = get_visible_or_404(Application, application_id)
     form = ReserveAwardForm(request.form)
     try:
-        _check(form)
+        form.validate_or_refuse()
         operations.award_from_reserve(
             application,
             actor=_me(),
@@ -378,7 +371,7 @@ def pay(grant_id):
     grant = get_visible_or_404(Grant, grant_id)
     form = PaymentForm(request.form)
     try:
-        _check(form)
+        form.validate_or_refuse()
         tranche = _tranche_of(grant, form.tranche.data)
         if tranche is None:
             raise Refused(_("Choose the tranche."), field="tranche")

@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import ValidationError
@@ -16,6 +17,25 @@ from .i18n import format_decimal_input, format_eur_input
 from .money import MoneyError, parse_eur
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+class PostedForm(FlaskForm):
+    """A form that reads a POST whose page draws its fields by hand, several forms on one page
+    (the decision board, a grant, a report): CSRFProtect has checked the request, so the form
+    carries no token of its own. A field it cannot read is refused like an operation refuses."""
+
+    class Meta:
+        csrf = False
+
+    def first_errors(self):
+        """{field name: its first message}."""
+        return {name: messages[0] for name, messages in self.errors.items() if messages}
+
+    def validate_or_refuse(self):
+        """Refused with the first field the form could not read (an amount with three decimals...)."""
+        if not self.validate():
+            field, message = next(iter(self.first_errors().items()))
+            raise Refused(message, field=field)
 
 
 class MoneyField(StringField):

@@ -2,21 +2,15 @@
 through WTForms and the shared money field.
 
 The report page draws its fields by hand (one expenditure field per budget line, kept as typed
-after a refusal); CSRFProtect checks every POST, so these forms carry no token of their own.
+after a refusal): core.forms.PostedForm.
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from ..core.forms import MoneyField, PlausibleDate
+from ..core.forms import MoneyField, PlausibleDate, PostedForm
 from ..core.i18n import LANGUAGE_NAMES
-
-
-class _Posted(FlaskForm):
-    class Meta:
-        csrf = False  # CSRFProtect has checked the request
 
 
 class WholeNumber(StringField):
@@ -37,7 +31,7 @@ class WholeNumber(StringField):
         self.data = value
 
 
-class ReportForm(_Posted):
+class ReportForm(PostedForm):
     progress = TextAreaField()
     results = TextAreaField()
     difficulties = TextAreaField()
@@ -63,10 +57,6 @@ class ReportForm(_Posted):
             if name.startswith("spent_") and self[name].raw_data
         }
 
-    def first_errors(self):
-        """{field name: its first message}."""
-        return {name: messages[0] for name, messages in self.errors.items() if messages}
-
 
 def report_form(report, formdata):
     """The report form with one expenditure field per line of the grant's budget."""
@@ -83,7 +73,7 @@ def report_form(report, formdata):
     return Form(formdata)
 
 
-class DonorReportForm(_Posted):
+class DonorReportForm(PostedForm):
     donor = StringField()  # "fund" or a donor id among those the reader may report on
     period_start = DateField(validators=[Optional(), PlausibleDate()])
     period_end = DateField(validators=[Optional(), PlausibleDate()])
