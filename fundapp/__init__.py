@@ -51,8 +51,9 @@ def create_app(config_name=None, overrides=None):
         # client cannot forge the address the sign-in limiter counts.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from .core import inputs
+    from .core import inputs, transactions
 
+    transactions.init_app(app)  # first: every request is one transaction (core/transactions.py)
     inputs.init_app(app)  # before the blueprints: their routes use its `int` converter
     _init_extensions(app)
     _register_template_globals(app)

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from .accounts import operations as accounts
 from .core.errors import Refused
 from .core.permissions import ROLES
+from .core.transactions import boundary
 from .extensions import db
 from .funding.models import Donor
 from .members.models import Member
@@ -65,14 +66,16 @@ def create_user_command(email, name, roles, member, donor, language, password):
     member_obj = _member(member) if member else None
     donor_obj = _donor(donor) if donor else None
     try:
-        user = accounts.create_user(
-            email=email,
-            name=name or email.split("@")[0],
-            language=language,
-            password=password,
-            roles=[(r, member_obj if r == "applicant" else None, donor_obj if r == "donor" else None) for r in roles],
-        )
+        with boundary():  # the command commits once, at its end
+            user = accounts.create_user(
+                email=email,
+                name=name or email.split("@")[0],
+                language=language,
+                password=password,
+                roles=[
+                    (r, member_obj if r == "applicant" else None, donor_obj if r == "donor" else None) for r in roles
+                ],
+            )
     except Refused as refusal:
-        db.session.rollback()
         raise click.ClickException(str(refusal.message)) from None
     click.echo(f"Created {user.email} with roles: {', '.join(sorted(user.role_names()))}.")

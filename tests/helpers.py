@@ -1,6 +1,7 @@
 """Helpers that let tests act as users do: through the pages, with real CSRF tokens."""
 
 import re
+from contextlib import contextmanager
 from html import unescape
 
 import sqlalchemy as sa
@@ -81,3 +82,21 @@ def run_jobs(app):
 
 def count(model, *where):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+@contextmanager
+def commits(app):
+    """The database commits made inside the block, on every connection of the app's engine: a list
+    that grows by one per commit."""
+    with app.app_context():
+        engine = db.engine
+    made = []
+
+    def listener(connection):
+        made.append(connection)
+
+    sa.event.listen(engine, "commit", listener)
+    try:
+        yield made
+    finally:
+        sa.event.remove(engine, "commit", listener)

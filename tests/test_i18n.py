@@ -228,3 +228,25 @@ def test_a_grant_s_state_agrees_with_a_grant_not_with_an_account(app):
     with app.test_request_context(), force_locale("fr"):
         assert str(GRANT_WORKFLOW.staff_label("active")) == "Active"
         assert str(GRANT_WORKFLOW.staff_label("closed")) == "Clôturée"
+
+
+def test_values_typed_one_per_row_are_read_by_the_shared_fields(app):
+    """The board's split and budget lines, the scenario's amounts and a review's scores: one field
+    per row (`<prefix><id>`), read like any other form field, what cannot be read said per row."""
+    from decimal import Decimal
+
+    from werkzeug.datastructures import MultiDict
+
+    from fundapp.core.forms import DecimalText, amounts_by_key, typed_by_key
+
+    with app.test_request_context():
+        posted = MultiDict({"line_3": "40 000,50", "line_7": "", "line_9": "mucho", "line_x": "1", "other_3": "5"})
+        values, errors = amounts_by_key(posted, "line_")
+        assert values == {3: 4_000_050, 7: None, 9: None}
+        assert list(errors) == [9] and "Enter an amount in euros" in str(errors[9])
+        # The rows expected: one not posted is empty, one posted but not expected is not read.
+        assert amounts_by_key(posted, "line_", [3, 11]) == ({3: 4_000_050, 11: None}, {})
+        scores, errors = typed_by_key(
+            MultiDict({"score_1": "3,5", "score_2": "4.25", "score_3": "tres"}), "score_", DecimalText
+        )
+        assert scores == {1: Decimal("3.5"), 2: Decimal("4.25"), 3: None} and list(errors) == [3]

@@ -13,6 +13,7 @@ from ..core.errors import Refused
 from ..core.mail import queue_mail
 from ..core.permissions import ROLES
 from ..core.timeutil import utcnow
+from ..core.transactions import commit_now, done
 from ..core.urls import external_url
 from ..extensions import db
 from . import mfa, passwords
@@ -104,7 +105,7 @@ def create_user(*, email, name, roles, password=None, language="en", timezone=No
         actor=actor,
     )
     if commit:
-        db.session.commit()
+        done()
     return user
 
 
@@ -128,7 +129,7 @@ def record_login_failure(email):
     email = normalize_email(email)
     user = find_user_by_email(email, roles=False)
     audit.record("user.login_failed", user, object_type="User", summary=f"failed sign-in as {email}"[:300], actor=None)
-    db.session.commit()
+    done()
 
 
 def lock_out(email):
@@ -151,7 +152,7 @@ def lock_out(email):
                 )
         except sa.exc.IntegrityError:
             pass  # a parallel attempt has just told the owner
-    db.session.commit()
+    done()
 
 
 # One e-mail about a paused sign-in per account in this many seconds at most.
@@ -162,21 +163,21 @@ def keep_hash_current(user, password):
     """The password is only known when it is typed: keep its hash on the current argon2 parameters."""
     if user.password_needs_rehash():
         user.set_password(password)
-        db.session.commit()
+        done()
 
 
 def record_login(user):
     """A sign-in completed (after its second step, when there is one)."""
     user.last_login_at = utcnow()
     audit.record("user.login", user, summary=f"{user.email} signed in", actor=user)
-    db.session.commit()
+    done()
 
 
 def logout(user):
     """Signing out ends every session of this user, not just this browser's."""
     _end_every_session(user, "signed_out")
     audit.record("user.logout", user, summary=f"{user.email} signed out", actor=user)
-    db.session.commit()
+    done()
 
 
 def change_password(user, current_password, new_password):
@@ -187,7 +188,7 @@ def change_password(user, current_password, new_password):
     _end_every_session(user, "password")
     _replace_open_resets(user)
     audit.record("user.password_change", user, summary=f"{user.email} changed the password", actor=user)
-    db.session.commit()
+    done()
 
 
 def update_profile(user, *, name, language, timezone, actor):
@@ -198,7 +199,7 @@ def update_profile(user, *, name, language, timezone, actor):
     user.language = language
     user.timezone = timezone
     audit.record("user.update", user, before=before, after=audit.snapshot(user, PUBLIC_FIELDS), actor=actor)
-    db.session.commit()
+    done()
 
 
 def set_language(user, language):
@@ -208,7 +209,7 @@ def set_language(user, language):
         before = {"language": user.language}
         user.language = language
         audit.record("user.language", user, before=before, after={"language": language}, actor=user)
-        db.session.commit()
+        done()
 
 
 def set_active(user, active, *, actor):
@@ -221,7 +222,7 @@ def set_active(user, active, *, actor):
     audit.record(
         "user.activate" if active else "user.deactivate", user, before=before, after={"active": active}, actor=actor
     )
-    db.session.commit()
+    done()
 
 
 def set_roles(user, roles, *, actor):
@@ -236,7 +237,7 @@ def set_roles(user, roles, *, actor):
     for role, member, donor in roles:
         _grant(user, role, member, donor)
     audit.record("user.roles", user, before={"roles": before}, after={"roles": sorted(keep)}, actor=actor)
-    db.session.commit()
+    done()
 
 
 def update_reviewer_profile(user, *, actor, **fields):
@@ -249,7 +250,7 @@ def update_reviewer_profile(user, *, actor, **fields):
     audit.record(
         "reviewer_profile.update", profile, object_id=user.id, before=before, after=audit.snapshot(profile), actor=actor
     )
-    db.session.commit()
+    done()
 
 
 # -- invitations -----------------------------------------------------------------------------
@@ -314,7 +315,7 @@ def invite(*, actor, email, name, role, member=None, donor=None, language="en"):
         member=member.name if member else None,
         expires_at=invitation.expires_at,
     )
-    db.session.commit()
+    done()
     return invitation, token
 
 
@@ -385,7 +386,7 @@ def _claim_invitation(invitation, user):
         actor=user,
         summary=f"{user.email} accepted the invitation",
     )
-    db.session.commit()
+    done()
     return user
 
 
@@ -394,7 +395,7 @@ def revoke_invitation(invitation, *, actor):
         raise Refused(_l("This invitation has already been accepted."))
     invitation.revoked_at = utcnow()
     audit.record("invitation.revoke", invitation, actor=actor, summary=f"invitation of {invitation.email} revoked")
-    db.session.commit()
+    done()
 
 
 # -- password reset --------------------------------------------------------------------------
@@ -422,7 +423,7 @@ def request_password_reset(email):
         link=external_url("accounts.reset_password", token=token),
         expires_at=reset.expires_at,
     )
-    db.session.commit()
+    done()
     return token
 
 
@@ -466,7 +467,7 @@ def reset_password(token, password):
     _end_every_session(user, "password")
     _replace_open_resets(user)
     audit.record("user.password_reset", user, actor=user, summary=f"{user.email} reset the password")
-    db.session.commit()
+    done()
     return user
 
 
@@ -478,7 +479,7 @@ def set_demo_password(user, password):
         user.set_password(password)
         user.active = True
         audit.record("user.demo_reset", user, summary=f"demo password set for {user.email}")
-        db.session.commit()
+        done()
 
 
 # -- sessions ---------------------------------------------------------------------------------
@@ -507,7 +508,7 @@ def start_session(user, *, user_agent="", address=""):
             address=(address or "")[:45],
         )
     )
-    db.session.commit()
+    done()
     user.login_ident = f"{user.session_token}:{token}"
     return user.login_ident
 
@@ -553,11 +554,11 @@ def session_for(ident):
     if because:
         row.ended_at, row.ended_because = now, because
         audit.record("session.expire", user, summary=f"session of {user.email} ended ({because})", actor=user)
-        db.session.commit()
+        done()
         return None, None
     if now - row.last_seen_at > SEEN_EVERY:
         row.last_seen_at = now
-        db.session.commit()
+        done()
     return user, row
 
 
@@ -594,7 +595,7 @@ def end_other_sessions(user, current):
         summary=f"{user.email} ended {ended} other session(s)",
         actor=user,
     )
-    db.session.commit()
+    done()
     return ended
 
 
@@ -604,7 +605,7 @@ def end_user_sessions(user, *, actor):
         raise Refused(_l("Only an administrator can end another person's sessions."))
     _end_every_session(user, "by_admin")
     audit.record("session.end_all", user, summary=f"every session of {user.email} ended", actor=actor)
-    db.session.commit()
+    done()
 
 
 # -- two-step verification -----------------------------------------------------------------------
@@ -628,7 +629,7 @@ def enable_mfa(user, secret, code):
     user.mfa_enabled_at = utcnow()
     codes = _replace_recovery_codes(user)
     audit.record("mfa.enable", user, summary=f"{user.email} turned on two-step verification", actor=user)
-    db.session.commit()
+    done()
     return codes
 
 
@@ -654,7 +655,7 @@ def verify_second_factor(user, code):
                 .values(totp_last_step=step)
             ).rowcount
             if claimed == 1:
-                db.session.commit()
+                done()
                 return "app"
         if mfa.looks_like_recovery_code(code):
             used = db.session.execute(
@@ -675,11 +676,11 @@ def verify_second_factor(user, code):
                     summary=f"{user.email} signed in with a recovery code",
                     actor=user,
                 )
-                db.session.commit()
+                done()
                 return "recovery"
     db.session.rollback()
     audit.record("mfa.failed", user, summary=f"wrong second-step code for {user.email}", actor=None)
-    db.session.commit()
+    commit_now()  # the failed attempt stays in the audit log although the sign-in is refused
     raise Refused(_l("This code is not right, or it was already used."), field="code")
 
 
@@ -699,7 +700,7 @@ def new_recovery_codes(user, code):
     user.totp_last_step = step
     codes = _replace_recovery_codes(user)
     audit.record("mfa.recovery_codes", user, summary=f"{user.email} made new recovery codes", actor=user)
-    db.session.commit()
+    done()
     return codes
 
 
@@ -711,7 +712,7 @@ def disable_mfa(user, code):
         raise Refused(_l("This code is not right, or it was already used."), field="code")
     _clear_mfa(user)
     audit.record("mfa.disable", user, summary=f"{user.email} turned off two-step verification", actor=user)
-    db.session.commit()
+    done()
 
 
 def _clear_mfa(user):
@@ -731,4 +732,4 @@ def reset_mfa(user, *, actor):
     _clear_mfa(user)
     _end_every_session(user, "mfa_reset")
     audit.record("mfa.reset", user, summary=f"two-step verification of {user.email} reset", actor=actor)
-    db.session.commit()
+    done()

@@ -122,6 +122,7 @@ def mfa_verify():
         try:
             how = operations.verify_second_factor(user, form.code.data)
         except Refused as refusal:
+            db.session.rollback()
             refusal.apply_to(form)
         else:
             throttle.clear("mfa", str(user.id), current_app.config["MFA_LIMIT"])
@@ -163,6 +164,7 @@ def mfa_enrol():
         try:
             codes = operations.enable_mfa(user, secret, form.code.data)
         except Refused as refusal:
+            db.session.rollback()
             refusal.apply_to(form)
         else:
             _finish_sign_in(user)
@@ -185,6 +187,7 @@ def mfa_setup():
         try:
             codes = operations.enable_mfa(user, session["mfa_secret"], form.code.data)
         except Refused as refusal:
+            db.session.rollback()
             refusal.apply_to(form)
         else:
             session.pop("mfa_secret", None)
@@ -200,6 +203,7 @@ def mfa_recovery_codes():
         try:
             codes = operations.new_recovery_codes(current_user._get_current_object(), form.code.data)
         except Refused as refusal:
+            db.session.rollback()
             flash(refusal.message, "error")
         else:
             return render_template("accounts/recovery_codes.html", codes=codes, first_time=False)
@@ -264,6 +268,7 @@ def reset_password(token):
         try:
             operations.reset_password(token, form.password.data)
         except Refused as refusal:
+            db.session.rollback()
             if not refusal.apply_to(form):
                 return render_template("accounts/link_invalid.html", kind="reset", problem="used"), 410
         else:
@@ -286,6 +291,7 @@ def accept_invitation(token):
         try:
             user = operations.accept_invitation(token, name=form.name.data, password=form.password.data)
         except Refused as refusal:
+            db.session.rollback()
             if not refusal.apply_to(form):
                 return render_template("accounts/link_invalid.html", kind="invitation", problem="used"), 410
         else:
@@ -304,6 +310,7 @@ def _accept_invitation_with_account(token, invitation):
         try:
             operations.accept_invitation_as(token, current_user._get_current_object())
         except Refused as refusal:
+            db.session.rollback()
             flash(refusal.message, "error")
         else:
             flash(_("The role of %(role)s is added to your account.", role=invitation.role_label), "success")
@@ -329,6 +336,7 @@ def account():
                 user, name=form.name.data, language=form.language.data, timezone=form.timezone.data, actor=user
             )
         except Refused as refusal:
+            db.session.rollback()
             refusal.apply_to(form)
         else:
             flash(_("Your account is saved."), "success")
@@ -389,6 +397,7 @@ def change_password():
         try:
             operations.change_password(user, password_form.current_password.data, password_form.new_password.data)
         except Refused as refusal:
+            db.session.rollback()
             refusal.apply_to(password_form)
         else:
             # This browser carries on in a new session; every other session is signed out.
@@ -456,6 +465,7 @@ def invite():
                 language=form.language.data,
             )
         except Refused as refusal:
+            db.session.rollback()
             if not refusal.apply_to(form):
                 flash(refusal.message, "error")
         else:

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..core.forms import CheckboxList, MoneyField, PlausibleDate, SharedSelect
+from ..core.forms import CheckboxList, MoneyField, PlausibleDate, PostedForm, SharedSelect
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import db_int
 from .models import BUDGET_CATEGORIES, DIMENSIONS, SECTIONS
@@ -76,3 +76,10 @@ class ScreeningForm(FlaskForm):
     reason = TextAreaField(_l("Reason or message to the city"), validators=[Length(max=4000)])
     sections = CheckboxList(_l("Parts the city may change"), choices=list(SECTIONS.items()))
     reply_by = DateField(_l("Reply by"), validators=[PlausibleDate(), Optional()])
+
+
+class AmountRangeForm(PostedForm):
+    """The range of amounts requested that filters the staff list (read from the query string)."""
+
+    min = MoneyField(validators=[Optional()])
+    max = MoneyField(validators=[Optional()])

@@ -19,6 +19,7 @@ from ..core.mail import queue_mail
 from ..core.money import format_eur
 from ..core.states import TransitionError
 from ..core.timeutil import from_local, utcnow
+from ..core.transactions import done
 from ..core.urls import external_url
 from ..extensions import db
 from ..members.models import Member
@@ -100,7 +101,7 @@ def start_application(call, *, actor, member=None):
         actor=actor,
         summary=f"{member.name} started an application to {call.code}",
     )
-    db.session.commit()
+    done()
     return application
 
 
@@ -261,7 +262,7 @@ def save_draft(application, *, actor, values, expected_version, partial_errors=N
             summary=f"draft {application.id} saved ({', '.join(changed)})",
         )
     try:
-        db.session.commit()
+        done()
     except StaleDataError:
         db.session.rollback()
         raise StaleDraft(
@@ -355,7 +356,7 @@ def upload_document(application, *, actor, requirement, filename, data):
         actor=actor,
         summary=f"document uploaded to draft {application.id}",
     )
-    db.session.commit()
+    done()
     return attached
 
 
@@ -366,7 +367,7 @@ def remove_document(attached, *, actor):
     application.documents.remove(attached)
     application.updated_at = utcnow()
     audit.record("application.document_removed", application, after={"file": attached.document.filename}, actor=actor)
-    db.session.commit()
+    done()
 
 
 # -- the snapshot ---------------------------------------------------------------------------------
@@ -531,7 +532,7 @@ def submit(application, *, actor, now=None):
     calls_ops.lock_for_submissions(call)
     db.session.flush()
     enqueue("applications.send_receipt", submission_id=submission.id, dedupe_key=f"receipt:{submission.id}")
-    db.session.commit()
+    done()
     return submission
 
 
@@ -563,7 +564,7 @@ def send_receipt(submission_id):
         version_no=submission.version_no,
         link=external_url("applications.view", application_id=application.id),
     )
-    db.session.commit()
+    done()
 
 
 # -- after submission -----------------------------------------------------------------------------
@@ -613,7 +614,7 @@ def withdraw(application, *, actor, reason):
         raise Refused(str(error), field="reason") from None
     application.withdrawn_reason = reason.strip()
     application.updated_at = utcnow()
-    db.session.commit()
+    done()
 
 
 # The city has at most this long to send what staff ask for; it is reminded shortly before.
@@ -685,7 +686,7 @@ def screen(application, action, *, actor, reason=None, sections=(), reply_by=Non
             timezone=application.call.timezone,
         )
         _schedule_more_info_reminder(application)
-    db.session.commit()
+    done()
 
 
 def _schedule_more_info_reminder(application):
@@ -730,7 +731,7 @@ def remind_more_info(application_id, request_no):
             timezone=application.call.timezone,
             link=external_url("applications.view", application_id=application.id),
         )
-    db.session.commit()
+    done()
     return "reminded"
 
 
@@ -758,4 +759,4 @@ def close_unanswered(application, *, actor, reason):
     application.ineligible_reason = reason.strip()
     application.updated_at = utcnow()
     _tell_city(application, "application_ineligible", reason=application.ineligible_reason)
-    db.session.commit()
+    done()

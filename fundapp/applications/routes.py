@@ -13,7 +13,7 @@ from ..core.exports import csv_writer
 from ..core.forms import SharedChoices, act
 from ..core.inputs import db_int, page_number
 from ..core.models import AuditEntry
-from ..core.money import MoneyError, cents_to_decimal, parse_eur
+from ..core.money import cents_to_decimal
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -21,7 +21,7 @@ from ..members.models import REGIONS
 from ..members.queries import member_choices
 from . import operations
 from .diff import compare
-from .forms import ApplicationForm, ReasonForm, ScreeningForm, UploadForm
+from .forms import AmountRangeForm, ApplicationForm, ReasonForm, ScreeningForm, UploadForm
 from .models import APPLICATION_WORKFLOW, SECTION_FIELDS, SECTIONS, Application, ApplicationDocument, Submission
 from .queries import (
     city_applications,
@@ -287,6 +287,7 @@ def remove_document(application_id, document_id):
     try:
         operations.remove_document(_document_of(application, document_id), actor=_me())
     except Refused as refusal:
+        db.session.rollback()
         flash(refusal.message, "error")
     return redirect(url_for("applications.edit", application_id=application.id) + "#documents")
 
@@ -368,13 +369,13 @@ def _filters():
     if filters["region"] not in REGIONS:
         filters["region"] = ""
     errors = {}
+    amounts = AmountRangeForm(formdata=args)
+    amounts.validate()
     for key in ("min", "max"):
-        raw = args.get(key, "").strip()
-        try:
-            filters[f"{key}_cents"] = parse_eur(raw) if raw else None
-        except MoneyError:
-            filters[f"{key}_cents"] = None
-            errors[key] = _("Not an amount: %(value)s", value=raw)
+        field = amounts[key]
+        filters[f"{key}_cents"] = None if field.errors else field.data
+        if field.errors:
+            errors[key] = _("Not an amount: %(value)s", value=args.get(key, "").strip())
     return filters, errors
 
 

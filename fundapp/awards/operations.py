@@ -21,6 +21,7 @@ from ..core.money import format_eur
 from ..core.notices import add_notice
 from ..core.states import TransitionError, actor_roles
 from ..core.timeutil import utcnow
+from ..core.transactions import boundary, commit_now, done
 from ..core.urls import external_url
 from ..extensions import db
 from ..funding import ledger
@@ -199,13 +200,11 @@ def decide(
     split=None,
     budget=None,
     supersedes=None,
-    commit=True,
 ):
     """Award (with the money), reserve or reject one reviewed application.
 
     `budget`: {budget line id: cents} of the approved budget (default: the request scaled to the award).
     `supersedes`: the reserve decision this award replaces (award_from_reserve), kept as history.
-    `commit=False`: flushed only, for a caller that commits several decisions at once (decide_batch).
     """
     if kind not in DECISION_KINDS:
         raise Refused(_l("Unknown decision."))
@@ -291,10 +290,7 @@ def decide(
         actor=actor,
         summary=f"{application.reference}: {kind}" + (f" {format_eur(amount_cents)}" if amount_cents else ""),
     )
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    done()
     return decision
 
 
@@ -302,22 +298,23 @@ def decide_batch(call, awards, *, actor):
     """Award several applications of `call` ({application: cents}) in one transaction: all are
     recorded, or none (the refusal names the application it stopped at)."""
     decisions = []
-    for application, cents in awards.items():
-        if application.call_id != call.id:
-            raise Refused(_l("%(reference)s is not an application of this call.", reference=application.reference))
-        try:
-            decisions.append(decide(application, "award", actor=actor, amount_cents=cents, commit=False))
-        except Refused as refusal:
-            db.session.rollback()
-            raise Refused(
-                _l(
-                    "%(reference)s: %(reason)s Nothing was recorded.",
-                    reference=application.reference,
-                    reason=refusal.message,
-                ),
-                field=refusal.field,
-            ) from None
-    db.session.commit()
+    with boundary():  # one transaction, also when called outside a request (a shell, a test)
+        for application, cents in awards.items():
+            if application.call_id != call.id:
+                raise Refused(_l("%(reference)s is not an application of this call.", reference=application.reference))
+            try:
+                decisions.append(decide(application, "award", actor=actor, amount_cents=cents))
+            except Refused as refusal:
+                db.session.rollback()
+                raise Refused(
+                    _l(
+                        "%(reference)s: %(reason)s Nothing was recorded.",
+                        reference=application.reference,
+                        reason=refusal.message,
+                    ),
+                    field=refusal.field,
+                ) from None
+        done()
     return decisions
 
 
@@ -369,7 +366,7 @@ def revise(decision, *, actor, reason):
         actor=actor,
         summary=f"{decision.application.reference}: decision revised",
     )
-    db.session.commit()
+    done()
 
 
 def award_from_reserve(application, *, actor, amount_cents, conditions="", split=None, budget=None, out_of_rank=False):
@@ -465,7 +462,7 @@ def send_letter(decision, *, actor):
                 actor=actor,
                 summary=f"{decision.application.reference}: {decision.kind} letter queued again",
             )
-            db.session.commit()
+            done()
         return existing
     letter = Letter(decision=decision, language=decision.application.language, requested_by_id=actor.id)
     db.session.add(letter)
@@ -479,7 +476,7 @@ def send_letter(decision, *, actor):
         actor=actor,
         summary=f"{decision.application.reference}: {decision.kind} letter queued",
     )
-    db.session.commit()
+    done()
     return letter
 
 
@@ -509,7 +506,7 @@ def _letter_failed(letter_id, reason):
         after={"letter": letter.id, "error": letter.error},
         summary=f"{letter.decision.application.reference}: letter not sent",
     )
-    db.session.commit()
+    commit_now()  # kept although the job that failed is then rolled back
 
 
 @job("awards.send_letter", label=_l("Send a decision letter"), timeout=300)
@@ -526,7 +523,7 @@ def send_letter_job(letter_id):
     if not decision.is_current:
         # Revised (or replaced) before its letter left: nothing goes to the city.
         letter.status, letter.error = "failed", "The decision was revised before its letter was sent."
-        db.session.commit()
+        done()
         return "decision revised"
     try:
         _hand_to_outbox(letter, decision)
@@ -573,7 +570,7 @@ def _hand_to_outbox(letter, decision):
         after={"letter": letter.id, "kind": decision.kind, "recipients": [u.email for u in recipients]},
         summary=f"{application.reference}: {decision.kind} letter sent to {len(recipients)} focal point(s)",
     )
-    db.session.commit()
+    done()
 
 
 # -- the grant's life ------------------------------------------------------------------------------
@@ -599,7 +596,7 @@ def accept_grant(grant, *, actor, bank_details):
     grant.accepted_at, grant.accepted_by_id = utcnow(), actor.id
     make_due(grant, "acceptance")
     grant_accepted.send(grant, actor=actor)
-    db.session.commit()
+    done()
 
 
 def make_due(grant, condition):
@@ -733,7 +730,7 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
         actor=actor,
         summary=f"{grant.application.reference}: {format_eur(amount_cents)} paid",
     )
-    db.session.commit()
+    done()
     return payment
 
 
@@ -770,7 +767,7 @@ def cancel_grant(grant, *, actor, reason):
         raise Refused(_l("A reason is required."), field="reason")
     grant.cancelled_reason = reason.strip()
     _end(grant, "cancel", actor, reason=reason)
-    db.session.commit()
+    done()
 
 
 def decline_grant(grant, *, actor, reason):
@@ -787,7 +784,7 @@ def decline_grant(grant, *, actor, reason):
     grant.declined_reason = reason
     returned = _end(grant, "decline", actor, reason=reason)
     _tell_staff_of_decline(grant, returned)
-    db.session.commit()
+    done()
 
 
 def _tell_staff_of_decline(grant, returned):
@@ -837,4 +834,4 @@ def close_grant(grant, *, actor, reason=""):
             )
     grant.closed_reason = reason or None
     _end(grant, "close", actor, reason=reason or None)
-    db.session.commit()
+    done()

@@ -6,10 +6,9 @@ from ..applications.models import Application
 from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
-from ..core.forms import act
+from ..core.forms import act, amounts_by_key
 from ..core.inputs import db_int, page_number
 from ..core.models import AuditEntry
-from ..core.money import MoneyError, parse_eur
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
@@ -34,24 +33,22 @@ def _tranche_of(grant, raw):
     return tranche
 
 
-def _cents(raw):
-    try:
-        return parse_eur(raw) if (raw or "").strip() else None
-    except MoneyError:
-        return None
+def _scenario_amounts(formdata):
+    """{application id: cents} of the amounts staff set in the funding scenario (`amount_<id>`);
+    one that cannot be read is left as proposed, and staff are told why."""
+    amounts, errors = amounts_by_key(formdata, "amount_")
+    if errors:
+        flash(
+            _("An amount in the scenario was left as proposed: %(reason)s", reason=next(iter(errors.values()))), "error"
+        )
+    return {key: cents for key, cents in amounts.items() if cents is not None}
 
 
 @bp.route("/staff/calls/<int:call_id>/decisions")
 @staff_required
 def decision_board(call_id):
     call = get_visible_or_404(Call, call_id)
-    adjusted = {}
-    for key, raw in request.args.items():
-        if key.startswith("amount_") and key[7:].isdigit():
-            cents = _cents(raw)
-            if cents is not None:
-                adjusted[int(key[7:])] = cents
-    return _board_page(call, adjusted)
+    return _board_page(call, _scenario_amounts(request.args))
 
 
 def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
@@ -77,16 +74,12 @@ def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
 
 def _approved_budget_from(form, application):
     """{budget line id: cents} typed on the board (None: all empty, the request scaled to the award)."""
-    raw = {line.id: (form.get(f"line_{line.id}") or "").strip() for line in application.budget_lines}
-    if not any(raw.values()):
+    budget, errors = amounts_by_key(form, "line_", [line.id for line in application.budget_lines])
+    if errors:
+        raise Refused(_("Give each line of the approved budget in euros."), field="budget")
+    if all(cents is None for cents in budget.values()):
         return None
-    budget = {}
-    for line_id, value in raw.items():
-        try:
-            budget[line_id] = parse_eur(value) if value else 0
-        except MoneyError:
-            raise Refused(_("Give each line of the approved budget in euros."), field="budget") from None
-    return budget
+    return {line_id: cents or 0 for line_id, cents in budget.items()}
 
 
 @bp.route("/staff/applications/<int:application_id>/decide", methods=["POST"])
@@ -95,17 +88,14 @@ def decide(application_id):
     application = get_visible_or_404(Application, application_id)
     form = DecisionForm(request.form)
     kind = form.kind.data or ""
-    split = {
-        int(k[6:]): _cents(v)
-        for k, v in request.form.items()
-        if k.startswith("split_") and k[6:].isdigit() and v.strip()
-    } or None
+    split, split_errors = amounts_by_key(request.form, "split_")  # each funding line's share
+    split = {line_id: cents for line_id, cents in split.items() if cents is not None} or None
     try:
         form.validate_or_refuse()
         amount = form.amount.data
         if kind == "award" and amount is None:
             raise Refused(_("Give the amount to award, in euros."), field="amount")
-        if split and None in split.values():
+        if split_errors:
             raise Refused(_("Give each part of the split in euros."), field="split")
         budget = _approved_budget_from(request.form, application) if kind == "award" else None
         decision = operations.decide(
@@ -144,7 +134,7 @@ def decide_batch(call_id):
     chosen = _batch_awards(request.form.getlist("award"))
     confirmed = _batch_awards(request.form.getlist("out_of_rank"))  # ticked one by one by staff
     # The scenario as the page showed it (its amounts), to tell which awards jump the rank order.
-    adjusted = {k: v for k, v in ((i, _cents(r)) for i, r in _amount_fields(request.form).items()) if v is not None}
+    adjusted = _scenario_amounts(request.form)
     adjusted.update(chosen)
     adjusted.update(confirmed)
     out_of_rank = {row.result.application.id for row in board(call, adjusted)["rows"] if row.out_of_rank}
@@ -168,6 +158,7 @@ def decide_batch(call_id):
     try:
         done = len(operations.decide_batch(call, awards, actor=_me()))
     except Refused as refusal:
+        db.session.rollback()
         flash(refusal.message, "error")
         return redirect(url_for("awards.decision_board", call_id=call.id))
     flash(_("%(n)d awards recorded.", n=done), "success" if done else "error")
@@ -182,10 +173,6 @@ def _batch_awards(values):
         if application_id.isdigit() and raw.isdigit():
             awards.setdefault(int(application_id), int(raw))
     return awards
-
-
-def _amount_fields(form):
-    return {int(k[7:]): v for k, v in form.items() if k.startswith("amount_") and k[7:].isdigit()}
 
 
 @bp.route("/staff/applications/<int:application_id>/award-from-reserve", methods=["POST"])

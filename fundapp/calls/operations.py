@@ -20,6 +20,7 @@ from ..core.money import format_eur
 from ..core.notices import add_notice
 from ..core.states import TransitionError
 from ..core.timeutil import is_valid_timezone, utcnow
+from ..core.transactions import done
 from ..core.urls import external_url
 from ..extensions import db
 from ..funding import ledger
@@ -327,7 +328,7 @@ def save_call(call, *, actor, values, funding):
     )
     if not creating and CALL_WORKFLOW.has(call.state, "accepting"):
         _schedule_close(call)  # the closing time may have moved
-    db.session.commit()
+    done()
     return call
 
 
@@ -381,7 +382,7 @@ def save_criterion(call, criterion, *, actor, values):
         actor=actor,
         summary=f"criterion of {call.code} {'added' if creating else 'edited'}",
     )
-    db.session.commit()
+    done()
     return criterion
 
 
@@ -398,7 +399,7 @@ def delete_criterion(criterion, *, actor):
         summary=f"criterion of {call.code} removed",
     )
     call.criteria.remove(criterion)
-    db.session.commit()
+    done()
 
 
 def lock_for_submissions(call):
@@ -432,7 +433,7 @@ def duplicate_call(call, *, actor):
         actor=actor,
         summary=f"call {copy.code} started from {call.code}",
     )
-    db.session.commit()
+    done()
     return copy
 
 
@@ -478,7 +479,7 @@ def publish_call(call, *, actor):
     call.published_at = call.published_at or utcnow()
     _schedule_close(call)
     enqueue("calls.notify_published", call_id=call.id, dedupe_key=f"call-published:{call.id}")
-    db.session.commit()
+    done()
     return call
 
 
@@ -494,7 +495,7 @@ def change_state(call, action, *, actor, reason=None):
         raise Refused(str(error)) from None
     if action == "unpublish":
         call.published_at = None
-    db.session.commit()
+    done()
     return call
 
 
@@ -505,7 +506,7 @@ def close_at_deadline(call_id):
     if call is None or not CALL_WORKFLOW.has(call.state, "accepting") or utcnow() < call.closes_at:
         return "nothing to do"
     CALL_WORKFLOW.apply(call, "close", None, reason="closing time reached", summary=f"call {call.code} closed")
-    db.session.commit()
+    done()
     return "closed"
 
 
@@ -547,7 +548,7 @@ def notify_published(call_id):
         with force_locale(user.language):
             message = str(_l("A new call is open: %(title)s.", title=title))
         add_notice(user, "call_published", message, link=link, dedupe_key=f"call-published:{call.id}:{user.id}")
-    db.session.commit()
+    done()
     return len(recipients)
 
 

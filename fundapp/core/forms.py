@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField
-from wtforms.validators import ValidationError
+from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 from ..extensions import db
@@ -36,6 +36,34 @@ class PostedForm(FlaskForm):
         if not self.validate():
             field, message = next(iter(self.first_errors().items()))
             raise Refused(message, field=field)
+
+
+def typed_by_key(formdata, prefix, field_class, keys=None):
+    """Values typed one per row, in fields named `<prefix><id>` (each funding line's share of an
+    award, each line of an approved budget, each row of a funding scenario, each criterion's
+    score), read by one field class. `keys`: the ids expected (default: every such field posted).
+
+    Returns ({id: value, or None when left empty}, {id: why it could not be read}).
+    """
+    if keys is None:
+        keys = [
+            int(name[len(prefix) :]) for name in formdata if name.startswith(prefix) and name[len(prefix) :].isdigit()
+        ]
+    fields = {f"{prefix}{key}": field_class(validators=[Optional()]) for key in keys}
+    form = type("TypedRowsForm", (PostedForm,), fields)(formdata=formdata)
+    form.validate()
+    values, errors = {}, {}
+    for key in keys:
+        field = form[f"{prefix}{key}"]
+        values[key] = None if field.errors else field.data
+        if field.errors:
+            errors[key] = field.errors[0]
+    return values, errors
+
+
+def amounts_by_key(formdata, prefix, keys=None):
+    """Amounts in euros typed one per row (typed_by_key with the shared money field): cents."""
+    return typed_by_key(formdata, prefix, MoneyField, keys)
 
 
 class MoneyField(StringField):

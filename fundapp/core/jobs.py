@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from .models import JobRecord
 from .timeutil import utcnow
+from .transactions import BOUNDARY_KEY
 
 log = logging.getLogger(__name__)
 
@@ -248,9 +249,13 @@ def _run(record_id):
     if not _claim(record_id):
         log.info("job %s is not queued (another run has it, or it is over): not run", record_id)
         return None
+    # The job is a boundary: its operations flush, and its work commits with the record marked
+    # done, once (core.transactions).
+    db.session.info[BOUNDARY_KEY] = True
     try:
         result = spec.func(**args)
     except Exception as exc:
+        db.session.info.pop(BOUNDARY_KEY, None)
         db.session.rollback()
         record = db.session.get(JobRecord, record_id)
         record.status = "failed" if record.attempts >= record.max_attempts else "retrying"
@@ -258,6 +263,7 @@ def _run(record_id):
         record.finished_at = utcnow()
         db.session.commit()
         raise
+    db.session.info.pop(BOUNDARY_KEY, None)
     record = db.session.get(JobRecord, record_id)
     record.status = "done"
     record.finished_at = utcnow()

@@ -9,11 +9,12 @@ from .errors import Refused
 from .mail import RESENDABLE, requeue
 from .models import OutboxMessage
 from .timeutil import utcnow
+from .transactions import done
 
 
 def dismiss_notice(notice):
     notice.dismissed_at = utcnow()
-    db.session.commit()
+    done()
 
 
 def resend_message(message, *, actor):
@@ -41,5 +42,5 @@ def resend_message(message, *, actor):
         actor=actor,
         summary=f"Message to {message.to_email} sent again by staff",
     )
-    db.session.commit()
+    done()
     return record

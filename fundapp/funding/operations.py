@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from ..core import audit
 from ..core.errors import Refused
 from ..core.money import cents_to_decimal, format_eur
+from ..core.transactions import done
 from ..extensions import db
 from .models import Contribution, Donor, LedgerClosing
 from .queries import contribution_allocated_cents
@@ -77,7 +78,7 @@ def create_donor(
         actor=actor,
         summary=f"donor {short_name} created",
     )
-    db.session.commit()
+    done()
     return donor
 
 
@@ -132,7 +133,7 @@ def add_contribution(
         actor=actor,
         summary=f"{donor.short_name}: contribution of EUR {cents_to_decimal(eur_cents)}",
     )
-    db.session.commit()
+    done()
     return contribution
 
 
@@ -156,7 +157,7 @@ def update_donor(
     donor.contact_name, donor.contact_email = contact_name, contact_email
     donor.reporting_language, donor.reporting_notes = reporting_language, reporting_notes or ""
     audit.record("donor.update", donor, before=before, after=audit.snapshot(donor, DONOR_FIELDS), actor=actor)
-    db.session.commit()
+    done()
     return donor
 
 
@@ -192,7 +193,7 @@ def update_contribution(
     contribution.restriction_region = restriction_region or None
     contribution.note = note or ""
     audit.record("contribution.update", contribution, before=before, after=audit.snapshot(contribution), actor=actor)
-    db.session.commit()
+    done()
     return contribution
 
 

@@ -13,6 +13,7 @@ from ..core.errors import Refused
 from ..core.i18n import valid_country
 from ..core.inputs import has_unstorable
 from ..core.timeutil import is_valid_timezone
+from ..core.transactions import done
 from ..extensions import db
 from .models import MEMBERSHIPS, REGIONS, Member
 from .timezones import zone_for
@@ -87,7 +88,7 @@ def create_member(*, actor, **values):
         actor=actor,
         summary=f"member {member.name} created",
     )
-    db.session.commit()
+    done()
     return member
 
 
@@ -103,7 +104,7 @@ def update_member(member, *, actor, **values):
         audit.record(
             "member.update", member, before=before, after=after, actor=actor, summary=f"member {member.name} edited"
         )
-    db.session.commit()
+    done()
     return member
 
 
@@ -193,7 +194,7 @@ def import_members(text, *, actor=None):
         actor=actor,
         summary=f"member import: {created} created, {updated} updated",
     )
-    db.session.commit()
+    done()
     return created, updated
 
 
@@ -214,5 +215,5 @@ def record_dues_where_missing(year, *, actor=None):
             actor=actor,
             summary=f"dues recorded through {year} for {len(members)} members",
         )
-    db.session.commit()
+    done()
     return len(members)

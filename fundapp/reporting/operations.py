@@ -19,6 +19,7 @@ from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.states import TransitionError
 from ..core.timeutil import utcnow
+from ..core.transactions import commit_now, done
 from ..core.urls import external_url
 from ..extensions import db
 from ..funding import operations as funding
@@ -130,7 +131,7 @@ def save_report(report, *, actor, values, spent):
         entry.spent_cents = cents or 0
     report.updated_at = utcnow()
     audit.record("grant_report.save", report, after={"fields": sorted(values), "lines": len(spent)}, actor=actor)
-    db.session.commit()
+    done()
 
 
 def attach_document(report, *, actor, filename, data):
@@ -143,7 +144,7 @@ def attach_document(report, *, actor, filename, data):
     )
     db.session.add(document)
     report.documents.append(ReportDocument(document=document, original_filename=(filename or "")[:300]))
-    db.session.commit()
+    done()
 
 
 def _apply(report, action, actor, **kwargs):
@@ -164,7 +165,7 @@ def submit_report(report, *, actor):
         raise Refused(problems[0][0], field=problems[0][1], errors=problems)
     _apply(report, "submit", actor, summary=f"{report.grant.application.reference}: {report.kind} report sent")
     report.submitted_at = utcnow()
-    db.session.commit()
+    done()
 
 
 def approve_report(report, *, actor):
@@ -172,7 +173,7 @@ def approve_report(report, *, actor):
     _apply(report, "approve", actor, summary=f"{report.grant.application.reference}: {report.kind} report approved")
     report.approved_at = utcnow()
     make_due(report.grant, f"{report.kind}_report")
-    db.session.commit()
+    done()
 
 
 def request_changes(report, *, actor, message):
@@ -189,7 +190,7 @@ def request_changes(report, *, actor, message):
             message=report.staff_message,
             link=external_url("reporting.city_report", report_id=report.id),
         )
-    db.session.commit()
+    done()
 
 
 @job("reporting.remind", label=_l("Remind cities of the reports due"))
@@ -209,7 +210,7 @@ def remind(report_id):
             due_on=report.due_on.isoformat(),
             link=external_url("reporting.city_report", report_id=report.id),
         )
-    db.session.commit()
+    done()
     return "reminded"
 
 
@@ -251,7 +252,7 @@ def request_donor_report(*, actor, donor, start, end, language):
         after={"donor": donor.short_name if donor else "fund", "start": start, "end": end},
         actor=actor,
     )
-    db.session.commit()
+    done()
     return report
 
 
@@ -268,7 +269,9 @@ def build_donor_report(report_id):
     if report.status == "done":
         return "already built"
     report.status, report.progress = "running", 5
-    db.session.commit()
+    # Progress is committed as it goes: the report's page follows it while the job runs, and a
+    # retry keeps what an earlier attempt stored.
+    commit_now()
     try:
         with force_locale(report.language):
             # The figures are computed once and kept with the report; a retried job builds its files
@@ -279,23 +282,23 @@ def build_donor_report(report_id):
             else:
                 data = Figures.from_snapshot(report.figures, donor=report.donor)
             report.progress = 30
-            db.session.commit()
+            commit_now()
             base = f"{(report.donor.short_name if report.donor else 'fund').lower()}-{report.period_start}-{report.period_end}"
             # A retried job keeps what an earlier attempt already stored.
             if report.pdf is None:
                 report.pdf = _store(f"{base}.pdf", "application/pdf", to_pdf(data, report.language))
             report.progress = 70
-            db.session.commit()
+            commit_now()
             report.xlsx = _store(
                 f"{base}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", to_xlsx(data)
             )
             report.csv = _store(f"{base}.csv", "text/csv", to_csv(data))
         report.status, report.progress, report.finished_at = "done", 100, utcnow()
-        db.session.commit()
+        done()
     except Exception as exc:
         db.session.rollback()
         report = db.session.get(DonorReport, report_id)
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.commit()
+        commit_now()  # kept although the job fails
         raise
     return "built"

@@ -10,6 +10,7 @@ from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
+from ..core.transactions import kept_unless_refused
 from ..extensions import db
 from ..funding.ledger import fund_today
 from ..funding.models import Donor
@@ -36,19 +37,24 @@ def city_report(report_id):
         if not is_city:
             abort(404)
         form = report_form(report, request.form)
+        saved = False
         try:
             if not form.validate():
                 errors.update(form.first_errors())
                 raise Refused(_("Please correct the fields marked below; what you entered is kept."))
             operations.save_report(report, actor=_me(), values=form.values(), spent=form.spent())
+            saved = True
             if "submit_report" in request.form:
-                operations.submit_report(report, actor=_me())
+                # A refused sending keeps the report saved (committed with the request).
+                with kept_unless_refused():
+                    operations.submit_report(report, actor=_me())
                 flash(_("Report sent to the programme team."), "success")
             else:
                 flash(_("Report saved."), "success")
             return redirect(url_for("reporting.city_report", report_id=report.id))
         except Refused as refusal:
-            db.session.rollback()
+            if not saved:
+                db.session.rollback()
             if refusal.field:
                 errors.setdefault(refusal.field, refusal.message)
             flash(refusal.message, "error")

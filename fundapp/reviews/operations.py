@@ -13,6 +13,7 @@ from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.states import TransitionError
 from ..core.timeutil import utcnow
+from ..core.transactions import done
 from ..core.urls import external_url
 from ..extensions import db
 from .assignment import propose
@@ -136,7 +137,7 @@ def assign(application, reviewer, *, actor):
     _check_pair(application, reviewer, counted_panels([application.id]))
     assignment = _create(application, reviewer, actor)
     _notify_assigned(reviewer, [assignment])
-    db.session.commit()
+    done()
     return assignment
 
 
@@ -182,7 +183,7 @@ def confirm_proposal(call, pairs, *, actor):
         actor=actor,
         summary=f"{len(proposal.pairs)} assignments made for {call.code}",
     )
-    db.session.commit()
+    done()
     return len(proposal.pairs)
 
 
@@ -200,7 +201,7 @@ def declare(assignment, action, *, actor, reason=None):
     assignment.declaration_reason = (reason or "").strip() or None
     if action == "accept" and APPLICATION_WORKFLOW.can(application.state, "start_review", {"system"}):
         _apply(APPLICATION_WORKFLOW, application, "start_review", None, summary=f"{application}: review started")
-    db.session.commit()
+    done()
 
 
 def _review_of(assignment):
@@ -273,7 +274,7 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
         after={"score": review.score},
         actor=actor,
     )
-    db.session.commit()
+    done()
     return errors
 
 
@@ -322,7 +323,7 @@ def reopen(assignment, *, actor, reason):
     assignment.review.score = None
     if APPLICATION_WORKFLOW.can(application.state, "reopen_review", {"staff"}):
         _apply(APPLICATION_WORKFLOW, application, "reopen_review", actor, reason=reason)
-    db.session.commit()
+    done()
 
 
 def record_consensus(application, *, actor, score, note):
@@ -336,7 +337,7 @@ def record_consensus(application, *, actor, score, note):
     audit.record(
         "application.consensus", application, before=before, after={"score": score, "note": consensus.note}, actor=actor
     )
-    db.session.commit()
+    done()
 
 
 @job("reviews.remind", label=_l("Remind reviewers of the reviews due"))
@@ -358,5 +359,5 @@ def remind(assignment_id):
         timezone=call.timezone,
         link=external_url("reviews.detail", assignment_id=assignment.id),
     )
-    db.session.commit()
+    done()
     return "reminded"

@@ -1,5 +1,4 @@
 import io
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -11,7 +10,7 @@ from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.exports import csv_writer
-from ..core.forms import act
+from ..core.forms import DecimalText, act, typed_by_key
 from ..core.inputs import page_number
 from ..core.money import cents_to_decimal
 from ..core.pagination import ListPage
@@ -116,19 +115,16 @@ def declare(assignment_id):
 
 
 def _typed_scores(criteria):
+    """{criterion id: (score, cannot judge, comment)} as typed ("3,5" in French), and the scores
+    that could not be read."""
+    typed, unreadable = typed_by_key(request.form, "score_", DecimalText, [c.id for c in criteria])
     scores, errors = {}, {}
     for criterion in criteria:
-        raw = (request.form.get(f"score_{criterion.id}") or "").strip().replace(",", ".")
         cannot = request.form.get(f"cannot_judge_{criterion.id}") == "y"
-        value = None
-        if raw and not cannot:
-            try:
-                value = Decimal(raw)
-                if not value.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                errors[f"score_{criterion.id}"] = _("Enter a number, such as 3.5.")
-                continue
+        if criterion.id in unreadable and not cannot:
+            errors[f"score_{criterion.id}"] = _("Enter a number, such as 3.5.")
+            continue
+        value = None if cannot else typed[criterion.id]
         scores[criterion.id] = (value, cannot, request.form.get(f"comment_{criterion.id}", ""))
     return scores, errors
 

@@ -8,7 +8,7 @@ from fundapp.awards.models import Grant
 from fundapp.extensions import db
 
 from .. import factories as f
-from ..helpers import run_jobs, text
+from ..helpers import commits, run_jobs, text
 from .conftest import ledger, reviewed, staff_user
 
 
@@ -75,6 +75,29 @@ def test_a_batch_that_cannot_award_one_of_its_applications_records_none(app, awa
         assert ledger(awards_call) == before
         assert [db.session.get(Application, i).state for i in ids] == ["reviewed", "reviewed"]
         assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 0
+
+
+def test_a_batch_of_awards_is_one_commit(app, awards_call, staff):
+    ids = _ranked(app, awards_call)
+    data = {
+        "award": [f"{i}:10000000" for i in ids],
+        "csrf_token": staff.csrf_token(f"/staff/calls/{awards_call}/decisions"),
+    }
+    with commits(app) as made:
+        response = staff.http.post(f"/staff/calls/{awards_call}/decide-batch", data=data)
+    assert response.status_code == 302
+    assert len(made) == 1  # both decisions, their grants, ledger entries and audit records
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 2
+
+
+def test_amounts_in_the_scenario_are_read_in_the_readers_language_or_said_unreadable(app, awards_call, staff):
+    ids = _ranked(app, awards_call)
+    url = f"/staff/calls/{awards_call}/decisions"
+    page = text(staff.get(f"{url}?amount_{ids[1]}=90.000,50"))
+    assert "€190,000.50" in page  # 100,000.00 + 90,000.50 in the scenario's running total
+    page = text(staff.get(f"{url}?amount_{ids[1]}=mucho"))
+    assert "An amount in the scenario was left as proposed: Enter an amount in euros" in page
 
 
 def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff, make_client):

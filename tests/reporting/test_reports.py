@@ -19,7 +19,7 @@ from fundapp.reporting.models import DonorReport, GrantReport
 from fundapp.reporting.queries import figures
 
 from ..factories import PASSWORD
-from ..helpers import run_jobs, text
+from ..helpers import commits, run_jobs, text
 from ..reviews.conftest import user_by_email
 
 MONEY = [
@@ -276,3 +276,55 @@ def test_a_grant_declined_before_any_payment_funds_no_care_dimension(app):
         assert [g.amount_cents for g in fund.grants if g.city == "Montréal"] == [0]
         assert {d: n for d, (n, _c) in fund.by_dimension.items()} == {d: 1 for d in live.dimensions}
         assert declined.dimensions  # it had dimensions: they are not counted
+
+
+def _report_form(lines, **changes):
+    data = {
+        "progress": "Dos manzanas del cuidado abiertas en Ciudad Bolívar y Kennedy.",
+        "results": "600 cuidadoras usan los servicios.",
+        "difficulties": "",
+        "reached_women": "540",
+        "reached_men": "60",
+        "reached_other": "5",
+        "activities_held": "12",
+        "dimensions": ["recognise", "redistribute"],
+        f"spent_{lines[0]}": "30.000,00",
+        f"spent_{lines[1]}": "12000",
+        "submit_report": "1",
+    }
+    data.update(changes)
+    return data
+
+
+def test_saving_and_sending_a_report_is_one_commit(app, funded, make_client):
+    city = make_client()
+    city.login("focal@bogota.example", PASSWORD)
+    with app.app_context():
+        report = _interim(funded[0])
+        report_id, lines = report.id, [line.id for line in report.grant.application.budget_lines]
+    url = f"/reports/{report_id}"
+    data = _report_form(lines, csrf_token=city.csrf_token(url))
+    with commits(app) as made:
+        response = city.http.post(url, data=data)
+    assert response.status_code == 302
+    assert len(made) == 1  # the save, the sending, the audit entries and the mail to staff, together
+    with app.app_context():
+        assert _interim(funded[0]).state == "submitted"
+
+
+def test_a_refused_sending_keeps_the_report_saved(app, funded, make_client):
+    city = make_client()
+    city.login("focal@bogota.example", PASSWORD)
+    with app.app_context():
+        report = _interim(funded[0])
+        report_id, lines = report.id, [line.id for line in report.grant.application.budget_lines]
+    response = city.post(f"/reports/{report_id}", _report_form(lines, progress=""), token_from=f"/reports/{report_id}")
+    assert response.status_code == 400 and "Describa el avance." in text(response), text(response)[-3000:]
+    with app.app_context():
+        report = _interim(funded[0])
+        assert report.state == "due" and report.submitted_at is None  # not sent...
+        assert report.results == "600 cuidadoras usan los servicios."  # ...but what was typed is saved
+        assert {e.budget_line_id: e.spent_cents for e in report.expenditures} == {
+            lines[0]: 3_000_000,
+            lines[1]: 1_200_000,
+        }
