@@ -117,9 +117,15 @@ def _register_template_globals(app):
     """Labels that templates of several features show (a review shows an application's dimensions and
     budget, a donor report its regions): given once to every template, never by one blueprint."""
     from .applications.models import BUDGET_CATEGORIES, DIMENSIONS
+    from .calls.models import INDICATOR_PARTS
     from .members.models import REGIONS
 
-    app.jinja_env.globals.update(dimension_labels=DIMENSIONS, category_labels=BUDGET_CATEGORIES, region_labels=REGIONS)
+    app.jinja_env.globals.update(
+        dimension_labels=DIMENSIONS,
+        category_labels=BUDGET_CATEGORIES,
+        region_labels=REGIONS,
+        indicator_parts=INDICATOR_PARTS,
+    )
 
 
 def _register_blueprints(app):

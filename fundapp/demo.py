@@ -186,6 +186,8 @@ def proposals(member):
     """What each city proposes, in its own language. `member(name)` finds a member city."""
     return {
         "bogota": s.Proposal(
+            lead_name="Natalia Moreno Rojas",
+            lead_gender="woman",
             language="es",
             title="Manzanas del Cuidado en Bogotá y Medellín",
             summary="Tres nuevas manzanas del cuidado que acercan servicios a las cuidadoras y liberan su tiempo.",
@@ -208,6 +210,8 @@ def proposals(member):
             partners=[(member("Medellín"), "Adapta el modelo de manzanas a sus comunas")],
         ),
         "dakar": s.Proposal(
+            lead_name="Aminata Diop",
+            lead_gender="woman",
             language="fr",
             title="Maisons du soin de quartier à Dakar",
             summary="Des maisons du soin où les femmes confient enfants et aînés pour se former et travailler.",
@@ -230,6 +234,8 @@ def proposals(member):
             partners=[(member("Abidjan"), "Échange de pratiques entre maisons du soin")],
         ),
         "montreal": s.Proposal(
+            lead_name="Geneviève Tremblay",
+            lead_gender="woman",
             language="fr",
             title="Temps des villes : horaires de services adaptés aux proches aidants",
             summary="Adapter les horaires des services municipaux aux proches aidants et les associer aux décisions.",
@@ -251,6 +257,8 @@ def proposals(member):
             ),
         ),
         "sao_paulo": s.Proposal(
+            lead_name="João Carlos Ferreira",
+            lead_gender="man",
             language="en",
             title="Care workers' rights centres in São Paulo",
             summary="Walk-in centres where domestic and care workers learn their rights and organise.",
@@ -268,6 +276,8 @@ def proposals(member):
             ),
         ),
         "mexico": s.Proposal(
+            lead_name="Mariana López Hernández",
+            lead_gender="woman",
             language="es",
             title="Sistema de Cuidados de la Ciudad de México: registro de cuidadoras",
             summary="Un registro municipal que reconoce a las cuidadoras y las vincula con servicios.",
@@ -285,6 +295,8 @@ def proposals(member):
             ),
         ),
         "lisbon": s.Proposal(
+            lead_name="Rui Almeida",
+            lead_gender="man",
             language="en",
             title="Lisbon caring neighbourhoods",
             summary="Neighbourhood networks of volunteers who share care tasks for older residents.",
@@ -299,6 +311,8 @@ def proposals(member):
             budget=_budget(("services", "Network coordination", 60_000, 10_000)),
         ),
         "tunis": s.Proposal(
+            lead_name="Leïla Ben Salah",
+            lead_gender="woman",
             language="fr",
             title="Étude sur le travail domestique à Tunis",
             summary="Une étude académique sur le travail domestique non rémunéré.",
@@ -313,6 +327,8 @@ def proposals(member):
             budget=_budget(("services", "Enquête de terrain", 40_000, 6_000)),
         ),
         "seoul": s.Proposal(
+            lead_name="Kim Ji-won",
+            lead_gender="undisclosed",
             language="en",
             title="Seoul care hubs for family carers",
             summary="Care hubs offering respite to family carers of people with dementia.",
@@ -327,6 +343,8 @@ def proposals(member):
             budget=_budget(("services", "Respite care", 70_000, 20_000)),
         ),
         "quito": s.Proposal(
+            lead_name="Andrés Villacís",
+            lead_gender="man",
             language="es",
             title="Centros de cuidado infantil nocturno en Quito",
             summary="Cuidado infantil en horario nocturno para madres trabajadoras de mercados.",
@@ -341,6 +359,8 @@ def proposals(member):
             budget=_budget(("personnel", "Educadoras", 50_000, 10_000), ("equipment", "Equipamiento", 20_000, 4_000)),
         ),
         "abidjan": s.Proposal(
+            lead_name="Fatou Kouassi",
+            lead_gender="woman",
             language="fr",
             title="Crèches de marché à Abidjan",
             summary="Des crèches dans les marchés pour les commerçantes et leurs enfants.",
@@ -356,6 +376,8 @@ def proposals(member):
             partners=[(member("Dakar"), "Partage le modèle des maisons du soin")],
         ),
         "berlin": s.Proposal(
+            lead_name="Jonas Weber",
+            lead_gender=None,
             language="en",
             title="Berlin care time accounts",
             summary="Time accounts that let city employees bank hours for care and take them when needed.",
@@ -472,6 +494,27 @@ def _donors_and_accounts(echo):
     for spec in EXPERTS:
         if _user(spec["email"]) is None:
             s.reviewer(**spec)
+    # An expert's offer to review, waiting for staff on the offers page.
+    s.offer_to_review(
+        "Carolina Vega Morales",
+        "carolina.vega@uchile.test",
+        expertise="Sistemas comunales de cuidado, políticas de tiempo, presupuestos con enfoque de género.",
+        language="es",
+        gender="woman",
+        country="CL",
+        region="latin_america_caribbean",
+        languages=["es", "en"],
+        affiliation="Universidad de Chile",
+    )
+
+
+def _seat_jury(call, staff):
+    """The call's jury, as staff compose it on the jury page: the six reviewers of the pool, three
+    women and three men from six regions (balanced, so confirmed without a reason)."""
+    pool = [_user(spec["email"]) for spec in DEMO_USERS if spec.get("profile")]
+    pool += [_user(spec["email"]) for spec in EXPERTS]
+    s.seat_jury(call, staff, [reviewer for reviewer in pool if reviewer is not None])
+    s.reviews.confirm_jury(call, actor=staff)
 
 
 def _contributions():
@@ -501,6 +544,28 @@ def _criteria():
     return [call_texts.criterion_values(name, weight) for name, weight in call_texts.CRITERIA]
 
 
+# What every grantee of the demo's calls measures, in the three languages.
+INDICATORS = [
+    (
+        {"en": "Carers trained", "fr": "Aidantes et aidants formés", "es": "Personas cuidadoras formadas"},
+        "people",
+        True,
+    ),
+    (
+        {"en": "Hours of care provided", "fr": "Heures de soin assurées", "es": "Horas de cuidado prestadas"},
+        "hours of care",
+        False,
+    ),
+]
+
+
+def _indicators():
+    return [
+        {"name": name, "unit": unit, "by_gender": by_gender, "position": n}
+        for n, (name, unit, by_gender) in enumerate(INDICATORS, start=1)
+    ]
+
+
 def past_window(now, echo=print):
     """The first window, from its publication to today: every stage of the fund has happened."""
     opens_day = (now - timedelta(days=400)).astimezone(MADRID).date()
@@ -521,12 +586,17 @@ def past_window(now, echo=print):
             _call_values(code, opens_day.year, _at(opens_day, 0), closes, _at(closes_day + timedelta(days=35), 18)),
             {contributions[k].id: v for k, v in PAST_ENVELOPE.items()},
             _criteria(),
+            _indicators(),
         )
     applications = {}
     for n, key in enumerate(PAST_CITIES):
         with clock_at(_at(opens_day + timedelta(days=10 + 3 * n))):
             _read_call_notice(call, cities[key])
             applications[key] = s.draft(call, cities[key], propose[key])
+        if key == "bogota":
+            # Medellín (the demo's partner account) was asked when Bogotá saved it: it confirms, with its letter.
+            with clock_at(_at(opens_day + timedelta(days=12 + 3 * n), 9)):
+                s.confirm_partnership(applications[key], _user("partner@fundapp.test"))
         with clock_at(_at(opens_day + timedelta(days=20 + 4 * n), 16)):
             s.submit(applications[key], cities[key])
     with clock_at(_at(opens_day + timedelta(days=52))):
@@ -574,6 +644,7 @@ def past_window(now, echo=print):
     with clock_at(_at(screened + timedelta(days=5))):
         s.screen(applications["montreal"], staff)
         calls.change_state(call, "start_review", actor=staff)
+        _seat_jury(call, staff)
         s.assign_panels(call, staff)
 
     for n, key in enumerate(PAST_MARKS):
@@ -674,6 +745,7 @@ def open_window(now, echo=print):
             _call_values(code, today.year, _at(opens_day, 0), closes, _at(closes_day + timedelta(days=30), 18)),
             {contributions[k].id: v for k, v in OPEN_ENVELOPE.items()},
             _criteria(),
+            _indicators(),
         )
     apps = {}
     for n, key in enumerate(("abidjan", "berlin", "quito")):
@@ -684,6 +756,7 @@ def open_window(now, echo=print):
     with clock_at(_at(today - timedelta(days=6))):
         for key in ("abidjan", "berlin"):
             s.screen(apps[key], staff)
+        _seat_jury(call, staff)
         for reviewer in (rania, tomas, henrik):
             s.reviews.assign(apps["abidjan"], reviewer, actor=staff)
         for reviewer in (rania, aissatou):
@@ -709,10 +782,17 @@ def open_window(now, echo=print):
                 "title": "Escuelas del cuidado para hombres",
                 "summary": "Talleres para que los hombres asuman su parte del trabajo de cuidados.",
                 "dimensions": ["redistribute"],
+                # Medellín is asked at once: its request waits on the partner account's home page.
+                "partners": [
+                    {"member_id": _member("Medellín").id, "role": "Abre una escuela del cuidado en sus comunas"}
+                ],
             },
             expected_version=bogota_draft.version,
         )
-    echo(f"Open call {call.code}: 3 applications submitted, reviews in progress, a draft of Bogotá.")
+    echo(
+        f"Open call {call.code}: 3 applications submitted, reviews in progress, a draft of Bogotá "
+        "whose partner Medellín is asked to confirm."
+    )
     return call
 
 

@@ -22,7 +22,8 @@ from .core.jobs import jobs_in_process
 from .extensions import db
 from .reporting import operations as reporting
 from .reviews import operations as reviews
-from .reviews.models import Assignment
+from .reviews.jury import juror_of
+from .reviews.models import Assignment, ExpertOffer
 
 
 @dataclass
@@ -47,6 +48,12 @@ class Proposal:
     budget: list = field(default_factory=list)
     # [(member, role)]
     partners: list = field(default_factory=list)
+    # The person who leads the project in the city, and their gender (None: not given).
+    lead_name: str = ""
+    lead_gender: str | None = None
+    # The targets for the call's indicators, in their order ({part: number} each); None: set from the
+    # people the project expects to reach (indicator_targets()).
+    targets: list | None = None
 
     @property
     def requested_cents(self):
@@ -82,12 +89,34 @@ def reviewer(email, name, *, gender, region, country, languages, expertise="", a
     return user
 
 
-def open_call(actor, values, funding, criteria):
-    """A call saved with its envelope {contribution id: cents} and criteria [values], then published."""
+def open_call(actor, values, funding, criteria, indicators=()):
+    """A call saved with its envelope {contribution id: cents}, criteria [values] and indicators
+    [values], then published."""
     call = calls.save_call(None, actor=actor, values=values, funding=funding)
     for criterion in criteria:
         calls.save_criterion(call, None, actor=actor, values=criterion)
+    for indicator in indicators:
+        calls.save_indicator(call, None, actor=actor, values=indicator)
     return calls.publish_call(call, actor=actor)
+
+
+def indicator_targets(call, proposal):
+    """{indicator id: {part: target}} for the call's indicators: the proposal's own targets, else a
+    tenth of the people it expects to reach (by gender when the indicator is counted so) and, for
+    any other indicator, ten per person."""
+    targets = {}
+    for n, indicator in enumerate(call.indicators):
+        if proposal.targets is not None and n < len(proposal.targets):
+            targets[str(indicator.id)] = dict(proposal.targets[n])
+        elif indicator.by_gender:
+            targets[str(indicator.id)] = {
+                "women": proposal.women // 10,
+                "men": proposal.men // 10,
+                "other": proposal.other // 10,
+            }
+        else:
+            targets[str(indicator.id)] = {"total": 10 * (proposal.women + proposal.men + proposal.other)}
+    return targets
 
 
 def document_pdf(title, text):
@@ -111,6 +140,8 @@ def draft(call, focal, proposal, *, documents=True):
         "beneficiaries_women": proposal.women,
         "beneficiaries_men": proposal.men,
         "beneficiaries_other": proposal.other,
+        "lead_name": proposal.lead_name,
+        "lead_gender": proposal.lead_gender,
         "start_date": earliest,
         "duration_months": proposal.duration_months,
         "milestones": proposal.milestones,
@@ -121,6 +152,8 @@ def draft(call, focal, proposal, *, documents=True):
         ],
         "partners": [{"member_id": m.id, "role": role} for m, role in proposal.partners],
     }
+    if call.indicators:
+        values["indicator_targets"] = indicator_targets(call, proposal)
     errors = applications.save_draft(application, actor=focal, values=values, expected_version=application.version)
     if errors:
         raise ValueError(f"draft of {focal.member.name} not saved: {errors}")
@@ -141,6 +174,29 @@ def submit(application, focal):
     return applications.submit(application, actor=focal)
 
 
+def partner_row(application, focal):
+    """The partner row of `application` that `focal` (a partner city's focal point) answers for."""
+    return next(p for p in application.partners if p.member_id in focal.member_ids())
+
+
+def confirm_partnership(application, focal, *, letter=True):
+    """A partner city's focal point confirms its part, with a signed letter of commitment (a PDF)."""
+    partner = partner_row(application, focal)
+    data = None
+    if letter:
+        data = document_pdf(
+            "Letter of commitment",
+            f"{partner.member.name} takes part in the project of {application.member.name}: {partner.role}.",
+        )
+    return applications.confirm_partnership(
+        partner, actor=focal, filename="letter-of-commitment.pdf" if letter else None, data=data
+    )
+
+
+def decline_partnership(application, focal, reason):
+    return applications.decline_partnership(partner_row(application, focal), actor=focal, reason=reason)
+
+
 def apply(call, focal, proposal):
     """Draft and submit in one go."""
     application = draft(call, focal, proposal)
@@ -159,6 +215,32 @@ def answer_more_info(application, focal, values):
     if errors:
         raise ValueError(f"answer not saved: {errors}")
     return applications.submit(application, actor=focal)
+
+
+def offer_to_review(name, email, *, expertise, language="en", **profile):
+    """An expert offers to review from the public page, with a one-page CV; `profile`: gender,
+    country, region, languages (a list) and affiliation."""
+    existing = db.session.scalar(sa.select(ExpertOffer).where(ExpertOffer.email == email))
+    if existing is not None:
+        return existing
+    cv = pdf.render([pdf.para(name, "title"), pdf.para(expertise)], title=f"CV {name}")
+    return reviews.offer_to_review(
+        name=name, email=email, expertise=expertise, cv=("cv.pdf", cv), language=language, **profile
+    )
+
+
+def seat_jury(call, staff, reviewers, **terms):
+    """Staff put reviewers of the pool on the call's jury (those not on it yet), as the jury page does."""
+    for reviewer in reviewers:
+        if juror_of(call, reviewer) is None:
+            reviews.add_juror(call, reviewer, actor=staff, **terms)
+    return call
+
+
+def assign(application, reviewer, staff):
+    """Staff put a reviewer on an application's panel, seating them on the call's jury first."""
+    seat_jury(application.call, staff, [reviewer])
+    return reviews.assign(application, reviewer, actor=staff)
 
 
 def assign_panels(call, staff):
@@ -294,6 +376,11 @@ def report(grant, focal, kind, *, progress, results="", difficulties="", reached
             "reached_other": reached[2],
             "activities_held": 4,
             "dimensions": list(grant.application.dimensions),
+            # Against each target of the call's indicators, the share of it reached so far.
+            "indicator_values": {
+                key: {part: int((target or 0) * spent_share) for part, target in figures.items()}
+                for key, figures in (grant.application.indicator_targets or {}).items()
+            },
         },
         spent=spent,
     )

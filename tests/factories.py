@@ -173,7 +173,7 @@ def reviewer(
 
 
 def panel(size=3):
-    """A jury balanced by gender and region."""
+    """Reviewers of the pool balanced by gender and region (`assigned` seats them on the call's jury)."""
     people = [
         ("aissatou@experts.example", "Aïssatou Ndiaye", "woman", "africa", "SN"),
         ("jean-pierre@experts.example", "Jean-Pierre Lavoie", "man", "north_america", "CA"),
@@ -243,8 +243,18 @@ PROPOSALS = {
 }
 
 
-def proposal(city, *, language=None, requested=100_000_00, partners=(), dimensions=("recognise", "redistribute")):
-    """What a city proposes, in its language: care dimensions, a budget with co-funding, partners."""
+def proposal(
+    city,
+    *,
+    language=None,
+    requested=100_000_00,
+    partners=(),
+    dimensions=("recognise", "redistribute"),
+    lead_name="",
+    lead_gender=None,
+):
+    """What a city proposes, in its language: care dimensions, a budget with co-funding, partners,
+    and who leads the project (with their gender, when given)."""
     language = language or CITIES.get(city, ("", "", "", "en"))[3]
     texts = {k: v.format(city=city) for k, v in PROPOSALS[language].items()}
     personnel = requested * 3 // 5
@@ -258,6 +268,8 @@ def proposal(city, *, language=None, requested=100_000_00, partners=(), dimensio
             ("equipment", "Furniture for the hubs", requested - personnel, 6_000_00),
         ],
         partners=[(member(p), "Shares its care map") for p in partners],
+        lead_name=lead_name,
+        lead_gender=lead_gender,
         **texts,
     )
 
@@ -285,7 +297,7 @@ def assigned(city="Bogotá", *, reviewers=None, by=None, **kw):
     """Eligible, with a panel of reviewers assigned (declarations still to make)."""
     application = eligible(city, by=by, **kw)
     for person in reviewers if reviewers is not None else panel(application.call.reviewers_per_application):
-        s.reviews.assign(application, person, actor=by or staff())
+        s.assign(application, person, by or staff())
     return application
 
 
@@ -352,7 +364,7 @@ def reviewed_with_budget(city, budget, *, the_call=None, marks=None, by=None):
     s.submit(application, focal)
     s.screen(application, by or staff())
     for person in panel(the_call.reviewers_per_application):
-        s.reviews.assign(application, person, actor=by or staff())
+        s.assign(application, person, by or staff())
     s.review_all(application, marks or STRONG, comment="Clear plan, real partners.", recommendation="fund")
     return application
 
@@ -388,3 +400,9 @@ def final_approved(city="Bogotá", *, by=None, **kw):
     )
     s.approve(report, by or staff())
     return grant
+
+
+def partner_confirmed(application, city, *, letter=True):
+    """`city` (a partner named in `application`) confirms its part through its focal point, with a
+    letter of commitment unless told."""
+    return s.confirm_partnership(application, focal_point(city), letter=letter)

@@ -74,6 +74,21 @@ def test_the_demo_fund_has_lived_a_whole_window_and_has_an_open_call(app):
         assert db.session.scalar(sa.select(sa.func.count()).where(GrantReport.approved_at.is_not(None))) >= 1
         reports = db.session.scalars(sa.select(DonorReport)).all()
         assert {r.donor.short_name for r in reports} == {"SDC", "OSF"} and all(r.status == "done" for r in reports)
+        # Each donor report counts the past call by gender (issue 16): the project leads of its
+        # applications, its jury, and the people its grants reached.
+        sent = [a for a in applications if a.first_submitted_at is not None]
+        leads = {
+            g: sum(1 for a in sent if (a.lead_gender or "not_given") == g) for g in ("woman", "man", "undisclosed")
+        }
+        assert leads["woman"] >= 2 and leads["man"] >= 1  # the demo's leads are people of both genders
+        reached = []
+        for report in reports:
+            (row,) = [r for r in report.figures["by_gender"] if r["call"] == past.code]
+            assert {g: row["leads"][g] for g in leads} == leads
+            assert row["jury"]["woman"] >= 2 and row["jury"]["man"] >= 2  # a balanced jury
+            assert row["reached"] == report.figures["reached"]
+            reached.append(sum(row["reached"].values()))
+        assert any(reached)  # an interim report was approved: people reached are counted
         # Part of each contribution is left for a new call.
         for contribution in db.session.scalars(sa.select(Contribution)):
             allocated = sum(

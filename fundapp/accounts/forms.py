@@ -45,6 +45,7 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     timezone = SelectField(_l("Timezone"), choices=[])
+    gender = SelectField(_l("Gender (optional)"), choices=[("", "—"), *GENDERS.items()], validate_choice=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

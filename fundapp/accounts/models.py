@@ -91,6 +91,8 @@ class User(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
     timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="Europe/Madrid")
+    # Optional (None: not given); counted in the fund's figures by gender, never shown to others.
+    gender: Mapped[str | None] = mapped_column(sa.String(20))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
     # Part of the login session: rotating it signs out every session of this user.
@@ -111,6 +113,7 @@ class User(db.Model):
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
         sa.CheckConstraint("language IN ('en', 'fr', 'es')", name="language_known"),
+        sa.CheckConstraint(f"gender IS NULL OR gender IN {tuple(GENDERS)!r}", name="gender_known"),
     )
 
     def __str__(self):

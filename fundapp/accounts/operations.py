@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -18,6 +19,7 @@ from ..core.urls import external_url
 from ..extensions import db
 from . import mfa, passwords
 from .models import (
+    GENDERS,
     Invitation,
     PasswordReset,
     RecoveryCode,
@@ -32,6 +34,11 @@ from .models import (
 )
 
 PUBLIC_FIELDS = ["email", "name", "language", "timezone", "active"]
+
+signals = Namespace()
+# Sent when someone accepts an invitation, inside the transaction: reviews fills the profile of a
+# reviewer who offered to review from what they offered (reviews.operations.fill_profile_from_offer).
+invitation_accepted = signals.signal("accounts.invitation-accepted")
 
 
 def normalize_email(email):
@@ -191,13 +198,17 @@ def change_password(user, current_password, new_password):
     done()
 
 
-def update_profile(user, *, name, language, timezone, actor):
+def update_profile(user, *, name, language, timezone, actor, gender=None):
+    """A person's own account: name, language, timezone, and gender if they choose to give it."""
     before = audit.snapshot(user, PUBLIC_FIELDS)
     if language not in current_app.config["LANGUAGES"]:
         raise Refused(_l("Choose English, French or Spanish."), field="language")
+    if gender is not None and gender not in GENDERS:
+        raise Refused(_l("Choose one of the genders offered, or leave it empty."), field="gender")
     user.name = name.strip()
     user.language = language
     user.timezone = timezone
+    user.gender = gender
     audit.record("user.update", user, before=before, after=audit.snapshot(user, PUBLIC_FIELDS), actor=actor)
     done()
 
@@ -386,6 +397,7 @@ def _claim_invitation(invitation, user):
         actor=user,
         summary=f"{user.email} accepted the invitation",
     )
+    invitation_accepted.send(invitation, user=user)
     done()
     return user
 

@@ -333,7 +333,12 @@ def account():
     if form.validate_on_submit():
         try:
             operations.update_profile(
-                user, name=form.name.data, language=form.language.data, timezone=form.timezone.data, actor=user
+                user,
+                name=form.name.data,
+                language=form.language.data,
+                timezone=form.timezone.data,
+                gender=form.gender.data or None,
+                actor=user,
             )
         except Refused as refusal:
             db.session.rollback()

@@ -15,6 +15,8 @@ LABEL_ORDER = [
     "beneficiaries_women",
     "beneficiaries_men",
     "beneficiaries_other",
+    "lead_name",
+    "lead_gender",
     "start_date",
     "duration_months",
     "milestones",

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -9,15 +10,18 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..accounts.models import GENDERS
+from ..calls.forms import IndicatorFigures
 from ..core.forms import CheckboxList, MoneyField, PlausibleDate, PostedForm, SharedSelect
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import db_int
-from .models import BUDGET_CATEGORIES, DIMENSIONS, SECTIONS
+from .models import BUDGET_CATEGORIES, DIMENSIONS, MESSAGE_MAX_LENGTH, SECTIONS
 
 
 class BudgetLineForm(Form):
@@ -54,12 +58,20 @@ class ApplicationForm(FlaskForm):
         _l("Direct beneficiaries: other or undisclosed"),
         validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))],
     )
+    lead_name = StringField(_l("Project lead (the person who leads it in the city)"), validators=[Length(max=200)])
+    lead_gender = SelectField(
+        _l("Project lead’s gender (optional, counted in the fund’s figures)"),
+        choices=[("", "—"), *GENDERS.items()],
+        validate_choice=False,
+    )
     start_date = DateField(_l("Start date"), validators=[PlausibleDate(), Optional()])
     duration_months = IntegerField(_l("Duration (months)"), validators=[Optional()])
     milestones = TextAreaField(_l("Milestones"), validators=[Length(max=10000)])
     risks = TextAreaField(_l("Risks and how they are handled"), validators=[Length(max=10000)])
     partners = FieldList(FormField(PartnerForm), min_entries=0)
     budget = FieldList(FormField(BudgetLineForm), min_entries=0)
+    # indicator_targets-<indicator id>-<part>: the target for each indicator of the call
+    indicator_targets = IndicatorFigures()
 
 
 class UploadForm(FlaskForm):
@@ -83,3 +95,41 @@ class AmountRangeForm(PostedForm):
 
     min = MoneyField(validators=[Optional()])
     max = MoneyField(validators=[Optional()])
+
+
+class MessageForm(FlaskForm):
+    """A message to the other side of the application's thread (checked by operations.post_message)."""
+
+    body = TextAreaField(_l("Your message"))
+    max_length = MESSAGE_MAX_LENGTH
+
+
+class BulkForm(FlaskForm):
+    """The staff list's selection and the action chosen for it. `shown`: the applications the page
+    listed, which "all on this page" selects without JavaScript."""
+
+    application = SelectMultipleField(_l("Select"), coerce=db_int, validate_choice=False)
+    shown = SelectMultipleField(coerce=db_int, validate_choice=False)
+    all_on_page = BooleanField(_l("Select all on this page"))
+    action = HiddenField()
+    reason = TextAreaField(
+        _l("Reason for ineligibility (one for all, shown to each city)"), validators=[Length(max=4000)]
+    )
+
+    def selected_ids(self):
+        """The ids ticked (or every one the page showed, with "all on this page"), in order, once each."""
+        ids = (self.shown.data or []) if self.all_on_page.data else (self.application.data or [])
+        return list(dict.fromkeys(ids))
+
+
+class PartnerConfirmForm(FlaskForm):
+    """A partner city confirms its part, with its letter of commitment if it attaches one."""
+
+    letter = FileField(_l("Letter of commitment (PDF, optional)"))
+
+
+class PartnerDeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why does your city decline?"),
+        validators=[DataRequired(message=_l("Say why your city declines.")), Length(max=4000)],
+    )

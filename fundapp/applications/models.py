@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from ..accounts.models import GENDERS
 from ..core.states import RETURN, State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -106,6 +107,21 @@ APPLICATION_WORKFLOW = Workflow(
     ],
 )
 
+# A partner city's answer to the lead's request: asked when the lead saves it among the partners,
+# then confirmed (with a letter of commitment, if it attaches one) or declined (with a reason).
+PARTNER_WORKFLOW = Workflow(
+    "partner",
+    states=[
+        State("asked", _l("Asked to confirm"), _l("Asked to confirm"), flags=frozenset({"waiting"})),
+        State("confirmed", _l("Confirmed"), _l("Confirmed"), final=True, flags=frozenset({"takes_part"})),
+        State("declined", _l("Declined"), _l("Declined"), final=True, flags=frozenset({"declined"})),
+    ],
+    transitions=[
+        Transition("asked", "confirm", "confirmed", APPLICANT, _l("Confirm our part")),
+        Transition("asked", "decline", "declined", APPLICANT, _l("Decline"), needs_reason=True),
+    ],
+)
+
 DIMENSIONS = {
     "recognise": _l("Recognise care work"),
     "reduce": _l("Reduce care work"),
@@ -130,6 +146,7 @@ SECTIONS = {
     "partners": _l("Partner cities"),
     "budget": _l("Budget"),
     "documents": _l("Documents"),
+    "indicators": _l("Indicators and targets"),
 }
 SECTION_FIELDS = {
     "project": [
@@ -144,11 +161,14 @@ SECTION_FIELDS = {
         "beneficiaries_women",
         "beneficiaries_men",
         "beneficiaries_other",
+        "lead_name",
+        "lead_gender",
     ],
     "plan": ["start_date", "duration_months", "milestones", "risks"],
     "partners": ["partners"],
     "budget": ["budget"],
     "documents": ["documents"],
+    "indicators": ["indicator_targets"],
 }
 
 
@@ -177,6 +197,12 @@ class Application(db.Model):
     beneficiaries_women: Mapped[int | None] = mapped_column()
     beneficiaries_men: Mapped[int | None] = mapped_column()
     beneficiaries_other: Mapped[int | None] = mapped_column()
+    # The person who leads the project in the city, and their gender (optional; counted by gender).
+    lead_name: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    lead_gender: Mapped[str | None] = mapped_column(sa.String(20))
+    # The target the city sets for each indicator of the call: {indicator id: {part: number}}, the
+    # parts being "total", or "women", "men" and "other" for an indicator counted by gender.
+    indicator_targets: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     start_date: Mapped[object | None] = mapped_column(sa.Date)
     duration_months: Mapped[int | None] = mapped_column()
     milestones: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
@@ -223,6 +249,12 @@ class Application(db.Model):
         order_by="ApplicationDocument.id",
     )
     submissions = relationship("Submission", back_populates="application", order_by="Submission.version_no")
+    messages = relationship(
+        "ApplicationMessage",
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="ApplicationMessage.created_at, ApplicationMessage.id",
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("call_id", "number", name="uq_application_call_number"),
@@ -233,6 +265,7 @@ class Application(db.Model):
         sa.CheckConstraint("beneficiaries_men IS NULL OR beneficiaries_men >= 0", name="men_not_negative"),
         sa.CheckConstraint("beneficiaries_other IS NULL OR beneficiaries_other >= 0", name="other_not_negative"),
         sa.CheckConstraint("duration_months IS NULL OR duration_months > 0", name="duration_positive"),
+        sa.CheckConstraint(f"lead_gender IS NULL OR lead_gender IN {tuple(GENDERS)!r}", name="lead_gender_known"),
         sa.CheckConstraint("(reference IS NULL) = (first_submitted_at IS NULL)", name="reference_on_submission"),
         sa.CheckConstraint("language IN ('en', 'fr', 'es')", name="language_known"),
         sa.CheckConstraint(f"state IN {tuple(APPLICATION_WORKFLOW.state_names())!r}", name="state_known"),
@@ -325,16 +358,40 @@ class Application(db.Model):
     def is_lead_user(self, user):
         return bool(user and user.is_authenticated and self.member_id in user.member_ids())
 
+    def asked_partners_of(self, user):
+        """The partner rows of this application `user` speaks for, once they have been asked."""
+        if not user or not user.is_authenticated:
+            return []
+        mine = set(user.member_ids())
+        return [p for p in self.partners if p.is_asked and p.member_id in mine]
+
+    def is_partner_user(self, user):
+        """A focal point of a partner city that has been asked to take part."""
+        return bool(self.asked_partners_of(user))
+
+    def sees_as_partner(self, user):
+        """`user` sees this application only as a partner: read-only, nothing meant for the lead
+        city or staff alone (messages, edits, reports, grant actions)."""
+        return self.is_partner_user(user) and not self.is_lead_user(user) and not user.has_role("staff")
+
     def can_view(self, user):
-        """The lead city always; staff once it has been sent (a draft is the city's own work)."""
+        """The lead city always; a partner city once asked (read-only); staff once it has been sent
+        (a draft is the city's own work)."""
         if not user or not user.is_authenticated:
             return False
-        if self.is_lead_user(user):
+        if self.is_lead_user(user) or self.is_partner_user(user):
             return True
         return user.has_role("staff") and self.first_submitted_at is not None
 
     def can_edit(self, user):
         return self.is_lead_user(user) and self.is_editable
+
+    def can_discuss(self, user):
+        """Who reads and writes the messages on the application: the lead city's focal points and
+        staff, once it has been sent. Never a reviewer, a donor or another city (not even a partner)."""
+        if not user or not user.is_authenticated or self.first_submitted_at is None:
+            return False
+        return self.is_lead_user(user) or user.has_role("staff")
 
     @classmethod
     def visible_to(cls, user):
@@ -379,11 +436,56 @@ class Partner(db.Model):
     )
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("member.id"), nullable=False, index=True)
     role: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    # Its part in the project, as its own focal points answer it (PARTNER_WORKFLOW). NULL: named
+    # before partners were asked, and not asked yet (the draft's next save asks it).
+    state: Mapped[str | None] = mapped_column(sa.String(20))
+    asked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The letter of commitment the partner may attach when it confirms.
+    letter_document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("document.id"))
 
     application = relationship("Application", back_populates="partners")
     member = relationship("Member", lazy="joined")
+    answered_by = relationship("User")
+    letter = relationship("Document")
 
-    __table_args__ = (sa.UniqueConstraint("application_id", "member_id", name="uq_application_partner_member"),)
+    __table_args__ = (
+        sa.UniqueConstraint("application_id", "member_id", name="uq_application_partner_member"),
+        sa.CheckConstraint(
+            f"state IS NULL OR state IN {tuple(PARTNER_WORKFLOW.state_names())!r}", name="partner_state_known"
+        ),
+        sa.CheckConstraint("(state IS NULL) = (asked_at IS NULL)", name="asked_has_time"),
+        sa.CheckConstraint(
+            "(state IN ('confirmed', 'declined')) = (answered_at IS NOT NULL)", name="answered_has_time"
+        ),
+    )
+
+    @property
+    def is_asked(self):
+        return self.state is not None
+
+    @property
+    def is_waiting(self):
+        """Asked, and its focal points have not answered yet."""
+        return self.is_asked and PARTNER_WORKFLOW.has(self.state, "waiting")
+
+    @property
+    def is_confirmed(self):
+        return self.is_asked and PARTNER_WORKFLOW.has(self.state, "takes_part")
+
+    @property
+    def is_declined(self):
+        return self.is_asked and PARTNER_WORKFLOW.has(self.state, "declined")
+
+    @property
+    def state_label(self):
+        return PARTNER_WORKFLOW.applicant_label(self.state) if self.is_asked else _l("Not asked yet")
+
+    def is_partner_user(self, user):
+        """`user` speaks for this partner city (one of its focal points)."""
+        return bool(user and user.is_authenticated and self.member_id in user.member_ids())
 
 
 class ApplicationDocument(db.Model):
@@ -438,3 +540,33 @@ def _refuse_snapshot_changes(session, flush_context, instances):
             changed = {attr.key for attr in sa.inspect(obj).attrs if attr.history.has_changes()}
             if changed - {"receipt_document_id", "receipt_document"}:
                 raise SubmissionIsImmutable("a submitted snapshot is never changed")
+
+
+# A message is a note between people, not a document: longer texts go in the application itself.
+MESSAGE_MAX_LENGTH = 4000
+
+
+class ApplicationMessage(db.Model):
+    """One message of the thread between the lead city's focal points and the programme team on an
+    application (the grant's page shows the same thread). Reviewers, donors and other cities never
+    see it: Application.can_discuss."""
+
+    __tablename__ = "application_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False)
+    # Written for the programme team (True) or for the city (False): who is told, and how it is shown.
+    from_staff: Mapped[bool] = mapped_column(nullable=False)
+    # Kept as typed (line breaks normalised to "\n"); shown escaped, its line breaks kept by CSS.
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    application = relationship("Application", back_populates="messages")
+    author = relationship("User", lazy="joined")
+
+    __table_args__ = (
+        sa.CheckConstraint(f"length(body) >= 1 AND length(body) <= {MESSAGE_MAX_LENGTH}", name="body_length"),
+    )

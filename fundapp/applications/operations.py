@@ -7,7 +7,8 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..accounts.queries import focal_points
+from ..accounts.models import GENDERS
+from ..accounts.queries import focal_points, staff_users
 from ..calls import operations as calls_ops
 from ..calls.models import LANGUAGES, Call
 from ..core import audit
@@ -19,7 +20,7 @@ from ..core.mail import queue_mail
 from ..core.money import format_eur
 from ..core.states import TransitionError
 from ..core.timeutil import from_local, utcnow
-from ..core.transactions import done
+from ..core.transactions import boundary, done
 from ..core.urls import external_url
 from ..extensions import db
 from ..members.models import Member
@@ -27,22 +28,36 @@ from .models import (
     APPLICATION_WORKFLOW,
     BUDGET_CATEGORIES,
     DIMENSIONS,
+    MESSAGE_MAX_LENGTH,
+    PARTNER_WORKFLOW,
     SECTION_FIELDS,
     Application,
     ApplicationDocument,
+    ApplicationMessage,
     BudgetLine,
     Partner,
     Submission,
 )
 from .pdf import application_pdf
 
-TEXT_FIELDS = ["title", "summary", "problem", "objectives", "activities", "target_groups", "milestones", "risks"]
+TEXT_FIELDS = [
+    "title",
+    "summary",
+    "problem",
+    "objectives",
+    "activities",
+    "target_groups",
+    "milestones",
+    "risks",
+    "lead_name",
+]
 SCALAR_FIELDS = TEXT_FIELDS + [
     "language",
     "dimensions",
     "beneficiaries_women",
     "beneficiaries_men",
     "beneficiaries_other",
+    "lead_gender",
     "start_date",
     "duration_months",
 ]
@@ -122,6 +137,10 @@ def _check_scalar(application, field, value):
         if set(value) - set(DIMENSIONS):
             raise Refused(_l("Unknown care-system dimension."), field=field)
         return [d for d in DIMENSIONS if d in value]
+    if field == "lead_gender":
+        if value and value not in GENDERS:
+            raise Refused(_l("Choose one of the genders offered, or leave it empty."), field=field)
+        return value or None
     if field.startswith("beneficiaries_"):
         if value is not None and value < 0:
             raise Refused(_l("A number of people cannot be negative."), field=field)
@@ -182,6 +201,21 @@ def _check_partners(application, partners):
         seen.add(member.id)
         result.append((member, (p.get("role") or "").strip()[:300]))
     return result
+
+
+def _check_targets(application, figures):
+    """{indicator id: {part: number}} for the call's indicators, or Refused naming the input."""
+    cleaned = {}
+    for indicator in application.call.indicators:
+        given = (figures or {}).get(str(indicator.id)) or {}
+        row = {}
+        for part in indicator.parts:
+            value = given.get(part)
+            if value is not None and value < 0:
+                raise Refused(_l("A target cannot be negative."), field=f"indicator_targets-{indicator.id}-{part}")
+            row[part] = value
+        cleaned[str(indicator.id)] = row
+    return cleaned
 
 
 def _check_budget(application, lines):
@@ -262,6 +296,7 @@ def save_draft(application, *, actor, values, expected_version, partial_errors=N
             summary=f"draft {application.id} saved ({', '.join(changed)})",
         )
     try:
+        _ask_partners(application, actor)
         done()
     except StaleDataError:
         db.session.rollback()
@@ -286,10 +321,14 @@ def _apply_values(application, values, open_sections, errors):
                 _set_partners(application, _check_partners(application, value))
             elif field == "budget":
                 _set_budget(application, _check_budget(application, value))
+            elif field == "indicator_targets":
+                application.indicator_targets = _check_targets(application, value)
             else:
                 setattr(application, field, _check_scalar(application, field, value))
         except Refused as refusal:
             errors[field] = str(refusal.message)
+            if refusal.field and refusal.field != field:
+                errors[refusal.field] = str(refusal.message)  # the input it concerns, shown beside it
 
 
 def _set_partners(application, partners):
@@ -303,6 +342,160 @@ def _set_partners(application, partners):
     for member, role in partners:
         if member.id in wanted:
             application.partners.append(Partner(member=member, role=role))
+
+
+# -- partner cities take part ----------------------------------------------------------------------
+
+
+def _ask_partners(application, actor):
+    """Ask each partner city named and not yet asked to confirm its part: its focal points are told
+    by e-mail (in their language and timezone) and find the request on their home page. A partner
+    is asked as soon as the lead saves it, so that it can answer before the lead submits."""
+    for partner in application.partners:
+        if partner.is_asked:
+            continue
+        partner.state = PARTNER_WORKFLOW.initial
+        partner.asked_at = utcnow()
+        db.session.flush()
+        audit.record(
+            "partner.ask",
+            partner,
+            after={"application": application.id, "member": partner.member.name, "role": partner.role},
+            actor=actor,
+            summary=f"{application.member.name} asked {partner.member.name} to take part in application {application.id}",
+        )
+        call = application.call
+        for user in focal_points(partner.member_id):
+            queue_mail(
+                user.email,
+                "partner_request",
+                language=user.language,
+                reader_timezone=user.timezone,
+                to_name=user.name,
+                dedupe_key=f"partner-request:{partner.id}:{user.id}",
+                lead=application.member.name,
+                partner_city=partner.member.name,
+                title=application.title,
+                role=partner.role,
+                call_title=call.title_in(user.language),
+                closes_at=call.closes_at,
+                timezone=call.timezone,
+                link=external_url("applications.view", application_id=application.id),
+            )
+
+
+def _answerable_partner(partner, actor):
+    """The partner row, locked and read as it is now, when `actor` may answer for it; else Refused."""
+    if not partner.is_partner_user(actor):
+        raise Refused(_l("Only a focal point of %(city)s can answer for it.", city=partner.member.name))
+    db.session.execute(
+        sa.select(Partner)
+        .where(Partner.id == partner.id)
+        .with_for_update(of=Partner)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    application = partner.application
+    if APPLICATION_WORKFLOW.has(application.state, "withdrawn"):
+        raise Refused(
+            _l(
+                "%(lead)s has withdrawn this application: there is nothing to confirm or decline any more.",
+                lead=application.member.name,
+            )
+        )
+    if not partner.is_waiting:
+        raise Refused(
+            _l(
+                "%(city)s has already answered, on %(when)s: “%(answer)s”. The answer stands.",
+                city=partner.member.name,
+                when=lazy_instant(partner.answered_at),
+                answer=partner.state_label,
+            )
+        )
+    return application
+
+
+def confirm_partnership(partner, *, actor, filename=None, data=None):
+    """A partner city's focal point confirms its part, with its letter of commitment (a PDF) if it
+    attaches one; the lead city's focal points are told."""
+    application = _answerable_partner(partner, actor)
+    letter = None
+    if data:
+        if not (filename or "").lower().endswith(".pdf"):
+            raise Refused(_l("Attach the letter of commitment as a PDF."), field="letter")
+        stem = application.reference or f"draft-{application.id}"
+        try:
+            letter = make_document(
+                filename=filename,
+                data=data,
+                stored_name=f"{stem}-commitment-{slug(partner.member.name)}",
+                actor=actor,
+            )
+        except Refused as refusal:
+            raise Refused(refusal.message, field="letter") from None
+        db.session.add(letter)
+    try:
+        PARTNER_WORKFLOW.apply(
+            partner,
+            "confirm",
+            actor,
+            roles={"applicant"},
+            summary=f"{partner.member.name} confirmed its part in application {application.id}"
+            + (f" (letter {letter.filename}, sha256 {letter.sha256[:12]})" if letter else ""),
+        )
+    except TransitionError as error:
+        raise Refused(str(error)) from None
+    partner.letter = letter
+    _answered(partner, actor)
+    done()
+    return partner
+
+
+def decline_partnership(partner, *, actor, reason):
+    """A partner city's focal point declines to take part, saying why; the lead city is told."""
+    application = _answerable_partner(partner, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(_l("Say why your city declines."), field="reason")
+    try:
+        PARTNER_WORKFLOW.apply(
+            partner,
+            "decline",
+            actor,
+            roles={"applicant"},
+            reason=reason,
+            summary=f"{partner.member.name} declined to take part in application {application.id}",
+        )
+    except TransitionError as error:
+        raise Refused(str(error), field="reason") from None
+    partner.decline_reason = reason
+    _answered(partner, actor)
+    done()
+    return partner
+
+
+def _answered(partner, actor):
+    """The answer's time and author; the lead city's focal points are told (in their language)."""
+    application = partner.application
+    partner.answered_at = utcnow()
+    partner.answered_by_id = actor.id
+    for user in focal_points(application.member_id):
+        queue_mail(
+            user.email,
+            "partner_answered",
+            language=user.language,
+            reader_timezone=user.timezone,
+            to_name=user.name,
+            dedupe_key=f"partner-answer:{partner.id}:{user.id}",
+            partner_city=partner.member.name,
+            confirmed=partner.is_confirmed,
+            reason=partner.decline_reason,
+            with_letter=partner.letter is not None,
+            answered_by=actor.name,
+            answered_at=partner.answered_at,
+            title=application.title,
+            reference=application.reference,
+            link=external_url("applications.view", application_id=application.id),
+        )
 
 
 def _set_budget(application, lines):
@@ -402,6 +595,17 @@ def snapshot(application):
         }
         for d in application.documents
     ]
+    targets = application.indicator_targets or {}
+    data["indicators"] = [
+        {
+            "id": indicator.id,
+            "names": {code: indicator.name_in(code) for code in LANGUAGES},
+            "unit": indicator.unit,
+            "parts": indicator.parts,
+            "target": {part: (targets.get(str(indicator.id)) or {}).get(part) for part in indicator.parts},
+        }
+        for indicator in application.call.indicators
+    ]
     data["call"] = application.call.code
     data["city"] = application.member.name
     data["reference"] = application.reference
@@ -436,6 +640,17 @@ def submission_problems(application):
         problems.append((_l("Give the duration."), "duration_months"))
     if not application.budget_lines:
         problems.append((_l("Add the budget lines."), "budget"))
+    targets = application.indicator_targets or {}
+    for indicator in application.call.indicators:
+        given = targets.get(str(indicator.id)) or {}
+        missing = [part for part in indicator.parts if given.get(part) is None]
+        if missing:
+            problems.append(
+                (
+                    _l("Give a target for the indicator “%(name)s”.", name=indicator.name_in(application.language)),
+                    f"indicator_targets-{indicator.id}-{missing[0]}",
+                )
+            )
     requested = application.requested_cents
     if requested <= 0:
         problems.append((_l("Request an amount from the fund."), "budget"))
@@ -469,6 +684,33 @@ def submission_problems(application):
             )
     for reason in call.ineligibility_reasons(application.member):
         problems.append((reason, None))
+    for partner in application.partners:
+        for reason in call.partner_ineligibility_reasons(partner.member):
+            problems.append((reason, "partners"))
+    if call.partners_must_confirm:
+        waiting = [p.member.name for p in application.partners if not (p.is_confirmed or p.is_declined)]
+        declined = [p.member.name for p in application.partners if p.is_declined]
+        if waiting:
+            problems.append(
+                (
+                    _l(
+                        "Every partner city must confirm its part before you submit. Still to confirm: %(cities)s.",
+                        cities=", ".join(waiting),
+                    ),
+                    "partners",
+                )
+            )
+        if declined:
+            problems.append(
+                (
+                    _l(
+                        "Every partner city must confirm its part before you submit. Declined: %(cities)s; "
+                        "remove it from the partners, or name another city.",
+                        cities=", ".join(declined),
+                    ),
+                    "partners",
+                )
+            )
     return problems
 
 
@@ -760,3 +1002,111 @@ def close_unanswered(application, *, actor, reason):
     application.updated_at = utcnow()
     _tell_city(application, "application_ineligible", reason=application.ineligible_reason)
     done()
+
+
+def _cannot_screen(application, action):
+    """Why a batch stops at `application`: it is not in a state this screening decision leaves."""
+    if action == "mark_eligible":
+        return _l(
+            "%(reference)s is “%(state)s”: only a submitted application can be marked eligible. Nothing was recorded.",
+            reference=application.reference,
+            state=application.staff_label,
+        )
+    return _l(
+        "%(reference)s is “%(state)s”: only a submitted application can be marked ineligible. Nothing was recorded.",
+        reference=application.reference,
+        state=application.staff_label,
+    )
+
+
+def screen_batch(call, applications, action, *, actor, reason=None):
+    """Staff mark several sent applications of `call` eligible or ineligible (one reason for all) in
+    one transaction: all of them, or none (the refusal names the application it stopped at)."""
+    if action not in ("mark_eligible", "mark_ineligible"):
+        raise Refused(_l("Unknown screening decision."))
+    if not applications:
+        raise Refused(_l("Tick the applications to act on."), field="application")
+    reason = (reason or "").strip()
+    if action == "mark_ineligible" and not reason:
+        raise Refused(_l("Give the reason the cities will read. Nothing was recorded."), field="reason")
+    with boundary():  # one transaction, also when called outside a request
+        for application in applications:
+            if application.call_id != call.id:
+                raise Refused(
+                    _l(
+                        "%(reference)s is not an application of this call. Nothing was recorded.",
+                        reference=application.reference,
+                    )
+                )
+            if not APPLICATION_WORKFLOW.can(application.state, action, actor.role_names()):
+                raise Refused(_cannot_screen(application, action))
+            try:
+                screen(application, action, actor=actor, reason=reason or None)
+            except Refused as refusal:
+                raise Refused(
+                    _l(
+                        "%(reference)s: %(reason)s Nothing was recorded.",
+                        reference=application.reference,
+                        reason=refusal.message,
+                    ),
+                    field=refusal.field,
+                ) from None
+        done()
+    return len(applications)
+
+
+# -- messages between the city and the programme team ---------------------------------------------
+
+
+def post_message(application, *, actor, body):
+    """A message in the application's thread, from its city to the programme team or from staff to
+    the city; the other side is told by e-mail, each in their own language and on their own clock."""
+    if not application.can_discuss(actor):
+        raise Refused(_l("Only the city’s focal points and the programme team write on this application."))
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n")  # kept as typed, one kind of line break
+    if not body.strip():
+        raise Refused(_l("Write your message."), field="body")
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise Refused(
+            _l("A message has at most %(max)d characters; this one has %(n)d.", max=MESSAGE_MAX_LENGTH, n=len(body)),
+            field="body",
+        )
+    from_staff = not application.is_lead_user(actor)
+    message = ApplicationMessage(
+        application=application, author_id=actor.id, from_staff=from_staff, body=body, created_at=utcnow()
+    )
+    db.session.add(message)
+    db.session.flush()
+    side = "the programme team" if from_staff else application.member.name
+    audit.record(
+        "application.message",
+        application,
+        after={"message": message.id, "from_staff": from_staff, "body": body},
+        actor=actor,
+        summary=f"{application}: message from {side}",
+    )
+    if from_staff:
+        recipients, endpoint = focal_points(application.member_id), "applications.view"
+    else:
+        recipients, endpoint = staff_users(), "applications.staff_detail"
+    for user in recipients:
+        if user.id == actor.id:
+            continue
+        queue_mail(
+            user.email,
+            "application_message",
+            language=user.language,
+            reader_timezone=user.timezone,
+            to_name=user.name,
+            dedupe_key=f"message:{message.id}:{user.id}",
+            reference=application.reference,
+            title=application.title,
+            city=application.member.name,
+            author=actor.name,
+            from_staff=from_staff,
+            written_at=message.created_at,
+            body=body,
+            link=external_url(endpoint, application_id=application.id) + "#messages",
+        )
+    done()
+    return message

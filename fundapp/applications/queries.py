@@ -71,6 +71,8 @@ def staff_applications(call, *, sort="", **filters):
                 Application.cofunding_cents,
                 Application.first_submitted_at,
                 Application.more_info_reply_by,
+                Application.lead_name,
+                Application.lead_gender,
             ),
         )
         .where(*conditions)
@@ -149,3 +151,18 @@ def submitted_per_call(call_ids, **_kwargs):
             .group_by(Application.call_id)
         ).all()
     )
+
+
+def partner_requests(user):
+    """The requests to take part that the user's city has received (a partner named and asked),
+    newest first: (waiting for an answer, the others). A request of a withdrawn application waits
+    for nothing any more: it is among the others."""
+    rows = db.session.scalars(
+        sa.select(Partner)
+        .join(Partner.application)
+        .where(Partner.member_id.in_(user.member_ids() or [-1]), Partner.state.is_not(None))
+        .options(contains_eager(Partner.application))
+        .order_by(Partner.asked_at.desc(), Partner.id.desc())
+    ).all()
+    waiting = [p for p in rows if p.is_waiting and not APPLICATION_WORKFLOW.has(p.application.state, "withdrawn")]
+    return waiting, [p for p in rows if p not in waiting]

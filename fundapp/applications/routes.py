@@ -2,7 +2,7 @@ import io
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -21,8 +21,26 @@ from ..members.models import REGIONS
 from ..members.queries import member_choices
 from . import operations
 from .diff import compare
-from .forms import AmountRangeForm, ApplicationForm, ReasonForm, ScreeningForm, UploadForm
-from .models import APPLICATION_WORKFLOW, SECTION_FIELDS, SECTIONS, Application, ApplicationDocument, Submission
+from .forms import (
+    AmountRangeForm,
+    ApplicationForm,
+    BulkForm,
+    MessageForm,
+    PartnerConfirmForm,
+    PartnerDeclineForm,
+    ReasonForm,
+    ScreeningForm,
+    UploadForm,
+)
+from .models import (
+    APPLICATION_WORKFLOW,
+    SECTION_FIELDS,
+    SECTIONS,
+    Application,
+    ApplicationDocument,
+    Partner,
+    Submission,
+)
 from .queries import (
     city_applications,
     drafts_in_progress,
@@ -90,6 +108,7 @@ def _editor_form(application, formdata=None):
             for ln in application.budget_lines
         ]
         data["partners"] = [{"member": p.member_id, "role": p.role} for p in application.partners]
+        data["indicator_targets"] = application.indicator_targets or {}
         form = ApplicationForm(formdata=None, data=data)
     else:
         form = ApplicationForm(formdata=formdata)
@@ -124,12 +143,18 @@ def _values_and_errors(form, application):
     def sent(name):
         return name in request.form or any(k.startswith(f"{name}-") for k in request.form) or name in shown
 
-    fields = [name for name in operations.SCALAR_FIELDS + ["budget", "partners"] if name in open_fields and sent(name)]
+    fields = [
+        name
+        for name in operations.SCALAR_FIELDS + ["budget", "partners", "indicator_targets"]
+        if name in open_fields and sent(name)
+    ]
     errors = {}
     for name in fields:
         if form[name].errors:
             errors[name] = _first_error(form[name].errors)
-    values = {name: form[name].data for name in fields if name in operations.SCALAR_FIELDS}
+    if "indicator_targets" in fields:
+        errors.update(form.indicator_targets.input_errors)  # beside the input that could not be read
+    values = {name: form[name].data for name in fields if name in operations.SCALAR_FIELDS + ["indicator_targets"]}
     if "budget" in fields:
         values["budget"] = [
             {
@@ -340,6 +365,122 @@ def view(application_id):
     application = get_visible_or_404(Application, application_id)
     if current_user.has_role("staff") and not application.is_lead_user(current_user):
         return redirect(url_for("applications.staff_detail", application_id=application.id))
+    if application.sees_as_partner(current_user):
+        return _partner_page(application)
+    return _city_page(application)
+
+
+# -- a partner city's side: the application read-only, and its answer ------------------------------
+
+
+def _partner_page(application, *, confirm_form=None, decline_form=None, status=200):
+    """What a partner city sees: the application as sent (or the draft as it stands), read-only,
+    its own request and answer, and the decision once the lead city has been told."""
+    latest = application.submissions[-1] if application.submissions else None
+    return render_template(
+        "applications/partner_view.html",
+        application=application,
+        latest=latest,
+        data=latest.data if latest else operations.snapshot(application),
+        mine=application.asked_partners_of(current_user),
+        withdrawn=APPLICATION_WORKFLOW.has(application.state, "withdrawn"),
+        confirm_form=confirm_form or PartnerConfirmForm(formdata=None),
+        decline_form=decline_form or PartnerDeclineForm(formdata=None),
+        decision=told_decisions([application]).get(application.id),
+    ), status
+
+
+def _my_partner_or_404(application_id, partner_id):
+    """The application and a partner row of it that the user speaks for; anything else is a 404
+    (another city's row, the lead answering for its partner, a city not asked)."""
+    application = get_visible_or_404(Application, application_id)
+    partner = db.session.get(Partner, partner_id)
+    if (
+        partner is None
+        or partner.application_id != application.id
+        or not partner.is_asked
+        or not partner.is_partner_user(current_user)
+    ):
+        abort(404)
+    return application, partner
+
+
+@bp.route("/applications/<int:application_id>/partners/<int:partner_id>/confirm", methods=["POST"])
+@login_required
+def confirm_partnership(application_id, partner_id):
+    application, partner = _my_partner_or_404(application_id, partner_id)
+    form = PartnerConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)  # only the CSRF token can fail here
+    upload = form.letter.data
+    try:
+        operations.confirm_partnership(
+            partner,
+            actor=_me(),
+            filename=upload.filename if upload else None,
+            data=upload.read() if upload else None,
+        )
+    except Refused as refusal:
+        db.session.rollback()
+        if refusal.field == "letter":
+            form.letter.errors = [refusal.message]
+            return _partner_page(application, confirm_form=form, status=400)
+        flash(refusal.message, "error")
+        return redirect(url_for("applications.view", application_id=application.id))
+    flash(
+        _(
+            "Thank you: %(city)s takes part in the project. %(lead)s has been told.",
+            city=partner.member.name,
+            lead=application.member.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("applications.view", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/partners/<int:partner_id>/decline", methods=["POST"])
+@login_required
+def decline_partnership(application_id, partner_id):
+    application, partner = _my_partner_or_404(application_id, partner_id)
+    form = PartnerDeclineForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _partner_page(application, decline_form=form, status=400)
+    try:
+        operations.decline_partnership(partner, actor=_me(), reason=form.reason.data)
+    except Refused as refusal:
+        db.session.rollback()
+        if refusal.field == "reason" and partner.is_waiting:
+            form.reason.errors = [refusal.message]
+            return _partner_page(application, decline_form=form, status=400)
+        flash(refusal.message, "error")
+        return redirect(url_for("applications.view", application_id=application.id))
+    flash(
+        _(
+            "%(city)s declines to take part; %(lead)s has been told.",
+            city=partner.member.name,
+            lead=application.member.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("applications.view", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/partners/<int:partner_id>/letter")
+@login_required
+def partner_letter(application_id, partner_id):
+    """A partner's letter of commitment: for the lead city and staff, and for that partner itself."""
+    application = get_visible_or_404(Application, application_id)
+    partner = db.session.get(Partner, partner_id)
+    if partner is None or partner.application_id != application.id or partner.letter is None:
+        abort(404)
+    if application.sees_as_partner(current_user) and not partner.is_partner_user(current_user):
+        abort(404)
+    return send_document(partner.letter)
+
+
+def _city_page(application, *, message_form=None):
     latest = application.submissions[-1] if application.submissions else None
     return render_template(
         "applications/view.html",
@@ -349,7 +490,46 @@ def view(application_id):
         sections=SECTIONS,
         can_withdraw=APPLICATION_WORKFLOW.can(application.state, "withdraw", {"applicant"}),
         decision=told_decisions([application]).get(application.id),
+        message_form=message_form or new_message_form(),
     )
+
+
+# -- messages between the city and the programme team -------------------------------------------
+
+
+def new_message_form(formdata=None):
+    """The thread's form (also on the grant's page); prefixed, so its field's id is unique on a page."""
+    return MessageForm(formdata=formdata, prefix="message")
+
+
+def discussed_or_404(application):
+    """The thread is the lead city's and staff's: anyone else (a reviewer, a donor, another city) finds nothing."""
+    if not application.can_discuss(current_user):
+        abort(404)
+    return application
+
+
+@bp.route("/applications/<int:application_id>/messages", methods=["POST"])
+@login_required
+def post_message(application_id):
+    application = discussed_or_404(get_visible_or_404(Application, application_id))
+    form = new_message_form(request.form)
+    if not form.validate_on_submit():
+        abort(400)  # only a missing or stale token: the operation checks the message itself
+    staff_side = not application.is_lead_user(current_user)
+    try:
+        operations.post_message(application, actor=_me(), body=form.body.data)
+    except Refused as refusal:
+        db.session.rollback()
+        db.session.refresh(application)
+        if not refusal.apply_to(form):  # said next to the message field, what was typed kept
+            form.body.errors = list(form.body.errors) + [refusal.message]
+        if staff_side:
+            return _staff_detail_page(application, message_form=form), 400
+        return _city_page(application, message_form=form), 400
+    flash(_("Message sent."), "success")
+    target = "applications.staff_detail" if staff_side else "applications.view"
+    return redirect(url_for(target, application_id=application.id) + "#messages")
 
 
 # -- staff --------------------------------------------------------------------------------------
@@ -383,16 +563,30 @@ def _filters():
 @staff_required
 def staff_index(call_id):
     call = get_visible_or_404(Call, call_id)
-    filters, errors = _filters()
-    stmt = staff_applications(call, **filters)
     if request.args.get("format") == "csv":
-        return _csv(call, stmt)
+        filters, _errors = _filters()
+        return _csv(call, staff_applications(call, **filters))
+    return staff_list_page(call)
+
+
+def staff_list_page(call, *, bulk_form=None, refusal=None, status=200):
+    """The staff list of a call's applications (its filters and page read from the query string),
+    with the bulk actions' form. After a refused bulk action (here, or at the reviews and awards
+    endpoints the form also posts to), the selection and the reason come back with why."""
+    filters, errors = _filters()
     rows, total, page, pages = paginate_rows(
-        stmt,
+        staff_applications(call, **filters),
         request.args.get("page", 1, type=page_number),
         current_app.config["PAGE_SIZE"],
         count=staff_applications_count(call, **filters),
     )
+    if bulk_form is None:
+        bulk_form = BulkForm(formdata=None)
+        if request.args.get("select") == "page":  # "select all on this page" without JavaScript
+            bulk_form.application.data = [a.id for a, _count in rows]
+    if refusal is not None and not refusal.apply_to(bulk_form):
+        bulk_form.form_errors.append(refusal.message)
+    args = {k: v for k, v in request.args.to_dict().items() if k != "select"}
     return render_template(
         "applications/staff_index.html",
         call=call,
@@ -404,8 +598,57 @@ def staff_index(call_id):
         errors=errors,
         workflow=APPLICATION_WORKFLOW,
         drafts=drafts_in_progress(call),
-        args=request.args.to_dict(),
-    )
+        args=args,
+        bulk_form=bulk_form,
+        selected=set(bulk_form.selected_ids()),
+    ), status
+
+
+def bulk_selection(call):
+    """(form, applications) of a bulk action posted from the staff list of `call`: each selected
+    application loaded as the user may see it (a crafted or invisible id is a 404). One of another
+    call is kept, for the operation to refuse it by name."""
+    form = BulkForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors or form.application.errors or form.shown.errors:
+            abort(400 if form.csrf_token.errors else 404)
+    return form, [get_visible_or_404(Application, i) for i in form.selected_ids()]
+
+
+def back_to_list(call):
+    """After a bulk action: the list as it was (its filters and page)."""
+    args = {k: v for k, v in request.args.to_dict().items() if k != "select"}
+    return redirect(url_for("applications.staff_index", call_id=call.id, **args))
+
+
+@bp.route("/staff/calls/<int:call_id>/applications/screen", methods=["POST"])
+@staff_required
+def bulk_screen(call_id):
+    """Mark the selected applications eligible, or ineligible with one reason for all: all or none."""
+    call = get_visible_or_404(Call, call_id)
+    form, applications = bulk_selection(call)
+    action = form.action.data
+    if action not in ("mark_eligible", "mark_ineligible"):
+        abort(400)
+    if form.reason.errors:  # too long: said next to it, nothing done
+        return staff_list_page(call, bulk_form=form, status=400)
+    try:
+        n = operations.screen_batch(call, applications, action, actor=_me(), reason=form.reason.data)
+    except Refused as refusal:
+        db.session.rollback()
+        return staff_list_page(call, bulk_form=form, refusal=refusal, status=400)
+    if action == "mark_eligible":
+        flash(ngettext("%(num)d application marked eligible.", "%(num)d applications marked eligible.", n), "success")
+    else:
+        flash(
+            ngettext(
+                "%(num)d application marked ineligible; its city is told why.",
+                "%(num)d applications marked ineligible; each city is told why.",
+                n,
+            ),
+            "success",
+        )
+    return back_to_list(call)
 
 
 def _csv(call, stmt):
@@ -423,6 +666,8 @@ def _csv(call, stmt):
             "cofunding_eur",
             "partners",
             "first_submitted_at",
+            "lead_name",
+            "lead_gender",
         ]
     )
     for application, partner_count in db.session.execute(stmt).unique():
@@ -438,6 +683,8 @@ def _csv(call, stmt):
                 cents_to_decimal(application.cofunding_cents),
                 partner_count,
                 application.first_submitted_at.isoformat(),
+                application.lead_name,
+                application.lead_gender or "not_given",
             ]
         )
     return Response(
@@ -454,7 +701,7 @@ def staff_detail(application_id):
     return _staff_detail_page(application)
 
 
-def _staff_detail_page(application, *, screening_form=None, posted=None, close_form=None):
+def _staff_detail_page(application, *, screening_form=None, posted=None, close_form=None, message_form=None):
     """The staff page; after a refused form, that form comes back with its input and the messages."""
     history = db.session.scalars(
         db.select(AuditEntry)
@@ -483,6 +730,7 @@ def _staff_detail_page(application, *, screening_form=None, posted=None, close_f
         sections=SECTIONS,
         # The decision the city was told, with its grant (declined, cancelled, closed: shown on top).
         decision=told_decisions([application]).get(application.id),
+        message_form=message_form or new_message_form(),
     )
 
 

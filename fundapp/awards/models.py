@@ -259,8 +259,9 @@ class Grant(db.Model):
             return False
         if user.has_role("staff"):
             return True
-        if self.application.member_id in user.member_ids():
-            # The city learns of its grant with the award letter, not before.
+        if self.application.is_lead_user(user) or self.application.is_partner_user(user):
+            # The city (and a partner city asked to take part, read-only) learns of the grant with
+            # the award letter, not before.
             return self.application.decision_is_public
         donors = set(user.donor_ids())
         return bool(donors) and any(a.call_funding.contribution.donor_id in donors for a in self.allocations)

@@ -480,6 +480,53 @@ def send_letter(decision, *, actor):
     return letter
 
 
+def send_letters(call, applications, *, actor):
+    """Queue the decision letters of the decided applications staff selected on the list, in one
+    transaction: all, or none (the refusal names the application it stopped at). An application
+    with no decision, or whose letter has gone out or is on its way, stops the batch."""
+    if not applications:
+        raise Refused(_l("Tick the applications to act on."), field="application")
+    letters = []
+    with boundary():  # one transaction, also when called outside a request
+        for application in applications:
+            if application.call_id != call.id:
+                raise Refused(
+                    _l(
+                        "%(reference)s is not an application of this call. No letter was sent.",
+                        reference=application.reference,
+                    )
+                )
+            decision = current_decision(application)
+            if decision is None:
+                raise Refused(
+                    _l(
+                        "%(reference)s is “%(state)s”: it has no decision to send. No letter was sent.",
+                        reference=application.reference,
+                        state=application.staff_label,
+                    )
+                )
+            letter = _letter_of(decision)
+            if decision.letter_sent_at is not None or (letter is not None and not letter.has_failed):
+                raise Refused(
+                    _l(
+                        "%(reference)s: its decision letter has already gone out or is on its way. No letter was sent.",
+                        reference=application.reference,
+                    )
+                )
+            try:
+                letters.append(send_letter(decision, actor=actor))
+            except Refused as refusal:
+                raise Refused(
+                    _l(
+                        "%(reference)s: %(reason)s No letter was sent.",
+                        reference=application.reference,
+                        reason=refusal.message,
+                    )
+                ) from None
+        done()
+    return letters
+
+
 def render_letter(decision):
     with force_locale(decision.application.language):
         return letter_pdf(decision)

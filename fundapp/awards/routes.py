@@ -1,8 +1,11 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from ..applications import operations as applications_ops
 from ..applications.models import Application
+from ..applications.routes import back_to_list, bulk_selection, discussed_or_404, new_message_form, staff_list_page
 from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
@@ -255,6 +258,24 @@ def send_letter(decision_id):
     return redirect(url_for("awards.decision_board", call_id=decision.application.call_id))
 
 
+@bp.route("/staff/calls/<int:call_id>/applications/letters", methods=["POST"])
+@staff_required
+def bulk_letters(call_id):
+    """The decision letters of the decided applications selected on the staff list: all or none."""
+    call = get_visible_or_404(Call, call_id)
+    form, applications = bulk_selection(call)
+    try:
+        letters = operations.send_letters(call, applications, actor=_me())
+    except Refused as refusal:
+        db.session.rollback()
+        return staff_list_page(call, bulk_form=form, refusal=refusal, status=400)
+    flash(
+        ngettext("%(num)d decision letter is being sent.", "%(num)d decision letters are being sent.", len(letters)),
+        "success",
+    )
+    return back_to_list(call)
+
+
 @bp.route("/letters/<int:letter_id>.pdf")
 @login_required
 def letter(letter_id):
@@ -273,7 +294,7 @@ def grant(grant_id):
     return _grant_page(get_visible_or_404(Grant, grant_id))
 
 
-def _grant_page(grant, *, posted=None, errors=None, typed=None, status=200):
+def _grant_page(grant, *, posted=None, errors=None, typed=None, status=200, message_form=None):
     """The grant's page; after a refused form (`posted`: which one), its messages next to its
     fields and what was typed kept."""
     history = (
@@ -295,10 +316,14 @@ def _grant_page(grant, *, posted=None, errors=None, typed=None, status=200):
         history=history,
         workflow=GRANT_WORKFLOW,
         is_city=grant.application.member_id in current_user.member_ids(),
+        as_partner=grant.application.sees_as_partner(current_user),
         payment_dates=operations.payment_dates(grant) if grant.accepted_at else None,
         posted=posted,
         errors=errors or {},
         typed=typed or {},
+        # The application's thread, for its city and staff only (never a donor who may see the grant).
+        can_discuss=grant.application.can_discuss(current_user),
+        message_form=message_form or new_message_form(),
     ), status
 
 
@@ -313,6 +338,27 @@ def _refused(grant, posted, refusal, default_field):
         typed=request.form.to_dict(),
         status=400,
     )
+
+
+@bp.route("/grants/<int:grant_id>/messages", methods=["POST"])
+@login_required
+def post_message(grant_id):
+    """A message in the thread of the grant's application, written on the grant's page."""
+    grant = get_visible_or_404(Grant, grant_id)
+    application = discussed_or_404(grant.application)
+    form = new_message_form(request.form)
+    if not form.validate_on_submit():
+        abort(400)  # only a missing or stale token: the operation checks the message itself
+    try:
+        applications_ops.post_message(application, actor=_me(), body=form.body.data)
+    except Refused as refusal:
+        db.session.rollback()
+        db.session.refresh(grant)
+        if not refusal.apply_to(form):  # said next to the message field, what was typed kept
+            form.body.errors = list(form.body.errors) + [refusal.message]
+        return _grant_page(grant, message_form=form, status=400)
+    flash(_("Message sent."), "success")
+    return redirect(url_for("awards.grant", grant_id=grant.id) + "#messages")
 
 
 @bp.route("/applications/<int:application_id>/grant")
@@ -338,10 +384,19 @@ def city_grant(application_id):
     abort(404)
 
 
+def _grant_to_act_on_or_404(grant_id):
+    """A grant the user may act on: a partner city sees the grant, read-only; to it, the grant's
+    actions do not exist (404)."""
+    grant = get_visible_or_404(Grant, grant_id)
+    if grant.application.sees_as_partner(current_user):
+        abort(404)
+    return grant
+
+
 @bp.route("/grants/<int:grant_id>/accept", methods=["POST"])
 @login_required
 def accept(grant_id):
-    grant = get_visible_or_404(Grant, grant_id)
+    grant = _grant_to_act_on_or_404(grant_id)
     act(
         _("Thank you: the grant is accepted. The first payment is now due."),
         operations.accept_grant,
@@ -403,7 +458,7 @@ def close(grant_id):
 @bp.route("/grants/<int:grant_id>/decline", methods=["POST"])
 @login_required
 def decline(grant_id):
-    grant = get_visible_or_404(Grant, grant_id)
+    grant = _grant_to_act_on_or_404(grant_id)
     try:
         operations.decline_grant(grant, actor=_me(), reason=ReasonForm(request.form).reason.data or "")
     except Refused as refusal:

@@ -5,8 +5,10 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
+    Field,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -16,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField, PlausibleDate
 from ..core.timeutil import timezone_choices
 from ..members.models import MEMBERSHIPS, REGIONS
+from .models import DUE_MODES, INDICATOR_PARTS, UNIT_MAX
 from .operations import fund_max_grant_cents, fund_maximum_message
 
 
@@ -73,6 +76,8 @@ class CallForm(FlaskForm):
     dues_required = BooleanField(_l("Membership dues must be paid"))
     one_application_per_lead = BooleanField(_l("One application per lead city"))
     partners_allowed = BooleanField(_l("Partner cities allowed"))
+    partners_must_confirm = BooleanField(_l("Every partner city must confirm its part before the lead can submit"))
+    partners_dues_required = BooleanField(_l("Partner cities’ membership dues must be paid"))
     required_documents = TextAreaField(
         _l("Required documents, in English (one per line)"), validators=[Length(max=5000)]
     )
@@ -141,3 +146,75 @@ class CriterionForm(FlaskForm):
 class StateForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
+
+
+class ReportStepForm(FlaskForm):
+    """An interim report of the call's schedule: halfway, at a month of the project, or on a date."""
+
+    due_mode = RadioField(_l("When is it due?"), choices=list(DUE_MODES.items()), default="half")
+    due_month = IntegerField(_l("Month of the project"), validators=[Optional()])
+    due_on = DateField(_l("Due on"), validators=[PlausibleDate(), Optional()])
+
+
+class FinalReportForm(FlaskForm):
+    months_after_end = IntegerField(
+        _l("Months after the project's end"), validators=[InputRequired(message=_l("Give a number of months."))]
+    )
+
+
+class IndicatorForm(FlaskForm):
+    name_en = StringField(_l("Name (English)"), validators=[Length(max=200)])
+    name_fr = StringField(_l("Name (French)"), validators=[Length(max=200)])
+    name_es = StringField(_l("Name (Spanish)"), validators=[Length(max=200)])
+    unit = StringField(_l("Unit (such as people, hours of care, EUR)"), validators=[Length(max=UNIT_MAX)])
+    by_gender = BooleanField(_l("Counted by gender (women, men, other or undisclosed)"))
+    position = IntegerField(_l("Position"), validators=[Optional(), NumberRange(min=0, max=100)])
+
+
+class IndicatorFigures(Field):
+    """The figures given for a call's indicators (a target, or a value reached), posted one input per
+    figure as `<field name>-<indicator id>-<part>`. data: {indicator id (str): {part: whole number or
+    None}}; `typed` keeps what was typed and `input_errors` says, per input, what could not be read."""
+
+    def process(self, formdata, data=None, extra_filters=None):
+        self.process_errors = []
+        self.object_data = data
+        self.input_errors = {}
+        self.typed = {}
+        self.data = dict(data) if isinstance(data, dict) else {}
+        self.raw_data = []
+        if formdata is None:
+            return
+        prefix = f"{self.name}-"
+        figures = {}
+        for key in formdata:
+            if not key.startswith(prefix):
+                continue
+            indicator_id, _sep, part = key[len(prefix) :].partition("-")
+            if not indicator_id.isdigit() or part not in INDICATOR_PARTS:
+                continue
+            text = (formdata.get(key) or "").strip()
+            self.typed[key] = text
+            self.raw_data.append(text)
+            value = None
+            if text:
+                try:
+                    value = int(text.replace("\u202f", "").replace("\xa0", "").replace(" ", ""))
+                except ValueError:
+                    value = None
+                if value is None or abs(value) >= 10**9:
+                    self.input_errors[key] = _l("Enter a whole number.")
+                    continue
+            figures.setdefault(indicator_id, {})[part] = value
+        if self.raw_data or not self.data:
+            self.data = figures
+        if self.input_errors:
+            self.process_errors.append(next(iter(self.input_errors.values())))
+
+    def value_of(self, indicator_id, part):
+        """What the input shows: what was typed, else the stored figure."""
+        key = f"{self.name}-{indicator_id}-{part}"
+        if key in self.typed:
+            return self.typed[key]
+        value = (self.data.get(str(indicator_id)) or {}).get(part)
+        return "" if value is None else value

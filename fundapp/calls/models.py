@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -88,6 +89,10 @@ class Call(db.Model):
     dues_required: Mapped[bool] = mapped_column(nullable=False, default=True)
     one_application_per_lead: Mapped[bool] = mapped_column(nullable=False, default=True)
     partners_allowed: Mapped[bool] = mapped_column(nullable=False, default=True)
+    # Whether every partner city must confirm its part before the lead may submit, and whether
+    # partner cities must have paid their dues as the lead must (both off unless staff set them).
+    partners_must_confirm: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
+    partners_dues_required: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
     required_documents: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     # The theme and the required documents in French and Spanish ({"fr": ..., "es": ...}); the
     # English theme and document names above are the keys (documents are filed under them).
@@ -118,6 +123,15 @@ class Call(db.Model):
     )
     funding = relationship(
         "CallFunding", back_populates="call", cascade="all, delete-orphan", order_by="CallFunding.id"
+    )
+    report_steps = relationship(
+        "ReportStep", back_populates="call", order_by="ReportStep.id", cascade="all, delete-orphan"
+    )
+    indicators = relationship(
+        "CallIndicator",
+        back_populates="call",
+        order_by="CallIndicator.position, CallIndicator.id",
+        cascade="all, delete-orphan",
     )
 
     __table_args__ = (
@@ -249,6 +263,20 @@ class Call(db.Model):
             reasons.append(_l("Membership dues must be paid through %(year)d.", year=self.dues_year))
         return reasons
 
+    def partner_ineligibility_reasons(self, member):
+        """Why `member` may not take part as a partner city (empty list: it may): the partners' rule,
+        beside the lead's, on the same dues year."""
+        reasons = []
+        if self.partners_dues_required and not member.in_good_standing(self.dues_year):
+            reasons.append(
+                _l(
+                    "%(city)s, a partner city, must have paid its membership dues through %(year)d.",
+                    city=member.name,
+                    year=self.dues_year,
+                )
+            )
+        return reasons
+
     def member_is_eligible(self, member):
         return not self.ineligibility_reasons(member)
 
@@ -312,3 +340,112 @@ class Criterion(db.Model):
         """This criterion's share of the call's total weight, in percent."""
         total = sum(c.weight for c in self.call.criteria)
         return (self.weight * 100 / total).quantize(Decimal("0.1")) if total else Decimal(0)
+
+
+# -- what grantees report: the schedule and the indicators ----------------------------------------
+
+REPORT_STEP_KINDS = {"interim": _l("Interim report"), "final": _l("Final report")}
+# How an interim report's due date is set: on a fixed date, at a month of the project, or halfway
+# through it (the fund's default, and what every call had before schedules were set per call).
+DUE_MODES = {
+    "half": _l("Halfway through the project"),
+    "month": _l("At a month of the project"),
+    "date": _l("On a date"),
+}
+DEFAULT_FINAL_MONTHS = 2
+MAX_FINAL_MONTHS = 24
+
+
+class ReportStep(db.Model):
+    """One report a grant of this call owes: an interim report (on a date, at a month of the project
+    or halfway through it) or the final report (some months after the project's end)."""
+
+    __tablename__ = "report_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    due_on: Mapped[object | None] = mapped_column(sa.Date)
+    due_month: Mapped[int | None] = mapped_column()
+    months_after_end: Mapped[int | None] = mapped_column()
+
+    call = relationship("Call", back_populates="report_steps")
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('interim', 'final')", name="kind_known"),
+        sa.CheckConstraint(
+            "(kind = 'interim' AND months_after_end IS NULL AND (due_on IS NULL OR due_month IS NULL)) OR "
+            f"(kind = 'final' AND due_on IS NULL AND due_month IS NULL AND months_after_end BETWEEN 0 AND {MAX_FINAL_MONTHS})",
+            name="due_fits_kind",
+        ),
+        sa.CheckConstraint("due_month IS NULL OR due_month > 0", name="month_positive"),
+    )
+
+    @property
+    def kind_label(self):
+        return REPORT_STEP_KINDS[self.kind]
+
+    @property
+    def due_mode(self):
+        if self.kind == "final":
+            return "final"
+        return "date" if self.due_on is not None else "month" if self.due_month is not None else "half"
+
+    def due_date(self, start, duration_months):
+        """The day this report is due for a project starting on `start` and lasting `duration_months`."""
+        if self.kind == "final":
+            return start + relativedelta(months=duration_months + self.months_after_end)
+        if self.due_on is not None:
+            return self.due_on
+        if self.due_month is not None:
+            return start + relativedelta(months=self.due_month)
+        return start + relativedelta(months=max(1, duration_months // 2))
+
+
+def default_report_steps():
+    """The fund's schedule: one interim report halfway through the project, the final one two months
+    after its end."""
+    return [ReportStep(kind="interim"), ReportStep(kind="final", months_after_end=DEFAULT_FINAL_MONTHS)]
+
+
+def ordered_steps(steps):
+    """The interim steps in the order staff added them, then the final one."""
+    return sorted(steps, key=lambda step: (step.kind == "final", step.id or 0))
+
+
+# The figures of an indicator: its total, or the number of women, men and others when counted by gender.
+INDICATOR_PARTS = {
+    "total": _l("Total"),
+    "women": _l("Women"),
+    "men": _l("Men"),
+    "other": _l("Other or undisclosed"),
+}
+GENDER_PARTS = ("women", "men", "other")
+UNIT_MAX = 40
+
+
+class CallIndicator(db.Model):
+    """What a call's grantees measure: a target in the application, the value reached in each report."""
+
+    __tablename__ = "call_indicator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+    name: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    unit: Mapped[str] = mapped_column(sa.String(UNIT_MAX), nullable=False)
+    by_gender: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+    call = relationship("Call", back_populates="indicators")
+
+    def name_in(self, language):
+        return localized(self.name, language)[0]
+
+    @property
+    def parts(self):
+        return list(GENDER_PARTS) if self.by_gender else ["total"]
+
+    def total(self, figures):
+        """The sum of this indicator's figures in {part: value} (None when none is given)."""
+        values = [v for v in (figures or {}).values() if v is not None]
+        return sum(values) if values else None

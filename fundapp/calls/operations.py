@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from blinker import Namespace
+from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -28,11 +29,17 @@ from ..funding.models import Contribution
 from ..members.models import MEMBERSHIPS, REGIONS, Member
 from .models import (
     CALL_WORKFLOW,
+    DUE_MODES,
     FUND_MAX_GRANT_CENTS,
     LANGUAGES,
+    MAX_FINAL_MONTHS,
     TRANCHE_CONDITIONS,
+    UNIT_MAX,
     Call,
+    CallIndicator,
     Criterion,
+    ReportStep,
+    default_report_steps,
 )
 
 signals = Namespace()
@@ -60,6 +67,8 @@ CALL_FIELDS = [
     "dues_required",
     "one_application_per_lead",
     "partners_allowed",
+    "partners_must_confirm",
+    "partners_dues_required",
     "required_documents",
     "theme_translations",
     "document_translations",
@@ -191,6 +200,8 @@ def _clean_call(values, call):
     reviewers = values.get("reviewers_per_application")
     if not reviewers or not 1 <= reviewers <= 20:
         raise Refused(_l("Each application needs between 1 and 20 reviewers."), field="reviewers_per_application")
+    values.setdefault("partners_must_confirm", False)
+    values.setdefault("partners_dues_required", False)
     values.setdefault("conflict_same_country", False)
     values.setdefault("reviewers_see_others", True)
     values.setdefault("review_due_at", None)
@@ -304,6 +315,7 @@ def save_call(call, *, actor, values, funding):
     creating = call is None
     if creating:
         call = Call(created_by_id=actor.id if actor else None, state=CALL_WORKFLOW.initial)
+        call.report_steps = default_report_steps()  # staff change it on the call's page
         db.session.add(call)
     before = None if creating else {**audit.snapshot(call, CALL_FIELDS), "funding": _funding_snapshot(call)}
     with db.session.no_autoflush:
@@ -402,6 +414,193 @@ def delete_criterion(criterion, *, actor):
     done()
 
 
+# -- the report schedule ---------------------------------------------------------------------------
+
+STEP_FIELDS = ["kind", "due_on", "due_month", "months_after_end"]
+
+
+def _refuse_if_schedule_fixed(call, what):
+    _refuse_if_not_editable(call)
+    if call.is_locked:
+        raise Refused(_locked_message(call, what))
+
+
+def _earliest_final_report(call, months_after_end):
+    """The first day any final report of this call can be due: the earliest start, the shortest project."""
+    earliest, _latest = call.start_window()
+    return earliest + relativedelta(months=call.duration_min_months + months_after_end)
+
+
+def _final_step(call):
+    return next((step for step in call.report_steps if step.kind == "final"), None)
+
+
+def _check_interim_date(call, due_on, months_after_end):
+    earliest, _latest = call.start_window()
+    if due_on < earliest:
+        raise Refused(
+            _l("Projects of this call start on %(date)s at the earliest: choose a later day.", date=lazy_day(earliest)),
+            field="due_on",
+        )
+    last = _earliest_final_report(call, months_after_end)
+    if due_on >= last:
+        raise Refused(
+            _l(
+                "This report would be due after the final report, which can be due as early as %(date)s.",
+                date=lazy_day(last),
+            ),
+            field="due_on",
+        )
+
+
+def save_report_step(call, step, *, actor, values):
+    """Add an interim report to the call's schedule (step=None) or change a step (the final report's
+    months after the project's end). values: due_mode ("half", "month", "date"), due_month, due_on,
+    months_after_end."""
+    _refuse_if_schedule_fixed(call, _l("The report schedule"))
+    final = _final_step(call)
+    final_months = final.months_after_end if final is not None else 2
+    if step is not None and step.kind == "final":
+        months = values.get("months_after_end")
+        if months is None or not 0 <= months <= MAX_FINAL_MONTHS:
+            raise Refused(
+                _l("The final report is due 0 to %(max)d months after the project ends.", max=MAX_FINAL_MONTHS),
+                field="months_after_end",
+            )
+        for other in call.report_steps:
+            if other.kind == "interim" and other.due_on is not None:
+                last = _earliest_final_report(call, months)
+                if other.due_on >= last:
+                    raise Refused(
+                        _l(
+                            "The interim report due on %(date)s would then be due after the final report.",
+                            date=lazy_day(other.due_on),
+                        ),
+                        field="months_after_end",
+                    )
+        cleaned = {"kind": "final", "due_on": None, "due_month": None, "months_after_end": months}
+    else:
+        mode = values.get("due_mode")
+        if mode not in DUE_MODES:
+            raise Refused(_l("Choose when the report is due."), field="due_mode")
+        cleaned = {"kind": "interim", "due_on": None, "due_month": None, "months_after_end": None}
+        if mode == "month":
+            month = values.get("due_month")
+            if month is None or not 1 <= month <= call.duration_max_months:
+                raise Refused(
+                    _l(
+                        "Projects of this call last at most %(max)d months: choose a month from 1 to %(max)d.",
+                        max=call.duration_max_months,
+                    ),
+                    field="due_month",
+                )
+            cleaned["due_month"] = month
+        elif mode == "date":
+            if values.get("due_on") is None:
+                raise Refused(_l("Give the day the report is due."), field="due_on")
+            _check_interim_date(call, values["due_on"], final_months)
+            cleaned["due_on"] = values["due_on"]
+    creating = step is None
+    before = None if creating else audit.snapshot(step, STEP_FIELDS)
+    if creating:
+        step = ReportStep(**cleaned)
+        call.report_steps.append(step)
+    else:
+        for name, value in cleaned.items():
+            setattr(step, name, value)
+    db.session.flush()
+    audit.record(
+        "report_step.create" if creating else "report_step.update",
+        step,
+        before=before,
+        after=audit.snapshot(step, STEP_FIELDS),
+        actor=actor,
+        summary=f"report schedule of {call.code}: {step.kind} report {'added' if creating else 'changed'}",
+    )
+    done()
+    return step
+
+
+def delete_report_step(step, *, actor):
+    call = step.call
+    _refuse_if_schedule_fixed(call, _l("The report schedule"))
+    if step.kind == "final":
+        raise Refused(_l("Every grant ends with a final report: change its date instead."))
+    audit.record(
+        "report_step.delete",
+        step,
+        before=audit.snapshot(step, STEP_FIELDS),
+        actor=actor,
+        summary=f"report schedule of {call.code}: interim report removed",
+    )
+    call.report_steps.remove(step)
+    done()
+
+
+# -- indicators ------------------------------------------------------------------------------------
+
+INDICATOR_FIELDS = ["position", "name", "unit", "by_gender"]
+
+
+def save_indicator(call, indicator, *, actor, values):
+    """Add (indicator=None) or change an indicator: its name in each language (English required),
+    its unit, and whether it is counted by gender."""
+    _refuse_if_schedule_fixed(call, _l("The indicators"))
+    name = {code: (values["name"].get(code) or "").strip() for code in LANGUAGES}
+    name = {code: text for code, text in name.items() if text}
+    if not name.get("en"):
+        raise Refused(_l("Name the indicator in English."), field="name_en")
+    for code, text in name.items():
+        if len(text) > 200:
+            raise Refused(_l("The name is longer than 200 characters."), field=f"name_{code}")
+    unit = (values.get("unit") or "").strip()
+    if not unit:
+        raise Refused(_l("Give the unit, such as people or hours of care."), field="unit")
+    if len(unit) > UNIT_MAX:
+        raise Refused(_l("The unit is at most %(n)d characters long.", n=UNIT_MAX), field="unit")
+    cleaned = {
+        "name": name,
+        "unit": unit,
+        "by_gender": bool(values.get("by_gender")),
+        "position": values.get("position"),
+    }
+    creating = indicator is None
+    if not cleaned["position"]:
+        cleaned["position"] = indicator.position if indicator is not None else len(call.indicators) + 1
+    before = None if creating else audit.snapshot(indicator, INDICATOR_FIELDS)
+    if creating:
+        indicator = CallIndicator(**cleaned)
+        call.indicators.append(indicator)
+    else:
+        for field, value in cleaned.items():
+            setattr(indicator, field, value)
+    db.session.flush()
+    audit.record(
+        "indicator.create" if creating else "indicator.update",
+        indicator,
+        before=before,
+        after=audit.snapshot(indicator, INDICATOR_FIELDS),
+        actor=actor,
+        summary=f"indicator of {call.code} {'added' if creating else 'edited'}",
+    )
+    done()
+    return indicator
+
+
+def delete_indicator(indicator, *, actor):
+    call = indicator.call
+    _refuse_if_schedule_fixed(call, _l("The indicators"))
+    audit.record(
+        "indicator.delete",
+        indicator,
+        before=audit.snapshot(indicator, INDICATOR_FIELDS),
+        actor=actor,
+        summary=f"indicator of {call.code} removed",
+    )
+    call.indicators.remove(indicator)
+    done()
+
+
 def lock_for_submissions(call):
     """Called by the first submission: criteria and cap are fixed from then on (in its transaction)."""
     if call.locked_at is None:
@@ -424,6 +623,8 @@ def duplicate_call(call, *, actor):
     copy.opens_at, copy.closes_at = call.opens_at + year, call.closes_at + year
     copy.title = dict(call.title)
     copy.criteria = [Criterion(**{f: getattr(c, f) for f in CRITERION_FIELDS}) for c in call.criteria]
+    copy.report_steps = [ReportStep(**{f: getattr(step, f) for f in STEP_FIELDS}) for step in call.report_steps]
+    copy.indicators = [CallIndicator(**{f: getattr(i, f) for f in INDICATOR_FIELDS}) for i in call.indicators]
     db.session.add(copy)
     db.session.flush()
     audit.record(

@@ -13,8 +13,16 @@ from ..extensions import db
 from ..funding.queries import contributions_with_allocation
 from . import operations
 from .feeds import atom_feed, deadline_ics
-from .forms import LANGUAGE_LABELS, CriterionForm, StateForm, call_form_class
-from .models import CALL_WORKFLOW, LANGUAGES, Call, Criterion
+from .forms import (
+    LANGUAGE_LABELS,
+    CriterionForm,
+    FinalReportForm,
+    IndicatorForm,
+    ReportStepForm,
+    StateForm,
+    call_form_class,
+)
+from .models import CALL_WORKFLOW, LANGUAGES, Call, CallIndicator, Criterion, ReportStep, ordered_steps
 from .queries import public_calls, published_calls, staff_calls_page
 
 TRANSLATED = [c for c in LANGUAGES if c != "en"]  # the English theme and documents are the keys
@@ -116,6 +124,8 @@ def _form_for(call):
         "dues_required": obj_data["dues_required"],
         "one_application_per_lead": obj_data["one_application_per_lead"],
         "partners_allowed": obj_data["partners_allowed"],
+        "partners_must_confirm": obj_data.get("partners_must_confirm", False),
+        "partners_dues_required": obj_data.get("partners_dues_required", False),
         "required_documents": "\n".join(obj_data.get("required_documents") or []),
         "overall_threshold": obj_data.get("overall_threshold"),
         "reviewers_per_application": obj_data["reviewers_per_application"],
@@ -162,6 +172,8 @@ def _values_from(form):
         dues_required=form.dues_required.data,
         one_application_per_lead=form.one_application_per_lead.data,
         partners_allowed=form.partners_allowed.data,
+        partners_must_confirm=form.partners_must_confirm.data,
+        partners_dues_required=form.partners_dues_required.data,
         required_documents=(form.required_documents.data or "").splitlines(),
         theme_translations={c: form[f"theme_{c}"].data for c in TRANSLATED},
         document_translations={c: (form[f"required_documents_{c}"].data or "").splitlines() for c in TRANSLATED},
@@ -236,6 +248,7 @@ def staff_detail(call_id):
         actions=actions,
         state_form=StateForm(),
         language=str(get_locale()),
+        ordered_steps=ordered_steps,
     )
 
 
@@ -319,6 +332,129 @@ def delete_criterion(call_id, criterion_id):
         abort(404)
     act(_("Criterion removed."), operations.delete_criterion, criterion, actor=current_user._get_current_object())
     return redirect(url_for("calls.staff_detail", call_id=call.id) + "#criteria")
+
+
+# -- the report schedule and the indicators ----------------------------------------------------------
+
+
+def _step_of(call, step_id):
+    step = db.session.get(ReportStep, step_id)
+    if step is None or step.call_id != call.id:
+        abort(404)
+    return step
+
+
+def _save_step(call, step):
+    final = step is not None and step.kind == "final"
+    if request.method == "POST":
+        form = FinalReportForm() if final else ReportStepForm()
+    elif final:
+        form = FinalReportForm(data={"months_after_end": step.months_after_end})
+    elif step is not None:
+        form = ReportStepForm(data={"due_mode": step.due_mode, "due_month": step.due_month, "due_on": step.due_on})
+    else:
+        form = ReportStepForm()
+    if form.validate_on_submit():
+        if final:
+            values = {"months_after_end": form.months_after_end.data}
+        else:
+            values = {"due_mode": form.due_mode.data, "due_month": form.due_month.data, "due_on": form.due_on.data}
+        try:
+            operations.save_report_step(call, step, actor=current_user._get_current_object(), values=values)
+        except Refused as refusal:
+            db.session.rollback()
+            refusal.apply_to(form) or flash(refusal.message, "error")
+        else:
+            flash(_("Report schedule saved."), "success")
+            return redirect(url_for("calls.staff_detail", call_id=call.id) + "#report-schedule")
+    status = 400 if request.method == "POST" else 200
+    return render_template("calls/report_step_form.html", form=form, call=call, step=step, final=final), status
+
+
+@bp.route("/staff/calls/<int:call_id>/report-steps/new", methods=["GET", "POST"])
+@staff_required
+def add_report_step(call_id):
+    call = get_visible_or_404(Call, call_id)
+    return _save_step(call, None)
+
+
+@bp.route("/staff/calls/<int:call_id>/report-steps/<int:step_id>", methods=["GET", "POST"])
+@staff_required
+def edit_report_step(call_id, step_id):
+    call = get_visible_or_404(Call, call_id)
+    return _save_step(call, _step_of(call, step_id))
+
+
+@bp.route("/staff/calls/<int:call_id>/report-steps/<int:step_id>/delete", methods=["POST"])
+@staff_required
+def delete_report_step(call_id, step_id):
+    call = get_visible_or_404(Call, call_id)
+    step = _step_of(call, step_id)
+    act(
+        _("Interim report removed from the schedule."),
+        operations.delete_report_step,
+        step,
+        actor=current_user._get_current_object(),
+    )
+    return redirect(url_for("calls.staff_detail", call_id=call.id) + "#report-schedule")
+
+
+def _indicator_of(call, indicator_id):
+    indicator = db.session.get(CallIndicator, indicator_id)
+    if indicator is None or indicator.call_id != call.id:
+        abort(404)
+    return indicator
+
+
+def _save_indicator(call, indicator):
+    if request.method == "POST":
+        form = IndicatorForm()
+    elif indicator is None:
+        form = IndicatorForm()
+    else:
+        data = {f"name_{c}": indicator.name.get(c, "") for c in LANGUAGES}
+        data.update(unit=indicator.unit, by_gender=indicator.by_gender, position=indicator.position)
+        form = IndicatorForm(data=data)
+    if form.validate_on_submit():
+        values = dict(
+            name={c: form[f"name_{c}"].data for c in LANGUAGES},
+            unit=form.unit.data,
+            by_gender=form.by_gender.data,
+            position=form.position.data,
+        )
+        try:
+            operations.save_indicator(call, indicator, actor=current_user._get_current_object(), values=values)
+        except Refused as refusal:
+            db.session.rollback()
+            refusal.apply_to(form) or flash(refusal.message, "error")
+        else:
+            flash(_("Indicator saved."), "success")
+            return redirect(url_for("calls.staff_detail", call_id=call.id) + "#indicators")
+    status = 400 if request.method == "POST" else 200
+    return render_template("calls/indicator_form.html", form=form, call=call, indicator=indicator), status
+
+
+@bp.route("/staff/calls/<int:call_id>/indicators/new", methods=["GET", "POST"])
+@staff_required
+def add_indicator(call_id):
+    call = get_visible_or_404(Call, call_id)
+    return _save_indicator(call, None)
+
+
+@bp.route("/staff/calls/<int:call_id>/indicators/<int:indicator_id>", methods=["GET", "POST"])
+@staff_required
+def edit_indicator(call_id, indicator_id):
+    call = get_visible_or_404(Call, call_id)
+    return _save_indicator(call, _indicator_of(call, indicator_id))
+
+
+@bp.route("/staff/calls/<int:call_id>/indicators/<int:indicator_id>/delete", methods=["POST"])
+@staff_required
+def delete_indicator(call_id, indicator_id):
+    call = get_visible_or_404(Call, call_id)
+    indicator = _indicator_of(call, indicator_id)
+    act(_("Indicator removed."), operations.delete_indicator, indicator, actor=current_user._get_current_object())
+    return redirect(url_for("calls.staff_detail", call_id=call.id) + "#indicators")
 
 
 @bp.route("/staff/calls/<int:call_id>/duplicate", methods=["POST"])

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..accounts.models import Invitation, User
-from ..applications.queries import city_applications, told_decisions
+from ..applications.queries import city_applications, partner_requests, told_decisions
 from ..calls.queries import public_calls
 from ..core.models import JobRecord
 from ..core.notices import open_notices
@@ -33,6 +33,7 @@ def home_figures(user):
         figures["calls_for_city"] = [(c, c.ineligibility_reasons(member)) for c in calls]
         figures["applications"] = city_applications(user)
         figures["decisions"] = told_decisions(figures["applications"])
+        figures["partner_waiting"], figures["partner_answered"] = partner_requests(user)
     if user.has_role("reviewer"):
         figures["assignments"] = [a for a in my_assignments(user) if not a.is_done][:10]
     if user.has_role("donor") and user.donor is not None:

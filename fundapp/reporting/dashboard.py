@@ -9,7 +9,9 @@ from ..awards.models import GRANT_WORKFLOW, Grant, Tranche
 from ..calls.models import CALL_WORKFLOW, Call
 from ..core.timeutil import utcnow
 from ..extensions import db
+from ..funding.ledger import fund_today
 from ..funding.models import CallFunding
+from ..members.models import Member
 from ..reviews.models import ASSIGNMENT_WORKFLOW, Assignment
 from .models import REPORT_WORKFLOW, GrantReport
 
@@ -33,6 +35,31 @@ def fund_dashboard():
         .order_by(GrantReport.due_on)
         .limit(50)
     ).all()
+    today = fund_today()
+    overdue_where = (
+        GrantReport.state == REPORT_WORKFLOW.initial,
+        GrantReport.due_on < today,
+        Grant.state.in_(GRANT_WORKFLOW.states_with("reportable")),
+    )
+    # One query for the rows (city, report, due date), one for their number.
+    overdue = [
+        OverdueReport(report, member_name, reference, today)
+        for report, member_name, reference in db.session.execute(
+            sa.select(GrantReport, Member.name, Application.reference)
+            .join(Grant, Grant.id == GrantReport.grant_id)
+            .join(Application, Application.id == Grant.application_id)
+            .join(Member, Member.id == Application.member_id)
+            .where(*overdue_where)
+            .order_by(GrantReport.due_on, GrantReport.id)
+            .limit(OVERDUE_SHOWN)
+        ).all()
+    ]
+    overdue_count = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(GrantReport)
+        .join(Grant, Grant.id == GrantReport.grant_id)
+        .where(*overdue_where)
+    )
     tranches_due = db.session.scalars(
         sa.select(Tranche)
         .join(Grant)
@@ -57,4 +84,19 @@ def fund_dashboard():
         "remaining": int(envelope) - int(committed),
         "reports_due": reports_due,
         "tranches_due": tranches_due,
+        "overdue": overdue,
+        "overdue_count": overdue_count,
     }
+
+
+OVERDUE_SHOWN = 100
+
+
+class OverdueReport:
+    """A report past its due date and never sent, with its city, for the dashboard."""
+
+    def __init__(self, report, city, reference, today):
+        self.report = report
+        self.city = city
+        self.reference = reference
+        self.days = (today - report.due_on).days

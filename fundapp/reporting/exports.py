@@ -15,11 +15,13 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
 from ..applications.models import DIMENSIONS
+from ..calls.models import localized
 from ..core import pdf
 from ..core.exports import csv_writer, xlsx_append
-from ..core.i18n import format_day, format_number
+from ..core.i18n import format_day, format_number, format_percent
 from ..core.money import cents_to_decimal, format_eur
 from ..members.models import REGIONS
+from . import gender
 
 PALETTE = [colors.HexColor(c) for c in ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")]
 
@@ -161,6 +163,7 @@ def to_pdf(figures, language):
             [reached["women"], reached["men"], reached["other"]],
         )
     )
+    story += _gender_story(figures.by_gender, language)
     story += [
         pdf.para(_("By care-system dimension"), "h2"),
         pdf.table(
@@ -177,6 +180,43 @@ def to_pdf(figures, language):
         language=language,
         page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
     )
+
+
+def _gender_story(rows, language):
+    """Participation by gender per call: the applications' project leads and the jury, with shares,
+    and the people reached."""
+    if not rows:
+        return []
+    story = [pdf.para(_("Participation by gender"), "h2")]
+    for row in rows:
+        title = localized(row["titles"], language)[0]
+        story.append(pdf.para(f"{row['call']} · {title}" if title else row["call"]))
+        jury = gender.shares(row["jury"])
+        story.append(
+            pdf.table(
+                [[_("Gender"), _("Project leads of the applications"), _("Jury")]]
+                + [
+                    [
+                        str(gender.PERSON_GROUPS[group]),
+                        f"{n} ({format_percent(share, 0, 1)})",
+                        f"{j} ({format_percent(js, 0, 1)})",
+                    ]
+                    for (group, n, share), (_g, j, js) in zip(gender.shares(row["leads"]), jury, strict=True)
+                ],
+                col_widths=[150, 160, 160],
+            )
+        )
+        story.append(
+            pdf.para(
+                _("People reached:")
+                + " "
+                + " · ".join(
+                    f"{gender.REACHED_GROUPS[group]} {format_number(n, 0)} ({format_percent(share, 0, 1)})"
+                    for group, n, share in gender.shares(row["reached"])
+                )
+            )
+        )
+    return story
 
 
 def _euros(cents):
@@ -242,6 +282,20 @@ def to_xlsx(figures):
             [[figures.reached["women"], figures.reached["men"], figures.reached["other"]]],
         ),
         (_("Payments"), [_("Month"), _("EUR")], [[m, _euros(v)] for m, v in sorted(figures.payments_by_month.items())]),
+        (
+            _("Gender"),
+            [_("Call"), _("Counted"), _("Gender"), _("Number"), _("Share (%)")],
+            [
+                [row["call"], str(measure), str(groups[group]), n, share]
+                for row in figures.by_gender
+                for key, measure, groups in (
+                    ("leads", _("Project leads of the applications"), gender.PERSON_GROUPS),
+                    ("jury", _("Jury"), gender.PERSON_GROUPS),
+                    ("reached", _("People reached"), gender.REACHED_GROUPS),
+                )
+                for group, n, share in gender.shares(row[key])
+            ],
+        ),
     ]
     for title, header, rows in sheets:
         ws = book.create_sheet(title[:31])

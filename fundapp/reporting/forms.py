@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from ..calls.forms import IndicatorFigures
 from ..core.forms import MoneyField, PlausibleDate, PostedForm
 from ..core.i18n import LANGUAGE_NAMES
 
@@ -40,6 +41,15 @@ class ReportForm(PostedForm):
     reached_other = WholeNumber()
     activities_held = WholeNumber()
     dimensions = SelectMultipleField(validate_choice=False)  # the operation knows the dimensions
+    indicator_values = IndicatorFigures()  # indicator_values-<indicator id>-<part>: the values reached
+
+    def first_errors(self):
+        """{field name: its first message}, an indicator's figure under its own input's name."""
+        errors = super().first_errors()
+        if self.indicator_values.input_errors:
+            errors.pop("indicator_values", None)
+            errors.update(self.indicator_values.input_errors)
+        return errors
 
     def values(self):
         values = {name: self[name].data or "" for name in ("progress", "results", "difficulties")}
@@ -47,6 +57,8 @@ class ReportForm(PostedForm):
             {name: self[name].data for name in ("reached_women", "reached_men", "reached_other", "activities_held")}
         )
         values["dimensions"] = self.dimensions.data or []
+        if self.indicator_values.raw_data:
+            values["indicator_values"] = self.indicator_values.data
         return values
 
     def spent(self):

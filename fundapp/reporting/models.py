@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.states import State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
+from ..funding.ledger import fund_today
 
 APPLICANT = frozenset({"applicant"})
 STAFF = frozenset({"staff"})
@@ -56,6 +57,10 @@ class GrantReport(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     grant_id: Mapped[int] = mapped_column(sa.ForeignKey("grant_award.id"), nullable=False, index=True)
     kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    # The report's place in the grant's schedule (1, 2, ...: by due date, the final report last), and
+    # the interim report's number when the grant owes several (None: the only one, or the final).
+    position: Mapped[int] = mapped_column(nullable=False, default=1)
+    number: Mapped[int | None] = mapped_column()
     due_on: Mapped[object] = mapped_column(sa.Date, nullable=False, index=True)
     state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="due")
     progress: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
@@ -66,6 +71,8 @@ class GrantReport(db.Model):
     reached_other: Mapped[int] = mapped_column(nullable=False, default=0)
     activities_held: Mapped[int] = mapped_column(nullable=False, default=0)
     dimensions: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # The value reached for each indicator of the call: {indicator id: {part: number}}, as the targets.
+    indicator_values: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     staff_message: Mapped[str | None] = mapped_column(sa.Text)
     submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[object | None] = mapped_column(UTCDateTime)
@@ -80,7 +87,7 @@ class GrantReport(db.Model):
     )
 
     __table_args__ = (
-        sa.UniqueConstraint("grant_id", "kind", name="uq_grant_report_grant_kind"),
+        sa.UniqueConstraint("grant_id", "position", name="uq_grant_report_grant_position"),
         sa.CheckConstraint(f"kind IN {tuple(REPORT_KINDS)!r}", name="kind_known"),
         sa.CheckConstraint(f"state IN {tuple(REPORT_WORKFLOW.state_names())!r}", name="state_known"),
         sa.CheckConstraint(
@@ -91,7 +98,25 @@ class GrantReport(db.Model):
 
     @property
     def kind_label(self):
+        if self.kind == "interim" and self.number:
+            return _l("Interim report %(n)d", n=self.number)
         return REPORT_KINDS.get(self.kind, self.kind)
+
+    @property
+    def is_overdue(self):
+        """Past its due date and never sent: the city is late."""
+        return self.state == REPORT_WORKFLOW.initial and self.due_on < fund_today()
+
+    def indicator_rows(self):
+        """One row per indicator of the call: the indicator, the application's target and the value
+        reached in this report, each {part: number}."""
+        application = self.grant.application
+        targets = application.indicator_targets or {}
+        reached = self.indicator_values or {}
+        return [
+            IndicatorRow(indicator, targets.get(str(indicator.id)) or {}, reached.get(str(indicator.id)) or {})
+            for indicator in application.call.indicators
+        ]
 
     @property
     def staff_label(self):
@@ -128,7 +153,8 @@ class GrantReport(db.Model):
         ]
 
     def can_view(self, user):
-        return self.grant.can_view(user)
+        # Reports are the lead city's duty: a partner city sees the grant, never its reports.
+        return self.grant.can_view(user) and not self.grant.application.sees_as_partner(user)
 
 
 class Expenditure(db.Model):
@@ -159,6 +185,13 @@ class Expenditure(db.Model):
     @property
     def variance_cents(self):
         return self.spent_cents - self.approved_cents
+
+
+@dataclass
+class IndicatorRow:
+    indicator: object
+    target: dict
+    reached: dict
 
 
 @dataclass

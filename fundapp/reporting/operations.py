@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from ..applications.models import BudgetLine
 from ..awards.models import GRANT_WORKFLOW
 from ..awards.operations import city_users, grant_accepted, grant_ended, make_due
+from ..calls.models import default_report_steps, ordered_steps
 from ..core import audit
 from ..core.documents import generated_document, make_document
 from ..core.errors import Refused
@@ -33,21 +34,52 @@ REMIND_BEFORE = timedelta(days=7)
 
 @grant_accepted.connect
 def create_duties(grant, actor=None, **_kwargs):
-    """The interim report halfway through the project and the final one two months after its end."""
+    """One report per step of the call's report schedule (by default an interim report halfway
+    through the project and the final one two months after its end), each with its reminders: a
+    week before it is due, and the day after it while it is overdue."""
     application = grant.application
     start = application.start_date or utcnow().date()
     months = application.duration_months or 12
-    for kind, due in (
-        ("interim", start + relativedelta(months=max(1, months // 2))),
-        ("final", start + relativedelta(months=months + 2)),
-    ):
-        report = GrantReport(grant=grant, kind=kind, due_on=due, state=REPORT_WORKFLOW.initial)
+    steps = ordered_steps(application.call.report_steps) or default_report_steps()
+    end = start + relativedelta(months=months)
+    final_steps = [step for step in steps if step.kind == "final"]
+    interim = sorted(
+        # An interim report never falls after the project's end (a month beyond a short project's
+        # duration): it is then due as the project ends.
+        (min(step.due_date(start, months), end), index)
+        for index, step in enumerate(steps)
+        if step.kind == "interim"
+    )
+    duties = [("interim", due, n + 1 if len(interim) > 1 else None) for n, (due, _i) in enumerate(interim)]
+    duties += [("final", step.due_date(start, months), None) for step in final_steps[:1]]
+    for position, (kind, due, number) in enumerate(duties, start=1):
+        report = GrantReport(
+            grant=grant, kind=kind, due_on=due, position=position, number=number, state=REPORT_WORKFLOW.initial
+        )
         db.session.add(report)
         db.session.flush()
         remind_at = due - REMIND_BEFORE
         run_at = datetime(remind_at.year, remind_at.month, remind_at.day, 8, tzinfo=timezone.utc)
         if run_at > utcnow():
             enqueue("reporting.remind", report_id=report.id, run_at=run_at, dedupe_key=f"report-reminder:{report.id}")
+        _schedule_overdue_reminder(report, 1, due + timedelta(days=1))
+
+
+# The city is reminded of a report it has not sent the day after its due date, then weekly: at most
+# OVERDUE_REMINDERS times.
+OVERDUE_REMINDERS = 4
+OVERDUE_EVERY = timedelta(days=7)
+
+
+def _schedule_overdue_reminder(report, n, day):
+    run_at = datetime(day.year, day.month, day.day, 8, tzinfo=timezone.utc)
+    enqueue(
+        "reporting.remind_overdue",
+        report_id=report.id,
+        n=n,
+        run_at=max(run_at, utcnow()),
+        dedupe_key=f"report-overdue:{report.id}:{n}",
+    )
 
 
 @grant_ended.connect
@@ -94,13 +126,33 @@ FIELDS = [
 ]
 
 
+def _check_indicator_values(report, figures):
+    """{indicator id: {part: number}} for the call's indicators, or Refused naming the input."""
+    cleaned = {}
+    for indicator in report.grant.application.call.indicators:
+        given = (figures or {}).get(str(indicator.id)) or {}
+        row = {}
+        for part in indicator.parts:
+            value = given.get(part)
+            if value is not None and value < 0:
+                raise Refused(
+                    _l("A value reached cannot be negative."), field=f"indicator_values-{indicator.id}-{part}"
+                )
+            row[part] = value
+        cleaned[str(indicator.id)] = row
+    return cleaned
+
+
 def save_report(report, *, actor, values, spent):
-    """values: the narrative and indicators; spent: {budget line id: cents}. Refused as a whole
-    when a figure is negative or a line is not in the grant's budget."""
+    """values: the narrative and indicators (indicator_values: {indicator id: {part: number}});
+    spent: {budget line id: cents}. Refused as a whole when a figure is negative or a line is not
+    in the grant's budget."""
     _check_city(report, actor)
     for field in ("reached_women", "reached_men", "reached_other", "activities_held"):
         if values.get(field) is not None and values[field] < 0:
             raise Refused(_l("Figures cannot be negative."), field=field)
+    if "indicator_values" in values:
+        report.indicator_values = _check_indicator_values(report, values["indicator_values"])
     lines = {
         line.id: line
         for line in db.session.scalars(
@@ -161,6 +213,13 @@ def submit_report(report, *, actor):
         problems.append((_l("Describe the progress."), "progress"))
     if not report.expenditures:
         problems.append((_l("Give the expenditure per budget line."), "expenditure"))
+    for row in report.indicator_rows():
+        missing = [part for part in row.indicator.parts if row.reached.get(part) is None]
+        if missing:
+            problems.append(
+                (_l("Give the value reached for each indicator."), f"indicator_values-{row.indicator.id}-{missing[0]}")
+            )
+            break
     if problems:
         raise Refused(problems[0][0], field=problems[0][1], errors=problems)
     _apply(report, "submit", actor, summary=f"{report.grant.application.reference}: {report.kind} report sent")
@@ -168,11 +227,23 @@ def submit_report(report, *, actor):
     done()
 
 
+def _first_interim(report):
+    return db.session.scalar(
+        sa.select(GrantReport.id)
+        .where(GrantReport.grant_id == report.grant_id, GrantReport.kind == "interim")
+        .order_by(GrantReport.position)
+        .limit(1)
+    )
+
+
 def approve_report(report, *, actor):
-    """Approval makes the tranche tied to this report due."""
+    """Approval makes the tranche tied to this report due. A call's tranche "on approval of the
+    interim report" is tied to the grant's first interim report (the earliest due): approving a
+    later interim report pays nothing more."""
     _apply(report, "approve", actor, summary=f"{report.grant.application.reference}: {report.kind} report approved")
     report.approved_at = utcnow()
-    make_due(report.grant, f"{report.kind}_report")
+    if report.kind == "final" or _first_interim(report) == report.id:
+        make_due(report.grant, f"{report.kind}_report")
     done()
 
 
@@ -210,6 +281,36 @@ def remind(report_id):
             due_on=report.due_on.isoformat(),
             link=external_url("reporting.city_report", report_id=report.id),
         )
+    done()
+    return "reminded"
+
+
+@job("reporting.remind_overdue", label=_l("Remind cities of their overdue reports"))
+def remind_overdue(report_id, n):
+    """The n-th reminder of a report past its due date and not sent, in each focal point's language;
+    the next one follows a week later, up to OVERDUE_REMINDERS."""
+    report = db.session.get(GrantReport, report_id)
+    if report is None or not report.is_overdue or not GRANT_WORKFLOW.has(report.grant.state, "reportable"):
+        return "nothing to remind"
+    today = fund_today()
+    for user in city_users(report.grant.application):
+        with force_locale(user.language):
+            kind = str(report.kind_label)
+        queue_mail(
+            user.email,
+            "report_overdue",
+            language=user.language,
+            reader_timezone=user.timezone,
+            to_name=user.name,
+            dedupe_key=f"report-overdue:{report.id}:{n}:{user.id}",
+            reference=report.grant.application.reference,
+            report=kind,
+            due_on=report.due_on.isoformat(),
+            days=(today - report.due_on).days,
+            link=external_url("reporting.city_report", report_id=report.id),
+        )
+    if n < OVERDUE_REMINDERS:
+        _schedule_overdue_reminder(report, n + 1, today + OVERDUE_EVERY)
     done()
     return "reminded"
 

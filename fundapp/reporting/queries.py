@@ -22,6 +22,7 @@ from ..core.models import AuditEntry
 from ..extensions import db
 from ..funding.models import Contribution, Donor, LedgerEntry
 from ..members.models import Member
+from . import gender
 from .models import REPORT_WORKFLOW, GrantReport
 
 
@@ -71,6 +72,7 @@ class Figures:
     by_dimension: dict = field(default_factory=dict)
     payments_by_month: dict = field(default_factory=dict)
     reached: dict = field(default_factory=lambda: {"women": 0, "men": 0, "other": 0})
+    by_gender: list = field(default_factory=list)  # reporting/gender.by_call, for the calls of the grants
 
     @property
     def committed_cents(self):
@@ -110,6 +112,7 @@ class Figures:
             "by_dimension": {d: list(pair) for d, pair in sorted(self.by_dimension.items())},
             "payments_by_month": dict(sorted(self.payments_by_month.items())),
             "reached": dict(self.reached),
+            "by_gender": self.by_gender,
         }
 
     @classmethod
@@ -146,6 +149,7 @@ class Figures:
             by_dimension={d: tuple(pair) for d, pair in data["by_dimension"].items()},
             payments_by_month=dict(data["payments_by_month"]),
             reached=dict(data["reached"]),
+            by_gender=list(data.get("by_gender", [])),  # reports built before it was counted have none
         )
 
 
@@ -267,6 +271,11 @@ def figures(donor, start, end):
             result.reached["other"] += latest.reached_other
             line.summary = (latest.progress or "")[:300]
     result.grants = sorted(lines.values(), key=lambda g: g.reference)
+    result.by_gender = gender.by_call(
+        {application.call_id for application, _member in details.values()},
+        grant_ids=list(lines),
+        before=_end_instant(end),
+    )
     return result
 
 

@@ -14,13 +14,14 @@ from ..core.transactions import kept_unless_refused
 from ..extensions import db
 from ..funding.ledger import fund_today
 from ..funding.models import Donor
-from . import operations
+from . import gender, operations
 from .dashboard import fund_dashboard
 from .forms import DonorReportForm, report_form
 from .models import REPORT_WORKFLOW, DonorReport, GrantReport
 from .queries import Figures, figures
 
 bp = Blueprint("reporting", __name__)
+bp.context_processor(gender.template_helpers)
 
 
 def _me():
@@ -214,7 +215,9 @@ def donor_report_file(report_id, kind):
 @bp.route("/dashboard")
 @staff_required
 def dashboard():
-    return render_template("reporting/dashboard.html", data=fund_dashboard(), now=utcnow())
+    return render_template(
+        "reporting/dashboard.html", data=fund_dashboard(), now=utcnow(), gender_rows=gender.by_call()
+    )
 
 
 @bp.route("/donor")

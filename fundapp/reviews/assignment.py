@@ -1,7 +1,8 @@
 """Automatic assignment: a panel for each application, balanced, conflict-free and varied.
 
-Hard rules: never a conflicted reviewer, never the same reviewer twice on a panel, the call's
-number of reviewers per application. Preferences, in order: balance the load across the pool,
+Hard rules: only the call's jury, never a conflicted reviewer, never the same reviewer twice on a
+panel, the call's number of reviewers per application, never a juror unavailable on the day nor
+beyond their maximum load in the call. Preferences, in order: balance the load across the pool,
 put on each panel at least one reviewer who reads the application's language, mix genders and
 regions where the pool allows. The result is deterministic for the same data.
 """
@@ -19,9 +20,23 @@ SAME_REGION = 2
 
 
 @dataclass
+class Shortfall:
+    """An application the jury cannot give a full panel, and why: the jurors each reason keeps out."""
+
+    application: object
+    missing: int
+    jury: int
+    conflicts: int
+    unavailable: int
+    full: int
+    on_panel: int
+    proposed: int = 0
+
+
+@dataclass
 class Proposal:
     pairs: list = field(default_factory=list)  # [(application, reviewer user)]
-    shortfalls: list = field(default_factory=list)  # [(application, missing, reason)]
+    shortfalls: list = field(default_factory=list)  # [Shortfall]
     load: dict = field(default_factory=dict)  # reviewer id -> assignments after the proposal
 
     @property
@@ -29,34 +44,50 @@ class Proposal:
         return not self.shortfalls
 
 
-def propose(call, applications, reviewers, existing):
-    """applications: those needing reviewers; reviewers: active users with a reviewer profile;
-    existing: {application_id: [reviewer ids already counted on its panel]}, and load comes from
-    existing_load(). Returns a Proposal."""
+def propose(call, applications, reviewers, existing, *, max_load=None, unavailable=(), load=None):
+    """applications: those needing reviewers; reviewers: the call's jurors (active reviewers with a
+    profile); existing: {application_id: [reviewer ids already counted on its panel]};
+    max_load: {reviewer id: most applications of the call}; unavailable: the ids of jurors
+    unavailable today; load: {reviewer id: applications of the call already counted} (from the
+    panels in `existing` when not given). Returns a Proposal."""
     needed = call.reviewers_per_application
-    load = {r.id: 0 for r in reviewers}
-    for reviewer_ids in existing.values():
-        for rid in reviewer_ids:
-            if rid in load:
-                load[rid] += 1
+    max_load = max_load or {}
+    if load is None:
+        load = {r.id: 0 for r in reviewers}
+        for reviewer_ids in existing.values():
+            for rid in reviewer_ids:
+                if rid in load:
+                    load[rid] += 1
+    else:
+        load = {r.id: load.get(r.id, 0) for r in reviewers}
+
+    def has_room(reviewer):
+        return reviewer.id not in max_load or load[reviewer.id] < max_load[reviewer.id]
+
+    conflicted = {}
     allowed = {}
     for application in applications:
+        conflicted[application.id] = {
+            r.id for r in reviewers if conflict_reasons(r.reviewer_profile, application, call.conflict_same_country)
+        }
         allowed[application.id] = [
             r
             for r in reviewers
             if r.id not in existing.get(application.id, [])
-            and not conflict_reasons(r.reviewer_profile, application, call.conflict_same_country)
+            and r.id not in conflicted[application.id]
+            and r.id not in unavailable
         ]
-    proposal = Proposal()
     by_id = {r.id: r for r in reviewers}
+    proposed = {a.id: [] for a in applications}  # application id -> reviewers proposed
+    missing = {a.id: max(needed - len(existing.get(a.id, [])), 0) for a in applications}
     # The most constrained applications choose first.
     order = sorted(applications, key=lambda a: (len(allowed[a.id]), a.number or 0, a.id))
     for application in order:
         panel = [by_id[rid] for rid in existing.get(application.id, []) if rid in by_id]
-        missing = needed - len(panel)
         candidates = list(allowed[application.id])
         readers = [r for r in candidates if application.language in r.reviewer_profile.language_list]
-        for _ in range(max(missing, 0)):
+        while missing[application.id] > 0:
+            candidates = [r for r in candidates if has_room(r)]
             if not candidates:
                 break
             lightest = min(load[r.id] for r in candidates)
@@ -76,10 +107,79 @@ def propose(call, applications, reviewers, existing):
             chosen = min(candidates, key=cost)
             candidates.remove(chosen)
             panel.append(chosen)
+            proposed[application.id].append(chosen)
+            missing[application.id] -= 1
             load[chosen.id] += 1
-            proposal.pairs.append((application, chosen))
-        short = needed - len(panel)
-        if short > 0:
-            proposal.shortfalls.append((application, short, len(allowed[application.id])))
+    _repair(order, allowed, proposed, missing, load, has_room)
+
+    proposal = Proposal()
+    for application in order:
+        proposal.pairs.extend((application, r) for r in proposed[application.id])
+    for application in order:
+        if missing[application.id] > 0:
+            already = set(existing.get(application.id, []))
+            others = [r for r in reviewers if r.id not in already and r not in proposed[application.id]]
+            proposal.shortfalls.append(
+                Shortfall(
+                    application=application,
+                    missing=missing[application.id],
+                    jury=len(reviewers),
+                    conflicts=sum(1 for r in others if r.id in conflicted[application.id]),
+                    unavailable=sum(
+                        1 for r in others if r.id in unavailable and r.id not in conflicted[application.id]
+                    ),
+                    full=sum(
+                        1
+                        for r in others
+                        if r.id not in unavailable and r.id not in conflicted[application.id] and not has_room(r)
+                    ),
+                    on_panel=len([r for r in reviewers if r.id in already]),
+                    proposed=len(proposed[application.id]),
+                )
+            )
     proposal.load = load
     return proposal
+
+
+def _repair(order, allowed, proposed, missing, load, has_room):
+    """Where the balanced choice left an application short while jurors have room elsewhere, move
+    proposals along an augmenting path (as in a bipartite matching with capacities): the short
+    application takes a juror who is full, the application that juror leaves takes another, and so
+    on to a juror with room. A shortfall that remains is one no choice avoids."""
+    for application in order:
+        while missing[application.id] > 0:
+            parent = {("a", application.id): None}
+            queue, found = [application.id], None
+            while queue and found is None:
+                app_id = queue.pop(0)
+                taken = {r.id for r in proposed[app_id]}
+                for reviewer in allowed[app_id]:
+                    node = ("r", reviewer.id)
+                    if reviewer.id in taken or node in parent:
+                        continue
+                    parent[node] = ("a", app_id, reviewer)
+                    if has_room(reviewer):
+                        found = node
+                        break
+                    for other_id, others in proposed.items():
+                        if ("a", other_id) not in parent and any(r.id == reviewer.id for r in others):
+                            parent[("a", other_id)] = ("r", reviewer.id, reviewer)
+                            queue.append(other_id)
+            if found is None:
+                break
+            # Walk back: each application on the path takes the juror after it and gives up the one before.
+            node = found
+            load[found[1]] += 1
+            while node is not None:
+                link = parent[node]
+                if link is None:
+                    break
+                _kind, app_id, reviewer = link
+                proposed[app_id].append(reviewer)
+                given = parent[("a", app_id)]
+                if given is None:
+                    break
+                _rk, gone_id, _gone = given
+                proposed[app_id] = [r for r in proposed[app_id] if r.id != gone_id]
+                node = ("r", gone_id)
+            missing[application.id] -= 1

@@ -179,3 +179,124 @@ class PanelConsensus(db.Model):
     recorded_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     __table_args__ = (sa.CheckConstraint("score >= 0 AND score <= 100", name="score_on_0_100"),)
+
+
+# -- experts' offers to review ------------------------------------------------------------------
+
+OFFER_STATES = {
+    "new": _l("New"),
+    "accepted": _l("Accepted: invited"),
+    "declined": _l("Declined"),
+}
+
+
+class ExpertOffer(db.Model):
+    """An expert's offer to review, sent from the public page; one per e-mail address."""
+
+    __tablename__ = "expert_offer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False, unique=True)
+    # The language the expert wrote in: the one their e-mails are in.
+    language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
+    gender: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    country: Mapped[str] = mapped_column(sa.String(2), nullable=False)
+    region: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    languages: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    expertise: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    affiliation: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    cv_document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id"), nullable=False)
+    state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="new")
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    decided_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # The reviewer's account, once the expert accepted the invitation.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    cv = relationship("Document")
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    user = relationship("User", foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(f"state IN {tuple(OFFER_STATES)!r}", name="state_known"),
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("state != 'declined' OR decline_reason IS NOT NULL", name="declined_has_reason"),
+    )
+
+    @property
+    def state_label(self):
+        return OFFER_STATES.get(self.state, self.state)
+
+    @property
+    def is_new(self):
+        return self.state == "new"
+
+    @property
+    def language_list(self):
+        return [x for x in self.languages.split(",") if x]
+
+    def can_view(self, user):
+        return bool(user and user.is_authenticated and user.has_role("staff"))
+
+
+# -- a jury per call --------------------------------------------------------------------------
+
+
+class Jury(db.Model):
+    """A call's jury: its balance rule, and when staff confirmed its composition."""
+
+    __tablename__ = "jury"
+
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), primary_key=True)
+    min_women_percent: Mapped[int] = mapped_column(nullable=False, default=40)
+    min_men_percent: Mapped[int] = mapped_column(nullable=False, default=40)
+    min_regions: Mapped[int] = mapped_column(nullable=False, default=3)
+    confirmed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Why staff confirmed a jury that does not meet its rule (kept in the audit log as well).
+    confirm_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    confirmed_by = relationship("User")
+
+    __table_args__ = (
+        sa.CheckConstraint("min_women_percent BETWEEN 0 AND 100", name="women_percent_range"),
+        sa.CheckConstraint("min_men_percent BETWEEN 0 AND 100", name="men_percent_range"),
+        sa.CheckConstraint("min_regions BETWEEN 0 AND 6", name="regions_range"),
+    )
+
+
+class Juror(db.Model):
+    """A reviewer of the pool on one call's jury, with their load limit and unavailability."""
+
+    __tablename__ = "juror"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False, index=True)
+    # The most applications of this call the juror reviews.
+    max_load: Mapped[int] = mapped_column(nullable=False, default=10)
+    unavailable_from: Mapped[object | None] = mapped_column(sa.Date)
+    unavailable_until: Mapped[object | None] = mapped_column(sa.Date)
+    added_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    reviewer = relationship("User", foreign_keys=[reviewer_id], lazy="joined")
+    call = relationship("Call")
+
+    __table_args__ = (
+        sa.UniqueConstraint("call_id", "reviewer_id", name="uq_juror_call_reviewer"),
+        sa.CheckConstraint("max_load >= 1", name="max_load_positive"),
+        sa.CheckConstraint(
+            "unavailable_from IS NULL OR unavailable_until IS NULL OR unavailable_from <= unavailable_until",
+            name="unavailable_in_order",
+        ),
+        sa.CheckConstraint("(unavailable_from IS NULL) = (unavailable_until IS NULL)", name="unavailable_both_ends"),
+    )
+
+    def can_view(self, user):
+        return bool(user and user.is_authenticated and user.has_role("staff"))
+
+    def unavailable_on(self, day):
+        return bool(self.unavailable_from and self.unavailable_from <= day <= self.unavailable_until)

@@ -1,25 +1,41 @@
 import io
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.models import GENDERS
 from ..applications.models import Application
+from ..applications.routes import back_to_list, bulk_selection, staff_list_page
 from ..calls.models import Call
 from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.exports import csv_writer
-from ..core.forms import DecimalText, act, typed_by_key
+from ..core.forms import DecimalText, act, attempt, typed_by_key
 from ..core.inputs import page_number
 from ..core.money import cents_to_decimal
-from ..core.pagination import ListPage
+from ..core.pagination import ListPage, paginate
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import utcnow
-from ..extensions import db
+from ..extensions import db, limiter
+from ..members.models import REGIONS
 from . import operations
-from .forms import AssignForm, ConsensusForm, DeclarationForm, ReopenForm
-from .models import ASSIGNMENT_WORKFLOW, RECOMMENDATIONS, Assignment, PanelConsensus
+from .forms import (
+    AssignForm,
+    ConfirmJuryForm,
+    ConsensusForm,
+    DeclarationForm,
+    DeclineOfferForm,
+    ExpertOfferForm,
+    JurorForm,
+    JurorTermsForm,
+    JuryRuleForm,
+    ReopenForm,
+)
+from .jury import balance, call_loads, fund_today, jurors_of, jury_of
+from .models import ASSIGNMENT_WORKFLOW, OFFER_STATES, RECOMMENDATIONS, Assignment, ExpertOffer, Juror, PanelConsensus
 from .queries import call_results, my_assignments, progress, submitted_reviews
 from .scoring import conflict_reasons
 
@@ -219,7 +235,37 @@ def auto_assign(call_id):
             return redirect(url_for("reviews.auto_assign", call_id=call.id))
         flash(_("%(n)d assignments made; the reviewers have been told by e-mail.", n=count), "success")
         return redirect(url_for("reviews.call_progress", call_id=call.id))
-    return render_template("reviews/assign.html", call=call, proposal=operations.proposal_for(call))
+    proposal = operations.proposal_for(call)
+    return render_template(
+        "reviews/assign.html",
+        call=call,
+        proposal=proposal,
+        shortfalls=[operations.shortfall_text(short) for short in proposal.shortfalls],
+        jury_size=len(jurors_of(call)),
+    )
+
+
+@bp.route("/staff/calls/<int:call_id>/applications/assign", methods=["POST"])
+@staff_required
+def bulk_assign(call_id):
+    """The automatic assignment for the applications selected on the staff list: all or none."""
+    call = get_visible_or_404(Call, call_id)
+    form, applications = bulk_selection(call)
+    try:
+        count = operations.assign_selected(call, applications, actor=_me())
+    except Refused as refusal:
+        db.session.rollback()
+        return staff_list_page(call, bulk_form=form, refusal=refusal, status=400)
+    flash(
+        ngettext(
+            "Reviewers assigned to %(num)d application (%(assignments)d assignments); they have been told by e-mail.",
+            "Reviewers assigned to %(num)d applications (%(assignments)d assignments); they have been told by e-mail.",
+            len(applications),
+            assignments=count,
+        ),
+        "success",
+    )
+    return back_to_list(call)
 
 
 @bp.route("/staff/applications/<int:application_id>/assign", methods=["POST"])
@@ -247,6 +293,9 @@ def application_reviews(application_id):
     passing, failing, _unscored = call_results(call)
     result = next((r for r in passing + failing if r.application.id == application.id), None)
     pool = [u for u in operations.reviewer_pool() if u.id not in {a.reviewer_id for a in assignments}]
+    jury = {j.reviewer_id for j in jurors_of(call)}
+    # The call's jurors first; the rest of the pool is listed, marked, and refused with the reason.
+    pool.sort(key=lambda u: u.id not in jury)
     choices = [
         (
             u.id,
@@ -255,7 +304,8 @@ def application_reviews(application_id):
                 ""
                 if not conflict_reasons(u.reviewer_profile, application, call.conflict_same_country)
                 else " " + _("(conflict)")
-            ),
+            )
+            + ("" if u.id in jury else " " + _("(not on the jury)")),
         )
         for u in pool
     ]
@@ -427,4 +477,225 @@ def pool():
             db.select(Assignment.reviewer_id).where(Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("open")))
         )
     )
-    return render_template("reviews/pool.html", reviewers=reviewers, load=load)
+    offers = {
+        o.user_id: o
+        for o in db.session.scalars(
+            sa.select(ExpertOffer).where(ExpertOffer.user_id.in_([r.id for r in reviewers] or [-1]))
+        )
+    }
+    new_offers = db.session.scalar(sa.select(sa.func.count(ExpertOffer.id)).where(ExpertOffer.state == "new"))
+    return render_template("reviews/pool.html", reviewers=reviewers, load=load, offers=offers, new_offers=new_offers)
+
+
+# -- experts offer to review (public) and staff answer ------------------------------------------
+
+
+@bp.route("/experts/offer", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def offer():
+    form = ExpertOfferForm()
+    if form.validate_on_submit():
+        made = attempt(
+            form,
+            operations.offer_to_review,
+            name=form.name.data,
+            email=form.email.data,
+            gender=form.gender.data,
+            country=form.country.data,
+            region=form.region.data,
+            languages=form.languages.data,
+            expertise=form.expertise.data,
+            affiliation=form.affiliation.data,
+            cv=(form.cv.data.filename, form.cv.data.read()),
+            language=str(get_locale()),
+        )
+        if made is not None:
+            return render_template("reviews/offer_sent.html", offer=made)
+    status = 400 if request.method == "POST" else 200
+    return render_template("reviews/offer.html", form=form), status
+
+
+@bp.route("/staff/reviewers/offers")
+@staff_required
+def offers():
+    state = request.args.get("state", "")
+    stmt = sa.select(ExpertOffer).order_by(ExpertOffer.created_at.desc(), ExpertOffer.id.desc())
+    if state in OFFER_STATES:
+        stmt = stmt.where(ExpertOffer.state == state)
+    listing = paginate(stmt, request.args.get("page", 1, type=page_number), current_app.config["PAGE_SIZE"])
+    return render_template(
+        "reviews/offers.html", listing=listing, state=state, states=OFFER_STATES, regions=REGIONS, genders=GENDERS
+    )
+
+
+def _offer_page(offer, decline_form=None, status=200):
+    return render_template(
+        "reviews/offer_detail.html",
+        offer=offer,
+        decline_form=decline_form or DeclineOfferForm(),
+        regions=REGIONS,
+        genders=GENDERS,
+    ), status
+
+
+@bp.route("/staff/reviewers/offers/<int:offer_id>")
+@staff_required
+def offer_detail(offer_id):
+    return _offer_page(get_visible_or_404(ExpertOffer, offer_id))
+
+
+@bp.route("/staff/reviewers/offers/<int:offer_id>/cv")
+@staff_required
+def offer_cv(offer_id):
+    return send_document(get_visible_or_404(ExpertOffer, offer_id).cv)
+
+
+@bp.route("/staff/reviewers/offers/<int:offer_id>/accept", methods=["POST"])
+@staff_required
+def accept_offer(offer_id):
+    offer = get_visible_or_404(ExpertOffer, offer_id)
+    act(
+        _("%(name)s is invited to join the reviewer pool.", name=offer.name),
+        operations.accept_offer,
+        offer,
+        actor=_me(),
+    )
+    return redirect(url_for("reviews.offer_detail", offer_id=offer.id))
+
+
+@bp.route("/staff/reviewers/offers/<int:offer_id>/decline", methods=["POST"])
+@staff_required
+def decline_offer(offer_id):
+    offer = get_visible_or_404(ExpertOffer, offer_id)
+    form = DeclineOfferForm()
+    if form.validate_on_submit():
+        if attempt(form, operations.decline_offer, offer, actor=_me(), reason=form.reason.data) is not None:
+            flash(_("The offer is declined; %(name)s is told by e-mail.", name=offer.name), "success")
+            return redirect(url_for("reviews.offer_detail", offer_id=offer.id))
+    return _offer_page(offer, form, 400)
+
+
+# -- the jury of a call --------------------------------------------------------------------------
+
+
+def _jury_page(call, *, add_form=None, rule_form=None, confirm_form=None, row_errors=None, status=200):
+    jury = jury_of(call)
+    jurors = jurors_of(call)
+    on_jury = {j.reviewer_id for j in jurors}
+    add_form = add_form or JurorForm()
+    add_form.reviewer.choices = [(u.id, u.name) for u in operations.reviewer_pool() if u.id not in on_jury]
+    rule_form = rule_form or JuryRuleForm(
+        data={
+            "min_women_percent": jury.min_women_percent,
+            "min_men_percent": jury.min_men_percent,
+            "min_regions": jury.min_regions,
+        }
+    )
+    return render_template(
+        "reviews/jury.html",
+        call=call,
+        jury=jury,
+        jurors=jurors,
+        composition=balance(jury, jurors),
+        loads=call_loads(call),
+        today=fund_today(),
+        add_form=add_form,
+        rule_form=rule_form,
+        confirm_form=confirm_form or ConfirmJuryForm(),
+        row_errors=row_errors or {},
+        regions=REGIONS,
+        genders=GENDERS,
+    ), status
+
+
+@bp.route("/staff/calls/<int:call_id>/jury")
+@staff_required
+def jury(call_id):
+    return _jury_page(get_visible_or_404(Call, call_id))
+
+
+@bp.route("/staff/calls/<int:call_id>/jury/add", methods=["POST"])
+@staff_required
+def add_juror(call_id):
+    call = get_visible_or_404(Call, call_id)
+    form = JurorForm()
+    if form.validate_on_submit():
+        reviewer = db.session.get(operations.User, form.reviewer.data) if form.reviewer.data else None
+        made = attempt(
+            form,
+            operations.add_juror,
+            call,
+            reviewer,
+            actor=_me(),
+            max_load=form.max_load.data,
+            unavailable_from=form.unavailable_from.data,
+            unavailable_until=form.unavailable_until.data,
+        )
+        if made is not None:
+            flash(_("%(name)s is on the jury.", name=reviewer.name), "success")
+            return redirect(url_for("reviews.jury", call_id=call.id))
+    return _jury_page(call, add_form=form, status=400)
+
+
+@bp.route("/staff/calls/<int:call_id>/jury/rule", methods=["POST"])
+@staff_required
+def jury_rule(call_id):
+    call = get_visible_or_404(Call, call_id)
+    form = JuryRuleForm()
+    if form.validate_on_submit():
+        made = attempt(
+            form,
+            operations.set_jury_rule,
+            call,
+            actor=_me(),
+            min_women_percent=form.min_women_percent.data,
+            min_men_percent=form.min_men_percent.data,
+            min_regions=form.min_regions.data,
+        )
+        if made is not None:
+            flash(_("The balance rule is saved."), "success")
+            return redirect(url_for("reviews.jury", call_id=call.id))
+    return _jury_page(call, rule_form=form, status=400)
+
+
+@bp.route("/staff/calls/<int:call_id>/jury/confirm", methods=["POST"])
+@staff_required
+def confirm_jury(call_id):
+    call = get_visible_or_404(Call, call_id)
+    form = ConfirmJuryForm()
+    if form.validate_on_submit():
+        made = attempt(form, operations.confirm_jury, call, actor=_me(), reason=form.reason.data)
+        if made is not None:
+            flash(_("The jury is confirmed."), "success")
+            return redirect(url_for("reviews.jury", call_id=call.id))
+    return _jury_page(call, confirm_form=form, status=400)
+
+
+@bp.route("/staff/jurors/<int:juror_id>", methods=["POST"])
+@staff_required
+def update_juror(juror_id):
+    juror = get_visible_or_404(Juror, juror_id)
+    form = JurorTermsForm(request.form)
+    try:
+        form.validate_or_refuse()
+        operations.update_juror(
+            juror,
+            actor=_me(),
+            max_load=form.max_load.data,
+            unavailable_from=form.unavailable_from.data,
+            unavailable_until=form.unavailable_until.data,
+        )
+    except Refused as refusal:
+        db.session.rollback()
+        return _jury_page(juror.call, row_errors={juror.id: refusal.message}, status=400)
+    flash(_("%(name)s: load and availability saved.", name=juror.reviewer.name), "success")
+    return redirect(url_for("reviews.jury", call_id=juror.call_id))
+
+
+@bp.route("/staff/jurors/<int:juror_id>/remove", methods=["POST"])
+@staff_required
+def remove_juror(juror_id):
+    juror = get_visible_or_404(Juror, juror_id)
+    call_id, name = juror.call_id, juror.reviewer.name
+    act(_("%(name)s is no longer on the jury.", name=name), operations.remove_juror, juror, actor=_me())
+    return redirect(url_for("reviews.jury", call_id=call_id))

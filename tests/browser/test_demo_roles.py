@@ -11,7 +11,8 @@ EXPECTED_CARDS = {
     "admin@fundapp.test": ["staff", "admin"],
     "staff@fundapp.test": ["staff"],
     "city@fundapp.test": ["applicant"],
-    "partner@fundapp.test": ["applicant"],
+    # Medellín's focal point, asked by Bogotá to take part in its projects: the requests' card too.
+    "partner@fundapp.test": ["applicant", "partner"],
     "reviewer@fundapp.test": ["reviewer"],
     "reviewer2@fundapp.test": ["reviewer"],
     "donor@fundapp.test": ["donor"],

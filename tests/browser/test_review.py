@@ -26,9 +26,9 @@ def assigned(app, demo_accounts):
         application = factories.eligible("Bogotá", the_call=call, by=admin, focal=demo_user("city@fundapp.test"))
         assert application.problem == PROBLEM
         colleague = factories.reviewer("second@pool.example", "Second Reviewer", gender="man", country="SE")
-        first = s.reviews.assign(application, colleague, actor=admin)
+        first = s.assign(application, colleague, admin)
         s.review(first, [3, 3, 3, 3, 3], recommendation="fund_with_changes")
-        s.reviews.assign(application, demo_user("reviewer@fundapp.test"), actor=admin)
+        s.assign(application, demo_user("reviewer@fundapp.test"), admin)
         db.session.commit()
         return application.reference
 

@@ -135,6 +135,12 @@ def test_an_application_from_draft_to_its_first_tranche_paid_through_the_pages(o
     staff.get_by_role("link", name=call["code"], exact=True).click()
     staff.locator(f"a[href='/staff/calls/{call['id']}/applications']").first.click()
     list_url = staff.url
+    # Assignment draws only from the call's jury: staff seat the three reviewers on it first.
+    staff.goto(f"{live_server}/staff/calls/{call['id']}/jury")
+    for name in MARKS:
+        staff.get_by_label("Reviewer", exact=True).select_option(label=name)
+        staff.get_by_role("button", name="Add to the jury").click()
+        expect(staff.get_by_text(f"{name} is on the jury.")).to_be_visible()
     for city in ("Montréal", "Bogotá"):
         staff.goto(list_url)
         staff.get_by_role("link", name=references[city]).click()

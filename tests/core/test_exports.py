@@ -94,7 +94,7 @@ def typed_formula(app, make_client):
         staff = f.staff()
         f.s.screen(application, staff)
         for person in f.panel(application.call.reviewers_per_application):
-            f.s.reviews.assign(application, person, actor=staff)
+            f.s.assign(application, person, staff)
         f.s.review_all(application, f.STRONG, comment="-10% on furniture would still work.", recommendation="fund")
         grant = f.s.accept(f.s.award(application, staff, 88_000_00), f.focal_point("Bogotá"))
         f.s.pay_due(grant, staff)

@@ -56,15 +56,19 @@ def _world(app, call_id):
             "undisclosed",
         ]
         readers = ["en,fr", "es", "en", "fr,es", "en,es", "fr", "en", "es,en", "fr,en", "en", "es", "fr"]
+        jury = []
         for i in range(12):
-            make_reviewer(
-                f"reviewer{i:02d}@pool.example",
-                NAMES[i],
-                gender=genders[i],
-                region=REGIONS[i % 6],
-                languages=readers[i],
-                affiliation=f.member(cities[i * 2]) if i < 5 else None,
+            jury.append(
+                make_reviewer(
+                    f"reviewer{i:02d}@pool.example",
+                    NAMES[i],
+                    gender=genders[i],
+                    region=REGIONS[i % 6],
+                    languages=readers[i],
+                    affiliation=f.member(cities[i * 2]) if i < 5 else None,
+                )
             )
+        f.s.seat_jury(db.session.get(Call, call_id), f.staff(), jury)
 
 
 def test_automatic_assignment_of_12_reviewers_to_30_applications_meets_every_constraint(app, review_call, staff):
@@ -118,14 +122,20 @@ def test_an_assignment_that_cannot_be_satisfied_is_reported_and_nothing_is_saved
     with app.app_context():
         eligible(review_call, "Accra")
         eligible(review_call, "Madrid")
-        make_reviewer("ines@experts.example", "Inês Carvalho", country="PT")
-        make_reviewer("henrik@experts.example", "Henrik Berg", gender="man", country="SE")
-        make_reviewer(
-            "kofi@accra.example", "Kofi Boateng", affiliation=f.member("Accra"), region="africa", country="GH"
-        )
+        jury = [
+            make_reviewer("ines@experts.example", "Inês Carvalho", country="PT"),
+            make_reviewer("henrik@experts.example", "Henrik Berg", gender="man", country="SE"),
+            make_reviewer(
+                "kofi@accra.example", "Kofi Boateng", affiliation=f.member("Accra"), region="africa", country="GH"
+            ),
+        ]
+        f.s.seat_jury(db.session.get(Call, review_call), f.staff(), jury)
     page = text(staff.get(f"/staff/calls/{review_call}/assign"))
     assert 'id="shortfalls"' in page
-    assert "IFM-LCS-2025-001 lacks 1 reviewers: 2 reviewers of the pool have no conflict with it." in page
+    assert (
+        "IFM-LCS-2025-001: reviewers missing: 1. Of the 3 on the jury: proposed for it, 2; already on its panel, 0; "
+        "in conflict with it, 1; unavailable today, 0; at their maximum load, 0." in page
+    )
     pairs = __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)
     response = staff.post(
         f"/staff/calls/{review_call}/assign",
@@ -141,7 +151,7 @@ def test_an_assignment_that_cannot_be_satisfied_is_reported_and_nothing_is_saved
 def test_a_proposal_gone_stale_is_refused(app, review_call, staff):
     with app.app_context():
         eligible(review_call, "Accra")
-        f.panel(3)
+        f.s.seat_jury(db.session.get(Call, review_call), f.staff(), f.panel(3))
     page = text(staff.get(f"/staff/calls/{review_call}/assign"))
     pairs = __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)
     with app.app_context():

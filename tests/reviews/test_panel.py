@@ -33,7 +33,7 @@ def _login(make_client, email):
 def _assign(app, application_id, email):
     with app.app_context():
         staff = user_by_email("staff@fund.example")
-        return operations.assign(db.session.get(Application, application_id), user_by_email(email), actor=staff).id
+        return f.s.assign(db.session.get(Application, application_id), user_by_email(email), staff).id
 
 
 def _accept(app, assignment_id):
@@ -71,8 +71,9 @@ def test_a_reviewer_affiliated_with_a_partner_city_is_never_assigned_and_cannot_
             country="CO",
             languages="es,en",
         )
-        f.panel(3)
-        proposal = operations.proposal_for(db.session.get(Call, review_call))
+        call = db.session.get(Call, review_call)
+        f.s.seat_jury(call, f.staff(), [*f.panel(3), user_by_email("tied@medellin.example")])
+        proposal = operations.proposal_for(call)
         assert proposal.complete
         assert "tied@medellin.example" not in {r.email for _a, r in proposal.pairs}
         with pytest.raises(Refused, match="affiliated with Medellín"):

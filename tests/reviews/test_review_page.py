@@ -14,7 +14,6 @@ from fundapp.accounts.models import User
 from fundapp.applications import operations as applications
 from fundapp.applications.models import Application
 from fundapp.extensions import db
-from fundapp.reviews import operations as reviews
 from fundapp.reviews.models import Assignment
 
 from .. import factories as f
@@ -62,7 +61,7 @@ def _real_application(app, make_client, call_id, partner_id):
 def _assigned(app, application_id, email):
     with app.app_context():
         application = db.session.get(Application, application_id)
-        return reviews.assign(application, _user(email), actor=_user("staff@fund.example")).id
+        return f.s.assign(application, _user(email), _user("staff@fund.example")).id
 
 
 def _declare_no_conflict(client, assignment_id):

@@ -239,3 +239,20 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   setTimeout(poll, 2000);
 });
+
+
+// The staff list's bulk actions: "select all on this page" ticks the rows too (the server reads
+// that box by itself without this script), and unticking a row unticks it.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.querySelector("form[data-bulk]");
+  if (!form) { return; }
+  var all = form.querySelector("[data-select-all]");
+  var rows = form.querySelectorAll("input[type=checkbox][name=application]");
+  if (!all) { return; }
+  all.addEventListener("change", function () {
+    rows.forEach(function (box) { box.checked = all.checked; });
+  });
+  rows.forEach(function (box) {
+    box.addEventListener("change", function () { if (!box.checked) { all.checked = false; } });
+  });
+});
