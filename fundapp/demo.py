@@ -548,12 +548,12 @@ def _criteria():
 INDICATORS = [
     (
         {"en": "Carers trained", "fr": "Aidantes et aidants formés", "es": "Personas cuidadoras formadas"},
-        "people",
+        {"en": "people", "fr": "personnes", "es": "personas"},
         True,
     ),
     (
         {"en": "Hours of care provided", "fr": "Heures de soin assurées", "es": "Horas de cuidado prestadas"},
-        "hours of care",
+        {"en": "hours of care", "fr": "heures de soin", "es": "horas de cuidado"},
         False,
     ),
 ]

@@ -100,3 +100,11 @@ def commits(app):
         yield made
     finally:
         sa.event.remove(engine, "commit", listener)
+
+
+def translated(app, language, message, **values):
+    """`message` as a reader in `language` reads it: the catalogue's translation, with its values."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(language):
+        return gettext(message, **values)

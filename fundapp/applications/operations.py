@@ -600,7 +600,7 @@ def snapshot(application):
         {
             "id": indicator.id,
             "names": {code: indicator.name_in(code) for code in LANGUAGES},
-            "unit": indicator.unit,
+            "units": {code: indicator.unit_in(code) for code in LANGUAGES},
             "parts": indicator.parts,
             "target": {part: (targets.get(str(indicator.id)) or {}).get(part) for part in indicator.parts},
         }

@@ -166,7 +166,9 @@ class IndicatorForm(FlaskForm):
     name_en = StringField(_l("Name (English)"), validators=[Length(max=200)])
     name_fr = StringField(_l("Name (French)"), validators=[Length(max=200)])
     name_es = StringField(_l("Name (Spanish)"), validators=[Length(max=200)])
-    unit = StringField(_l("Unit (such as people, hours of care, EUR)"), validators=[Length(max=UNIT_MAX)])
+    unit_en = StringField(_l("Unit (English, such as people, hours of care, EUR)"), validators=[Length(max=UNIT_MAX)])
+    unit_fr = StringField(_l("Unit (French)"), validators=[Length(max=UNIT_MAX)])
+    unit_es = StringField(_l("Unit (Spanish)"), validators=[Length(max=UNIT_MAX)])
     by_gender = BooleanField(_l("Counted by gender (women, men, other or undisclosed)"))
     position = IntegerField(_l("Position"), validators=[Optional(), NumberRange(min=0, max=100)])
 

@@ -333,6 +333,9 @@ class Criterion(db.Model):
     def name_in(self, language):
         return localized(self.name, language)[0]
 
+    def unit_in(self, language):
+        return localized(self.unit, language)[0]
+
     def guidance_in(self, language):
         return localized(self.guidance, language)[0]
 
@@ -433,13 +436,17 @@ class CallIndicator(db.Model):
     call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(nullable=False, default=0)
     name: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
-    unit: Mapped[str] = mapped_column(sa.String(UNIT_MAX), nullable=False)
+    # The unit in each language ({"en": "people", "fr": "personnes"}): English required.
+    unit: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     by_gender: Mapped[bool] = mapped_column(nullable=False, default=False)
 
     call = relationship("Call", back_populates="indicators")
 
     def name_in(self, language):
         return localized(self.name, language)[0]
+
+    def unit_in(self, language):
+        return localized(self.unit, language)[0]
 
     @property
     def parts(self):

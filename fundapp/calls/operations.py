@@ -553,11 +553,13 @@ def save_indicator(call, indicator, *, actor, values):
     for code, text in name.items():
         if len(text) > 200:
             raise Refused(_l("The name is longer than 200 characters."), field=f"name_{code}")
-    unit = (values.get("unit") or "").strip()
-    if not unit:
-        raise Refused(_l("Give the unit, such as people or hours of care."), field="unit")
-    if len(unit) > UNIT_MAX:
-        raise Refused(_l("The unit is at most %(n)d characters long.", n=UNIT_MAX), field="unit")
+    unit = {code: ((values.get("unit") or {}).get(code) or "").strip() for code in LANGUAGES}
+    unit = {code: text for code, text in unit.items() if text}
+    if not unit.get("en"):
+        raise Refused(_l("Give the unit in English, such as people or hours of care."), field="unit_en")
+    for code, text in unit.items():
+        if len(text) > UNIT_MAX:
+            raise Refused(_l("The unit is at most %(n)d characters long.", n=UNIT_MAX), field=f"unit_{code}")
     cleaned = {
         "name": name,
         "unit": unit,

@@ -413,12 +413,13 @@ def _save_indicator(call, indicator):
         form = IndicatorForm()
     else:
         data = {f"name_{c}": indicator.name.get(c, "") for c in LANGUAGES}
-        data.update(unit=indicator.unit, by_gender=indicator.by_gender, position=indicator.position)
+        data.update({f"unit_{c}": indicator.unit.get(c, "") for c in LANGUAGES})
+        data.update(by_gender=indicator.by_gender, position=indicator.position)
         form = IndicatorForm(data=data)
     if form.validate_on_submit():
         values = dict(
             name={c: form[f"name_{c}"].data for c in LANGUAGES},
-            unit=form.unit.data,
+            unit={c: form[f"unit_{c}"].data for c in LANGUAGES},
             by_gender=form.by_gender.data,
             position=form.position.data,
         )

@@ -39,7 +39,7 @@ def upgrade():
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("name", sa.JSON(), nullable=False),
-        sa.Column("unit", sa.String(40), nullable=False),
+        sa.Column("unit", sa.JSON(), nullable=False),
         sa.Column("by_gender", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["call_id"], ["call.id"], name=op.f("fk_call_indicator_call_id_call"), ondelete="CASCADE"

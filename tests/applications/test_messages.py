@@ -3,6 +3,8 @@ team write to each other in one thread, on the application's pages and on its gr
 other side is told by e-mail in their own language and on their own clock. Reviewers, donors and
 other cities never see it, nor reach any of its routes."""
 
+from html import unescape
+
 import sqlalchemy as sa
 
 from fundapp.applications.models import MESSAGE_MAX_LENGTH, Application, ApplicationMessage
@@ -12,7 +14,7 @@ from fundapp.reviews.models import Assignment
 
 from .. import factories as f
 from ..calls.conftest import fund, staff  # noqa: F401
-from ..helpers import count, text
+from ..helpers import count, text, translated
 
 CAMILA = "focal@bogota.example"  # Camila Rodríguez, Bogotá's focal point, reads Spanish (America/Bogota)
 CLAIRE = "claire.dubois@metropolis.example"  # the programme team, reads French (Europe/Madrid)
@@ -55,8 +57,10 @@ def test_city_and_staff_exchange_messages_each_told_in_their_language(app, fund,
     camila, claire = _login(make_client, CAMILA), _login(make_client, CLAIRE)
 
     # Nothing written yet: each side reads an empty state and a form to write.
-    assert "No messages yet. Write here to the programme team" in text(camila.get(city_page))
-    assert "No messages yet. Write here to the city’s focal points" in text(claire.get(staff_page))
+    empty_for_camila = "No messages yet. Write here to the programme team: they are told by e-mail."
+    assert translated(app, "es", empty_for_camila) in unescape(text(camila.get(city_page)))
+    empty_for_claire = "No messages yet. Write here to the city’s focal points: they are told by e-mail."
+    assert translated(app, "fr", empty_for_claire) in unescape(text(claire.get(staff_page)))
 
     question = "Buenos días:\n¿Podemos cambiar la fecha de inicio?\n<b>Gracias</b> & saludos"
     response = _post(camila, url, city_page, question)
@@ -97,8 +101,10 @@ def test_city_and_staff_exchange_messages_each_told_in_their_language(app, fund,
     # The city reads both, newest last, with who wrote them.
     page = text(camila.get(city_page))
     assert page.index("¿Podemos cambiar") < page.index("tant que le projet commence")
-    assert "Claire Dubois" in page and "programme team" in page
-    assert "No messages yet" not in page
+    assert "Claire Dubois" in page and translated(app, "es", "programme team") in page
+    assert (
+        translated(app, "es", "No messages yet. Write here to the programme team: they are told by e-mail.") not in page
+    )
 
 
 def test_the_grant_page_shows_and_posts_to_the_same_thread(app, fund, staff, make_client):  # noqa: F811
@@ -181,14 +187,15 @@ def test_an_empty_or_too_long_message_is_refused_and_changes_nothing(app, fund, 
     response = _post(camila, url, city_page, "  \r\n  ")
     assert response.status_code == 400
     page = text(response)
-    assert 'id="message-body-error"' in page and "Write your message." in page
-    assert "No messages yet" in page
+    assert 'id="message-body-error"' in page and translated(app, "es", "Write your message.") in page
+    assert translated(app, "es", "No messages yet. Write here to the programme team: they are told by e-mail.") in page
 
     too_long = "Señores: " + "á" * MESSAGE_MAX_LENGTH
     response = _post(claire, url, f"/staff/applications/{application_id}", too_long)
     assert response.status_code == 400
     page = text(response)
-    assert f"at most {MESSAGE_MAX_LENGTH} characters; this one has {len(too_long)}" in page
+    too_long_message = "A message has at most %(max)d characters; this one has %(n)d."
+    assert translated(app, "fr", too_long_message, max=MESSAGE_MAX_LENGTH, n=len(too_long)) in unescape(page)
     assert too_long in page  # what was typed is kept in the field
     with app.app_context():
         assert count(ApplicationMessage) == 0

@@ -16,7 +16,7 @@ from fundapp.core.models import AuditEntry, Document, OutboxMessage
 from fundapp.extensions import db
 
 from .. import factories as f
-from ..helpers import count, run_jobs
+from ..helpers import count, run_jobs, translated
 from .conftest import page_text, pdf_bytes
 
 PASSWORD = f.PASSWORD
@@ -149,10 +149,10 @@ def test_partners_are_asked_answer_and_the_lead_sees_each_answer(app, make_clien
     # ... and finds the request on their home page.
     medellin = _client(make_client, "elise@medellin.example")
     quito = _client(make_client, "andrea@quito.example")
-    for client in (medellin, quito):
+    for client, language in ((medellin, "fr"), (quito, "es")):
         home = page_text(client.get("/"))
         assert 'id="partner-requests"' in home
-        assert "Manzanas del Cuidado en Bogotá" in home and "confirm or decline" in home
+        assert "Manzanas del Cuidado en Bogotá" in home and translated(app, language, "confirm or decline") in home
 
     # Medellín confirms with its letter of commitment; Quito declines with its reason.
     letter = pdf_bytes("Lettre d'engagement de Medellín")
@@ -189,7 +189,7 @@ def test_partners_are_asked_answer_and_the_lead_sees_each_answer(app, make_clien
 
     # Once answered, the request is no longer waiting on the partner's home page.
     home = page_text(medellin.get("/"))
-    assert "confirm or decline" not in home and "Confirmed" in home
+    assert translated(app, "fr", "confirm or decline") not in home and "Confirmée" in home  # "Confirmed"
 
 
 def test_a_partner_reads_the_application_and_can_change_nothing(app, make_client, people):
@@ -240,7 +240,8 @@ def test_answering_twice_is_refused_and_changes_nothing(app, make_client, people
     again = _decline(medellin, application_id, medellin_id, "Finalement non.")
     assert again.status_code == 302
     shown = page_text(medellin.get(again.headers["Location"]))
-    assert "Medellín has already answered" in shown and "The answer stands." in shown
+    # Élise reads French: "Medellín has already answered, on …: “…”. The answer stands."
+    assert "Medellín a déjà répondu, le" in shown and "Cette réponse est définitive." in shown
     assert _confirm(medellin, application_id, medellin_id, pdf_bytes("Deuxième lettre")).status_code == 302
     with app.app_context():
         row = db.session.get(Partner, medellin_id)
@@ -256,13 +257,13 @@ def test_a_letter_that_is_not_a_pdf_or_a_decline_without_reason_is_refused(app, 
     medellin = _client(make_client, "elise@medellin.example")
     response = _confirm(medellin, application_id, medellin_id, b"MZ not a pdf", filename="lettre.exe")
     assert response.status_code == 400
-    assert "Attach the letter of commitment as a PDF." in page_text(response)
+    assert translated(app, "fr", "Attach the letter of commitment as a PDF.") in page_text(response)
     forged = _confirm(medellin, application_id, medellin_id, b"plain text", filename="lettre.pdf")
     # Élise reads French: the shared upload check speaks her language, next to the field.
     assert forged.status_code == 400 and "Le contenu du fichier ne correspond pas" in page_text(forged)
     assert 'id="letter-error"' in page_text(forged)
     empty = _decline(medellin, application_id, medellin_id, "   ")
-    assert empty.status_code == 400 and "Say why your city declines." in page_text(empty)
+    assert empty.status_code == 400 and translated(app, "fr", "Say why your city declines.") in page_text(empty)
     with app.app_context():
         assert db.session.get(Partner, medellin_id).is_waiting
         assert count(Document, Document.filename.like("%commitment%")) == 0
@@ -274,10 +275,11 @@ def test_a_request_of_a_withdrawn_application_cannot_be_answered(app, make_clien
     url = f"/applications/{application_id}"
     assert lead.post(f"{url}/withdraw", {"reason": "El concejo cambió de planes."}, token_from=url).status_code == 302
     medellin = _client(make_client, "elise@medellin.example")
-    assert "confirm or decline" not in page_text(medellin.get("/"))
+    assert translated(app, "fr", "confirm or decline") not in page_text(medellin.get("/"))
     response = _confirm(medellin, application_id, medellin_id, pdf_bytes("Lettre"))
     shown = page_text(medellin.get(response.headers["Location"]))
-    assert "Bogotá has withdrawn this application: there is nothing to confirm or decline any more." in shown
+    withdrawn = "%(lead)s has withdrawn this application: there is nothing to confirm or decline any more."
+    assert translated(app, "fr", withdrawn, lead="Bogotá") in shown
     with app.app_context():
         assert db.session.get(Partner, medellin_id).is_waiting
         assert count(AuditEntry, AuditEntry.action == "partner.confirm") == 0
@@ -297,14 +299,15 @@ def test_when_every_partner_must_confirm_submission_waits_for_them(app, make_cli
     assert "Every partner city must confirm its part before the application can be submitted." in public
     lead, application_id = _draft_with_partners(app, make_client, people)
     shown = _submit(lead, application_id)
-    assert "Still to confirm: Medellín, Quito." in shown
+    # Camila reads Spanish: "Still to confirm: Medellín, Quito."
+    assert "Pendientes de confirmar: Medellín, Quito." in shown
     medellin_id = _partner_id(app, application_id, people["medellin"])
     quito_id = _partner_id(app, application_id, people["quito"])
     assert _confirm(_client(make_client, "elise@medellin.example"), application_id, medellin_id).status_code == 302
     quito = _client(make_client, "andrea@quito.example")
     assert _decline(quito, application_id, quito_id, "Sin presupuesto este año.").status_code == 302
     shown = _submit(lead, application_id)
-    assert "Declined: Quito" in shown and "Still to confirm" not in shown
+    assert "Han rechazado participar: Quito" in shown and "Pendientes de confirmar" not in shown
     with app.app_context():
         application = db.session.get(Application, application_id)
         assert application.state == "draft" and application.reference is None
@@ -350,8 +353,9 @@ def test_when_partners_dues_must_be_paid_an_unpaid_partner_blocks_submission(app
     assert "Partner cities’ membership dues paid through" in public
     lead, application_id = _draft_with_partners(app, make_client, people)
     shown = _submit(lead, application_id)
-    assert "Quito, a partner city, must have paid its membership dues through" in shown
-    assert "Medellín, a partner city" not in shown
+    # "Quito, a partner city, must have paid its membership dues through …", in Camila's Spanish.
+    assert "La ciudad socia Quito debe tener pagadas sus cuotas de membresía hasta" in shown
+    assert "La ciudad socia Medellín" not in shown
     with app.app_context():
         assert db.session.get(Application, application_id).state == "draft"
         assert count(Submission) == 0

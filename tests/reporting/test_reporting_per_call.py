@@ -84,14 +84,16 @@ def _set_up_the_call(app, client, call_id):
         "name_en": "Carers trained",
         "name_fr": "Aidantes formées",
         "name_es": "Cuidadoras formadas",
-        "unit": "people",
+        "unit_en": "people",
+        "unit_fr": "personnes",
+        "unit_es": "personas",
         "by_gender": "y",
     }
     hours = {
         "name_en": "Hours of care provided",
         "name_fr": "Heures de soin assurées",
         "name_es": "Horas de cuidado prestadas",
-        "unit": "hours of care",
+        "unit_en": "hours of care",
     }
     for values in (carers, hours):
         assert client.post(add, values, token_from=add).status_code == 302
@@ -115,7 +117,9 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
         ]
         carers, hours = call.indicators
         assert carers.name == {"en": "Carers trained", "fr": "Aidantes formées", "es": "Cuidadoras formadas"}
-        assert (carers.unit, carers.by_gender, hours.unit, hours.by_gender) == ("people", True, "hours of care", False)
+        assert (carers.unit, carers.by_gender) == ({"en": "people", "fr": "personnes", "es": "personas"}, True)
+        assert (hours.unit, hours.by_gender) == ({"en": "hours of care"}, False)
+        assert (carers.unit_in("es"), hours.unit_in("es")) == ("personas", "hours of care")  # English when not given
         carers_id, hours_id = carers.id, hours.id
 
     # Bogotá (in Spanish) gives its targets in the application's form.
@@ -148,7 +152,8 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
             token_from=edit,
         )
         assert refused.status_code == 400
-        assert "A target cannot be negative." in (_error(text(refused), f"indicator_targets-{carers_id}-men") or "")
+        # In Bogotá's focal point's language: "A target cannot be negative."
+        assert "Una meta no puede ser negativa." in (_error(text(refused), f"indicator_targets-{carers_id}-men") or "")
         assert 'value="-40"' in text(refused)  # what was typed is kept
         with app.app_context():
             assert db.session.get(Application, application_id).indicator_targets == first_targets
@@ -201,7 +206,7 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
         city.login("focal@bogota.example", PASSWORD)
         url = f"/reports/{first_id}"
         page = text(city.get(url))
-        assert "Interim report 1" in page and "Cuidadoras formadas" in page
+        assert "Informe intermedio 1" in page and "Cuidadoras formadas" in page
         values = {
             "progress": "Dos manzanas del cuidado abiertas en Ciudad Bolívar y Kennedy.",
             f"indicator_values-{carers_id}-women": "280",
@@ -212,7 +217,10 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
         }
         refused = city.post(url, {**values, f"indicator_values-{hours_id}-total": "-1"}, token_from=url)
         assert refused.status_code == 400
-        assert _cell_error(text(refused), f"indicator_values-{hours_id}-total") == "A value reached cannot be negative."
+        assert (
+            _cell_error(text(refused), f"indicator_values-{hours_id}-total")
+            == "Un valor alcanzado no puede ser negativo."
+        )
         with app.app_context():
             report = db.session.get(GrantReport, first_id)
             assert (report.indicator_values, report.progress, report.state) == ({}, "", "due")
@@ -262,7 +270,8 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
         with app.test_request_context(), force_locale("es"):
             due_in_spanish = format_day(second_due)
         assert due_in_spanish in mails[0].subject and due_in_spanish in mails[0].body
-        assert "1 day ago" in mails[0].body and "8 days ago" in mails[1].body and "22 days ago" in mails[3].body
+        # In Spanish, singular then plural: "1 day ago", "8 days ago", "22 days ago".
+        assert "hace 1 día," in mails[0].body and "hace 8 días," in mails[1].body and "hace 22 días," in mails[3].body
         assert f"/reports/{second_id}" in mails[0].body
         reference = db.session.get(Application, application_id).reference
 
@@ -303,11 +312,12 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
     [
         (
             "indicators/new",
-            {"name_fr": "Aidantes formées", "unit": "people"},
+            {"name_fr": "Aidantes formées", "unit_en": "people"},
             "name_en",
             "Name the indicator in English.",
         ),
-        ("indicators/new", {"name_en": "Carers trained", "unit": "p" * 41}, "unit", "40 characters"),
+        ("indicators/new", {"name_en": "Carers trained", "unit_en": "p" * 41}, "unit_en", "40 characters"),
+        ("indicators/new", {"name_en": "Carers trained", "unit_fr": "personnes"}, "unit_en", "unit in English"),
         ("report-steps/new", {"due_mode": "month", "due_month": "25"}, "due_month", "at most 24 months"),
         ("report-steps/new", {"due_mode": "month", "due_month": "0"}, "due_month", "at most 24 months"),
         ("report-steps/new", {"due_mode": "date", "due_on": "FAR"}, "due_on", "after the final report"),
