@@ -3,15 +3,17 @@
 from functools import lru_cache
 
 import sqlalchemy as sa
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
+from ..applications.models import Application
+from ..calls.models import ReportStep
 from ..core import pdf
 from ..core.money import format_eur
 from ..extensions import db
 from ..funding.models import CallFunding, Contribution, Donor
 from ..reviews.models import Assignment, Review
-from .models import DECISION_KINDS, TRANCHE_CONDITIONS, Allocation, Grant, Tranche
+from .models import DECISION_KINDS, TRANCHE_CONDITIONS, Allocation, Decision, Grant, Tranche
 
 
 def _reviewer_comments(application):
@@ -36,8 +38,16 @@ def _grant_statements():
     tranches and allocations (the grant's relationships would take a lazy load for the tranches,
     the allocations and each donor)."""
     grant_id = sa.select(Grant.id).where(Grant.decision_id == sa.bindparam("decision_id")).scalar_subquery()
+    # The interim reports the call's schedule sets, carried on each tranche's row (no query of its own).
+    interim_reports = (
+        sa.select(sa.func.count(ReportStep.id))
+        .join(Application, Application.call_id == ReportStep.call_id)
+        .join(Decision, Decision.application_id == Application.id)
+        .where(Decision.id == sa.bindparam("decision_id"), ReportStep.kind == "interim")
+        .scalar_subquery()
+    )
     tranches = (
-        sa.select(Tranche.position, Tranche.condition, Tranche.amount_cents)
+        sa.select(Tranche.position, Tranche.condition, Tranche.amount_cents, interim_reports.label("interim_reports"))
         .where(Tranche.grant_id == grant_id)
         .order_by(Tranche.position)
     )
@@ -52,17 +62,38 @@ def _grant_statements():
 
 
 def _schedule_and_donors(decision, language="en"):
-    """The grant's payment schedule as (position, label, amount in cents) and its donors' names
-    in `language`, sorted: all an award letter prints of its grant."""
+    """The grant's payment schedule as (position, label, amount in cents), its donors' names in
+    `language`, sorted, and the number of interim reports the call sets: all an award letter prints
+    of its grant."""
     tranches, donors = _grant_statements()
     params = {"decision_id": decision.id}
+    rows = db.session.execute(tranches, params).all()
     schedule = [
         # The label as Tranche.condition_label gives it.
         (t.position, TRANCHE_CONDITIONS.get(t.condition, t.condition), t.amount_cents)
-        for t in db.session.execute(tranches, params)
+        for t in rows
     ]
+    interim_reports = rows[0].interim_reports if rows else 1
     names = {((translations or {}).get(language) or name) for name, translations in db.session.execute(donors, params)}
-    return schedule, sorted(names)
+    return schedule, sorted(names), interim_reports
+
+
+def _reporting_sentence(interim):
+    """What the grant's reports will be: `interim` reports, as the call's schedule sets them, and a final one."""
+    if not interim:
+        return _(
+            "The city reports on the project's progress in a final report, with its expenditure per budget "
+            "line, the value reached for each of the call's indicators and the people reached, by gender."
+        )
+    return ngettext(
+        "The city reports on the project's progress in %(num)d interim report and a final report, with its "
+        "expenditure per budget line, the value reached for each of the call's indicators and the people "
+        "reached, by gender.",
+        "The city reports on the project's progress in %(num)d interim reports and a final report, with its "
+        "expenditure per budget line, the value reached for each of the call's indicators and the people "
+        "reached, by gender.",
+        interim,
+    )
 
 
 def _letter_story(decision):
@@ -76,7 +107,7 @@ def _letter_story(decision):
         pdf.para(call.title_in(language), "small"),
     ]
     if decision.kind == "award":
-        schedule, donors = _schedule_and_donors(decision, language)
+        schedule, donors, interim_reports = _schedule_and_donors(decision, language)
         amount = format_eur(decision.amount_cents)
         story += [
             pdf.para(_("Award of a grant"), "title"),
@@ -102,12 +133,7 @@ def _letter_story(decision):
         )
         story += [
             pdf.para(_("Reporting"), "h2"),
-            pdf.para(
-                _(
-                    "The city reports on the project's progress in an interim report and a final report, with "
-                    "its expenditure per budget line and the people reached, by gender."
-                )
-            ),
+            pdf.para(_reporting_sentence(interim_reports)),
             pdf.para(_("Acknowledgement"), "h2"),
             pdf.para(
                 _(

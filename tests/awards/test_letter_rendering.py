@@ -12,6 +12,8 @@ from sqlalchemy import event
 from fundapp.applications.models import Application
 from fundapp.awards import operations
 from fundapp.awards.models import Decision
+from fundapp.calls import operations as calls
+from fundapp.calls.models import Call
 from fundapp.core import pdf
 from fundapp.extensions import db
 
@@ -112,3 +114,29 @@ def test_a_document_of_quick_paragraphs_is_the_same_pdf_as_one_parsed(app):
     assert quick == slow
     pages = PdfReader(io.BytesIO(quick)).pages
     assert len(pages) > 1 and f"Page 2 of {len(pages)}" in pages[1].extract_text()
+
+
+def test_the_award_letter_names_the_reports_the_calls_schedule_sets(app, fund, staff):
+    """One interim report by default; a call that sets two says two (issue 16, reporting per call)."""
+    default = awards_call_with(app, code="ONE-2025", envelope={"SDC": 200_000_00})
+    two_interims = awards_call_with(app, code="TWO-2025", envelope={"SDC": 200_000_00})
+    with app.test_request_context():
+        call = db.session.get(Call, two_interims)
+        calls.save_report_step(call, None, actor=staff_user(), values={"due_mode": "month", "due_month": 6})
+        letters = {}
+        for call_id, city in ((default, "Bogotá"), (two_interims, "Quito")):
+            decision_id = _award_in(call_id, city, "en")
+            statements, data = _render_counting(decision_id)
+            assert len(statements) <= 3  # the schedule's count rides on the tranches' statement
+            letters[city] = " ".join(_pdf_text(data).split())
+    assert "in 1 interim report and a final report" in letters["Bogotá"]
+    assert "in 2 interim reports and a final report" in letters["Quito"]
+    assert "the value reached for each of the call's indicators" in letters["Quito"]
+
+
+def _award_in(call_id, city, language):
+    application_id = reviewed(call_id, city, language=language)
+    decision = operations.decide(
+        db.session.get(Application, application_id), "award", actor=staff_user(), amount_cents=100_000_00
+    )
+    return decision.id
