@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -14,7 +15,7 @@ from ..core.forms import EmailAddress
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import db_int
 from ..core.timeutil import timezone_choices
-from .models import GENDERS, ROLE_LABELS
+from .models import ACCESS_TOKEN_DAYS, ACCESS_TOKEN_DEFAULT_DAYS, ACCESS_TOKEN_NAME_MAX, GENDERS, ROLE_LABELS
 
 LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
 
@@ -89,6 +90,18 @@ class ReviewerProfileForm(FlaskForm):
 class MfaCodeForm(FlaskForm):
     code = StringField(
         _l("Code from your authenticator app, or a recovery code"), validators=[DataRequired(), Length(max=20)]
+    )
+
+
+class AccessTokenForm(FlaskForm):
+    """A new personal access token for the API (accounts.operations.create_access_token)."""
+
+    name = StringField(_l("Name of the token"), validators=[DataRequired(), Length(max=ACCESS_TOKEN_NAME_MAX)])
+    days = SelectField(
+        _l("Works for"),
+        choices=[(days, lazy_ngettext("%(num)d day", "%(num)d days", days)) for days in ACCESS_TOKEN_DAYS],
+        coerce=int,
+        default=ACCESS_TOKEN_DEFAULT_DAYS,
     )
 
 

@@ -355,3 +355,75 @@ class PasswordReset(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     user = relationship("User")
+
+
+ACCESS_TOKEN_SCOPES = {"read": _l("Read only")}
+ACCESS_TOKEN_STATUS_LABELS = {
+    "active": _l("Active"),
+    "expired": _l("Expired"),
+    "revoked": _l("Revoked"),
+}
+# How long a new token works, in days, and what the form offers first.
+ACCESS_TOKEN_DAYS = (30, 90, 365)
+ACCESS_TOKEN_DEFAULT_DAYS = 90
+ACCESS_TOKEN_NAME_MAX = 100
+# "fa_" and 43 characters of secrets.token_urlsafe(32): 256 random bits.
+ACCESS_TOKEN_MARK = "fa_"
+# What lists show of a token so that its owner recognises it: the mark and 8 characters.
+ACCESS_TOKEN_PREFIX_LENGTH = 11
+
+
+def new_access_token():
+    return ACCESS_TOKEN_MARK + secrets.token_urlsafe(32)
+
+
+class AccessToken(db.Model):
+    """A personal access token for the JSON API, in place of signing in: read-only, expiring.
+
+    Only the SHA-256 digest of the token is kept (a fast hash suits 256 random bits, and the API
+    checks a token on every request); the owner sees the token once, when it is created, and then
+    recognises it by its name and its first characters (`prefix`).
+    """
+
+    __tablename__ = "access_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(ACCESS_TOKEN_NAME_MAX), nullable=False)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    scope: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="read")
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime, nullable=False)
+    last_used_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    user = relationship("User", foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(f"scope IN ({', '.join(repr(s) for s in ACCESS_TOKEN_SCOPES)})", name="scope_known"),
+        sa.CheckConstraint("revoked_by_id IS NULL OR revoked_at IS NOT NULL", name="revoker_only_when_revoked"),
+    )
+
+    @property
+    def status(self):
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= utcnow():
+            return "expired"
+        return "active"
+
+    @property
+    def is_active(self):
+        return self.status == "active"
+
+    @property
+    def status_label(self):
+        return ACCESS_TOKEN_STATUS_LABELS[self.status]
+
+    @property
+    def scope_label(self):
+        return ACCESS_TOKEN_SCOPES.get(self.scope, self.scope)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..core import audit
 from ..core.addresses import check_email_address
 from ..core.errors import Refused
+from ..core.i18n import lazy_instant
 from ..core.mail import queue_mail
 from ..core.permissions import ROLES
 from ..core.timeutil import utcnow
@@ -19,7 +20,11 @@ from ..core.urls import external_url
 from ..extensions import db
 from . import mfa, passwords
 from .models import (
+    ACCESS_TOKEN_DAYS,
+    ACCESS_TOKEN_NAME_MAX,
+    ACCESS_TOKEN_PREFIX_LENGTH,
     GENDERS,
+    AccessToken,
     Invitation,
     PasswordReset,
     RecoveryCode,
@@ -28,6 +33,7 @@ from .models import (
     User,
     UserSession,
     check_against_nothing,
+    new_access_token,
     new_token,
     token_digest,
     wall_clock,
@@ -745,3 +751,105 @@ def reset_mfa(user, *, actor):
     _end_every_session(user, "mfa_reset")
     audit.record("mfa.reset", user, summary=f"two-step verification of {user.email} reset", actor=actor)
     done()
+
+
+# -- personal access tokens for the API --------------------------------------------------------
+
+# Tokens a person may hold at once (neither revoked nor expired).
+ACCESS_TOKENS_PER_USER = 10
+# A token's "last used" is written at most this often: most API requests write nothing.
+TOKEN_USE_NOTED_EVERY = timedelta(seconds=60)
+
+
+def _usable_tokens(user_id):
+    now = utcnow()
+    return sa.and_(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now)
+
+
+def create_access_token(user, *, actor, name, days):
+    """A person makes a token for the API for themself. Returns (the token, the raw token): the
+    raw token is shown once and kept nowhere, neither in the table (its digest) nor in the audit log."""
+    if actor is None or actor.id != user.id:
+        raise Refused(_l("Only the owner of an account can create its access tokens."))
+    if not user.active:
+        raise Refused(_l("This account is deactivated."))
+    name = (name or "").strip()
+    if not name:
+        raise Refused(_l("Give the token a name, so that you recognise it later."), field="name")
+    if len(name) > ACCESS_TOKEN_NAME_MAX:
+        raise Refused(_l("The name can have at most %(num)d characters.", num=ACCESS_TOKEN_NAME_MAX), field="name")
+    if days not in ACCESS_TOKEN_DAYS:
+        raise Refused(_l("Choose 30, 90 or 365 days."), field="days")
+    # The person's row is locked while counting, so two parallel requests cannot both pass the cap.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    held = db.session.scalar(sa.select(sa.func.count(AccessToken.id)).where(_usable_tokens(user.id)))
+    if held >= ACCESS_TOKENS_PER_USER:
+        raise Refused(
+            _l(
+                "You already have %(num)d access tokens in use, the most allowed: revoke one you no longer need first.",
+                num=ACCESS_TOKENS_PER_USER,
+            )
+        )
+    raw = new_access_token()
+    now = utcnow()
+    token = AccessToken(
+        user_id=user.id,
+        name=name,
+        token_digest=token_digest(raw),
+        prefix=raw[:ACCESS_TOKEN_PREFIX_LENGTH],
+        scope="read",
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record(
+        "token.created",
+        token,
+        after={
+            "user_id": user.id,
+            "name": name,
+            "prefix": token.prefix,
+            "scope": token.scope,
+            "expires_at": token.expires_at,
+        },
+        summary=f"{user.email} created the access token {token.prefix}… ({name})",
+        actor=actor,
+    )
+    done()
+    return token, raw
+
+
+def revoke_access_token(token, *, actor):
+    """The token stops working at once; its owner or an administrator revokes it."""
+    if actor is None or (actor.id != token.user_id and not actor.has_role("admin")):
+        raise Refused(_l("Only the owner of this access token or an administrator can revoke it."))
+    if token.revoked_at is not None:
+        raise Refused(_l("This access token was already revoked on %(date)s.", date=lazy_instant(token.revoked_at)))
+    # One conditional UPDATE: two clicks at once revoke it once, and audit it once.
+    revoked = db.session.execute(
+        sa.update(AccessToken)
+        .where(AccessToken.id == token.id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_by_id=actor.id)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if revoked != 1:
+        db.session.refresh(token)
+        raise Refused(_l("This access token was already revoked on %(date)s.", date=lazy_instant(token.revoked_at)))
+    owner = token.user
+    audit.record(
+        "token.revoked",
+        token,
+        after={"user_id": token.user_id, "name": token.name, "prefix": token.prefix},
+        summary=f"access token {token.prefix}… ({token.name}) of {owner.email} revoked",
+        actor=actor,
+    )
+    done()
+
+
+def note_token_use(token):
+    """When the token was last used, for its owner's list; written once a minute at most."""
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_NOTED_EVERY:
+        token.last_used_at = now
+        done()

@@ -17,6 +17,7 @@ from ..members.queries import member_choices
 from . import mfa, operations, throttle
 from .forms import (
     AcceptInvitationForm,
+    AccessTokenForm,
     ChangePasswordForm,
     ConfirmForm,
     ForgotPasswordForm,
@@ -29,8 +30,8 @@ from .forms import (
     ReviewerProfileForm,
     RolesForm,
 )
-from .models import ROLE_LABELS, Invitation, User, wall_clock
-from .queries import invitations_page, users_page
+from .models import ROLE_LABELS, AccessToken, Invitation, User, wall_clock
+from .queries import access_tokens_in_use, access_tokens_of, invitations_page, users_page
 
 bp = Blueprint("accounts", __name__)
 
@@ -349,11 +350,15 @@ def account():
     return _account_page(form, password_form, user)
 
 
-def _account_page(form, password_form, user, status=200):
+def _account_page(form, password_form, user, status=200, token_form=None):
+    access_tokens, more_tokens = access_tokens_of(user.id)
     return render_template(
         "accounts/account.html",
         form=form,
         password_form=password_form,
+        token_form=token_form or AccessTokenForm(prefix="token", formdata=None),
+        access_tokens=access_tokens,
+        more_tokens=more_tokens,
         user=user,
         sessions=operations.active_sessions(user),
         this_session=g.get("user_session"),
@@ -364,6 +369,62 @@ def _account_page(form, password_form, user, status=200):
         disable_form=MfaCodeForm(prefix="disable"),
         end_form=ConfirmForm(prefix="sessions"),
     ), status
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_access_token():
+    """The new token is shown once, in the answer to this POST: never in a redirect, the session or
+    a flashed message (the session is a cookie)."""
+    user = current_user._get_current_object()
+    token_form = AccessTokenForm(prefix="token")
+    if token_form.validate_on_submit():
+        try:
+            token, raw = operations.create_access_token(
+                user, actor=user, name=token_form.name.data, days=token_form.days.data
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            if not refusal.apply_to(token_form):
+                token_form.form_errors.append(refusal.message)
+        else:
+            return render_template("accounts/access_token_created.html", token=token, raw=raw)
+    return _account_page(
+        ProfileForm(obj=user, prefix="profile", formdata=None),
+        ChangePasswordForm(prefix="password", formdata=None),
+        user,
+        status=400,
+        token_form=token_form,
+    )
+
+
+def _revoke_access_token(token, back):
+    act(
+        lambda: _("The access token “%(name)s” is revoked: it no longer opens the API.", name=token.name),
+        operations.revoke_access_token,
+        token,
+        actor=current_user._get_current_object(),
+    )
+    return redirect(back)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_access_token(token_id):
+    token = db.session.get(AccessToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    return _revoke_access_token(token, url_for("accounts.account") + "#tokens")
+
+
+@bp.route("/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])
+@admin_required
+def revoke_user_access_token(user_id, token_id):
+    user = get_visible_or_404(User, user_id)
+    token = db.session.get(AccessToken, token_id)
+    if token is None or token.user_id != user.id:
+        abort(404)
+    return _revoke_access_token(token, url_for("accounts.user_detail", user_id=user_id) + "#user-tokens")
 
 
 @bp.route("/account/sessions/end-others", methods=["POST"])
@@ -534,7 +595,13 @@ def user_detail(user_id):
         profile_form=profile_form,
         role_labels=ROLE_LABELS,
         sessions=operations.active_sessions(user),
+        access_tokens=_tokens_for_admin(user),
     )
+
+
+def _tokens_for_admin(user):
+    """An administrator sees the person's access tokens in use, to revoke one (a leak, a departure)."""
+    return access_tokens_in_use(user.id) if current_user.has_role("admin") else []
 
 
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
@@ -609,4 +676,5 @@ def update_reviewer(user_id):
         profile_form=form,
         role_labels=ROLE_LABELS,
         sessions=operations.active_sessions(user),
+        access_tokens=_tokens_for_admin(user),
     ), 400

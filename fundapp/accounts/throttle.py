@@ -58,3 +58,9 @@ def reset_memory():
         for limiter in [_fallback, *_limiters.values()]:
             if isinstance(limiter.storage, MemoryStorage):
                 limiter.storage.reset()
+
+
+def allows(scope, key, limit):
+    """Whether one more attempt fits in the window, without counting one (for limits that count
+    only failures, checked before the attempt)."""
+    return _run("test", parse(limit), *_prefixed(scope, key))
