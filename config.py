@@ -128,6 +128,16 @@ class Config:
     PAGE_SIZE = 50
     # Rows of a call's ranking per page (it is computed whole; the CSV has every row).
     RANKING_PAGE_SIZE = 100
+    # The 360Giving open data (/open-data/360giving.json): grant identifiers are "<prefix>-<grant id>",
+    # the prefix registered with 360Giving; the funder (Metropolis) is named with its organisation id.
+    THREESIXTYGIVING_PREFIX = _env("FUNDAPP_360GIVING_PREFIX", "360G-metropolis")
+    FUNDER_ORG_ID = _env("FUNDAPP_FUNDER_ORG_ID", f"{THREESIXTYGIVING_PREFIX}-metropolis")
+    FUNDER_NAME = _env("FUNDAPP_FUNDER_NAME", "Metropolis – World Association of the Major Metropolises")
+    # The JSON API: requests without a token per address; with a token, per token; refused tokens
+    # per address (fundapp/api/v1.py, fundapp/accounts/tokens.py). Beyond, a 429.
+    API_RATE_LIMIT = _env("FUNDAPP_API_RATE_LIMIT", "120/minute")
+    API_TOKEN_REQUESTS_PER_TOKEN = _env("FUNDAPP_API_TOKEN_REQUESTS_PER_TOKEN", "300/minute")
+    API_TOKEN_FAILURES_PER_ADDRESS = _env("FUNDAPP_API_TOKEN_FAILURES_PER_ADDRESS", "30/minute")
     # Templates fail on an undefined name or attribute instead of printing nothing (tests only).
     JINJA_STRICT_UNDEFINED = False
 

@@ -151,12 +151,21 @@ def _register_blueprints(app):
     app.register_blueprint(awards_bp)
     app.register_blueprint(reporting_bp)
 
+    from . import api
+
+    api.init_app(app)
+
 
 def _register_error_pages(app):
     def page(code, template="errors/error.html", **context):
         def handler(error):
             if code == 500:
                 db.session.rollback()
+            if request.path.startswith("/api/"):
+                # The JSON API answers JSON, even where no route of it matched (fundapp/api/v1.py).
+                from .api.v1 import json_error_for_api_paths
+
+                return json_error_for_api_paths(code, request.path)
             return render_template(template, code=code, error=error, csrf=False, **context), code
 
         return handler

@@ -680,11 +680,19 @@ def past_window(now, echo=print):
         # The money that returned goes to the first of the reserve list.
         awards["sao_paulo"] = s.award_from_reserve(applications["sao_paulo"], staff)
     grants = {}
+    # Bogotá and Dakar agree to publish their project and approved reports; São Paulo agrees to the
+    # project alone, then withdraws its consent: the public page lists two projects.
+    consent = {"bogota": (True, True), "dakar": (True, True), "sao_paulo": (True, False)}
     for n, key in enumerate(awards):
         with clock_at(_at(decided + timedelta(days=5 + 3 * n))):
-            grants[key] = s.accept(awards[key], cities[key])
+            publish_project, publish_reports = consent.get(key, (False, False))
+            grants[key] = s.accept(
+                awards[key], cities[key], publish_project=publish_project, publish_reports=publish_reports
+            )
         with clock_at(_at(decided + timedelta(days=15 + 3 * n))):
             s.pay_due(grants[key], staff)
+    with clock_at(_at(decided + timedelta(days=30))):
+        s.set_publication(grants["sao_paulo"], cities["sao_paulo"], publish_project=False)
     interim_day = max(r.due_on for r in grants["bogota"].reports if r.kind == "interim")
     _tick(_at(interim_day - timedelta(days=10), 8))
     with clock_at(_at(interim_day - timedelta(days=2))):

@@ -336,9 +336,24 @@ def decline(decision, focal, reason):
     return decision.grant
 
 
-def accept(decision, focal, bank_details="IBAN ES91 2100 0418 4502 0005 1332"):
-    awards.accept_grant(decision.grant, actor=focal, bank_details=bank_details)
+def accept(
+    decision, focal, bank_details="IBAN ES91 2100 0418 4502 0005 1332", *, publish_project=False, publish_reports=False
+):
+    """The city accepts its grant; it consents to publishing the project (and its approved reports)
+    only when told."""
+    awards.accept_grant(
+        decision.grant,
+        actor=focal,
+        bank_details=bank_details,
+        publish_project=publish_project,
+        publish_reports=publish_reports,
+    )
     return decision.grant
+
+
+def set_publication(grant, focal, *, publish_project, publish_reports=False):
+    """The lead city gives or withdraws its consent to publish the project (and approved reports)."""
+    return awards.set_publication(grant, actor=focal, publish_project=publish_project, publish_reports=publish_reports)
 
 
 def pay_due(grant, staff, *, paid_on=None, reference=None):

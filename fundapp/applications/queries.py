@@ -166,3 +166,15 @@ def partner_requests(user):
     ).all()
     waiting = [p for p in rows if p.is_waiting and not APPLICATION_WORKFLOW.has(p.application.state, "withdrawn")]
     return waiting, [p for p in rows if p not in waiting]
+
+
+def viewable_applications(user):
+    """The condition on Application of what `user` may open (Application.can_view as SQL): the lead
+    city's own (drafts included), those its city has been asked to take part in as a partner, and
+    for staff every application once sent. The JSON API lists through it."""
+    if not user or not user.is_authenticated:
+        return sa.false()
+    asked = sa.select(Partner.application_id).where(
+        Partner.member_id.in_(user.member_ids() or [-1]), Partner.state.is_not(None)
+    )
+    return sa.or_(Application.visible_to(user), Application.id.in_(asked))

@@ -48,5 +48,20 @@ class ReasonForm(PostedForm):
     reason = TextAreaField()
 
 
-class AcceptanceForm(PostedForm):
+class PublicationForm(PostedForm):
+    """The lead city's consent to publish its project and the reports staff approved (both
+    unticked unless the city ticks them)."""
+
+    publish_project = BooleanField(
+        _l(
+            "Publish our project on the fund's public page and in its open data: our city, the partner "
+            "cities, the title, the summary, the amount, the dates and the status."
+        )
+    )
+    publish_reports = BooleanField(
+        _l("Also publish the progress and results of our reports once the programme team has approved them.")
+    )
+
+
+class AcceptanceForm(PublicationForm):
     bank_details = TextAreaField()

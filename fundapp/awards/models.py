@@ -20,6 +20,9 @@ GRANT_WORKFLOW = Workflow(
     "grant",
     # A grant's state with the "grant state" context: "Active" or "Accepted" of a grant (una
     # subvención activa, aceptada) are not those of an account or a review assignment.
+    # "public": a grant the city took (accepted, under way, or run its course) may be shown on the
+    # fund's public page and in its open data, with the city's consent; never one offered, declined
+    # or cancelled.
     states=[
         State(
             "offered",
@@ -30,13 +33,13 @@ GRANT_WORKFLOW = Workflow(
             "accepted",
             _pg("grant state", "Accepted"),
             _pg("grant state", "Accepted"),
-            flags=frozenset({"payable", "reportable"}),
+            flags=frozenset({"payable", "reportable", "public"}),
         ),
         State(
             "active",
             _pg("grant state", "Active"),
             _pg("grant state", "Active"),
-            flags=frozenset({"payable", "reportable"}),
+            flags=frozenset({"payable", "reportable", "public"}),
         ),
         # Final states: nothing is due any more; what was not paid is back in the donors' lines.
         State(
@@ -44,7 +47,7 @@ GRANT_WORKFLOW = Workflow(
             _pg("grant state", "Closed"),
             _pg("grant state", "Closed"),
             final=True,
-            flags=frozenset({"ended"}),
+            flags=frozenset({"ended", "public"}),
         ),
         State(
             "cancelled",
@@ -169,6 +172,12 @@ class Grant(db.Model):
     # When the grant reached a final state (declined, cancelled, closed): from then nothing is due.
     ended_at: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The lead city's consent, given when it accepts the grant and changed later on its page: the
+    # project (city, partners, title, summary, amount, dates, status) on the fund's public page and
+    # in its open data; and, with it, the reports staff approved. Nobody consented: nothing shown.
+    publish_project: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
+    publish_reports: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
+    publication_changed_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     application = relationship("Application", lazy="joined")
     decision = relationship("Decision", back_populates="grant")
@@ -201,6 +210,8 @@ class Grant(db.Model):
             f"state NOT IN {ENDED_STATES!r} OR paid_cents + returned_cents = amount_cents", name="ended_returns_unpaid"
         ),
         sa.CheckConstraint("state <> 'declined' OR declined_reason IS NOT NULL", name="declined_has_reason"),
+        # The reports are published only beside their project.
+        sa.CheckConstraint("publish_project OR NOT publish_reports", name="reports_need_project"),
     )
 
     @property
@@ -259,10 +270,13 @@ class Grant(db.Model):
             return False
         if user.has_role("staff"):
             return True
-        if self.application.is_lead_user(user) or self.application.is_partner_user(user):
+        if (
+            self.application.is_lead_user(user) or self.application.is_partner_user(user)
+        ) and self.application.decision_is_public:
             # The city (and a partner city asked to take part, read-only) learns of the grant with
-            # the award letter, not before.
-            return self.application.decision_is_public
+            # the award letter, not before; a person who is also a donor's officer still sees, as
+            # the officer, the grants the donor pays (awards.queries.viewable_grants, the same rule).
+            return True
         donors = set(user.donor_ids())
         return bool(donors) and any(a.call_funding.contribution.donor_id in donors for a in self.allocations)
 

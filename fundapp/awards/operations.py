@@ -630,7 +630,20 @@ def _apply(grant, action, actor, **kwargs):
         raise Refused(str(error)) from None
 
 
-def accept_grant(grant, *, actor, bank_details):
+def _check_consent(publish_project, publish_reports):
+    if publish_reports and not publish_project:
+        raise Refused(
+            _l(
+                "The reports can be published only with the project: tick “Publish our project” too, "
+                "or leave both unticked."
+            ),
+            field="publish_reports",
+        )
+
+
+def accept_grant(grant, *, actor, bank_details, publish_project=False, publish_reports=False):
+    """The lead city accepts its grant, and says whether the fund may publish the project (and the
+    reports staff approve) on its public page and in its open data."""
     _locked(grant)
     if grant.application.member_id not in actor.member_ids():
         raise Refused(_l("Only the lead city can accept its grant."))
@@ -638,12 +651,52 @@ def accept_grant(grant, *, actor, bank_details):
         raise Refused(_l("The award letter has not been sent yet."))
     if not (bank_details or "").strip():
         raise Refused(_l("Confirm the bank details payments go to."), field="bank_details")
-    _apply(grant, "accept", actor, summary=f"{grant.application.reference}: grant accepted")
+    publish_project, publish_reports = bool(publish_project), bool(publish_reports)
+    _check_consent(publish_project, publish_reports)
+    now = utcnow()
+    _apply(
+        grant,
+        "accept",
+        actor,
+        summary=f"{grant.application.reference}: grant accepted",
+        details={"publish_project": publish_project, "publish_reports": publish_reports},
+    )
     grant.bank_details = bank_details.strip()
-    grant.accepted_at, grant.accepted_by_id = utcnow(), actor.id
+    grant.accepted_at, grant.accepted_by_id = now, actor.id
+    grant.publish_project, grant.publish_reports = publish_project, publish_reports
+    grant.publication_changed_at = now
     make_due(grant, "acceptance")
     grant_accepted.send(grant, actor=actor)
     done()
+
+
+def set_publication(grant, *, actor, publish_project, publish_reports):
+    """The lead city gives or withdraws its consent to publish the project and its approved reports;
+    withdrawn, the project leaves the public page and the open data at once."""
+    _locked(grant)
+    if actor is None or grant.application.member_id not in actor.member_ids():
+        raise Refused(_l("Only the lead city can say whether its project is published."))
+    if grant.accepted_at is None:
+        raise Refused(_l("Your city says whether its project is published when it accepts the grant."))
+    publish_project, publish_reports = bool(publish_project), bool(publish_reports)
+    _check_consent(publish_project, publish_reports)
+    before = {"publish_project": grant.publish_project, "publish_reports": grant.publish_reports}
+    after = {"publish_project": publish_project, "publish_reports": publish_reports}
+    if before == after:
+        return grant
+    grant.publish_project, grant.publish_reports = publish_project, publish_reports
+    grant.publication_changed_at = utcnow()
+    audit.record(
+        "grant.publication",
+        grant,
+        before=before,
+        after=after,
+        summary=f"{grant.application.reference}: publication "
+        + ("withdrawn" if not publish_project else "with reports" if publish_reports else "of the project"),
+        actor=actor,
+    )
+    done()
+    return grant
 
 
 def make_due(grant, condition):

@@ -3,12 +3,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import lazyload, selectinload
 
-from ..applications.models import APPLICATION_WORKFLOW, Application
+from ..applications.models import APPLICATION_WORKFLOW, Application, Partner
 from ..applications.queries import decisions_wanted
 from ..core.pagination import ListPage
 from ..extensions import db
+from ..funding.models import CallFunding, Contribution
 from ..reviews.queries import call_results
-from .models import ENDED_STATES, Decision, Grant
+from .models import ENDED_STATES, Allocation, Decision, Grant
 
 
 @dataclass
@@ -198,3 +199,27 @@ def reserve_offer(call, remaining, *, results=None, decisions=None):
         "first_fitting": following,
         "open": remaining > 0 and bool(rows),
     }
+
+
+def viewable_grants(user):
+    """The condition on Grant of what `user` may open (Grant.can_view as SQL): staff every grant;
+    the lead city and a partner city asked to take part once the award letter is sent; a donor's
+    officers the grants paid from its contributions. The JSON API lists through it."""
+    if not user or not user.is_authenticated:
+        return sa.false()
+    if user.has_role("staff"):
+        return sa.true()
+    members = user.member_ids() or [-1]
+    asked = sa.select(Partner.application_id).where(Partner.member_id.in_(members), Partner.state.is_not(None))
+    told = sa.select(Application.id).where(
+        sa.or_(Application.member_id.in_(members), Application.id.in_(asked)),
+        Application.state.in_(APPLICATION_WORKFLOW.states_with("decided")),
+        Application.decision_sent_at.is_not(None),
+    )
+    funded = (
+        sa.select(Allocation.grant_id)
+        .join(CallFunding, CallFunding.id == Allocation.call_funding_id)
+        .join(Contribution, Contribution.id == CallFunding.contribution_id)
+        .where(Contribution.donor_id.in_(user.donor_ids() or [-1]))
+    )
+    return sa.or_(Grant.application_id.in_(told), Grant.id.in_(funded))

@@ -15,7 +15,7 @@ from ..core.models import AuditEntry
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
-from .forms import AcceptanceForm, DecisionForm, PaymentForm, ReasonForm, ReserveAwardForm
+from .forms import AcceptanceForm, DecisionForm, PaymentForm, PublicationForm, ReasonForm, ReserveAwardForm
 from .models import GRANT_WORKFLOW, Decision, Grant, Letter, Tranche
 from .queries import board, decide_page, scenario_page
 
@@ -397,14 +397,38 @@ def _grant_to_act_on_or_404(grant_id):
 @login_required
 def accept(grant_id):
     grant = _grant_to_act_on_or_404(grant_id)
-    act(
-        _("Thank you: the grant is accepted. The first payment is now due."),
-        operations.accept_grant,
-        grant,
-        actor=_me(),
-        bank_details=AcceptanceForm(request.form).bank_details.data or "",
-    )
+    form = AcceptanceForm(request.form)
+    try:
+        operations.accept_grant(
+            grant,
+            actor=_me(),
+            bank_details=form.bank_details.data or "",
+            publish_project=form.publish_project.data,
+            publish_reports=form.publish_reports.data,
+        )
+    except Refused as refusal:
+        return _refused(grant, "accept", refusal, "bank_details")
+    flash(_("Thank you: the grant is accepted. The first payment is now due."), "success")
     return redirect(url_for("awards.grant", grant_id=grant.id))
+
+
+@bp.route("/grants/<int:grant_id>/publication", methods=["POST"])
+@login_required
+def publication(grant_id):
+    """The lead city gives or withdraws its consent to publish its project and approved reports."""
+    grant = _grant_to_act_on_or_404(grant_id)
+    form = PublicationForm(request.form)
+    try:
+        operations.set_publication(
+            grant, actor=_me(), publish_project=form.publish_project.data, publish_reports=form.publish_reports.data
+        )
+    except Refused as refusal:
+        return _refused(grant, "publication", refusal, "publish_project")
+    if grant.publish_project:
+        flash(_("Your choice is saved: the project is on the fund's public page and in its open data."), "success")
+    else:
+        flash(_("Your choice is saved: the project is not published."), "success")
+    return redirect(url_for("awards.grant", grant_id=grant.id) + "#publication")
 
 
 @bp.route("/staff/grants/<int:grant_id>/payments", methods=["POST"])

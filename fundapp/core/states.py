@@ -98,8 +98,9 @@ class Workflow:
     def transition(self, state, action):
         return self._by_key.get((state, action))
 
-    def apply(self, obj, action, actor, *, roles=None, reason=None, attr="state", summary=None):
-        """Move obj through `action`, checking the table; writes the audit entry. Returns the transition."""
+    def apply(self, obj, action, actor, *, roles=None, reason=None, attr="state", summary=None, details=None):
+        """Move obj through `action`, checking the table; writes the audit entry (with `details`, a
+        dict of what else the action recorded). Returns the transition."""
         current = getattr(obj, attr)
         t = self._by_key.get((current, action))
         if t is None:
@@ -122,7 +123,7 @@ class Workflow:
             f"{self.name}.{action}",
             obj,
             before={attr: current},
-            after={attr: target, **({"reason": reason} if reason else {})},
+            after={attr: target, **({"reason": reason} if reason else {}), **(details or {})},
             summary=summary or f"{self.name}: {current} → {target}",
             actor=actor,
         )

@@ -1,20 +1,22 @@
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core.documents import send_document
 from ..core.errors import Refused
+from ..core.inputs import db_int, page_number
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
 from ..core.transactions import kept_unless_refused
 from ..extensions import db
 from ..funding.ledger import fund_today
 from ..funding.models import Donor
-from . import gender, operations
+from . import gender, operations, public
 from .dashboard import fund_dashboard
 from .forms import DonorReportForm, report_form
 from .models import REPORT_WORKFLOW, DonorReport, GrantReport
@@ -232,3 +234,47 @@ def donor_dashboard():
         sa.select(DonorReport).where(DonorReport.donor_id == donor.id).order_by(DonorReport.created_at.desc()).limit(20)
     ).all()
     return render_template("reporting/donor_dashboard.html", donor=donor, figures=data, reports=reports)
+
+
+# -- the public page of funded projects ------------------------------------------------------------
+
+
+@bp.route("/funded-projects")
+def funded_projects():
+    """The projects the fund finances whose city consented to publication: all, or one call's."""
+    language = str(get_locale())
+    calls = public.calls_with_projects(language=language)
+    call_id = request.args.get("call", None, type=db_int)
+    page = request.args.get("page", 1, type=page_number)
+    per_page = current_app.config["PAGE_SIZE"]
+    projects, total = public.funded_projects(call_id=call_id, page=page, per_page=per_page, language=language)
+    pages = max(1, -(-total // per_page))
+    if page > pages:  # beyond the last page: the last page
+        page = pages
+        projects, total = public.funded_projects(call_id=call_id, page=page, per_page=per_page, language=language)
+    listing = SimpleNamespace(
+        items=projects,
+        page=page,
+        pages=pages,
+        total=total,
+        has_prev=page > 1,
+        prev_num=page - 1,
+        has_next=page < pages,
+        next_num=page + 1,
+    )
+    return render_template(
+        "reporting/funded_projects.html",
+        listing=listing,
+        calls=calls,
+        call_id=call_id,
+        chosen_call=next((c for c in calls if c[0] == call_id), None),
+    )
+
+
+@bp.route("/funded-projects/<int:grant_id>")
+def funded_project(grant_id):
+    """One published project, with the progress and results of the reports its city agreed to publish."""
+    project = public.funded_project(grant_id, language=str(get_locale()))
+    if project is None:
+        abort(404)
+    return render_template("reporting/funded_project.html", project=project)

@@ -9,7 +9,7 @@ from ..core.pagination import paginate
 from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import ASSIGNMENT_WORKFLOW, Assignment, CriterionScore, PanelConsensus, Review
-from .scoring import aggregate, mean_of_hundredths, normalise, q2, ranking_key
+from .scoring import aggregate, conflict_reasons, mean_of_hundredths, normalise, q2, ranking_key
 
 
 def submitted_reviews(application_ids):
@@ -219,3 +219,23 @@ def my_assignments(user):
         .unique()
         .all()
     )
+
+
+def shows_content(assignment, user):
+    """Whether the reviewer `user` reads the application of their `assignment` (its review page
+    shows the proposal): the assignment has reached the content and no conflict stands."""
+    application = assignment.application
+    return (
+        assignment.reviewer_id == user.id
+        and user.has_role("reviewer")
+        and assignment.sees_content
+        and not conflict_reasons(user.reviewer_profile, application, application.call.conflict_same_country)
+    )
+
+
+def reviewed_application_ids(user):
+    """The ids of the applications whose content the reviewer `user` reads through their
+    assignments (the review pages, and the JSON API)."""
+    if not user or not user.is_authenticated or not user.has_role("reviewer"):
+        return set()
+    return {a.application_id for a in my_assignments(user) if shows_content(a, user)}

@@ -36,7 +36,7 @@ from .forms import (
 )
 from .jury import balance, call_loads, fund_today, jurors_of, jury_of
 from .models import ASSIGNMENT_WORKFLOW, OFFER_STATES, RECOMMENDATIONS, Assignment, ExpertOffer, Juror, PanelConsensus
-from .queries import call_results, my_assignments, progress, submitted_reviews
+from .queries import call_results, my_assignments, progress, shows_content, submitted_reviews
 from .scoring import conflict_reasons
 
 bp = Blueprint("reviews", __name__)
@@ -62,13 +62,8 @@ def _own_assignment_or_404(assignment_id, *, content=False):
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.reviewer_id != current_user.id or not current_user.has_role("reviewer"):
         abort(404)
-    if content:
-        application = assignment.application
-        conflicted = conflict_reasons(
-            current_user.reviewer_profile, application, application.call.conflict_same_country
-        )
-        if conflicted or not assignment.sees_content:
-            abort(404)
+    if content and not shows_content(assignment, current_user):
+        abort(404)
     return assignment
 
 
@@ -86,9 +81,7 @@ def _others(assignment):
 def detail(assignment_id):
     assignment = _own_assignment_or_404(assignment_id)
     application = assignment.application
-    if not assignment.sees_content or conflict_reasons(
-        current_user.reviewer_profile, application, application.call.conflict_same_country
-    ):
+    if not shows_content(assignment, current_user):
         return render_template(
             "reviews/declare.html", assignment=assignment, application=application, form=DeclarationForm()
         )
