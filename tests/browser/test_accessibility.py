@@ -103,14 +103,16 @@ def visit(page, live_server, path):
 def public_pages(page, live_server):
     visit(page, live_server, "/")
     call = href(page, "main section.card a", pattern=r"^/calls/[^/]+$")
-    return ["/", "/calls/", call, "/login"]
+    visit(page, live_server, "/funded-projects")
+    project = href(page, "main h2 a", pattern=r"^/funded-projects/\d+$")
+    return ["/", "/calls/", call, "/login", "/funded-projects", project, "/api/v1/docs"]
 
 
 def city_pages(page, live_server):
     visit(page, live_server, "/")
     pages = ["/", href(page, "main a", pattern=r"^/members/\d+$")]  # the city's own page
     open_call = href(page, "main section.card[data-role=applicant] a", pattern=r"^/calls/[^/]+$")
-    pages += ["/calls/", open_call, "/account"]
+    pages += ["/calls/", open_call, "/account", "/funded-projects", "/api/v1/docs"]
     pages.append(visit(page, live_server, "/applications/"))
     draft = href(page, "main table a", pattern=r"^/applications/\d+/edit$")
     pages += [draft, draft.removesuffix("/edit") + "/check"]
