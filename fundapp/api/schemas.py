@@ -6,11 +6,12 @@ are UTC in ISO 8601 with `+00:00`; days are ISO dates; states are their codes, n
 """
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ..applications.models import APPLICATION_WORKFLOW
 from ..awards.models import GRANT_WORKFLOW
 from ..calls.models import CALL_WORKFLOW
+from ..core.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date
 from ..core.inputs import DB_INT_MAX
 
 MAX_PER_PAGE = 100
@@ -37,6 +38,15 @@ def _range(low, high):
 
 def _one_of(choices):
     return validate.OneOf(choices, error=_l("Give one of: {choices}."))
+
+
+def _plausible_day(day):
+    """A day the fund could have known (the pages' own range for dates)."""
+    if not plausible_date(day):
+        # A list: marshmallow keeps a lone message only if it is a str, and this one is lazy.
+        raise ValidationError(
+            [_l("Give a date between %(first)d and %(last)d.", first=EARLIEST_YEAR, last=LATEST_YEAR)]
+        )
 
 
 class PageArgs(StrictSchema):
@@ -95,9 +105,15 @@ class DonorFiguresArgs(StrictSchema):
         metadata={"description": "The donor whose figures are wanted."},
     )
     start = fields.Date(
-        error_messages=ISO_DAY, metadata={"description": "First day of the period (default 2000-01-01)."}
+        validate=_plausible_day,
+        error_messages=ISO_DAY,
+        metadata={"description": f"First day of the period (default {EARLIEST_YEAR}-01-01), up to {LATEST_YEAR}."},
     )
-    end = fields.Date(error_messages=ISO_DAY, metadata={"description": "Last day of the period (default: today)."})
+    end = fields.Date(
+        validate=_plausible_day,
+        error_messages=ISO_DAY,
+        metadata={"description": f"Last day of the period (default: today), from {EARLIEST_YEAR} to {LATEST_YEAR}."},
+    )
 
 
 # -- outputs ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..accounts.models import GENDERS
@@ -294,7 +295,7 @@ class Application(db.Model):
         """The city may see the decision: it is made and its letter has been sent."""
         return self.is_decided and self.decision_sent_at is not None
 
-    @property
+    @hybrid_property
     def city_state(self):
         """The state the lead city sees. Until the letter is sent, a decision (which staff may still
         revise) stays hidden: the city reads the state a revision would return to."""
@@ -305,6 +306,21 @@ class Application(db.Model):
                 return self.return_state
             return APPLICATION_WORKFLOW.transition(self.state, "revise_decision").target
         return self.state
+
+    @city_state.inplace.expression
+    @classmethod
+    def _city_state_expression(cls):
+        """The same rule in SQL, so a list filtered by the state the city is told is one query."""
+        decided = APPLICATION_WORKFLOW.states_with("decided")
+        unsent = sa.and_(cls.state.in_(decided), cls.decision_sent_at.is_(None))
+        return sa.case(
+            (sa.and_(unsent, cls.return_state.in_(decided)), cls.return_state),
+            *(
+                (sa.and_(unsent, cls.state == name), APPLICATION_WORKFLOW.transition(name, "revise_decision").target)
+                for name in decided
+            ),
+            else_=cls.state,
+        )
 
     @property
     def display_title(self):

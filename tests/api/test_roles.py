@@ -138,6 +138,11 @@ def test_the_lists_hold_what_each_role_is_expected_to_see(app, fund):
     assert lisbon["state"] == "awarded"
     mine = api.get("/api/v1/applications?state=awarded", headers=fx.bearer(tokens["untold"])).get_json()
     assert mine["items"] == []  # Lisbon's decision is not told yet
+    told = api.get("/api/v1/applications?state=reviewed", headers=fx.bearer(tokens["untold"])).get_json()
+    assert [(item["id"], item["state"]) for item in told["items"]] == [(n["lisbon"], "reviewed")]
+    assert told["total"] == 1
+    theirs = api.get("/api/v1/applications?state=awarded", headers=fx.bearer(tokens["lead"])).get_json()
+    assert [(item["id"], item["state"]) for item in theirs["items"]] == [(n["bogota"], "awarded")]
 
 
 def test_the_city_list_page_and_the_api_list_the_same_applications(app, fund):
@@ -171,7 +176,13 @@ def test_review_summary_and_donor_figures_follow_the_pages_rules(app, fund):
     )
     assert backwards.status_code == 400 and backwards.get_json()["error"]["field"] == "end"
     too_wide = api.get(f"/api/v1/donor-figures?donor_id={sdc}&start=1900-01-01", headers=fx.bearer(tokens["staff"]))
-    assert too_wide.status_code == 400 and too_wide.get_json()["error"]["field"] == "start"
+    assert too_wide.status_code == 400 and too_wide.get_json()["error"] == {
+        "status": 400,
+        "message": "“start” is not accepted: Give a date between 2000 and 2100.",
+        "field": "start",
+    }
+    too_late = api.get(f"/api/v1/donor-figures?donor_id={sdc}&end=2101-01-01", headers=fx.bearer(tokens["staff"]))
+    assert too_late.status_code == 400 and too_late.get_json()["error"]["field"] == "end"
 
 
 def test_anonymous_sees_public_calls_and_nothing_else(app, fund):

@@ -20,6 +20,11 @@ from .grant_life import envelope, page, state
 DECLINED = "A Câmara Municipal não aprovou a contrapartida da prefeitura."
 
 
+def _told_in_sql(application):
+    """Application.city_state read by SQL (the lists' filter), which must agree with Python."""
+    return db.session.scalar(sa.select(Application.city_state).where(Application.id == application.id))
+
+
 def _call(app, envelope_cents, applications):
     """A call with `envelope_cents` {donor: cents} and, in rank order, reviewed applications
     [(city, mark, requested cents)]: (call id, {city: application id})."""
@@ -144,6 +149,7 @@ def test_a_declined_grant_moves_the_reserve_list_and_the_reserve_decision_stays_
             None,
             "reserved",
         )
+        assert _told_in_sql(application) == "reserved"
         assert envelope(call_id) == {"SDC": (175_000_00, 175_000_00, 0), "OSF": (25_000_00, 25_000_00, 0)}
         grant_id = award.grant.id
     html = page(staff.get(board_url))
@@ -193,6 +199,7 @@ def test_revising_an_award_from_the_reserve_list_puts_it_back_on_the_list(app, r
             sent_at,
             "reserved",
         )
+        assert _told_in_sql(application) == "reserved"
         assert sum(v[1] for v in envelope(call_id).values()) == 100_000_00
         # And it can be awarded again, at the right amount.
         operations.award_from_reserve(application, actor=f.staff(), amount_cents=100_000_00)
@@ -224,6 +231,7 @@ def test_a_reserve_the_city_was_never_told_of_is_revised_then_awarded(app):
             "reviewed",
             None,
         )
+        assert _told_in_sql(application) == "reviewed"
         assert envelope(call_id) == {"SDC": (100_000_00, 60_000_00, 0)}
 
 
