@@ -143,6 +143,9 @@ def board(call, adjusted):
 
 DECIDE_PAGE_SIZE = 20
 SCENARIO_PAGE_SIZE = 100
+# The board's lists of applications outside the scenario (below a threshold, reviews not complete)
+# show this many; the ranking and review progress, paginated, list them all.
+BOARD_LIST_SIZE = 50
 
 
 def scenario_page(data, page):

@@ -17,7 +17,7 @@ from ..extensions import db
 from . import operations
 from .forms import AcceptanceForm, DecisionForm, PaymentForm, PublicationForm, ReasonForm, ReserveAwardForm
 from .models import GRANT_WORKFLOW, Decision, Grant, Letter, Tranche
-from .queries import board, decide_page, scenario_page
+from .queries import BOARD_LIST_SIZE, board, decide_page, scenario_page
 
 bp = Blueprint("awards", __name__)
 
@@ -72,6 +72,7 @@ def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
         scenario=scenario_page(data, request.args.get("page", 1, type=page_number)),
         errors=errors,
         typed=typed or {},
+        listed=BOARD_LIST_SIZE,
     ), status
 
 

@@ -1,5 +1,6 @@
 """Money is integer cents of EUR; these helpers parse and format it, never through float."""
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -102,4 +103,11 @@ def format_eur(cents, currency="EUR"):
         return ""
     # Babel itself with the request's locale (flask-babel caches it on the request): flask-babel's own
     # wrapper looks the locale and its context up again on every call.
-    return format_currency(cents_to_decimal(cents), currency, locale=get_locale() or "en")
+    return _formatted_eur(cents, currency, str(get_locale() or "en"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted_eur(cents, currency, locale_name):
+    """Babel's text for an amount, kept: lists and boards show the same amounts (the cap, the usual
+    requests) again and again, and each costs Babel a pattern parse."""
+    return format_currency(cents_to_decimal(cents), currency, locale=locale_name)

@@ -1,15 +1,16 @@
 from collections import Counter
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload, load_only, selectinload
 
 from ..accounts.models import User
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..core.pagination import paginate
 from ..core.timeutil import utcnow
 from ..extensions import db
+from ..members.models import Member
 from .models import ASSIGNMENT_WORKFLOW, Assignment, CriterionScore, PanelConsensus, Review
-from .scoring import aggregate, conflict_reasons, mean_of_hundredths, normalise, q2, ranking_key
+from .scoring import Rules, aggregate, conflict_reasons, mean_of_hundredths, normalise, q2, ranking_key
 
 
 def submitted_reviews(application_ids):
@@ -36,11 +37,31 @@ def ranking_applications(call):
         .options(
             # Every row is of `call`, already in the session: not joined into each of thousands of rows.
             lazyload(Application.call),
-            # The proposal's texts are read on the application's own page, never in the ranking.
-            *(defer(column) for column in LONG_TEXTS),
+            # Only what the ranking, the decision board and their CSVs read: a large call has
+            # thousands of rows, and every column read is converted in every row (dates to UTC,
+            # JSON parsed) even when the page never shows it.
+            load_only(*RANKING_COLUMNS),
+            joinedload(Application.member).load_only(Member.id, Member.name, Member.country),
         )
         .order_by(Application.number)
     ).all()
+
+
+RANKING_COLUMNS = (
+    Application.id,
+    Application.call_id,
+    Application.member_id,
+    Application.state,
+    Application.return_state,
+    Application.version,
+    Application.number,
+    Application.reference,
+    Application.language,
+    Application.title,
+    Application.requested_cents,
+    Application.first_submitted_at,
+    Application.decision_sent_at,
+)
 
 
 LONG_TEXTS = (
@@ -99,6 +120,7 @@ def call_results(call):
         by_application.setdefault(application_id, []).append(score)
         if score is not None:
             per_reviewer.setdefault(reviewer_id, []).append((application_id, score))
+    rules = Rules.of(call)
     results = [
         aggregate(
             application,
@@ -106,6 +128,7 @@ def call_results(call):
             by_application.get(application.id, []),
             criterion_means.get(application.id, {}),
             consensus.get(application.id),
+            rules=rules,
         )
         for application in applications
     ]
@@ -116,8 +139,8 @@ def call_results(call):
             result.normalised = q2(sum(values) / len(values))
     scored = [r for r in results if r.mean is not None]
     unscored = [r.application for r in results if r.mean is None]
-    passing = sorted([r for r in scored if r.passes], key=lambda r: ranking_key(r, call.criteria))
-    failing = sorted([r for r in scored if not r.passes], key=lambda r: ranking_key(r, call.criteria))
+    passing = sorted([r for r in scored if r.passes], key=lambda r: ranking_key(r, rules.criterion_ids))
+    failing = sorted([r for r in scored if not r.passes], key=lambda r: ranking_key(r, rules.criterion_ids))
     return passing, failing, unscored
 
 

@@ -96,3 +96,31 @@ def test_the_scenario_comes_a_page_at_a_time_and_keeps_amounts_set_on_other_page
     # The running total counts the amount set on the other page: 60,000 + 100,000 + 100,000 + 100,000.
     assert "fits (total €360,000.00)" in second
     assert f"amount_{ids['Quito']}" in second  # its own input, on this page
+
+
+def test_the_board_lists_a_few_applications_below_a_threshold_and_links_to_the_ranking(app, make_client, monkeypatch):
+    from fundapp.awards import routes
+
+    monkeypatch.setattr(routes, "BOARD_LIST_SIZE", 1)
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        the_call = f.call(actor=staff)
+        reviewers = f.panel(3)
+        below = {}
+        for city, mark in (("Bogotá", 5), ("Dakar", 2), ("Montréal", 1.5), ("Quito", 1)):
+            application = f.reviewed(city, the_call=the_call, reviewers=reviewers, by=staff, marks=[mark] * 5)
+            if mark < 5:
+                below[city] = application.reference
+        call_id = the_call.id
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+
+    board = client.get(f"/staff/calls/{call_id}/decisions").get_data(as_text=True)
+    listed = board[board.index("Below a threshold</h2>") :]
+    # The highest of the three below a threshold is listed; the two others are counted, with the way to them.
+    assert f'data-reference="{below["Dakar"]}"' in listed
+    assert below["Montréal"] not in listed and below["Quito"] not in listed
+    assert f'href="/staff/calls/{call_id}/ranking">2 more: the ranking lists them all.' in listed
+    ranking = client.get(f"/staff/calls/{call_id}/ranking").get_data(as_text=True)
+    assert all(f'data-reference="{reference}"' in ranking for reference in below.values())
