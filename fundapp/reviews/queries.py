@@ -87,15 +87,86 @@ def call_results(call):
     """
     applications = ranking_applications(call)
     shown = _ranking_ids(call)
-    review_rows = db.session.execute(
+    by_application, per_reviewer = _review_scores(shown)
+    criterion_means = _criterion_means(shown)
+    consensus = {
+        c.application_id: c
+        for c in db.session.scalars(sa.select(PanelConsensus).where(PanelConsensus.application_id.in_(shown)))
+    }
+    rules = Rules.of(call)
+    normalised = normalise(per_reviewer)
+    results = [
+        _aggregate(application, call, rules, by_application, criterion_means, consensus, normalised)
+        for application in applications
+    ]
+    scored = [r for r in results if r.mean is not None]
+    unscored = [r.application for r in results if r.mean is None]
+    passing = sorted([r for r in scored if r.passes], key=lambda r: ranking_key(r, rules.criterion_ids))
+    failing = sorted([r for r in scored if not r.passes], key=lambda r: ranking_key(r, rules.criterion_ids))
+    return passing, failing, unscored
+
+
+def application_result(application):
+    """The aggregate of one application exactly as the ranking of its call shows it (its reviews,
+    criterion means, consensus and its score normalised against every reviewer's scores in the
+    call), without ranking the whole call; None when the ranking does not list it as scored."""
+    call = application.call
+    states = set(APPLICATION_WORKFLOW.states_with("reviewable")) | set(APPLICATION_WORKFLOW.states_with("ranked"))
+    if application.state not in states:
+        return None
+    # Normalisation reads every reviewer's scores of the call; the rest is this application's alone.
+    by_application, per_reviewer = _review_scores(_ranking_ids(call))
+    if not any(score is not None for score in by_application.get(application.id, [])):
+        return None
+    consensus = db.session.scalar(sa.select(PanelConsensus).where(PanelConsensus.application_id == application.id))
+    return _aggregate(
+        application,
+        call,
+        Rules.of(call),
+        by_application,
+        _criterion_means([application.id]),
+        {application.id: consensus} if consensus is not None else {},
+        normalise(per_reviewer),
+    )
+
+
+def _aggregate(application, call, rules, by_application, criterion_means, consensus, normalised):
+    result = aggregate(
+        application,
+        call,
+        by_application.get(application.id, []),
+        criterion_means.get(application.id, {}),
+        consensus.get(application.id),
+        rules=rules,
+    )
+    values = normalised.get(application.id)
+    if values:
+        result.normalised = q2(sum(values) / len(values))
+    return result
+
+
+def _review_scores(application_ids):
+    """The submitted reviews' scores of `application_ids` (a subquery or a list), as plain rows:
+    ({application id: [scores]}, {reviewer id: [(application id, score)]})."""
+    by_application, per_reviewer = {}, {}
+    for application_id, reviewer_id, score in db.session.execute(
         sa.select(Assignment.application_id, Assignment.reviewer_id, Review.score)
         .join(Review, Review.assignment_id == Assignment.id)
-        .where(Assignment.application_id.in_(shown), Review.submitted_at.is_not(None))
+        .where(Assignment.application_id.in_(application_ids), Review.submitted_at.is_not(None))
         .order_by(Assignment.id)
-    ).all()
-    # Each criterion's mean per application, in SQL: one row per (application, criterion), not one
-    # per criterion score. Scores have two decimals, so their sum in hundredths is an exact integer.
-    criterion_means = {}
+    ):
+        by_application.setdefault(application_id, []).append(score)
+        if score is not None:
+            per_reviewer.setdefault(reviewer_id, []).append((application_id, score))
+    return by_application, per_reviewer
+
+
+def _criterion_means(application_ids):
+    """{application id: {criterion id: mean}} over the submitted reviews that judged the criterion.
+
+    In SQL: one row per (application, criterion), not one per criterion score. Scores have two
+    decimals, so their sum in hundredths is an exact integer (on SQLite too)."""
+    means = {}
     for application_id, criterion_id, hundredths, count in db.session.execute(
         sa.select(
             Assignment.application_id,
@@ -106,42 +177,14 @@ def call_results(call):
         .join(Review, Review.id == CriterionScore.review_id)
         .join(Assignment, Assignment.id == Review.assignment_id)
         .where(
-            Assignment.application_id.in_(shown), Review.submitted_at.is_not(None), CriterionScore.score.is_not(None)
+            Assignment.application_id.in_(application_ids),
+            Review.submitted_at.is_not(None),
+            CriterionScore.score.is_not(None),
         )
         .group_by(Assignment.application_id, CriterionScore.criterion_id)
     ):
-        criterion_means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, count)
-    consensus = {
-        c.application_id: c
-        for c in db.session.scalars(sa.select(PanelConsensus).where(PanelConsensus.application_id.in_(shown)))
-    }
-    by_application, per_reviewer = {}, {}
-    for application_id, reviewer_id, score in review_rows:
-        by_application.setdefault(application_id, []).append(score)
-        if score is not None:
-            per_reviewer.setdefault(reviewer_id, []).append((application_id, score))
-    rules = Rules.of(call)
-    results = [
-        aggregate(
-            application,
-            call,
-            by_application.get(application.id, []),
-            criterion_means.get(application.id, {}),
-            consensus.get(application.id),
-            rules=rules,
-        )
-        for application in applications
-    ]
-    normalised = normalise(per_reviewer)
-    for result in results:
-        values = normalised.get(result.application.id)
-        if values:
-            result.normalised = q2(sum(values) / len(values))
-    scored = [r for r in results if r.mean is not None]
-    unscored = [r.application for r in results if r.mean is None]
-    passing = sorted([r for r in scored if r.passes], key=lambda r: ranking_key(r, rules.criterion_ids))
-    failing = sorted([r for r in scored if not r.passes], key=lambda r: ranking_key(r, rules.criterion_ids))
-    return passing, failing, unscored
+        means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, count)
+    return means
 
 
 def _ranking_ids(call):

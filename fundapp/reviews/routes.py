@@ -36,7 +36,7 @@ from .forms import (
 )
 from .jury import balance, call_loads, fund_today, jurors_of, jury_of
 from .models import ASSIGNMENT_WORKFLOW, OFFER_STATES, RECOMMENDATIONS, Assignment, ExpertOffer, Juror, PanelConsensus
-from .queries import call_results, my_assignments, progress, shows_content, submitted_reviews
+from .queries import application_result, call_results, my_assignments, progress, shows_content, submitted_reviews
 from .scoring import conflict_reasons
 
 bp = Blueprint("reviews", __name__)
@@ -283,8 +283,7 @@ def application_reviews(application_id):
     if request.args.get("format") == "csv":
         return _review_summary_csv(application, assignments)
     call = application.call
-    passing, failing, _unscored = call_results(call)
-    result = next((r for r in passing + failing if r.application.id == application.id), None)
+    result = application_result(application)
     pool = [u for u in operations.reviewer_pool() if u.id not in {a.reviewer_id for a in assignments}]
     jury = {j.reviewer_id for j in jurors_of(call)}
     # The call's jurors first; the rest of the pool is listed, marked, and refused with the reason.
