@@ -3,7 +3,15 @@
 from ..extensions import db
 
 
-def paginate(stmt, page, per_page):
+def paginate(stmt, page, per_page, *, total=None):
+    """A page of `stmt`. `total`: the number of rows, when the page has already counted them (its
+    figures come from a grouped query): no count query is run, and a page beyond the last is
+    known before reading it."""
+    if total is not None:
+        last = max(1, -(-total // per_page))
+        result = db.paginate(stmt, page=min(max(1, page), last), per_page=per_page, error_out=False, count=False)
+        result.total = total
+        return result
     result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     if page > 1 and not result.items and result.pages:
         result = db.paginate(stmt, page=result.pages, per_page=per_page, error_out=False)

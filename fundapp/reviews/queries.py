@@ -228,10 +228,11 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
         .outerjoin(Review, Review.assignment_id == Assignment.id)
         .group_by(Assignment.reviewer_id, Assignment.state)
     ).all()
-    by_state, per_reviewer = Counter(), Counter()
+    by_state, per_reviewer, overdue_by_state = Counter(), Counter(), Counter()
     drafted = overdue_count = 0
     for reviewer_id, assignment_state, n, with_review, n_overdue in groups:
         by_state[assignment_state] += n
+        overdue_by_state[assignment_state] += n_overdue or 0
         overdue_count += n_overdue or 0
         if assignment_state in scoring:
             drafted += with_review
@@ -245,11 +246,16 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
     # their application and reviewer: sorting every assignment of the call with all its columns
     # costs PostgreSQL several times more.
     listed = of_call(sa.select(Assignment.id)).order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
+    # How many rows the filters leave, from the same grouped figures: no second pass to count.
+    counts = overdue_by_state if overdue else by_state
     if state in {s.name for s in ASSIGNMENT_WORKFLOW.states}:
         listed = listed.where(Assignment.state == state)
+        total = counts[state]
+    else:
+        total = sum(counts.values())
     if overdue:
         listed = listed.where(is_overdue)
-    assignments = paginate(listed, page=page, per_page=per_page)
+    assignments = paginate(listed, page=page, per_page=per_page, total=total)
     loaded = {
         a.id: a
         for a in db.session.scalars(

@@ -87,6 +87,12 @@ def test_review_progress_is_paginated_and_filtered_by_state_and_overdue(app, mak
     overdue = client.get(url + "?overdue=1").get_data(as_text=True)
     assert 'data-figure="overdue">3<' in overdue and "3 results" in overdue
     assert "No assignment matches these filters." in client.get(url + "?state=declined").get_data(as_text=True)
+    # Both filters at once, and a page beyond the last (the count comes from the page's own figures).
+    assert "3 results" in client.get(url + "?state=assigned&overdue=1").get_data(as_text=True)
+    both = client.get(url + "?state=submitted&overdue=1").get_data(as_text=True)
+    assert "No assignment matches these filters." in both
+    last = client.get(url + "?page=9").get_data(as_text=True)
+    assert "Page 2 of 2" in last and "6 results" in last and "IFM-LCS-2025-" in last
 
 
 def test_the_decision_board_runs_as_many_statements_with_two_or_six_decisions(app, make_client):
