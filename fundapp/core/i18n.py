@@ -202,7 +202,7 @@ def format_number(value, places=2, max_places=None):
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return value
     locale = _locale()
-    if max_places is None and type(value) is Decimal and value.is_finite() and 0 <= value < 1000:
+    if max_places is None and type(value) is Decimal and value.is_finite() and not value.is_signed() and value < 1000:
         # The common case (a score of 0-100 with its two decimals): no grouping, no rounding, so
         # only the locale's decimal sign differs from Python's own text. A ranking page shows a
         # thousand of these; Babel's pattern machinery costs ten times as much for each.

@@ -28,12 +28,17 @@ def submitted_reviews(application_ids):
     return result
 
 
+# The applications a ranking lists: those the panel reviews or has reviewed, decided ones included.
+RANKING_STATES = sorted(
+    set(APPLICATION_WORKFLOW.states_with("reviewable")) | set(APPLICATION_WORKFLOW.states_with("ranked"))
+)
+
+
 def ranking_applications(call):
     """The applications the ranking shows: those the panel reviews or has reviewed, decided ones included."""
-    states = set(APPLICATION_WORKFLOW.states_with("reviewable")) | set(APPLICATION_WORKFLOW.states_with("ranked"))
     return db.session.scalars(
         sa.select(Application)
-        .where(Application.call_id == call.id, Application.state.in_(sorted(states)))
+        .where(Application.call_id == call.id, Application.state.in_(RANKING_STATES))
         .options(
             # Every row is of `call`, already in the session: not joined into each of thousands of rows.
             lazyload(Application.call),
@@ -111,8 +116,7 @@ def application_result(application):
     criterion means, consensus and its score normalised against every reviewer's scores in the
     call), without ranking the whole call; None when the ranking does not list it as scored."""
     call = application.call
-    states = set(APPLICATION_WORKFLOW.states_with("reviewable")) | set(APPLICATION_WORKFLOW.states_with("ranked"))
-    if application.state not in states:
+    if application.state not in RANKING_STATES:
         return None
     # Normalisation reads every reviewer's scores of the call; the rest is this application's alone.
     by_application, per_reviewer = _review_scores(_ranking_ids(call))
@@ -189,10 +193,9 @@ def _criterion_means(application_ids):
 
 def _ranking_ids(call):
     """The ids of ranking_applications(call), as a subquery."""
-    states = set(APPLICATION_WORKFLOW.states_with("reviewable")) | set(APPLICATION_WORKFLOW.states_with("ranked"))
     return (
         sa.select(Application.id)
-        .where(Application.call_id == call.id, Application.state.in_(sorted(states)))
+        .where(Application.call_id == call.id, Application.state.in_(RANKING_STATES))
         .scalar_subquery()
     )
 
