@@ -241,8 +241,12 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
             drafted += with_review
         if assignment_state in counted:
             per_reviewer[reviewer_id] += n
+    # Reviewers by name only: their role grants (loaded with every user by default) are not shown.
     reviewers = {
-        u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(per_reviewer) or [-1]))).all()
+        u.id: u
+        for u in db.session.scalars(
+            sa.select(User).where(User.id.in_(list(per_reviewer) or [-1])).options(lazyload(User.grants))
+        ).all()
     }
     load = sorted(((reviewers[r], n) for r, n in per_reviewer.items()), key=lambda pair: (-pair[1], pair[0].name))
     # The page is chosen on narrow rows (id and due date), then its 50 assignments are read with
@@ -268,7 +272,7 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
                 joinedload(Assignment.application).options(
                     lazyload(Application.call), *(defer(column) for column in LONG_TEXTS)
                 ),
-                joinedload(Assignment.reviewer),
+                joinedload(Assignment.reviewer).lazyload(User.grants),
             )
         ).unique()
     }
