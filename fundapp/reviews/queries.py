@@ -101,7 +101,7 @@ def call_results(call):
     rules = Rules.of(call)
     normalised = normalise(per_reviewer)
     results = [
-        _aggregate(application, call, rules, by_application, criterion_means, consensus, normalised)
+        _aggregate(application, rules, by_application, criterion_means, consensus, normalised)
         for application in applications
     ]
     scored = [r for r in results if r.mean is not None]
@@ -125,7 +125,6 @@ def application_result(application):
     consensus = db.session.scalar(sa.select(PanelConsensus).where(PanelConsensus.application_id == application.id))
     return _aggregate(
         application,
-        call,
         Rules.of(call),
         by_application,
         _criterion_means([application.id]),
@@ -134,14 +133,13 @@ def application_result(application):
     )
 
 
-def _aggregate(application, call, rules, by_application, criterion_means, consensus, normalised):
+def _aggregate(application, rules, by_application, criterion_means, consensus, normalised):
     result = aggregate(
         application,
-        call,
+        rules,
         by_application.get(application.id, []),
         criterion_means.get(application.id, {}),
         consensus.get(application.id),
-        rules=rules,
     )
     values = normalised.get(application.id)
     if values:

@@ -115,11 +115,10 @@ class Rules:
         )
 
 
-def aggregate(application, call, scores, criterion_means, consensus=None, *, rules=None):
-    """scores: the submitted reviews' scores on 0-100 (None for a review that judged nothing);
-    criterion_means: {criterion id: mean raw score over the reviews that judged it} (q2).
-    `rules`: Rules.of(call), given when many applications of the call are aggregated."""
-    rules = rules or Rules.of(call)
+def aggregate(application, rules, scores, criterion_means, consensus=None):
+    """rules: Rules.of(the application's call), read once for all its applications;
+    scores: the submitted reviews' scores on 0-100 (None for a review that judged nothing);
+    criterion_means: {criterion id: mean raw score over the reviews that judged it} (q2)."""
     scores = [s for s in scores if s is not None]
     result = Aggregate(application=application, scores=scores, criterion_means=criterion_means, consensus=consensus)
     if scores:

@@ -15,18 +15,25 @@ from .. import factories as f
 CITIES = ["Bogotá", "Dakar", "Montréal", "São Paulo", "Quito", "Abidjan", "Lisboa"]
 
 
-def _call_of_seven(app):
+def _reviewed_call(app, marks):
+    """A call whose applications ({city: mark}) are each scored `mark` on every criterion by a
+    panel of three: (call id, {city: (application id, reference)})."""
     with app.app_context():
         f.fund()
         staff = f.staff()
         the_call = f.call(actor=staff)
         reviewers = f.panel(3)
-        ids = {}
-        for n, city in enumerate(CITIES):
-            # Bogotá scores highest, Lisboa lowest: the rank order is the list's.
-            application = f.reviewed(city, the_call=the_call, reviewers=reviewers, by=staff, marks=[5 - n * 0.5] * 5)
-            ids[city] = application.id
-        return the_call.id, ids
+        built = {}
+        for city, mark in marks.items():
+            application = f.reviewed(city, the_call=the_call, reviewers=reviewers, by=staff, marks=[mark] * 5)
+            built[city] = (application.id, application.reference)
+        return the_call.id, built
+
+
+def _call_of_seven(app):
+    # Bogotá scores highest, Lisboa lowest: the rank order is the list's.
+    call_id, built = _reviewed_call(app, {city: 5 - n * 0.5 for n, city in enumerate(CITIES)})
+    return call_id, {city: application_id for city, (application_id, _reference) in built.items()}
 
 
 def _cards(page):
@@ -102,17 +109,8 @@ def test_the_board_lists_a_few_applications_below_a_threshold_and_links_to_the_r
     from fundapp.awards import routes
 
     monkeypatch.setattr(routes, "BOARD_LIST_SIZE", 1)
-    with app.app_context():
-        f.fund()
-        staff = f.staff()
-        the_call = f.call(actor=staff)
-        reviewers = f.panel(3)
-        below = {}
-        for city, mark in (("Bogotá", 5), ("Dakar", 2), ("Montréal", 1.5), ("Quito", 1)):
-            application = f.reviewed(city, the_call=the_call, reviewers=reviewers, by=staff, marks=[mark] * 5)
-            if mark < 5:
-                below[city] = application.reference
-        call_id = the_call.id
+    call_id, built = _reviewed_call(app, {"Bogotá": 5, "Dakar": 2, "Montréal": 1.5, "Quito": 1})
+    below = {city: reference for city, (_id, reference) in built.items() if city != "Bogotá"}
     client = make_client()
     client.login("staff@fund.example", f.PASSWORD)
 
