@@ -8,7 +8,7 @@ from ..applications.queries import decisions_wanted
 from ..core.pagination import ListPage
 from ..extensions import db
 from ..funding.models import CallFunding, Contribution
-from ..reviews.queries import call_results
+from ..reviews.queries import applications_of, call_results
 from .models import ENDED_STATES, Allocation, Decision, Grant
 
 
@@ -41,8 +41,8 @@ def decisions_by_application(call):
         .join(Application)
         .where(Application.call_id == call.id, Decision.current())
         .options(
-            # Their applications are the board's, already in the session: not joined in again (with
-            # their call) for every decision and grant.
+            # The board reads its applications from the ranking: not joined in again (with their
+            # call) for every decision and grant.
             lazyload(Decision.application),
             selectinload(Decision.grant).lazyload(Grant.application),
             selectinload(Decision.letters),
@@ -171,11 +171,9 @@ def decide_page(data, page, *, showing=None):
     entries += [(r.application, r.application.requested_cents, True) for r in data["failing"]]
     page_of = {a.id: i // DECIDE_PAGE_SIZE + 1 for i, (a, _amount, _below) in enumerate(entries)}
     listing = ListPage(entries, page_of.get(showing, page), DECIDE_PAGE_SIZE)
-    undecided = [a.id for a, _amount, _below in listing.items if a.id not in data["decisions"]]
-    if undecided:
-        db.session.scalars(
-            sa.select(Application).where(Application.id.in_(undecided)).options(selectinload(Application.budget_lines))
-        ).all()
+    # The ranking's records become objects for the page's cards only, with their budget lines.
+    loaded = applications_of([a.id for a, _amount, _below in listing.items], selectinload(Application.budget_lines))
+    listing.items = [(loaded[a.id], amount, below) for a, amount, below in listing.items]
     return {"listing": listing, "page_of": page_of}
 
 
