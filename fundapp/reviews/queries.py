@@ -11,7 +11,7 @@ from ..core.timeutil import utcnow
 from ..extensions import db
 from ..members.models import Member
 from .models import ASSIGNMENT_WORKFLOW, Assignment, CriterionScore, PanelConsensus, Review
-from .scoring import Rules, aggregate, conflict_reasons, mean_of_hundredths, normalise, q2, ranking_key
+from .scoring import Rules, aggregate, conflict_reasons, in_rank_order, mean_of_hundredths, normalise, q2
 
 
 def submitted_reviews(application_ids):
@@ -154,8 +154,8 @@ def call_results(call):
     ]
     scored = [r for r in results if r.mean is not None]
     unscored = [r.application for r in results if r.mean is None]
-    passing = sorted([r for r in scored if r.passes], key=lambda r: ranking_key(r, rules.criterion_ids))
-    failing = sorted([r for r in scored if not r.passes], key=lambda r: ranking_key(r, rules.criterion_ids))
+    passing = in_rank_order([r for r in scored if r.passes], rules.criterion_ids)
+    failing = in_rank_order([r for r in scored if not r.passes], rules.criterion_ids)
     return passing, failing, unscored
 
 
@@ -221,7 +221,8 @@ def _criterion_means(application_ids):
         sa.select(
             Assignment.application_id,
             CriterionScore.criterion_id,
-            sa.func.sum(sa.cast(sa.func.round(CriterionScore.score * 100), sa.BigInteger)),
+            # PostgreSQL sums integers as numeric: cast back, so rows bring plain ints, not Decimals.
+            sa.cast(sa.func.sum(sa.cast(sa.func.round(CriterionScore.score * 100), sa.BigInteger)), sa.BigInteger),
             sa.func.count(CriterionScore.id),
         )
         .join(Review, Review.id == CriterionScore.review_id)

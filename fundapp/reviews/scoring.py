@@ -99,19 +99,30 @@ class Aggregate:
 class Rules:
     """What a call's aggregates are judged by, read from the call once for all its applications."""
 
-    thresholds: tuple  # (criterion id, threshold, criterion name in English) for criteria with one
+    thresholds: tuple  # (criterion id, threshold, why failing it fails) for criteria with one
     disagreement: Decimal
     overall: Decimal | None
     criterion_ids: tuple  # in their order: the ties are broken by them
+    below_overall: object = None  # why failing the overall threshold fails
 
     @classmethod
     def of(cls, call):
+        # The reasons are made once per call, shared by every application that fails (a large
+        # call has a thousand), and translated when shown.
         criteria = list(call.criteria)
+        overall = call.overall_threshold
         return cls(
-            thresholds=tuple((c.id, c.threshold, c.name_in("en")) for c in criteria if c.threshold is not None),
+            thresholds=tuple(
+                (c.id, c.threshold, _l("Below the threshold on “%(criterion)s”.", criterion=c.name_in("en")))
+                for c in criteria
+                if c.threshold is not None
+            ),
             disagreement=call.disagreement_threshold,
-            overall=call.overall_threshold,
+            overall=overall,
             criterion_ids=tuple(c.id for c in criteria),
+            below_overall=(
+                None if overall is None else _l("Below the overall threshold of %(score)s.", score=_plain(overall))
+            ),
         )
 
 
@@ -125,13 +136,13 @@ def aggregate(application, rules, scores, criterion_means, consensus=None):
         result.mean = q2(sum(scores, Decimal(0)) / len(scores))
         result.spread = q2(max(scores) - min(scores))
         result.disagreement = result.spread > rules.disagreement
-        for criterion_id, threshold, name in rules.thresholds:
+        for criterion_id, threshold, reason in rules.thresholds:
             mean = criterion_means.get(criterion_id)
             if mean is not None and mean < threshold:
-                result.failures.append(_l("Below the threshold on “%(criterion)s”.", criterion=name))
+                result.failures.append(reason)
         score = result.ranking_score
         if rules.overall is not None and score < rules.overall:
-            result.failures.append(_l("Below the overall threshold of %(score)s.", score=_plain(rules.overall)))
+            result.failures.append(rules.below_overall)
     return result
 
 
@@ -143,7 +154,21 @@ def mean_of_hundredths(total_hundredths, count):
         return q2(Decimal(total) / (100 * count))
     # Rounded half up to whole hundredths in integers: q2 of the exact quotient, without Decimal
     # division (a large call has tens of thousands of these).
-    return Decimal((2 * total + count) // (2 * count)).scaleb(-2)
+    return _from_hundredths((2 * total + count) // (2 * count))
+
+
+_HUNDREDTHS = {}
+
+
+def _from_hundredths(hundredths):
+    """Decimal("h.hh") of a whole number of hundredths. The means of a call's criteria take a few
+    hundred values (0-10 on a scale of 10 has 1,001), each shared, never mutated: made once."""
+    value = _HUNDREDTHS.get(hundredths)
+    if value is None:
+        value = Decimal(hundredths).scaleb(-2)
+        if 0 <= hundredths <= 100_00:  # 0 to 100, the widest scale: the table stays small
+            _HUNDREDTHS[hundredths] = value
+    return value
 
 
 def normalise(per_reviewer):
@@ -174,14 +199,24 @@ def _mean_and_sd(values):
     return mean, math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
 
 
-def ranking_key(result, criterion_ids):
-    """Higher score first; ties broken by the criteria in order (their ids, Rules.criterion_ids),
-    then by earlier submission."""
+NOTHING = Decimal(-1)  # below any score: no score, or a criterion nobody judged
+
+
+def in_rank_order(results, criterion_ids):
+    """`results` sorted: higher score first; ties broken by the criteria in order (their ids,
+    Rules.criterion_ids), then by earlier submission.
+
+    Two stable sorts, the second descending: the same order as one sort on negated scores, without
+    a new Decimal for each of a large call's thousands of scores."""
+    ordered = sorted(results, key=_submission_order)
+    ordered.sort(key=lambda r: _scores_key(r, criterion_ids), reverse=True)
+    return ordered
+
+
+def _submission_order(result):
+    return result.application.first_submitted_at, result.application.id
+
+
+def _scores_key(result, criterion_ids):
     means = result.criterion_means
-    application = result.application
-    return (
-        -(result.ranking_score or Decimal(-1)),
-        *(-(means.get(criterion_id, Decimal(-1))) for criterion_id in criterion_ids),
-        application.first_submitted_at,
-        application.id,
-    )
+    return (result.ranking_score or NOTHING, *[means.get(criterion_id, NOTHING) for criterion_id in criterion_ids])

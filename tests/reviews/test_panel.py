@@ -331,6 +331,55 @@ def test_normalisation_puts_a_harsh_and_a_lenient_reviewer_side_by_side(app):
     assert result["x"][0] < result["y"][0]
 
 
+def test_the_rank_order_is_score_then_criteria_in_order_then_earlier_submission():
+    """in_rank_order (two stable sorts) against the order as the rules state it, one sort on negated
+    figures, on a large set full of ties: equal scores, equal criterion means, unjudged criteria,
+    a consensus, zero scores and equal submission instants."""
+    import random
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from fundapp.reviews.scoring import in_rank_order
+
+    rng = random.Random(2025)
+    criteria = (11, 12, 13)
+    results = []
+    for n in range(2000):
+        means = {c: Decimal(rng.choice([0, 250, 300, 450, 500])).scaleb(-2) for c in criteria if rng.random() < 0.85}
+        mean = Decimal(rng.choice([0, 5000, 6250, 7000, 7000, 8125])).scaleb(-2)
+        consensus = SimpleNamespace(score=Decimal("72.50")) if rng.random() < 0.05 else None
+        submitted = datetime(2025, 3, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(40))
+        application = SimpleNamespace(id=n + 1, first_submitted_at=submitted)
+        results.append(SimpleNamespace(application=application, criterion_means=means, mean=mean, consensus=consensus))
+    for result in results:
+        result.ranking_score = result.consensus.score if result.consensus else result.mean
+    rng.shuffle(results)
+
+    def as_stated(r):
+        return (
+            -(r.ranking_score or Decimal(-1)),
+            *(-(r.criterion_means.get(c, Decimal(-1))) for c in criteria),
+            r.application.first_submitted_at,
+            r.application.id,
+        )
+
+    ordered = in_rank_order(results, criteria)
+    assert [r.application.id for r in ordered] == [r.application.id for r in sorted(results, key=as_stated)]
+    assert ordered[0].ranking_score == Decimal("81.25") and ordered[-1].ranking_score == 0
+
+
+def test_criterion_means_are_rounded_half_up_from_their_sum_in_hundredths():
+    from decimal import ROUND_HALF_UP
+
+    from fundapp.reviews.scoring import mean_of_hundredths
+
+    for total, count in [(1001, 2), (1000, 3), (1, 2), (0, 4), (1500, 3), (1249, 2), (99_999, 1), (20_001, 2)]:
+        exact = (Decimal(total) / (100 * count)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert mean_of_hundredths(total, count) == exact
+        assert str(mean_of_hundredths(total, count)) == str(exact)
+    assert str(mean_of_hundredths(1001, 2)) == "5.01"  # 5.005 rounds up
+
+
 def test_others_scores_show_only_after_submitting_and_only_if_the_call_allows(app, review_call, make_client, staff):
     a, b_email = _pool(app, 2)
     with app.app_context():
