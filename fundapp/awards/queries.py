@@ -18,6 +18,7 @@ class ScenarioRow:
     amount_cents: int
     cumulative_cents: int
     fits: bool
+    # The current decision's figures (DecisionFigures); the Decision itself on the rows a page shows.
     decision: object
     # Fits only because a higher-ranked application does not (or waits on the reserve list):
     # awarded only by staff's explicit choice.
@@ -33,13 +34,36 @@ class IncompleteRow:
     reviews_needed: int
 
 
-def decisions_by_application(call):
-    """The current decision of each application of the call, with what the board shows of it (its
-    grant, letter and the reserve decision it replaced) loaded in a fixed number of queries."""
+@dataclass(frozen=True, slots=True)
+class DecisionFigures:
+    """What the funding scenario and the reserve list read of an application's current decision."""
+
+    id: int
+    kind: str
+    amount_cents: int | None
+
+
+def decision_figures(call):
+    """{application id: DecisionFigures} of the call's current decisions, as plain rows: the
+    scenario of a large call reads hundreds of them; a page loads the few it shows as objects
+    (`shown_decisions`)."""
+    rows = db.session.execute(
+        sa.select(Decision.application_id, Decision.id, Decision.kind, Decision.amount_cents)
+        .join(Application, Application.id == Decision.application_id)
+        .where(Application.call_id == call.id, Decision.current())
+    )
+    return {application_id: DecisionFigures(i, kind, amount) for application_id, i, kind, amount in rows}
+
+
+def decisions_of(application_ids):
+    """{application id: Decision}: the current decisions of `application_ids` with what the board
+    shows of them (grant, letters, the reserve decision an award replaced), in a fixed number of
+    queries."""
+    if not application_ids:
+        return {}
     rows = db.session.scalars(
         sa.select(Decision)
-        .join(Application)
-        .where(Application.call_id == call.id, Decision.current())
+        .where(Decision.application_id.in_(application_ids), Decision.current())
         .options(
             # The board reads its applications from the ranking: not joined in again (with their
             # call) for every decision and grant.
@@ -75,7 +99,7 @@ def reserve_list(call, *, results=None, decisions=None):
     those above the thresholds first, then any staff put on it from below. The board passes the
     ranking and decisions it has already read."""
     passing, failing, _unscored = results or call_results(call)
-    decisions = decisions if decisions is not None else decisions_by_application(call)
+    decisions = decisions if decisions is not None else decision_figures(call)
     return [
         (r, decisions[r.application.id])
         for r in passing + failing
@@ -108,7 +132,7 @@ def board(call, adjusted):
     ]
     incomplete += [IncompleteRow(a, 0, needed) for a in unscored]
     incomplete.sort(key=lambda row: (row.application.number or 0, row.application.id))
-    decisions = decisions_by_application(call)
+    decisions = decision_figures(call)
     remaining = call.remaining_cents
     cumulative, rows = 0, []
     passed_over = False  # a higher-ranked application does not fit, or waits on the reserve list
@@ -137,7 +161,7 @@ def board(call, adjusted):
         "proposed": cumulative,
         "reserve": reserve_offer(call, remaining, results=(passing, failing, unscored), decisions=decisions),
         "returned": returned_grants(call),
-        "decisions": decisions,
+        "decisions": decisions,  # {application id: DecisionFigures}
     }
 
 
@@ -157,6 +181,19 @@ def scenario_page(data, page):
         "rows": list(enumerate(listing.items, start=listing.first)),
         "shown": {row.result.application.id for row in listing.items},
     }
+
+
+def shown_decisions(scenario, decide):
+    """The decisions the board's page shows (its scenario rows' and its decision cards'), loaded
+    as objects in one go: the scenario's rows get theirs in place of their figures; returns
+    {application id: Decision} for the cards."""
+    wanted = [row.result.application.id for row in scenario["listing"].items if row.decision is not None]
+    wanted += [a.id for a, _amount, _below in decide["listing"].items]
+    loaded = decisions_of(wanted)
+    for row in scenario["listing"].items:
+        if row.decision is not None:
+            row.decision = loaded[row.result.application.id]
+    return loaded
 
 
 def decide_page(data, page, *, showing=None):

@@ -17,7 +17,7 @@ from ..extensions import db
 from . import operations
 from .forms import AcceptanceForm, DecisionForm, PaymentForm, PublicationForm, ReasonForm, ReserveAwardForm
 from .models import GRANT_WORKFLOW, Decision, Grant, Letter, Tranche
-from .queries import BOARD_LIST_SIZE, board, decide_page, scenario_page
+from .queries import BOARD_LIST_SIZE, board, decide_page, scenario_page, shown_decisions
 
 bp = Blueprint("awards", __name__)
 
@@ -60,16 +60,16 @@ def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
     adjusted = adjusted or {}
     data = board(call, adjusted)
     errors = errors or {}
+    decide = decide_page(data, request.args.get("decide_page", 1, type=page_number), showing=next(iter(errors), None))
+    scenario = scenario_page(data, request.args.get("page", 1, type=page_number))
     return render_template(
         "awards/board.html",
         call=call,
         board=data,
         adjusted=adjusted,
-        decisions=data["decisions"],
-        decide=decide_page(
-            data, request.args.get("decide_page", 1, type=page_number), showing=next(iter(errors), None)
-        ),
-        scenario=scenario_page(data, request.args.get("page", 1, type=page_number)),
+        decisions=shown_decisions(scenario, decide),
+        decide=decide,
+        scenario=scenario,
         errors=errors,
         typed=typed or {},
         listed=BOARD_LIST_SIZE,
