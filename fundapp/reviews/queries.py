@@ -215,15 +215,16 @@ def _criterion_means(application_ids):
     """{application id: {criterion id: mean}} over the submitted reviews that judged the criterion.
 
     In SQL: one row per (application, criterion), not one per criterion score. Scores have two
-    decimals, so their sum in hundredths is an exact integer (on SQLite too)."""
+    decimals, so their sum in hundredths is a whole number: exact in PostgreSQL's numeric, and
+    rounded to it from SQLite's floating-point sum (off by far less than half a hundredth)."""
     means = {}
     for application_id, criterion_id, hundredths, count in db.session.execute(
         sa.select(
             Assignment.application_id,
             CriterionScore.criterion_id,
-            # PostgreSQL sums integers as numeric: cast back, so rows bring plain ints, not Decimals.
-            sa.cast(sa.func.sum(sa.cast(sa.func.round(CriterionScore.score * 100), sa.BigInteger)), sa.BigInteger),
-            sa.func.count(CriterionScore.id),
+            # Converted once per group, not per score; rows bring plain ints, not Decimals.
+            sa.cast(sa.func.round(sa.func.sum(CriterionScore.score) * 100), sa.BigInteger),
+            sa.func.count(CriterionScore.score),
         )
         .join(Review, Review.id == CriterionScore.review_id)
         .join(Assignment, Assignment.id == Review.assignment_id)

@@ -255,6 +255,8 @@ def test_aggregation_matches_hand_computed_numbers(app, review_call, staff):
         c = call.criteria
         assert result.criterion_means[c[0].id] == Decimal("4.00")
         assert result.criterion_means[c[2].id] == Decimal("3.50")  # "cannot judge" is left out, not zero
+        # (5 + 3 + 4.5) / 3 = 4.1666… and (2 + 3 + 3) / 3 = 2.6666…: rounded to the hundredth.
+        assert [str(result.criterion_means[c[i].id]) for i in (1, 3, 4)] == ["3.50", "4.17", "2.67"]
         assert result.passes  # overall threshold 60
         assert db.session.get(Application, application_id).state == "reviewed"
 
