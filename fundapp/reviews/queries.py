@@ -197,17 +197,25 @@ def _aggregate(application, rules, by_application, criterion_means, consensus, n
 
 def _review_scores(application_ids):
     """The submitted reviews' scores of `application_ids` (a subquery or a list), as plain rows:
-    ({application id: [scores]}, {reviewer id: [(application id, score)]})."""
+    ({application id: [scores in whole hundredths]}, {reviewer id: [(application id, score)]}).
+
+    Scores have two decimals: read as integers (exact on both databases, and cheaper than
+    thousands of Decimals); the reviewers' scores for normalisation as the floats it computes with."""
     by_application, per_reviewer = {}, {}
-    for application_id, reviewer_id, score in db.session.execute(
-        sa.select(Assignment.application_id, Assignment.reviewer_id, Review.score)
+    for application_id, reviewer_id, hundredths in db.session.execute(
+        sa.select(
+            Assignment.application_id,
+            Assignment.reviewer_id,
+            sa.cast(sa.func.round(Review.score * 100), sa.Integer),
+        )
         .join(Review, Review.assignment_id == Assignment.id)
         .where(Assignment.application_id.in_(application_ids), Review.submitted_at.is_not(None))
         .order_by(Assignment.id)
     ):
-        by_application.setdefault(application_id, []).append(score)
-        if score is not None:
-            per_reviewer.setdefault(reviewer_id, []).append((application_id, score))
+        by_application.setdefault(application_id, []).append(hundredths)
+        if hundredths is not None:
+            # hundredths / 100 is the double nearest the score, as float(Decimal(score)) is.
+            per_reviewer.setdefault(reviewer_id, []).append((application_id, hundredths / 100))
     return by_application, per_reviewer
 
 

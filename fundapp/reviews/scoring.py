@@ -76,7 +76,7 @@ def review_score(pairs):
 @dataclass
 class Aggregate:
     application: object
-    scores: list  # review scores on 0-100
+    scores: list  # review scores on 0-100, in whole hundredths
     criterion_means: dict  # criterion id -> mean raw score (on its own scale), judged reviews only
     mean: Decimal | None = None
     spread: Decimal | None = None
@@ -128,13 +128,14 @@ class Rules:
 
 def aggregate(application, rules, scores, criterion_means, consensus=None):
     """rules: Rules.of(the application's call), read once for all its applications;
-    scores: the submitted reviews' scores on 0-100 (None for a review that judged nothing);
+    scores: the submitted reviews' scores on 0-100 in whole hundredths (7313 for 73.13; None for a
+    review that judged nothing): a large call has thousands, added up as integers;
     criterion_means: {criterion id: mean raw score over the reviews that judged it} (q2)."""
     scores = [s for s in scores if s is not None]
     result = Aggregate(application=application, scores=scores, criterion_means=criterion_means, consensus=consensus)
     if scores:
-        result.mean = q2(sum(scores, Decimal(0)) / len(scores))
-        result.spread = q2(max(scores) - min(scores))
+        result.mean = mean_of_hundredths(sum(scores), len(scores))
+        result.spread = _from_hundredths(max(scores) - min(scores))
         result.disagreement = result.spread > rules.disagreement
         for criterion_id, threshold, reason in rules.thresholds:
             mean = criterion_means.get(criterion_id)

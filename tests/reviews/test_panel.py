@@ -370,6 +370,27 @@ def test_the_rank_order_is_score_then_criteria_in_order_then_earlier_submission(
     assert ordered[0].ranking_score == Decimal("81.25") and ordered[-1].ranking_score == 0
 
 
+def test_an_aggregate_from_scores_in_hundredths_is_the_decimal_mean_and_spread():
+    """The ranking reads review scores as whole hundredths; its mean and spread are those of the
+    Decimal scores, rounded half up (checked on many random panels, and on a tie at half)."""
+    import random
+    from decimal import ROUND_HALF_UP
+
+    from fundapp.reviews.scoring import Rules, aggregate
+
+    rules = Rules(thresholds=(), disagreement=Decimal(20), overall=Decimal(60), criterion_ids=())
+    rng = random.Random(7)
+    panels = [[rng.randint(0, 100_00) for _ in range(rng.randint(1, 5))] for _ in range(5000)]
+    panels += [[7313, 7312], [6000, 6001, 6002, 6003], [0], [100_00, 0]]
+    for hundredths in panels:
+        scores = [Decimal(h).scaleb(-2) for h in hundredths]
+        mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        result = aggregate(None, rules, hundredths + [None], {})
+        assert (result.mean, result.spread) == (mean, max(scores) - min(scores))
+        assert str(result.mean) == str(mean) and result.passes == (mean >= 60)
+    assert str(aggregate(None, rules, [7313, 7312], {}).mean) == "73.13"  # 73.125 rounds up
+
+
 def test_criterion_means_are_rounded_half_up_from_their_sum_in_hundredths():
     from decimal import ROUND_HALF_UP
 
