@@ -192,7 +192,8 @@ def shown_decisions(scenario, decide):
     loaded = decisions_of(wanted)
     for row in scenario["listing"].items:
         if row.decision is not None:
-            row.decision = loaded[row.result.application.id]
+            # None if staff revised it between the two reads: the row then shows no decision.
+            row.decision = loaded.get(row.result.application.id)
     return loaded
 
 
