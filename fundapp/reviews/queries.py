@@ -35,23 +35,21 @@ RANKING_STATES = sorted(
 )
 
 
+@dataclass(slots=True, repr=False)
 class RankedApplication:
     """What the ranking, the decision board and their CSVs read of an application of a large call,
     as a plain record: a call has thousands of them, and an ORM object costs ten times as much to
     load. Pages that need more of a few of them (the board's decision forms) load those few as
     objects (`applications_of`). Never written through: writes load the row under its lock."""
 
-    __slots__ = ("id", "state", "number", "reference", "title", "requested_cents", "first_submitted_at", "member")
-
-    def __init__(self, id, state, number, reference, title, requested_cents, first_submitted_at, member):  # noqa: A002
-        self.id = id
-        self.state = state
-        self.number = number
-        self.reference = reference
-        self.title = title
-        self.requested_cents = requested_cents
-        self.first_submitted_at = first_submitted_at
-        self.member = member
+    id: int
+    state: str
+    number: int | None
+    reference: str
+    title: str
+    requested_cents: int
+    first_submitted_at: object
+    member: "RankedCity"
 
     @property
     def staff_label(self):

@@ -7,6 +7,7 @@ put on 0-100 from its own scale; "cannot judge" leaves a criterion out rather th
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 
@@ -158,18 +159,11 @@ def mean_of_hundredths(total_hundredths, count):
     return _from_hundredths((2 * total + count) // (2 * count))
 
 
-_HUNDREDTHS = {}
-
-
+@lru_cache(maxsize=100_01)
 def _from_hundredths(hundredths):
-    """Decimal("h.hh") of a whole number of hundredths. The means of a call's criteria take a few
-    hundred values (0-10 on a scale of 10 has 1,001), each shared, never mutated: made once."""
-    value = _HUNDREDTHS.get(hundredths)
-    if value is None:
-        value = Decimal(hundredths).scaleb(-2)
-        if 0 <= hundredths <= 100_00:  # 0 to 100, the widest scale: the table stays small
-            _HUNDREDTHS[hundredths] = value
-    return value
+    """Decimal("h.hh") of a whole number of hundredths. A call's means and spreads take a few
+    hundred values (0 to 100 has 10,001), each shared, never mutated: made once."""
+    return Decimal(hundredths).scaleb(-2)
 
 
 def normalise(per_reviewer):
