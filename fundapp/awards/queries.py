@@ -6,6 +6,7 @@ from sqlalchemy.orm import lazyload, selectinload
 from ..applications.models import APPLICATION_WORKFLOW, Application, Partner
 from ..applications.queries import decisions_wanted
 from ..core.pagination import ListPage
+from ..core.rows import plain_rows
 from ..extensions import db
 from ..funding.models import CallFunding, Contribution
 from ..reviews.queries import applications_of, call_results
@@ -47,7 +48,7 @@ def decision_figures(call):
     """{application id: DecisionFigures} of the call's current decisions, as plain rows: the
     scenario of a large call reads hundreds of them; a page loads the few it shows as objects
     (`shown_decisions`)."""
-    rows = db.session.execute(
+    rows = plain_rows(
         sa.select(Decision.application_id, Decision.id, Decision.kind, Decision.amount_cents)
         .join(Application, Application.id == Decision.application_id)
         .where(Application.call_id == call.id, Decision.current())
@@ -122,13 +123,13 @@ def board(call, adjusted):
     their requested (or adjusted) amounts, against what the envelope has left. Applications still
     waiting for reviews are listed apart, never above the cut line. Nothing here is committed."""
     passing, failing, unscored = call_results(call)
-
-    def complete(application):
-        return APPLICATION_WORKFLOW.has(application.state, "ranked")
+    ranked = set(APPLICATION_WORKFLOW.states_with("ranked"))  # its reviews are complete
 
     needed = call.reviewers_per_application
     incomplete = [
-        IncompleteRow(r.application, len(r.scores), needed) for r in passing + failing if not complete(r.application)
+        IncompleteRow(r.application, len(r.scores), needed)
+        for r in passing + failing
+        if r.application.state not in ranked
     ]
     incomplete += [IncompleteRow(a, 0, needed) for a in unscored]
     incomplete.sort(key=lambda row: (row.application.number or 0, row.application.id))
@@ -137,7 +138,7 @@ def board(call, adjusted):
     cumulative, rows = 0, []
     passed_over = False  # a higher-ranked application does not fit, or waits on the reserve list
     for result in passing:
-        if not complete(result.application):
+        if result.application.state not in ranked:
             continue
         decision = decisions.get(result.application.id)
         amount = adjusted.get(result.application.id, min(result.application.requested_cents, call.cap_cents))
@@ -155,7 +156,11 @@ def board(call, adjusted):
         "committed": call.committed_cents,
         "remaining": remaining,
         "rows": rows,
-        "failing": [r for r in failing if complete(r.application)],
+        # Those to award in one go (above the cut line, in rank order) and those that fit only
+        # out of rank order, awarded only if staff tick them.
+        "fitting": [row for row in rows if row.fits and row.decision is None and not row.out_of_rank],
+        "jumping": [row for row in rows if row.out_of_rank],
+        "failing": [r for r in failing if r.application.state in ranked],
         "unscored": unscored,
         "incomplete": incomplete,
         "proposed": cumulative,

@@ -2,16 +2,17 @@ from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
 from ..accounts.models import User
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..core.pagination import paginate
+from ..core.rows import plain_rows
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..members.models import Member
 from .models import ASSIGNMENT_WORKFLOW, Assignment, CriterionScore, PanelConsensus, Review
-from .scoring import Rules, aggregate, conflict_reasons, in_rank_order, mean_of_hundredths, normalise, q2
+from .scoring import Normalisation, Rules, aggregate, conflict_reasons, in_rank_order, mean_of_hundredths
 
 
 def submitted_reviews(application_ids):
@@ -72,7 +73,7 @@ def ranking_applications(call):
     """The applications the ranking shows (those the panel reviews or has reviewed, decided ones
     included), as RankedApplication records in one query; a city leading several is one record."""
     cities = {}
-    rows = db.session.execute(
+    rows = plain_rows(
         sa.select(
             Application.id,
             Application.state,
@@ -115,20 +116,6 @@ def applications_of(ids, *options):
     }
 
 
-LONG_TEXTS = (
-    Application.summary,
-    Application.problem,
-    Application.objectives,
-    Application.activities,
-    Application.dimensions,
-    Application.target_groups,
-    Application.milestones,
-    Application.risks,
-    Application.more_info_message,
-    Application.more_info_sections,
-)
-
-
 def call_results(call):
     """(ranked passing aggregates, failing aggregates, not yet scored applications).
 
@@ -145,9 +132,9 @@ def call_results(call):
         for c in db.session.scalars(sa.select(PanelConsensus).where(PanelConsensus.application_id.in_(shown)))
     }
     rules = Rules.of(call)
-    normalised = normalise(per_reviewer)
+    normalisation = Normalisation(per_reviewer)
     results = [
-        _aggregate(application, rules, by_application, criterion_means, consensus, normalised)
+        _aggregate(application, rules, by_application, criterion_means, consensus, normalisation)
         for application in applications
     ]
     scored = [r for r in results if r.mean is not None]
@@ -166,7 +153,7 @@ def application_result(application):
         return None
     # Normalisation reads every reviewer's scores of the call; the rest is this application's alone.
     by_application, per_reviewer = _review_scores(_ranking_ids(call))
-    if not any(score is not None for score in by_application.get(application.id, [])):
+    if not any(score is not None for _reviewer, score in by_application.get(application.id, [])):
         return None
     consensus = db.session.scalar(sa.select(PanelConsensus).where(PanelConsensus.application_id == application.id))
     return _aggregate(
@@ -175,32 +162,31 @@ def application_result(application):
         by_application,
         _criterion_means([application.id]),
         {application.id: consensus} if consensus is not None else {},
-        normalise(per_reviewer),
+        Normalisation(per_reviewer),
     )
 
 
-def _aggregate(application, rules, by_application, criterion_means, consensus, normalised):
+def _aggregate(application, rules, by_application, criterion_means, consensus, normalisation):
+    reviews = by_application.get(application.id, [])
     result = aggregate(
         application,
         rules,
-        by_application.get(application.id, []),
+        [hundredths for _reviewer, hundredths in reviews],
         criterion_means.get(application.id, {}),
         consensus.get(application.id),
     )
-    values = normalised.get(application.id)
-    if values:
-        result.normalised = q2(sum(values) / len(values))
+    result.normalisation, result.reviews = normalisation, reviews
     return result
 
 
 def _review_scores(application_ids):
     """The submitted reviews' scores of `application_ids` (a subquery or a list), as plain rows:
-    ({application id: [scores in whole hundredths]}, {reviewer id: [(application id, score)]}).
+    ({application id: [(reviewer id, score in whole hundredths)]}, {reviewer id: [scores]}).
 
     Scores have two decimals: read as integers (exact on both databases, and cheaper than
     thousands of Decimals); the reviewers' scores for normalisation as the floats it computes with."""
     by_application, per_reviewer = {}, {}
-    for application_id, reviewer_id, hundredths in db.session.execute(
+    for application_id, reviewer_id, hundredths in plain_rows(
         sa.select(
             Assignment.application_id,
             Assignment.reviewer_id,
@@ -210,10 +196,10 @@ def _review_scores(application_ids):
         .where(Assignment.application_id.in_(application_ids), Review.submitted_at.is_not(None))
         .order_by(Assignment.id)
     ):
-        by_application.setdefault(application_id, []).append(hundredths)
+        by_application.setdefault(application_id, []).append((reviewer_id, hundredths))
         if hundredths is not None:
             # hundredths / 100 is the double nearest the score, as float(Decimal(score)) is.
-            per_reviewer.setdefault(reviewer_id, []).append((application_id, hundredths / 100))
+            per_reviewer.setdefault(reviewer_id, []).append(hundredths / 100)
     return by_application, per_reviewer
 
 
@@ -224,7 +210,7 @@ def _criterion_means(application_ids):
     decimals, so their sum in hundredths is a whole number: exact in PostgreSQL's numeric, and
     rounded to it from SQLite's floating-point sum (off by far less than half a hundredth)."""
     means = {}
-    for application_id, criterion_id, hundredths, count in db.session.execute(
+    for application_id, criterion_id, hundredths, count in plain_rows(
         sa.select(
             Assignment.application_id,
             CriterionScore.criterion_id,
@@ -270,36 +256,40 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
         Assignment.state.in_(ASSIGNMENT_WORKFLOW.states_with("open")),
     )
     # Every figure of the page from one pass over the call's assignments, grouped by reviewer and
-    # state: assignments, those with a draft review, those overdue.
-    scoring, counted = set(ASSIGNMENT_WORKFLOW.states_with("scoring")), set(ASSIGNMENT_WORKFLOW.states_with("counts"))
+    # state: assignments, those being scored with a draft review, those overdue. The draft is
+    # looked up (by its unique assignment) only for assignments being scored: joining every review
+    # of the call, nearly all of them submitted, cost PostgreSQL as much as the rest of the pass.
+    scoring = ASSIGNMENT_WORKFLOW.states_with("scoring")
+    counted = set(ASSIGNMENT_WORKFLOW.states_with("counts"))
+    has_draft = sa.exists().where(Review.assignment_id == Assignment.id)
     groups = db.session.execute(
         of_call(
             sa.select(
                 Assignment.reviewer_id,
                 Assignment.state,
                 sa.func.count(Assignment.id),
-                sa.func.count(Review.id),
+                # Nested, so that the lookup is made only when the state says scoring.
+                sa.func.sum(sa.case((Assignment.state.in_(scoring), sa.case((has_draft, 1), else_=0)), else_=0)),
                 sa.func.sum(sa.case((is_overdue, 1), else_=0)),
             )
-        )
-        .outerjoin(Review, Review.assignment_id == Assignment.id)
-        .group_by(Assignment.reviewer_id, Assignment.state)
+        ).group_by(Assignment.reviewer_id, Assignment.state)
     ).all()
     by_state, per_reviewer, overdue_by_state = Counter(), Counter(), Counter()
     drafted = overdue_count = 0
-    for reviewer_id, assignment_state, n, with_review, n_overdue in groups:
+    for reviewer_id, assignment_state, n, with_draft, n_overdue in groups:
         by_state[assignment_state] += n
         overdue_by_state[assignment_state] += n_overdue or 0
         overdue_count += n_overdue or 0
-        if assignment_state in scoring:
-            drafted += with_review
+        drafted += with_draft or 0
         if assignment_state in counted:
             per_reviewer[reviewer_id] += n
     # Reviewers by name only: their role grants (loaded with every user by default) are not shown.
     reviewers = {
         u.id: u
         for u in db.session.scalars(
-            sa.select(User).where(User.id.in_(list(per_reviewer) or [-1])).options(lazyload(User.grants))
+            sa.select(User)
+            .where(User.id.in_(list(per_reviewer) or [-1]))
+            .options(load_only(User.id, User.name), lazyload(User.grants))
         ).all()
     }
     load = sorted(((reviewers[r], n) for r, n in per_reviewer.items()), key=lambda pair: (-pair[1], pair[0].name))
@@ -323,10 +313,14 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
             sa.select(Assignment)
             .where(Assignment.id.in_(list(assignments.items) or [-1]))
             .options(
+                # The page shows the application's reference and the reviewer's name: the rest of
+                # their columns (an application has forty, some of them JSON) are not read.
                 joinedload(Assignment.application).options(
-                    lazyload(Application.call), *(defer(column) for column in LONG_TEXTS)
+                    load_only(Application.id, Application.reference),
+                    lazyload(Application.call),
+                    lazyload(Application.member),
                 ),
-                joinedload(Assignment.reviewer).lazyload(User.grants),
+                joinedload(Assignment.reviewer).options(load_only(User.id, User.name), lazyload(User.grants)),
             )
         ).unique()
     }

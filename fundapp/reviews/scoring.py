@@ -74,7 +74,7 @@ def review_score(pairs):
 # -- an application's aggregate -------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Aggregate:
     application: object
     scores: list  # review scores on 0-100, in whole hundredths
@@ -83,8 +83,17 @@ class Aggregate:
     spread: Decimal | None = None
     disagreement: bool = False
     failures: list = field(default_factory=list)
-    normalised: Decimal | None = None
     consensus: object = None
+    # The score normalised per reviewer is computed when read (it is shown, never ranked by):
+    # from the call's Normalisation and this application's (reviewer id, score in hundredths).
+    normalisation: object = None
+    reviews: list = field(default_factory=list)
+
+    @property
+    def normalised(self):
+        if self.normalisation is None:
+            return None
+        return self.normalisation.score_of(self.application.id, self.reviews)
 
     @property
     def ranking_score(self):
@@ -166,25 +175,44 @@ def _from_hundredths(hundredths):
     return Decimal(hundredths).scaleb(-2)
 
 
-def normalise(per_reviewer):
-    """Per-reviewer z-scores rescaled onto the panel's own mean and spread.
+class Normalisation:
+    """Per-reviewer z-scores rescaled onto the panel's own mean and spread: a harsh reviewer's 60
+    and a lenient reviewer's 80 may say the same thing; this puts them side by side.
 
-    per_reviewer: {reviewer_id: [(key, score)]} -> {key: [normalised scores]}. A harsh reviewer's
-    60 and a lenient reviewer's 80 may say the same thing; this puts them side by side.
+    Made from every submitted score of the call, by reviewer ({reviewer id: [scores as floats]}):
+    their means and spreads. An application's normalised score (the mean of its reviews' rescaled
+    scores, q2) is computed when asked: the ranking shows a page of them and the decision board
+    none, so a call of thousands of applications does not compute them all for each page.
     """
-    everything = [float(s) for pairs in per_reviewer.values() for _k, s in pairs]
-    if len(everything) < 2:
-        return {}
-    overall_mean, overall_sd = _mean_and_sd(everything)
-    result = {}
-    for pairs in per_reviewer.values():
-        values = [float(s) for _k, s in pairs]
-        mean, sd = _mean_and_sd(values)
-        for (key, _score), value in zip(pairs, values, strict=True):
-            z = (value - mean) / sd if sd else 0.0
-            rescaled = min(100.0, max(0.0, overall_mean + z * overall_sd))
-            result.setdefault(key, []).append(Decimal(str(rescaled)))
-    return result
+
+    def __init__(self, per_reviewer):
+        everything = [score for scores in per_reviewer.values() for score in scores]
+        self.overall = _mean_and_sd(everything) if len(everything) >= 2 else None
+        self.reviewers = {reviewer_id: _mean_and_sd(scores) for reviewer_id, scores in per_reviewer.items()}
+        self._scores = {}
+
+    def rescaled(self, reviewer_id, score):
+        """The reviewer's `score` (a float) as a z-score among their own, put on the panel's scale."""
+        overall_mean, overall_sd = self.overall
+        mean, sd = self.reviewers[reviewer_id]
+        z = (score - mean) / sd if sd else 0.0
+        return min(100.0, max(0.0, overall_mean + z * overall_sd))
+
+    def score_of(self, key, reviews):
+        """q2 mean of the rescaled scores of `reviews` [(reviewer id, score in hundredths or None)]
+        (None with fewer than two scores in the call, or none in `reviews`); kept under `key`."""
+        if self.overall is None:
+            return None
+        if key not in self._scores:
+            # hundredths / 100 is the double nearest the score, as float(Decimal(score)) is; each
+            # rescaled double enters the mean as the Decimal of its shortest repr.
+            values = [
+                Decimal(str(self.rescaled(reviewer_id, hundredths / 100)))
+                for reviewer_id, hundredths in reviews
+                if hundredths is not None
+            ]
+            self._scores[key] = q2(sum(values) / len(values)) if values else None
+        return self._scores[key]
 
 
 def _mean_and_sd(values):

@@ -324,13 +324,17 @@ def test_failing_applications_are_listed_apart_and_a_consensus_moves_the_ranking
 
 
 def test_normalisation_puts_a_harsh_and_a_lenient_reviewer_side_by_side(app):
-    from fundapp.reviews.scoring import normalise
+    from fundapp.reviews.scoring import Normalisation
 
-    harsh = [("x", Decimal(40)), ("y", Decimal(60))]
-    lenient = [("x", Decimal(70)), ("y", Decimal(90))]
-    result = normalise({1: harsh, 2: lenient})
-    assert result["x"][0] == result["x"][1] and result["y"][0] == result["y"][1]
-    assert result["x"][0] < result["y"][0]
+    # Reviewer 1 gave x 40 and y 60; reviewer 2 gave x 70 and y 90: the panel's mean is 65 and its
+    # spread √325 (18.03), each reviewer's z-scores are -1 and +1.
+    normalisation = Normalisation({1: [40.0, 60.0], 2: [70.0, 90.0]})
+    assert normalisation.rescaled(1, 40.0) == normalisation.rescaled(2, 70.0) < normalisation.rescaled(1, 60.0)
+    assert normalisation.score_of("x", [(1, 4000), (2, 7000)]) == Decimal("46.97")
+    assert normalisation.score_of("y", [(1, 6000), (2, 9000), (2, None)]) == Decimal("83.03")
+    assert normalisation.score_of("z", [(1, None)]) is None  # no score to normalise
+    # Fewer than two scores in the whole call: nothing to normalise against.
+    assert Normalisation({1: [55.0]}).score_of("x", [(1, 5500)]) is None
 
 
 def test_the_rank_order_is_score_then_criteria_in_order_then_earlier_submission():
