@@ -247,7 +247,14 @@ def format_eur_input(cents):
     """
     if cents is None:
         return ""
-    return format_decimal(cents_to_decimal(cents), "#,##0.00", locale=_locale())
+    return _eur_input(cents, str(_locale()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _eur_input(cents, locale_name):
+    """Babel's text, kept as core.money keeps the displayed amounts: a decision board fills a
+    hundred amount fields, most of them with the same few requests and the cap."""
+    return format_decimal(cents_to_decimal(cents), "#,##0.00", locale=locale_name)
 
 
 def format_eur_plain(cents):
