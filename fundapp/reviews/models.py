@@ -62,6 +62,10 @@ class Assignment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id"), nullable=False, index=True)
+    # The application's call, kept on the assignment (set when the reviewer is assigned; an
+    # application never changes call): review progress counts and pages a call's thousands of
+    # assignments by call and due date from one index, without joining their applications.
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("call.id"), nullable=False)
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), nullable=False, index=True)
     state: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="assigned")
     due_at: Mapped[object | None] = mapped_column(UTCDateTime)
@@ -78,6 +82,8 @@ class Assignment(db.Model):
         # One reviewer reviews an application once.
         sa.UniqueConstraint("application_id", "reviewer_id", name="uq_assignment_application_reviewer"),
         sa.CheckConstraint(f"state IN {tuple(ASSIGNMENT_WORKFLOW.state_names())!r}", name="state_known"),
+        # Review progress: a call's assignments by due date (the latest undated), a page at a time.
+        sa.Index("ix_assignment_call_due", "call_id", "due_at", "id"),
     )
 
     @property

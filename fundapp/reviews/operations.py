@@ -139,6 +139,7 @@ def _create(application, reviewer, actor):
     due = application.call.review_due_at
     assignment = Assignment(
         application=application,
+        call_id=application.call_id,
         reviewer=reviewer,
         assigned_by_id=actor.id,
         due_at=due,

@@ -246,9 +246,9 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
     now = utcnow()
 
     def of_call(stmt):
-        # A join on the call's applications (indexed by call and by application), never
-        # "assignment.id IN (a subquery of every assignment)", which PostgreSQL plans poorly.
-        return stmt.join(Application, Application.id == Assignment.application_id).where(Application.call_id == call.id)
+        # By the call kept on each assignment (ix_assignment_call_due): neither a join on the
+        # call's applications nor "assignment.id IN (a subquery of every assignment)".
+        return stmt.where(Assignment.call_id == call.id)
 
     is_overdue = sa.and_(
         Assignment.due_at.is_not(None),
@@ -293,10 +293,10 @@ def progress(call, *, state="", overdue=False, page=1, per_page=50):
         ).all()
     }
     load = sorted(((reviewers[r], n) for r, n in per_reviewer.items()), key=lambda pair: (-pair[1], pair[0].name))
-    # The page is chosen on narrow rows (id and due date), then its 50 assignments are read with
-    # their application and reviewer: sorting every assignment of the call with all its columns
-    # costs PostgreSQL several times more.
-    listed = of_call(sa.select(Assignment.id)).order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
+    # The page is chosen on narrow rows (id and due date), in the order of ix_assignment_call_due
+    # (the undated last, as PostgreSQL puts NULLs in an ascending index), then its 50 assignments
+    # are read with their application and reviewer.
+    listed = of_call(sa.select(Assignment.id)).order_by(Assignment.due_at.asc().nulls_last(), Assignment.id)
     # How many rows the filters leave, from the same grouped figures: no second pass to count.
     counts = overdue_by_state if overdue else by_state
     if state in {s.name for s in ASSIGNMENT_WORKFLOW.states}:

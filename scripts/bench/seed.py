@@ -294,7 +294,13 @@ class AppCloner:
             cp.add("submission", dict(s, id=cp.new_id("submission"), application_id=app["id"], data=data))
         panel = self.rng.sample(self.reviewers, len(self.assignments))
         for asg, reviewer_id in zip(self.assignments, panel):
-            new_asg = dict(asg, id=cp.new_id("assignment"), application_id=app["id"], reviewer_id=reviewer_id)
+            new_asg = dict(
+                asg,
+                id=cp.new_id("assignment"),
+                application_id=app["id"],
+                call_id=app["call_id"],
+                reviewer_id=reviewer_id,
+            )
             cp.add("assignment", new_asg)
             review = self.reviews.get(asg["id"])
             if review is None:

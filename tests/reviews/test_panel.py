@@ -86,7 +86,10 @@ def test_a_reviewer_affiliated_with_a_partner_city_is_never_assigned_and_cannot_
         # Even an assignment slipped in behind the rules gives the reviewer nothing (made directly on
         # purpose: no operation can make it, and the guard under test is the one behind the rules).
         slipped = Assignment(
-            application_id=application_id, reviewer_id=user_by_email("tied@medellin.example").id, state="accepted"
+            application_id=application_id,
+            call_id=db.session.get(Application, application_id).call_id,
+            reviewer_id=user_by_email("tied@medellin.example").id,
+            state="accepted",
         )
         db.session.add(slipped)
         db.session.commit()

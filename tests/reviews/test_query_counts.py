@@ -95,6 +95,41 @@ def test_review_progress_is_paginated_and_filtered_by_state_and_overdue(app, mak
     assert "Page 2 of 2" in last and "6 results" in last and "IFM-LCS-2025-" in last
 
 
+@pytest.mark.sqlite
+def test_review_progress_lists_its_own_call_s_assignments_by_due_date_the_undated_last(app, make_client):
+    """Each assignment keeps its application's call (review progress counts and pages by it): another
+    call's panel is neither counted nor listed, and the page is in due-date order, undated last."""
+    from datetime import timedelta
+
+    from fundapp.reviews.models import Assignment
+
+    app.config["PAGE_SIZE"] = 4
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        reviewers = f.panel(3)
+        the_call = f.call(actor=staff, review_due_at=None, envelope={"SDC": 400_000_00})
+        f.assigned("Dakar", the_call=the_call, reviewers=reviewers, by=staff)  # assigned with no due date
+        f.edit_call(the_call, actor=staff, review_due_at=the_call.closes_at + timedelta(days=30))
+        f.assigned("Bogotá", the_call=the_call, reviewers=reviewers, by=staff)  # due a month after closing
+        other = f.call("LCS-2026", actor=staff, envelope={"SDC": 200_000_00})
+        f.assigned("Seoul", the_call=other, reviewers=reviewers, by=staff)
+        assignments = db.session.scalars(sa.select(Assignment)).all()
+        assert len(assignments) == 9
+        assert all(a.call_id == a.application.call_id for a in assignments)
+        call_id = the_call.id
+        refs = {a.application.member.name: a.application.reference for a in assignments}
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/reviews"
+    first, second = (client.get(f"{url}?page={n}").get_data(as_text=True) for n in (1, 2))
+    assert 'data-figure="assigned">6<' in first and "6 results" in first and "Page 1 of 2" in first
+    assert refs["Seoul"] not in first + second
+    assert first.count(refs["Bogotá"]) == 3 and first.count(refs["Dakar"]) == 1  # dated first
+    assert second.count(refs["Dakar"]) == 2 and refs["Bogotá"] not in second
+    assert "—" in second  # undated
+
+
 def test_the_decision_board_runs_as_many_statements_with_two_or_six_decisions(app, make_client):
     from fundapp import scenarios as s
 
