@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload, load_only, selectinload
 
 from ..applications.models import APPLICATION_WORKFLOW, Application, Partner
 from ..applications.queries import decisions_wanted
@@ -214,8 +214,13 @@ def decide_page(data, page, *, showing=None):
     entries += [(r.application, r.application.requested_cents, True) for r in data["failing"]]
     page_of = {a.id: i // DECIDE_PAGE_SIZE + 1 for i, (a, _amount, _below) in enumerate(entries)}
     listing = ListPage(entries, page_of.get(showing, page), DECIDE_PAGE_SIZE)
-    # The ranking's records become objects for the page's cards only, with their budget lines.
-    loaded = applications_of([a.id for a, _amount, _below in listing.items], selectinload(Application.budget_lines))
+    # The ranking's records become objects for the page's cards only, with their budget lines and
+    # the columns a card shows (an application has forty, its texts and JSON among them).
+    loaded = applications_of(
+        [a.id for a, _amount, _below in listing.items],
+        load_only(Application.id, Application.reference, Application.member_id, Application.call_id),
+        selectinload(Application.budget_lines),
+    )
     listing.items = [(loaded[a.id], amount, below) for a, amount, below in listing.items]
     return {"listing": listing, "page_of": page_of}
 

@@ -69,11 +69,27 @@ def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
         adjusted=adjusted,
         decisions=shown_decisions(scenario, decide),
         decide=decide,
+        card_link=_card_links(call, decide["page_of"]),
         scenario=scenario,
         errors=errors,
         typed=typed or {},
         listed=BOARD_LIST_SIZE,
     ), status
+
+
+def _card_links(call, page_of):
+    """card_link(application id): the board's address on the page of that application's decision
+    card (the scenario as shown kept). A scenario page's hundred rows link to a few pages of
+    cards: each address is built once."""
+    built = {}
+
+    def card_link(application_id):
+        page = page_of[application_id]
+        if page not in built:
+            built[page] = url_for("awards.decision_board", call_id=call.id, **dict(request.args, decide_page=page))
+        return built[page]
+
+    return card_link
 
 
 def _approved_budget_from(form, application):
