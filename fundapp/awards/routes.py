@@ -157,10 +157,10 @@ def decide_batch(call_id):
     adjusted = _scenario_amounts(request.form)
     adjusted.update(chosen)
     adjusted.update(confirmed)
-    out_of_rank = {row.result.application.id for row in board(call, adjusted)["rows"] if row.out_of_rank}
-    jumping = [application_id for application_id in chosen if application_id in out_of_rank]
+    out_of_rank = {row.result.application.id: row.result.application for row in board(call, adjusted)["jumping"]}
+    jumping = [out_of_rank[application_id] for application_id in chosen if application_id in out_of_rank]
     if jumping:
-        references = ", ".join(db.session.get(Application, i).reference for i in jumping)
+        references = ", ".join(application.reference for application in jumping)
         flash(
             _(
                 "%(references)s fits only because a higher-ranked application does not: tick it under “out of rank"
