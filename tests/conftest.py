@@ -94,8 +94,10 @@ def clean_state(request, app):
 
         limiter.reset()
     from fundapp.accounts import throttle
+    from fundapp.reviews.queries import forget_criterion_means
 
     throttle.reset_memory()
+    forget_criterion_means()  # kept per call and its reviews: ids start again from 1 in every test
     saved = dict(app.config)
     yield
     app.config.clear()

@@ -1,5 +1,6 @@
 """Time is stored in UTC, timezone-aware; it is shown in the viewer's timezone."""
 
+import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -11,6 +12,10 @@ from sqlalchemy.types import TypeDecorator
 # The instant the code takes as "now" while the demo fund replays its history (`clock_at`);
 # unset everywhere else, so requests and jobs always read the real clock.
 _replayed_now: ContextVar = ContextVar("fundapp_replayed_now", default=None)
+# Replays begun and still running in this process, in any thread: a cache of figures validated by
+# timestamps (the ranking's criterion means) keeps no entry across a replay (see `replays`).
+_replays = {"begun": 0, "running": 0}
+_replays_lock = threading.Lock()
 
 
 def utcnow():
@@ -29,11 +34,25 @@ def clock_at(instant):
         raise ValueError("clock_at needs an aware datetime")
     if instant > datetime.now(timezone.utc):
         raise ValueError("clock_at only replays the past")
+    with _replays_lock:
+        _replays["begun"] += 1
+        _replays["running"] += 1
     token = _replayed_now.set(instant.astimezone(timezone.utc))
     try:
         yield instant
     finally:
         _replayed_now.reset(token)
+        with _replays_lock:
+            _replays["running"] -= 1
+
+
+def replays():
+    """(whether a replay runs now in this process, in any thread; how many have begun in it).
+
+    Writes made under a replay carry past instants, so timestamps no longer grow with every write:
+    a cache validated by timestamps makes no entry while one runs and keeps none made before one."""
+    with _replays_lock:
+        return _replays["running"] > 0, _replays["begun"]
 
 
 def as_utc(value):

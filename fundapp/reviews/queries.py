@@ -1,4 +1,5 @@
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -8,7 +9,7 @@ from ..accounts.models import User
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..core.pagination import paginate
 from ..core.rows import plain_rows
-from ..core.timeutil import utcnow
+from ..core.timeutil import replays, utcnow
 from ..extensions import db
 from ..members.models import Member
 from .models import ASSIGNMENT_WORKFLOW, Assignment, CriterionScore, PanelConsensus, Review
@@ -126,7 +127,7 @@ def call_results(call):
     applications = ranking_applications(call)
     shown = _ranking_ids(call)
     by_application, per_reviewer = _review_scores(shown)
-    criterion_means = _criterion_means(shown)
+    criterion_means = call_criterion_means(call.id)
     consensus = {
         c.application_id: c
         for c in db.session.scalars(sa.select(PanelConsensus).where(PanelConsensus.application_id.in_(shown)))
@@ -211,24 +212,104 @@ def _criterion_means(application_ids):
     rounded to it from SQLite's floating-point sum (off by far less than half a hundredth)."""
     means = {}
     for application_id, criterion_id, hundredths, count in plain_rows(
+        _criterion_sums(Assignment.application_id.in_(application_ids))
+    ):
+        means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, count)
+    return means
+
+
+def _criterion_sums(which):
+    """(application, criterion, sum of its scores in hundredths, how many) over the submitted
+    reviews of the assignments `which` selects, one row per application and criterion."""
+    return (
         sa.select(
             Assignment.application_id,
             CriterionScore.criterion_id,
             # Converted once per group, not per score; rows bring plain ints, not Decimals.
-            sa.cast(sa.func.round(sa.func.sum(CriterionScore.score) * 100), sa.BigInteger),
-            sa.func.count(CriterionScore.score),
+            sa.cast(sa.func.round(sa.func.sum(CriterionScore.score) * 100), sa.BigInteger).label("hundredths"),
+            sa.func.count(CriterionScore.score).label("scores"),
         )
         .join(Review, Review.id == CriterionScore.review_id)
         .join(Assignment, Assignment.id == Review.assignment_id)
-        .where(
-            Assignment.application_id.in_(application_ids),
-            Review.submitted_at.is_not(None),
-            CriterionScore.score.is_not(None),
-        )
+        .where(which, Review.submitted_at.is_not(None), CriterionScore.score.is_not(None))
         .group_by(Assignment.application_id, CriterionScore.criterion_id)
-    ):
-        means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, count)
+    )
+
+
+# -- the criterion means of a call, kept between pages --------------------------------------------
+#
+# The criterion means are the costliest part of a ranking (a call of 3,000 applications has 45,000
+# criterion scores: about 40 ms of PostgreSQL on each ranking and decision board page) and change
+# only when a review is submitted, reopened or removed: the scores of a submitted review cannot be
+# changed (`operations.save_review` refuses), so a reviewer who changes them submits again, at a
+# later instant. The set of a call's submitted reviews, and so its means, is therefore told apart
+# by (how many, the sum of their ids, the latest submission): a review submitted after a state was
+# read has a later instant than any in it, so no other set has the same three unless the reviews
+# submitted since have all been reopened or removed again, which brings back that very set.
+#
+# Each process keeps the means of its last few calls with that fingerprint, read in the same
+# statement as the means; every page reads the fingerprint (one aggregate over the call's reviews,
+# a few milliseconds) and recomputes on any difference. Replays (`timeutil.clock_at`: the demo, the
+# test factories) write past instants: nothing is kept while one runs, nor across one.
+
+_MEANS_KEPT = 4  # calls per process: the ones staff have open; a call's means take about 2 MB
+_means_cache = OrderedDict()  # call id -> (fingerprint, replays begun, means)
+_means_lock = threading.Lock()
+
+
+def call_criterion_means(call_id):
+    """{application id: {criterion id: mean}} of every application of the call with submitted
+    reviews: the same figures as `_criterion_means` of those applications, computed once for each
+    set of submitted reviews (see above)."""
+    replaying, begun = replays()
+    if not replaying:
+        fingerprint = tuple(plain_rows(_submitted_fingerprint(call_id))[0])
+        with _means_lock:
+            kept = _means_cache.get(call_id)
+            if kept is not None and kept[:2] == (fingerprint, begun):
+                _means_cache.move_to_end(call_id)
+                return kept[2]
+    means, fingerprint = _criterion_means_with_fingerprint(call_id)
+    replaying, begun_after = replays()
+    if not replaying and begun_after == begun:
+        with _means_lock:
+            _means_cache[call_id] = (fingerprint, begun, means)
+            _means_cache.move_to_end(call_id)
+            while len(_means_cache) > _MEANS_KEPT:
+                _means_cache.popitem(last=False)
     return means
+
+
+def forget_criterion_means():
+    """Empty this process's kept criterion means (tests: every test starts from empty tables)."""
+    with _means_lock:
+        _means_cache.clear()
+
+
+def _submitted_fingerprint(call_id):
+    """(how many, the sum of their ids, the latest submission) of the call's submitted reviews."""
+    return (
+        sa.select(
+            sa.func.count(Review.id),
+            sa.func.coalesce(sa.func.sum(Review.id), 0),
+            sa.func.max(Review.submitted_at),
+        )
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Assignment.call_id == call_id, Review.submitted_at.is_not(None))
+    )
+
+
+def _criterion_means_with_fingerprint(call_id):
+    """(the call's criterion means, the fingerprint of the reviews they were computed from), read
+    in one statement, so both come from the same state of the database."""
+    sums = _criterion_sums(Assignment.call_id == call_id).subquery()
+    fingerprint = _submitted_fingerprint(call_id).subquery()
+    rows = plain_rows(sa.select(fingerprint, sums).select_from(fingerprint.outerjoin(sums, sa.true())))
+    means = {}
+    for count, id_sum, latest, application_id, criterion_id, hundredths, scores in rows:
+        if application_id is not None:
+            means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, scores)
+    return means, (count, id_sum, latest)
 
 
 def _ranking_ids(call):
