@@ -245,7 +245,9 @@ def _criterion_sums(which):
 # later instant. The set of a call's submitted reviews, and so its means, is therefore told apart
 # by (how many, the sum of their ids, the latest submission): a review submitted after a state was
 # read has a later instant than any in it, so no other set has the same three unless the reviews
-# submitted since have all been reopened or removed again, which brings back that very set.
+# submitted since have all been reopened or removed again, which brings back that very set. That
+# holds while the servers' clocks go forward; the sum of the review scores is read as well, so even
+# a review reopened and submitted again under a clock set back matches only with the same score.
 #
 # Each process keeps the means of its last few calls with that fingerprint, read in the same
 # statement as the means; every page reads the fingerprint (one aggregate over the call's reviews,
@@ -287,12 +289,14 @@ def forget_criterion_means():
 
 
 def _submitted_fingerprint(call_id):
-    """(how many, the sum of their ids, the latest submission) of the call's submitted reviews."""
+    """(how many, the sum of their ids, the latest submission, the sum of their scores in whole
+    hundredths: integers, exact on both databases) of the call's submitted reviews."""
     return (
         sa.select(
             sa.func.count(Review.id),
             sa.func.coalesce(sa.func.sum(Review.id), 0),
             sa.func.max(Review.submitted_at),
+            sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(Review.score * 100), sa.BigInteger)), 0),
         )
         .join(Assignment, Assignment.id == Review.assignment_id)
         .where(Assignment.call_id == call_id, Review.submitted_at.is_not(None))
@@ -306,10 +310,10 @@ def _criterion_means_with_fingerprint(call_id):
     fingerprint = _submitted_fingerprint(call_id).subquery()
     rows = plain_rows(sa.select(fingerprint, sums).select_from(fingerprint.outerjoin(sums, sa.true())))
     means = {}
-    for count, id_sum, latest, application_id, criterion_id, hundredths, scores in rows:
+    for *fingerprint, application_id, criterion_id, hundredths, scores in rows:
         if application_id is not None:
             means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, scores)
-    return means, (count, id_sum, latest)
+    return means, tuple(fingerprint)
 
 
 def _ranking_ids(call):

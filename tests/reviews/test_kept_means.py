@@ -113,3 +113,33 @@ def test_nothing_is_kept_while_the_past_is_replayed_nor_across_a_replay(app, rev
         _shown(review_call)  # the first page after it computes them again, then keeps them
         _shown(review_call)
         assert computed["n"] == 4
+
+
+@pytest.mark.sqlite
+def test_a_review_submitted_again_at_its_former_instant_with_another_score_is_not_taken_for_the_first(
+    app, review_call, computed, monkeypatch
+):
+    """A server whose clock was set back could give a resubmission the instant of the submission it
+    replaces: the fingerprint's sum of the review scores still tells them apart."""
+    jury = _pool(app, 2)
+    with app.app_context():
+        accra = eligible(review_call, "Accra")
+    first, second = (_assign(app, accra, email) for email in jury)
+    for assignment_id in (first, second):
+        _accept(app, assignment_id)
+    _submit(app, first, [5, 5, 5, 5, 5])
+    _submit(app, second, [3, 3, 3, 3, 3])
+    # Replays are how a test sets the clock; taken here for a real server's clock set back.
+    monkeypatch.setattr(queries, "replays", lambda: (False, 0))
+    with app.app_context():
+        assert _shown(review_call)[0][accra][0] == "4.00" and computed["n"] == 1
+        assignment = db.session.get(Assignment, second)
+        instant = assignment.review.submitted_at
+        # No page is shown in between: the means kept are those of the first submission.
+        operations.reopen(assignment, actor=user_by_email("staff@fund.example"), reason="Scores swapped")
+    with app.app_context(), clock_at(instant):
+        _submit(app, second, [4, 4, 4, 4, 4])
+    with app.app_context():
+        assert db.session.get(Assignment, second).review.submitted_at == instant
+        shown, fresh = _shown(review_call)
+        assert shown == fresh and shown[accra][0] == "4.50" and computed["n"] == 2
