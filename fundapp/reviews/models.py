@@ -134,6 +134,9 @@ class Review(db.Model):
     # The weighted mean of the judged criteria on 0-100, fixed at submission.
     score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
     submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # How many times it was submitted (a reopened review is submitted again): part of the
+    # fingerprint by which a call's kept criterion means are checked (reviews.queries).
+    submissions: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     assignment = relationship("Assignment", back_populates="review")

@@ -383,6 +383,8 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
             return errors
         review.score = score
         review.submitted_at = utcnow()
+        # Counted in SQL once the review is stored: two tabs submitting at once count twice.
+        review.submissions = Review.submissions + 1 if sa.inspect(review).persistent else 1
         _apply(ASSIGNMENT_WORKFLOW, assignment, "submit", actor)
         _complete_if_all_in(assignment.application)
     audit.record(

@@ -240,19 +240,22 @@ def _criterion_sums(which):
 #
 # The criterion means are the costliest part of a ranking (a call of 3,000 applications has 45,000
 # criterion scores: about 40 ms of PostgreSQL on each ranking and decision board page) and change
-# only when a review is submitted, reopened or removed: the scores of a submitted review cannot be
-# changed (`operations.save_review` refuses), so a reviewer who changes them submits again, at a
-# later instant. The set of a call's submitted reviews, and so its means, is therefore told apart
-# by (how many, the sum of their ids, the latest submission): a review submitted after a state was
-# read has a later instant than any in it, so no other set has the same three unless the reviews
-# submitted since have all been reopened or removed again, which brings back that very set. That
-# holds while the servers' clocks go forward; the sum of the review scores is read as well, so even
-# a review reopened and submitted again under a clock set back matches only with the same score.
+# only when a review is submitted or reopened (no operation deletes a review): the scores of a
+# submitted review cannot be changed (`operations.save_review` refuses), and a reopened review
+# leaves the means until it is submitted again, which adds one to its `submissions`. So the set of
+# a call's submitted reviews with their submission counts, and so its means, is told apart by
+# (how many, the sum of their ids, the sum of their submission counts): from a state read, the
+# reviews submitted since either are new to the set, or came back with a count one higher; the
+# three sums come back to the same only if every review submitted since has been reopened again,
+# which brings back that very set (or, with several reviews at once, by ids and counts that
+# compensate each other exactly). The latest submission and the sum of the review scores are read
+# too: such a coincidence would also need the same instant and the same scores.
 #
 # Each process keeps the means of its last few calls with that fingerprint, read in the same
 # statement as the means; every page reads the fingerprint (one aggregate over the call's reviews,
-# a few milliseconds) and recomputes on any difference. Replays (`timeutil.clock_at`: the demo, the
-# test factories) write past instants: nothing is kept while one runs, nor across one.
+# a few milliseconds) and computes again on any difference. Replays (`timeutil.clock_at`: the demo
+# loader, the test factories) write past instants in this process: nothing is kept that was read
+# while one ran, nor used across one.
 
 _MEANS_KEPT = 4  # calls per process: the ones staff have open; a call's means take about 2 MB
 _means_cache = OrderedDict()  # call id -> (fingerprint, replays begun, means)
@@ -266,14 +269,14 @@ def call_criterion_means(call_id):
     replaying, begun = replays()
     if not replaying:
         fingerprint = tuple(plain_rows(_submitted_fingerprint(call_id))[0])
-        with _means_lock:
-            kept = _means_cache.get(call_id)
-            if kept is not None and kept[:2] == (fingerprint, begun):
-                _means_cache.move_to_end(call_id)
-                return kept[2]
+        if replays() == (False, begun):  # no replay began while the fingerprint was read
+            with _means_lock:
+                kept = _means_cache.get(call_id)
+                if kept is not None and kept[:2] == (fingerprint, begun):
+                    _means_cache.move_to_end(call_id)
+                    return kept[2]
     means, fingerprint = _criterion_means_with_fingerprint(call_id)
-    replaying, begun_after = replays()
-    if not replaying and begun_after == begun:
+    if not replaying and replays() == (False, begun):  # none ran at any time while they were read
         with _means_lock:
             _means_cache[call_id] = (fingerprint, begun, means)
             _means_cache.move_to_end(call_id)
@@ -289,12 +292,14 @@ def forget_criterion_means():
 
 
 def _submitted_fingerprint(call_id):
-    """(how many, the sum of their ids, the latest submission, the sum of their scores in whole
-    hundredths: integers, exact on both databases) of the call's submitted reviews."""
+    """(how many, the sum of their ids, the sum of their submission counts, the latest submission,
+    the sum of their scores in whole hundredths) of the call's submitted reviews: whole numbers
+    and an instant, exact on both databases."""
     return (
         sa.select(
             sa.func.count(Review.id),
             sa.func.coalesce(sa.func.sum(Review.id), 0),
+            sa.func.coalesce(sa.func.sum(Review.submissions), 0),
             sa.func.max(Review.submitted_at),
             sa.func.coalesce(sa.func.sum(sa.cast(sa.func.round(Review.score * 100), sa.BigInteger)), 0),
         )

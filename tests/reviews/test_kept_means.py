@@ -116,11 +116,12 @@ def test_nothing_is_kept_while_the_past_is_replayed_nor_across_a_replay(app, rev
 
 
 @pytest.mark.sqlite
-def test_a_review_submitted_again_at_its_former_instant_with_another_score_is_not_taken_for_the_first(
+def test_a_review_submitted_again_at_its_former_instant_with_the_same_score_is_not_taken_for_the_first(
     app, review_call, computed, monkeypatch
 ):
     """A server whose clock was set back could give a resubmission the instant of the submission it
-    replaces: the fingerprint's sum of the review scores still tells them apart."""
+    replaces, and marks swapped between two criteria of equal weight keep the review's score: the
+    review's count of submissions still tells them apart."""
     jury = _pool(app, 2)
     with app.app_context():
         accra = eligible(review_call, "Accra")
@@ -128,18 +129,46 @@ def test_a_review_submitted_again_at_its_former_instant_with_another_score_is_no
     for assignment_id in (first, second):
         _accept(app, assignment_id)
     _submit(app, first, [5, 5, 5, 5, 5])
-    _submit(app, second, [3, 3, 3, 3, 3])
+    score = _submit(app, second, [3, 5, 3, 3, 3])  # the first two criteria weigh 25 each
     # Replays are how a test sets the clock; taken here for a real server's clock set back.
     monkeypatch.setattr(queries, "replays", lambda: (False, 0))
     with app.app_context():
-        assert _shown(review_call)[0][accra][0] == "4.00" and computed["n"] == 1
+        assert _shown(review_call)[0][accra][:2] == ["4.00", "5.00"] and computed["n"] == 1
         assignment = db.session.get(Assignment, second)
         instant = assignment.review.submitted_at
         # No page is shown in between: the means kept are those of the first submission.
-        operations.reopen(assignment, actor=user_by_email("staff@fund.example"), reason="Scores swapped")
+        operations.reopen(assignment, actor=user_by_email("staff@fund.example"), reason="Marks swapped")
     with app.app_context(), clock_at(instant):
-        _submit(app, second, [4, 4, 4, 4, 4])
+        assert _submit(app, second, [5, 3, 3, 3, 3]) == score
     with app.app_context():
-        assert db.session.get(Assignment, second).review.submitted_at == instant
+        review = db.session.get(Assignment, second).review
+        assert (review.submitted_at, review.submissions) == (instant, 2)
         shown, fresh = _shown(review_call)
-        assert shown == fresh and shown[accra][0] == "4.50" and computed["n"] == 2
+        assert shown == fresh and shown[accra][:2] == ["5.00", "4.00"] and computed["n"] == 2
+
+
+@pytest.mark.sqlite
+def test_means_read_while_a_replay_ran_are_not_kept(app, review_call, computed, monkeypatch):
+    """A replay (in another thread of the process) that begins and ends while the means are read."""
+    (email,) = _pool(app, 1)
+    with app.app_context():
+        accra = eligible(review_call, "Accra")
+    assignment_id = _assign(app, accra, email)
+    _accept(app, assignment_id)
+    _submit(app, assignment_id, [4, 4, 4, 4, 4])
+    compute = queries._criterion_means_with_fingerprint
+    replay = clock_at(utcnow() - timedelta(minutes=5))
+
+    def while_a_replay_ends(call_id):
+        result = compute(call_id)
+        replay.__exit__(None, None, None)
+        return result
+
+    with app.app_context():
+        replay.__enter__()
+        monkeypatch.setattr(queries, "_criterion_means_with_fingerprint", while_a_replay_ends)
+        assert queries.call_criterion_means(review_call)[accra]
+        monkeypatch.setattr(queries, "_criterion_means_with_fingerprint", compute)
+        assert review_call not in queries._means_cache
+        queries.call_criterion_means(review_call)  # no replay now: kept
+        assert review_call in queries._means_cache
