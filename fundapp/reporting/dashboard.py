@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..awards.models import GRANT_WORKFLOW, Grant, Tranche
 from ..calls.models import CALL_WORKFLOW, Call
-from ..core.timeutil import utcnow
 from ..extensions import db
 from ..funding.ledger import fund_today
 from ..funding.models import CallFunding
@@ -28,14 +27,25 @@ def fund_dashboard():
             sa.func.coalesce(sa.func.sum(CallFunding.paid_cents), 0),
         )
     ).one()
-    soon = utcnow().date() + timedelta(days=60)
-    reports_due = db.session.scalars(
-        sa.select(GrantReport)
-        .where(GrantReport.state.in_(REPORT_WORKFLOW.states_with("editable")), GrantReport.due_on <= soon)
-        .order_by(GrantReport.due_on)
-        .limit(50)
-    ).all()
     today = fund_today()
+    # Due from today to 60 days on, on grants that report: one already past its date is overdue
+    # (listed below), and a declined, cancelled or closed grant owes none.
+    reports_due = [
+        DueReport(report, reference)
+        for report, reference in db.session.execute(
+            sa.select(GrantReport, Application.reference)
+            .join(Grant, Grant.id == GrantReport.grant_id)
+            .join(Application, Application.id == Grant.application_id)
+            .where(
+                GrantReport.state.in_(REPORT_WORKFLOW.states_with("editable")),
+                GrantReport.due_on >= today,
+                GrantReport.due_on <= today + timedelta(days=60),
+                Grant.state.in_(GRANT_WORKFLOW.states_with("reportable")),
+            )
+            .order_by(GrantReport.due_on, GrantReport.id)
+            .limit(50)
+        ).all()
+    ]
     overdue_where = (
         GrantReport.state == REPORT_WORKFLOW.initial,
         GrantReport.due_on < today,
@@ -90,6 +100,14 @@ def fund_dashboard():
 
 
 OVERDUE_SHOWN = 100
+
+
+class DueReport:
+    """A report due in the coming weeks, with its application's reference, for the dashboard."""
+
+    def __init__(self, report, reference):
+        self.report = report
+        self.reference = reference
 
 
 class OverdueReport:

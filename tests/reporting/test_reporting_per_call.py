@@ -285,6 +285,10 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
     assert "Bogotá" in section and reference in section and "Interim report 2" in section
     assert f'data-figure="days-overdue">{(today - second_due).days}<' in section
     assert f'data-report="{first_id}"' not in section  # sent before it was due
+    # Nor is the overdue report among those due in the coming weeks (the final one is months away).
+    coming = page[page.index('id="reports-due"') :]
+    coming = coming[: coming.index("</section>")]
+    assert f'data-report="{second_id}"' not in coming and "None." in coming
 
     # The list comes in a fixed number of queries: its rows carry their city, reference and label, so
     # reading them queries nothing more.
