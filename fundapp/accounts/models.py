@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.permissions import ROLES
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
+from ..members.models import REGIONS
 
 ROLE_LABELS = {
     "applicant": _l("City focal point"),
@@ -286,6 +287,14 @@ class ReviewerProfile(db.Model):
     @property
     def language_list(self):
         return [x for x in self.languages.split(",") if x]
+
+    @property
+    def gender_label(self):
+        return GENDERS.get(self.gender, self.gender)
+
+    @property
+    def region_label(self):
+        return REGIONS.get(self.region, self.region) if self.region else None
 
 
 class Invitation(db.Model):

@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from flask_babel import get_locale
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -6,8 +7,11 @@ from .models import CallFunding, Contribution, Donor, LedgerClosing
 
 
 def donor_choices():
+    """(id, "SDC · its name in the reader's language") of every donor, for a select."""
+    language = str(get_locale() or "en")
     return [
-        (d.id, f"{d.short_name} · {d.name}") for d in db.session.scalars(sa.select(Donor).order_by(Donor.short_name))
+        (d.id, f"{d.short_name} · {d.name_in(language)}")
+        for d in db.session.scalars(sa.select(Donor).order_by(Donor.short_name))
     ]
 
 

@@ -38,7 +38,7 @@ def _title(figures):
 def summary_rows(figures):
     return [
         (_("Contributed"), figures.contributed_cents),
-        (_("Received"), figures.received_cents),
+        (_("Amount received"), figures.received_cents),
         (_("Allocated to grants"), figures.allocated_cents),
         (_("Paid out in the period"), figures.paid_in_period_cents),
         (_("Paid out to date"), figures.paid_to_date_cents),
@@ -78,7 +78,7 @@ def _pie(title, labels, values):
     pie = Pie()
     pie.x, pie.y, pie.width, pie.height = 40, 10, 130, 130
     pie.data = list(values)
-    pie.labels = [f"{label}: {value}" for label, value in zip(labels, values)]
+    pie.labels = [_("%(label)s: %(value)s", label=label, value=value) for label, value in zip(labels, values)]
     pie.simpleLabels = 1
     pie.slices.fontName = pdf.FONT
     for i in range(len(values)):
@@ -101,7 +101,7 @@ def to_pdf(figures, language):
     story += [
         pdf.para(_("Contributions"), "h2"),
         pdf.table(
-            [[_("Donor"), _("As pledged"), _("Rate"), _("EUR"), _("Pledged"), _("Received")]]
+            [[_("Donor"), _("As pledged"), _("Rate"), _("EUR"), _("Pledged"), _("Amount received")]]
             + [
                 [
                     c.donor.short_name,
@@ -236,7 +236,15 @@ def to_xlsx(figures):
     sheets = [
         (
             _("Contributions"),
-            [_("Donor"), _("Amount as pledged"), _("Currency"), _("Rate"), _("EUR"), _("Pledged"), _("Received")],
+            [
+                _("Donor"),
+                _("Amount as pledged"),
+                _("Currency"),
+                _("Rate"),
+                _("EUR"),
+                _("Pledged"),
+                _("Amount received"),
+            ],
             [
                 [
                     c.donor.short_name,

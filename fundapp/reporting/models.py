@@ -19,7 +19,7 @@ SYSTEM = frozenset({"system"})
 REPORT_WORKFLOW = Workflow(
     "grant_report",
     states=[
-        State("due", _l("Due"), _l("To write"), flags=frozenset({"editable"})),
+        State("due", _l("Awaiting the report"), _l("To write"), flags=frozenset({"editable"})),
         State("submitted", _l("Submitted: to approve"), _l("Sent")),
         State("changes_requested", _l("Changes requested"), _l("Changes requested"), flags=frozenset({"editable"})),
         State("approved", _l("Approved"), _l("Approved"), final=True, flags=frozenset({"counted"})),

@@ -229,12 +229,14 @@ def auto_assign(call_id):
         flash(_("%(n)d assignments made; the reviewers have been told by e-mail.", n=count), "success")
         return redirect(url_for("reviews.call_progress", call_id=call.id))
     proposal = operations.proposal_for(call)
+    jurors = jurors_of(call)
     return render_template(
         "reviews/assign.html",
         call=call,
         proposal=proposal,
         shortfalls=[operations.shortfall_text(short) for short in proposal.shortfalls],
-        jury_size=len(jurors_of(call)),
+        jury_size=len(jurors),
+        names={j.reviewer_id: j.reviewer.name for j in jurors},
     )
 
 

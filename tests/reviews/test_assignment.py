@@ -77,6 +77,11 @@ def test_automatic_assignment_of_12_reviewers_to_30_applications_meets_every_con
     assert "Confirm and notify the reviewers" in page and 'id="shortfalls"' not in page
     pairs = [value for value in __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)]
     assert len(pairs) == 90
+    # Genders and regions in words, and each juror's load after confirming under their name.
+    assert "<td>Woman</td>" in page and "<td>Eurasia and Middle East</td>" in page and "eurasia_middle_east" not in page
+    loads = __import__("re").findall(r'<li data-reviewer="\d+">([^<]*)</li>', page)
+    assert len(loads) == 12 and all(" · " in load and " application" in load for load in loads)
+    assert {load.split(" · ")[0] for load in loads} == set(NAMES[:12])
     response = staff.post(
         f"/staff/calls/{review_call}/assign",
         {"pair": pairs},
