@@ -210,10 +210,13 @@ def _criterion_means(application_ids):
     In SQL: one row per (application, criterion), not one per criterion score. Scores have two
     decimals, so their sum in hundredths is a whole number: exact in PostgreSQL's numeric, and
     rounded to it from SQLite's floating-point sum (off by far less than half a hundredth)."""
+    return _means_of(plain_rows(_criterion_sums(Assignment.application_id.in_(application_ids))))
+
+
+def _means_of(rows):
+    """{application id: {criterion id: mean}} of (application, criterion, hundredths, count) rows."""
     means = {}
-    for application_id, criterion_id, hundredths, count in plain_rows(
-        _criterion_sums(Assignment.application_id.in_(application_ids))
-    ):
+    for application_id, criterion_id, hundredths, count in rows:
         means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, count)
     return means
 
@@ -312,13 +315,12 @@ def _criterion_means_with_fingerprint(call_id):
     """(the call's criterion means, the fingerprint of the reviews they were computed from), read
     in one statement, so both come from the same state of the database."""
     sums = _criterion_sums(Assignment.call_id == call_id).subquery()
-    fingerprint = _submitted_fingerprint(call_id).subquery()
-    rows = plain_rows(sa.select(fingerprint, sums).select_from(fingerprint.outerjoin(sums, sa.true())))
-    means = {}
-    for *fingerprint, application_id, criterion_id, hundredths, scores in rows:
-        if application_id is not None:
-            means.setdefault(application_id, {})[criterion_id] = mean_of_hundredths(hundredths, scores)
-    return means, tuple(fingerprint)
+    summary = _submitted_fingerprint(call_id).subquery()
+    rows = plain_rows(sa.select(summary, sums).select_from(summary.outerjoin(sums, sa.true())))
+    # Every row repeats the fingerprint (its first columns); with no submitted review, the one row
+    # has no application.
+    width = len(summary.columns)
+    return _means_of(row[width:] for row in rows if row[width] is not None), tuple(rows[0][:width])
 
 
 def _ranking_ids(call):

@@ -42,6 +42,16 @@ def _shown(call_id):
     return shown, {a: [str(fresh.get(a, {}).get(c.id)) for c in call.criteria] for a in shown}
 
 
+def _panel(app, call_id, city, size):
+    """(application id, assignment ids) of `city`'s application and a panel of `size` who accepted."""
+    with app.app_context():
+        application_id = eligible(call_id, city)
+    assignments = [_assign(app, application_id, email) for email in _pool(app, size)]
+    for assignment_id in assignments:
+        _accept(app, assignment_id)
+    return application_id, assignments
+
+
 def _ranking_csv(staff, call_id):
     rows = list(
         csv.DictReader(
@@ -96,11 +106,7 @@ def test_the_ranking_keeps_a_call_s_criterion_means_only_while_its_submitted_rev
 
 @pytest.mark.sqlite
 def test_nothing_is_kept_while_the_past_is_replayed_nor_across_a_replay(app, review_call, computed):
-    (email,) = _pool(app, 1)
-    with app.app_context():
-        accra = eligible(review_call, "Accra")
-    assignment_id = _assign(app, accra, email)
-    _accept(app, assignment_id)
+    accra, (assignment_id,) = _panel(app, review_call, "Accra", 1)
     _submit(app, assignment_id, [4, 4, 4, 4, 4])
     with app.app_context():
         _shown(review_call)
@@ -122,12 +128,7 @@ def test_a_review_submitted_again_at_its_former_instant_with_the_same_score_is_n
     """A server whose clock was set back could give a resubmission the instant of the submission it
     replaces, and marks swapped between two criteria of equal weight keep the review's score: the
     review's count of submissions still tells them apart."""
-    jury = _pool(app, 2)
-    with app.app_context():
-        accra = eligible(review_call, "Accra")
-    first, second = (_assign(app, accra, email) for email in jury)
-    for assignment_id in (first, second):
-        _accept(app, assignment_id)
+    accra, (first, second) = _panel(app, review_call, "Accra", 2)
     _submit(app, first, [5, 5, 5, 5, 5])
     score = _submit(app, second, [3, 5, 3, 3, 3])  # the first two criteria weigh 25 each
     # Replays are how a test sets the clock; taken here for a real server's clock set back.
@@ -150,11 +151,7 @@ def test_a_review_submitted_again_at_its_former_instant_with_the_same_score_is_n
 @pytest.mark.sqlite
 def test_means_read_while_a_replay_ran_are_not_kept(app, review_call, computed, monkeypatch):
     """A replay (in another thread of the process) that begins and ends while the means are read."""
-    (email,) = _pool(app, 1)
-    with app.app_context():
-        accra = eligible(review_call, "Accra")
-    assignment_id = _assign(app, accra, email)
-    _accept(app, assignment_id)
+    accra, (assignment_id,) = _panel(app, review_call, "Accra", 1)
     _submit(app, assignment_id, [4, 4, 4, 4, 4])
     compute = queries._criterion_means_with_fingerprint
     replay = clock_at(utcnow() - timedelta(minutes=5))
