@@ -250,3 +250,47 @@ def test_values_typed_one_per_row_are_read_by_the_shared_fields(app):
             MultiDict({"score_1": "3,5", "score_2": "4.25", "score_3": "tres"}), "score_", DecimalText
         )
         assert scores == {1: Decimal("3.5"), 2: Decimal("4.25"), 3: None} and list(errors) == [3]
+
+
+def test_instants_and_days_read_as_babel_writes_them_in_every_language_and_zone(app):
+    """format_instant and format_day look Babel's patterns up once per locale: what they write is
+    what babel.dates writes, for every named format, language and zone, across a year's hours."""
+    import datetime
+    import random
+
+    from babel.dates import format_date, format_datetime
+    from flask_babel import force_locale
+
+    from fundapp.core.i18n import format_day, format_instant
+    from fundapp.core.timeutil import in_zone
+
+    draw = random.Random(2026)
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    instants = [start + datetime.timedelta(minutes=draw.randrange(366 * 24 * 60)) for _ in range(300)]
+    zones = ["Europe/Madrid", "America/Bogota", "Asia/Kolkata", "Africa/Abidjan", "Pacific/Auckland"]
+    with app.test_request_context():
+        for language in ("en", "fr", "es"):
+            with force_locale(language):
+                for n, instant in enumerate(instants):
+                    zone = zones[n % len(zones)]
+                    local = in_zone(instant, zone).replace(tzinfo=None)
+                    for fmt in ("short", "medium", "long", "full"):
+                        expected = f"{format_datetime(local, fmt, locale=language)} ({zone})"
+                        assert format_instant(instant, zone, fmt) == expected
+                    assert format_day(local.date()) == format_date(local.date(), "medium", locale=language)
+
+
+def test_templates_translate_in_the_locale_forced_for_a_message(app):
+    """The templates' catalogue follows force_locale (an e-mail in its recipient's language) and
+    comes back to the reader's afterwards."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ _('Password') }} / {{ ngettext('%(num)d result', '%(num)d results', 2) }}"
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert render_template_string(template) == "Mot de passe / 2 résultats"
+        with force_locale("es"):
+            assert render_template_string(template) == "Contraseña / 2 resultados"
+        assert render_template_string(template) == "Mot de passe / 2 résultats"
+    with app.app_context():  # outside a request: English
+        assert render_template_string(template) == "Password / 2 results"

@@ -7,11 +7,11 @@ from contextvars import ContextVar
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_datetime
+from babel.dates import UTC, get_date_format, get_datetime_format, get_time_format, parse_pattern
 from babel.numbers import format_decimal, get_decimal_symbol
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_babel import get_locale as babel_locale
+from flask_babel import get_translations
 from flask_login import current_user
 
 from .money import cents_to_decimal, format_eur
@@ -82,10 +82,55 @@ def format_instant(value, tz_name=None, fmt="medium"):
     if value is None:
         return ""
     tz_name = tz_name or viewer_timezone()
-    local = in_zone(as_utc(value), tz_name)
-    # Babel itself with the request's cached locale (flask-babel's wrapper costs four times as much).
-    text = format_datetime(local.replace(tzinfo=None), fmt, locale=babel_locale() or "en")
+    local = in_zone(as_utc(value), tz_name).replace(tzinfo=None)
+    combined, date_pattern, time_pattern, locale = _datetime_patterns(_locale(), fmt)
+    # What babel.dates.format_datetime(local, fmt, locale=locale) writes, with the patterns looked
+    # up once per locale (a list formats one instant per row).
+    day = local.date()
+    time = local.replace(tzinfo=UTC).timetz()
+    text = combined.replace("{0}", time_pattern.apply(time, locale, reference_date=day)).replace(
+        "{1}", date_pattern.apply(day, locale)
+    )
     return f"{text} ({tz_name})"
+
+
+@functools.lru_cache(maxsize=32)
+def _datetime_patterns(locale, fmt):
+    """(the "{1}, {0}" joining date and time, the date's pattern, the time's pattern, the locale) of
+    one of Babel's named formats ("medium"...) in a locale."""
+    return (
+        get_datetime_format(fmt, locale=locale).replace("'", ""),
+        parse_pattern(get_date_format(fmt, locale=locale)),
+        parse_pattern(get_time_format(fmt, locale=locale)),
+        locale,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _date_pattern(locale, fmt):
+    return parse_pattern(get_date_format(fmt, locale=locale))
+
+
+_catalogues = {}
+
+
+def translations():
+    """The message catalogue of the locale flask-babel chose for this context (or force_locale set).
+
+    flask-babel looks the context up four times and names the locale again for every message (a
+    staff list translates a hundred); once the locale is chosen, this reads it once and finds its
+    catalogue in a dict. Before that, or outside a context, flask-babel's own lookup answers.
+    """
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):
+        locale = None
+    if locale is None:
+        return get_translations()
+    catalogue = _catalogues.get(locale)
+    if catalogue is None:
+        catalogue = _catalogues[locale] = get_translations()
+    return catalogue
 
 
 def format_deadline(value, call_tz):
@@ -273,10 +318,19 @@ def format_day(value):
             return value
     if isinstance(value, datetime.datetime):  # an instant: its day where the reader is
         value = in_zone(as_utc(value), viewer_timezone()).date()
-    return babel_format_date(value, "medium", locale=_locale())
+    locale = _locale()
+    return _date_pattern(locale, "medium").apply(value, locale)
 
 
 def init_app(app):
+    # The templates' _() and ngettext() through the catalogue found once per locale (translations()).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["eur"] = format_eur
     app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
     app.jinja_env.globals["countdown"] = countdown
