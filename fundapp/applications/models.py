@@ -7,6 +7,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..accounts.models import GENDERS
+from ..core import audit
 from ..core.states import RETURN, State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -121,6 +122,35 @@ PARTNER_WORKFLOW = Workflow(
         Transition("asked", "confirm", "confirmed", APPLICANT, _l("Confirm our part")),
         Transition("asked", "decline", "declined", APPLICANT, _l("Decline"), needs_reason=True),
     ],
+)
+
+# What the application's history calls each audit action (the workflow's own are its buttons).
+audit.name_actions(
+    {
+        "application.start": _l("Application started"),
+        "application.save": _l("Draft saved"),
+        "application.document": _l("Document added"),
+        "application.document_removed": _l("Document removed"),
+        "application.message": _l("Message sent"),
+        "application.more_info_reply_by": _l("Reply date set"),
+        "application.consensus": _l("Panel consensus recorded"),
+        "application.submit": _l("Application submitted"),
+        "application.resubmit": _l("Changes sent"),
+        "application.withdraw": _l("Application withdrawn"),
+        "application.mark_eligible": _l("Marked eligible"),
+        "application.mark_ineligible": _l("Marked ineligible"),
+        "application.request_info": _l("More information requested"),
+        "application.close_unanswered": _l("Closed as ineligible: no reply"),
+        "application.start_review": _l("Review started"),
+        "application.complete_review": _l("All reviews are in"),
+        "application.reopen_review": _l("Review reopened"),
+        "application.award": _l("Awarded"),
+        "application.reserve": _l("Put on the reserve list"),
+        "application.reject": _l("Not funded"),
+        "application.revise_decision": _l("Decision reopened for revision"),
+        "application.return_to_reserve": _l("Back on the reserve list"),
+        "partner.ask": _l("Partner asked to confirm"),
+    }
 )
 
 DIMENSIONS = {

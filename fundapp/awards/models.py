@@ -6,6 +6,7 @@ from flask_babel import lazy_pgettext as _pg
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..calls.models import TRANCHE_CONDITIONS
+from ..core import audit
 from ..core.states import State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -77,6 +78,27 @@ GRANT_WORKFLOW = Workflow(
         Transition("accepted", "cancel", "cancelled", STAFF, _l("Cancel the grant"), needs_reason=True),
         Transition("active", "cancel", "cancelled", STAFF, _l("Cancel the grant"), needs_reason=True),
     ],
+)
+
+# What a grant's history calls each audit action (the workflow's own are its buttons).
+audit.name_actions(
+    {
+        "decision.award": _l("Decision: award"),
+        "decision.reserve": _l("Decision: reserve list"),
+        "decision.reject": _l("Decision: not funded"),
+        "decision.revise": _l("Decision revised"),
+        "letter.send": _l("Decision letter queued"),
+        "letter.sent": _l("Decision letter sent"),
+        "letter.failed": _l("Decision letter not sent"),
+        "grant.accept": _l("Grant accepted"),
+        "grant.decline": _l("Grant declined"),
+        "grant.activate": _l("Grant active: first payment made"),
+        "grant.cancel": _l("Grant cancelled"),
+        "grant.close": _l("Grant closed"),
+        "grant.publication": _l("Publication choices changed"),
+        "tranche.due": _l("Tranche due"),
+        "payment.record": _l("Payment recorded"),
+    }
 )
 
 ENDED_STATES = tuple(GRANT_WORKFLOW.states_with("ended"))

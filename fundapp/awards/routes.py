@@ -1,3 +1,4 @@
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -318,8 +319,12 @@ def _grant_page(grant, *, posted=None, errors=None, typed=None, status=200, mess
         db.session.scalars(
             db.select(AuditEntry)
             .where(
-                AuditEntry.object_type.in_(("Grant", "Application")),
-                AuditEntry.object_id.in_((str(grant.id), str(grant.application_id))),
+                # The grant's entries and its application's: never another grant's with the id of
+                # this one's application, nor the reverse.
+                sa.or_(
+                    sa.and_(AuditEntry.object_type == "Grant", AuditEntry.object_id == str(grant.id)),
+                    sa.and_(AuditEntry.object_type == "Application", AuditEntry.object_id == str(grant.application_id)),
+                )
             )
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
             .limit(50)

@@ -29,6 +29,25 @@ def _jsonable(value):
     return value
 
 
+_action_names = {}
+
+
+def name_actions(names, *, keep_existing=False):
+    """Say what audit actions are called on the pages ({action: lazy label}): each feature names
+    its own. A workflow names its transitions by their buttons (`keep_existing`), unless its feature
+    gave a better name for the history."""
+    for action, label in names.items():
+        if keep_existing:
+            _action_names.setdefault(action, label)
+        else:
+            _action_names[action] = label
+
+
+def action_label(action):
+    """What an audit action is called in the reader's language (its code if it has no name)."""
+    return _action_names.get(action, action)
+
+
 def snapshot(obj, fields=None):
     """The object's column values (or just `fields`) as a JSON-ready dict."""
     if obj is None:

@@ -14,6 +14,7 @@ from flask_babel import get_locale as babel_locale
 from flask_babel import get_translations
 from flask_login import current_user
 
+from . import audit
 from .money import cents_to_decimal, format_eur
 from .timeutil import as_utc, in_zone
 
@@ -334,6 +335,7 @@ def init_app(app):
     app.jinja_env.filters["eur"] = format_eur
     app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
     app.jinja_env.globals["countdown"] = countdown
+    app.jinja_env.globals["action_label"] = audit.action_label
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.filters["country"] = country_name

@@ -60,6 +60,7 @@ class Workflow:
             if (t.source, t.action) in self._by_key:
                 raise ValueError(f"{self.name}: two transitions for {t.action} from {t.source}")
             self._by_key[(t.source, t.action)] = t
+        audit.name_actions({f"{self.name}.{t.action}": t.label for t in self.transitions}, keep_existing=True)
 
     @property
     def initial(self):
