@@ -25,6 +25,7 @@ from ..core.urls import external_url
 from ..extensions import db
 from ..funding import operations as funding
 from ..funding.ledger import fund_today
+from ..funding.queries import ledger_closed_through
 from .exports import to_csv, to_pdf, to_xlsx
 from .models import REPORT_WORKFLOW, DonorReport, Expenditure, GrantReport, ReportDocument
 from .queries import Figures, figures
@@ -342,10 +343,34 @@ def request_donor_report(*, actor, donor, start, end, language):
         raise Refused(_l("Only staff report on the whole fund."))
     if donor is not None and not actor.has_role("staff") and donor.id not in actor.donor_ids():
         raise Refused(_l("You can only ask for your own donor's report."))
+    # Closing the books is the programme team's act: a staff report closes the ledger through its
+    # end (no later entry can be dated in it, so the report's figures hold); a donor reports on
+    # days the team has closed, and closes nothing.
+    closes = actor.has_role("staff")
+    if not closes:
+        closed = ledger_closed_through()
+        if closed is None:
+            raise Refused(
+                _l(
+                    "The programme team has not closed the fund's books yet: a donor report covers closed days "
+                    "only. Ask the team for a report."
+                ),
+                field="period_end",
+            )
+        if end > closed:
+            raise Refused(
+                _l(
+                    "The fund's books are closed through %(date)s: end the period then at the latest, or ask "
+                    "the programme team for a later report.",
+                    date=lazy_day(closed),
+                ),
+                field="period_end",
+            )
     report = DonorReport(donor=donor, period_start=start, period_end=end, language=language, requested_by_id=actor.id)
     db.session.add(report)
     db.session.flush()
-    funding.close_ledger(end, actor=actor, reason=f"donor report {report.id}")
+    if closes:
+        funding.close_ledger(end, actor=actor, reason=f"donor report {report.id}")
     enqueue("reporting.build_donor_report", report_id=report.id, dedupe_key=f"donor-report:{report.id}")
     audit.record(
         "donor_report.request",

@@ -16,6 +16,7 @@ from ..core.transactions import kept_unless_refused
 from ..extensions import db
 from ..funding.ledger import fund_today
 from ..funding.models import Donor
+from ..funding.queries import ledger_closed_through
 from . import gender, operations, public
 from .dashboard import fund_dashboard
 from .forms import DonorReportForm, report_form
@@ -166,16 +167,26 @@ def donor_reports():
     stmt = sa.select(DonorReport).order_by(DonorReport.created_at.desc()).limit(100)
     if not current_user.has_role("staff"):
         stmt = stmt.where(DonorReport.donor_id.in_(current_user.donor_ids() or [-1]))
+    closed = ledger_closed_through()
     return render_template(
         "reporting/donor_reports.html",
         donors=donors,
         reports=db.session.scalars(stmt).all(),
         errors=errors,
         typed=request.form if errors else None,
-        # A report covers days that have ended: by default the year so far, up to yesterday.
-        last_day=(last_day := fund_today() - timedelta(days=1)),
+        # A report covers days that have ended (staff close them with it) or, for a donor, days the
+        # team has closed: by default the year so far, up to the last of them.
+        last_day=(last_day := _last_reportable_day(closed)),
         first_day=last_day.replace(month=1, day=1),
+        closed_through=closed,
     ), 400 if errors else 200
+
+
+def _last_reportable_day(closed):
+    yesterday = fund_today() - timedelta(days=1)
+    if current_user.has_role("staff") or closed is None:
+        return yesterday
+    return min(yesterday, closed)
 
 
 @bp.route("/donor-reports/<int:report_id>")

@@ -1,0 +1,70 @@
+"""Closing the fund's books is the programme team's act: a staff report closes the ledger through
+its last day; a donor reports on days the team has closed and closes nothing."""
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from fundapp.extensions import db
+from fundapp.funding.ledger import fund_today
+from fundapp.funding.models import LedgerClosing
+from fundapp.reporting.models import DonorReport
+
+from ..factories import PASSWORD
+from ..helpers import text
+from .test_reports import _donor
+
+pytestmark = pytest.mark.sqlite
+
+CLOSED = date(2026, 11, 30)
+
+
+def _state(app):
+    """(how many donor reports there are, the days the ledger was closed through, in order)."""
+    with app.app_context():
+        reports = db.session.scalar(sa.select(sa.func.count(DonorReport.id)))
+        return reports, list(db.session.scalars(sa.select(LedgerClosing.through).order_by(LedgerClosing.id)))
+
+
+def _ask(client, sdc_id, end):
+    return client.post(
+        "/donor-reports",
+        {"donor": str(sdc_id), "period_start": "2026-01-01", "period_end": end.isoformat(), "language": "fr"},
+        token_from="/donor-reports",
+    )
+
+
+def test_a_donor_reports_on_days_the_team_closed_and_closes_none(app, funded, make_client):
+    with app.app_context():
+        sdc_id = _donor("SDC").id
+        yesterday = fund_today() - timedelta(days=1)
+    assert yesterday > CLOSED
+    donor = make_client()
+    donor.login("officer@sdc.example", PASSWORD)  # reads French
+
+    # Nothing closed yet: the page says so, and a request is refused with why; nothing is written.
+    assert "L’équipe du programme n’a pas encore clôturé les comptes du fonds" in text(donor.get("/donor-reports"))
+    refused = _ask(donor, sdc_id, yesterday)
+    assert refused.status_code == 400
+    assert "n’a pas encore clôturé les comptes du fonds" in text(refused)
+    assert _state(app) == (0, [])
+
+    # Staff report through 30 November: that closes the books through it.
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    assert _ask(staff, sdc_id, CLOSED).status_code == 302
+    assert _state(app) == (1, [CLOSED])
+
+    # The donor may end a report then at the latest: a later end is refused, saying through when.
+    page = text(donor.get("/donor-reports"))
+    assert "jusqu’au 30 nov. 2026" in page and 'max="2026-11-30"' in page
+    refused = _ask(donor, sdc_id, yesterday)
+    assert refused.status_code == 400
+    assert "Les comptes du fonds sont clôturés jusqu’au 30 nov. 2026" in text(refused)
+    assert f'value="{yesterday.isoformat()}"' in text(refused)  # what was typed comes back
+    assert _state(app) == (1, [CLOSED])
+
+    # Up to the closed day, the donor's report is built and the books stay closed where they were.
+    assert _ask(donor, sdc_id, CLOSED).status_code == 302
+    assert _state(app) == (2, [CLOSED])
