@@ -284,6 +284,15 @@ def application_reviews(application_id):
     ).all()
     if request.args.get("format") == "csv":
         return _review_summary_csv(application, assignments)
+    return _application_reviews_page(application, assignments)
+
+
+def _application_reviews_page(application, assignments=None, *, consensus_form=None, status=200):
+    """The reviews of an application; after a refused consensus, its form with what was typed and why."""
+    if assignments is None:
+        assignments = db.session.scalars(
+            db.select(Assignment).where(Assignment.application_id == application.id).order_by(Assignment.id)
+        ).all()
     call = application.call
     result = application_result(application)
     pool = [u for u in operations.reviewer_pool() if u.id not in {a.reviewer_id for a in assignments}]
@@ -306,8 +315,11 @@ def application_reviews(application_id):
     assign_form = AssignForm()
     assign_form.reviewer.choices = choices
 
-    consensus = db.session.get(PanelConsensus, application.id)
-    consensus_form = ConsensusForm(data={"score": consensus.score, "note": consensus.note} if consensus else None)
+    if consensus_form is None:
+        consensus = db.session.get(PanelConsensus, application.id)
+        consensus_form = ConsensusForm(
+            formdata=None, data={"score": consensus.score, "note": consensus.note} if consensus else None
+        )
     return render_template(
         "reviews/application.html",
         application=application,
@@ -318,7 +330,7 @@ def application_reviews(application_id):
         consensus_form=consensus_form,
         reopen_form=ReopenForm(),
         language=str(get_locale()),
-    )
+    ), status
 
 
 def _review_summary_csv(application, assignments):
@@ -360,17 +372,19 @@ def _review_summary_csv(application, assignments):
 def consensus(application_id):
     application = get_visible_or_404(Application, application_id)
     form = ConsensusForm()
-    if form.validate_on_submit():
-        act(
-            _("Consensus recorded."),
-            operations.record_consensus,
-            application,
-            actor=_me(),
-            score=form.score.data,
-            note=form.note.data,
-        )
-    else:
-        flash(_("Give the consensus score, from 0 to 100."), "error")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        # Said next to the score, with the score and the note as typed.
+        return _application_reviews_page(application, consensus_form=form, status=400)
+    try:
+        operations.record_consensus(application, actor=_me(), score=form.score.data, note=form.note.data)
+    except Refused as refusal:
+        db.session.rollback()
+        if not refusal.apply_to(form):
+            form.form_errors.append(refusal.message)
+        return _application_reviews_page(application, consensus_form=form, status=400)
+    flash(_("Consensus recorded."), "success")
     return redirect(url_for("reviews.application_reviews", application_id=application.id))
 
 

@@ -10,7 +10,7 @@ from fundapp.calls.models import Call
 from fundapp.core.errors import Refused
 from fundapp.extensions import db
 from fundapp.reviews import operations
-from fundapp.reviews.models import Assignment, Review
+from fundapp.reviews.models import Assignment, PanelConsensus, Review
 from fundapp.reviews.queries import call_results
 
 from .. import factories as f
@@ -527,3 +527,20 @@ def test_a_reviewer_whose_role_is_removed_loses_access(app, review_call, make_cl
         user = user_by_email(email)
         accounts.set_roles(user, [], actor=user_by_email("staff@fund.example"))
     assert reviewer.get(f"/reviews/{assignment_id}").status_code == 404
+
+
+def test_a_refused_consensus_says_why_beside_the_score_and_keeps_what_was_typed(app, review_call, staff):
+    mid = _scored(app, review_call, "Bogotá", [[3.5, 3.5, 3.5, 3.5, 3.5]])
+    note = "Le jury s’accorde: proyecto muy sólido, à suivre."
+    for score, why in (("150", "The consensus score is a number from 0 to 100."), ("", "Give the score.")):
+        response = staff.post(
+            f"/staff/applications/{mid}/consensus",
+            {"score": score, "note": note},
+            token_from=f"/staff/applications/{mid}/reviews",
+        )
+        assert response.status_code == 400
+        page = text(response)
+        assert why in page and "what you entered is kept" in page
+        assert f'value="{score}"' in page and "Le jury s’accorde: proyecto muy sólido, à suivre.</textarea>" in page
+        with app.app_context():
+            assert db.session.get(PanelConsensus, mid) is None
