@@ -42,6 +42,21 @@ def test_a_users_language_wins_and_the_switcher_saves_it(app, make_client):
     assert '<html lang="es">' in text(again.get("/"))
 
 
+def test_a_language_chosen_before_signing_in_is_kept_after_it(app, make_client):
+    """Chosen on the sign-in page: the pages after it are in that language, and it becomes the
+    account's (as the switcher does once signed in); without a choice, the account's stays."""
+    with app.app_context():
+        make_user("focal@x.example", "applicant", member=make_member(), language="en")
+    c = make_client()
+    c.post("/language", {"language": "es", "next": "/login"})
+    response = c.login("focal@x.example")
+    page = text(c.get(response.headers["Location"]))
+    assert '<html lang="es">' in page and "Le damos la bienvenida" in page
+    again = make_client()
+    again.login("focal@x.example")
+    assert '<html lang="es">' in text(again.get("/", headers={"Accept-Language": "fr"}))
+
+
 def test_money_is_formatted_in_the_viewers_locale(app):
     from flask_babel import force_locale
 

@@ -36,7 +36,14 @@ from .queries import access_tokens_in_use, access_tokens_of, invitations_page, u
 bp = Blueprint("accounts", __name__)
 
 
-def _sign_in(user):
+def _sign_in(user, chosen_language=None):
+    """Sign the user in. A language chosen with the switcher before signing in is the one they
+    want now: it becomes their account's, as the switcher does once they are signed in."""
+    if chosen_language and chosen_language != user.language:
+        try:
+            operations.set_language(user, chosen_language)
+        except Refused:
+            pass
     operations.start_session(user, user_agent=request.user_agent.string, address=request.remote_addr or "")
     login_user(user)
     session.permanent = True
@@ -66,6 +73,7 @@ def login():
             target = safe_redirect_target(request.args.get("next"))
             if user.mfa_enabled_at or operations.mfa_required(user):
                 # The password was right; the second step decides. Nothing is signed in yet.
+                chosen = session.get("language")
                 session.clear()
                 session["mfa_pending"] = {
                     "user": user.id,
@@ -74,13 +82,16 @@ def login():
                     "next": target,
                     "password_ok": True,
                 }
+                if chosen:  # the pages of the second step, and the account once signed in
+                    session["language"] = chosen
                 if user.mfa_enabled_at is None:
                     session["mfa_secret"] = mfa.new_secret()
                     return redirect(url_for("accounts.mfa_enrol"))
                 return redirect(url_for("accounts.mfa_verify"))
             operations.record_login(user)
+            chosen = session.get("language")
             session.clear()
-            _sign_in(user)
+            _sign_in(user, chosen)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(target or url_for("home.index"))
     return render_template("accounts/login.html", form=form)
@@ -103,9 +114,10 @@ def _pending_user():
 
 def _finish_sign_in(user):
     target = (session.get("mfa_pending") or {}).get("next")
+    chosen = session.get("language")
     operations.record_login(user)
     session.clear()
-    _sign_in(user)
+    _sign_in(user, chosen)
     flash(_("Welcome, %(name)s.", name=user.name), "success")
     return target
 

@@ -11,6 +11,9 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 
+from ..calls.models import localized
+from ..core.i18n import lazy_decimal, lazy_in_language
+
 TWO = Decimal("0.01")
 HUNDRED = Decimal(100)
 
@@ -38,6 +41,10 @@ def conflict_reasons(profile, application, same_country_rule):
     return reasons
 
 
+def _name_in(names, language):
+    return localized(names, language)[0]
+
+
 # -- one criterion score ------------------------------------------------------------------------
 
 
@@ -46,16 +53,15 @@ def check_score(criterion, value):
     if value < criterion.scale_min or value > criterion.scale_max:
         return _l(
             "Scores for this criterion go from %(min)s to %(max)s.",
-            min=_plain(criterion.scale_min),
-            max=_plain(criterion.scale_max),
+            min=lazy_decimal(Decimal(criterion.scale_min)),
+            max=lazy_decimal(Decimal(criterion.scale_max)),
         )
     if (value - criterion.scale_min) % criterion.scale_step != 0:
-        return _l("Scores for this criterion go in steps of %(step)s.", step=_plain(criterion.scale_step))
+        # In the reader's language when shown ("0,5" in French and Spanish), as the hint beside it.
+        return _l(
+            "Scores for this criterion go in steps of %(step)s.", step=lazy_decimal(Decimal(criterion.scale_step))
+        )
     return None
-
-
-def _plain(value):
-    return format(Decimal(value).normalize(), "f")
 
 
 def on_100(criterion, value):
@@ -123,7 +129,12 @@ class Rules:
         overall = call.overall_threshold
         return cls(
             thresholds=tuple(
-                (c.id, c.threshold, _l("Below the threshold on “%(criterion)s”.", criterion=c.name_in("en")))
+                (
+                    c.id,
+                    c.threshold,
+                    # Kept with the call's rules: the criterion's names, shown in the reader's language.
+                    _l("Below the threshold on “%(criterion)s”.", criterion=lazy_in_language(_name_in, dict(c.name))),
+                )
                 for c in criteria
                 if c.threshold is not None
             ),
@@ -131,7 +142,9 @@ class Rules:
             overall=overall,
             criterion_ids=tuple(c.id for c in criteria),
             below_overall=(
-                None if overall is None else _l("Below the overall threshold of %(score)s.", score=_plain(overall))
+                None
+                if overall is None
+                else _l("Below the overall threshold of %(score)s.", score=lazy_decimal(Decimal(overall)))
             ),
         )
 

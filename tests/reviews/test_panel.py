@@ -544,3 +544,39 @@ def test_a_refused_consensus_says_why_beside_the_score_and_keeps_what_was_typed(
         assert f'value="{score}"' in page and "Le jury s’accorde: proyecto muy sólido, à suivre.</textarea>" in page
         with app.app_context():
             assert db.session.get(PanelConsensus, mid) is None
+
+
+def test_a_reviewer_reading_french_is_told_which_criterion_is_off_and_reads_back_their_comments(
+    app, review_call, make_client, staff
+):
+    (email,) = _pool(app, 1)
+    with app.app_context():
+        application_id = eligible(review_call, "Accra")
+        criteria = db.session.get(Call, review_call).criteria
+        ids, names = [c.id for c in criteria], [c.name_in("fr") for c in criteria]
+    assignment_id = _assign(app, application_id, email)
+    _accept(app, assignment_id)
+    reviewer = _login(make_client, email)
+    reviewer.post("/language", {"language": "fr"}, token_from="/")
+    data = {f"score_{cid}": "3" for cid in ids}
+    data.update({f"score_{ids[0]}": "2.3", f"score_{ids[1]}": "9", "recommendation": "fund", "save_draft": "1"})
+    page = text(reviewer.post(f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}"))
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "Rien n’a été enregistré." in summary and "soumis" not in summary  # a draft, not a submission
+    assert f"{names[0]}\u00a0: Les notes de ce critère progressent par pas de 0,5." in summary
+    assert f"{names[1]}\u00a0: Les notes de ce critère vont de 0 à 5." in summary
+
+    data.update(
+        {f"score_{ids[0]}": "2.5", f"score_{ids[1]}": "4", f"comment_{ids[0]}": "Diagnóstico sólido, 12 barrios."}
+    )
+    data.update(
+        {"comment_applicant": "Plan clair — à suivre.", "comment_staff": "Budget prudent.", "submit_review": "1"}
+    )
+    del data["save_draft"]
+    assert (
+        reviewer.post(f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}").status_code
+        == 302
+    )
+    page = text(reviewer.get(f"/reviews/{assignment_id}"))
+    for said in ("Diagnóstico sólido, 12 barrios.", "Plan clair — à suivre.", "Budget prudent."):
+        assert said in page, said
