@@ -121,6 +121,29 @@ def test_text_typed_while_the_connection_is_down_is_offered_back_after_a_reload(
     page.context.close()
 
 
+def test_a_draft_saved_with_its_button_is_not_offered_back_as_unsaved(open_call, live_server, browser):
+    """Amounts typed "5 000" and "45 000,50" come back written the server's way ("5 000,00", a narrow
+    space): the copy kept on the device holds the same figures, so nothing is offered back."""
+    page = _start_application(browser, live_server, locale="fr-FR", timezone_id="Africa/Abidjan")
+    page.route("**/autosave", lambda route: route.abort("internetdisconnected"))  # only the button saves
+    page.locator("[name=title]").fill("Maisons du soin à Abidjan")
+    page.locator("[name='budget-0-category']").select_option("personnel")
+    page.locator("[name='budget-0-description']").fill("Coordinatrices de quartier")
+    page.locator("[name='budget-0-requested']").fill("45 000,50")
+    page.locator("[name='budget-0-cofunding']").fill("5 000")
+    with page.expect_navigation():
+        page.locator("button[name=next][value=edit]").click()
+    assert page.locator("[name='budget-0-cofunding']").input_value() != "5 000"  # written the server's way
+    expect(page.locator("#kept-copy")).to_be_hidden()
+
+    # Text the server does not have is still offered back.
+    page.locator("[name=summary]").fill("Des services de soin de proximité.")
+    page.wait_for_timeout(300)
+    page.reload()
+    expect(page.locator("#kept-copy")).to_be_visible()
+    page.context.close()
+
+
 def test_a_kept_copy_can_be_discarded(open_call, live_server, browser):
     page = _start_application(browser, live_server, locale="es-ES", timezone_id="America/Bogota")
     page.route("**/autosave", lambda route: route.abort("internetdisconnected"))

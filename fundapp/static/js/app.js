@@ -149,11 +149,28 @@ document.addEventListener("DOMContentLoaded", function () {
     save();
   }
 
+  // What the server has and the copy kept here are the same when every field holds the same text
+  // (spaces around it aside) or the same amount: the server writes amounts its own way ("5 000,00"
+  // for "5 000" typed, a narrow space in "45 000,50"), and drops rows left empty.
+  var NUMERIC = /^-?[\d\s\u00a0\u202f.,]*\d[\d\s\u00a0\u202f.,]*€?$/;
+  function sameValue(a, b) {
+    a = String(a).trim(); b = String(b).trim();
+    return a === b || (NUMERIC.test(a) && NUMERIC.test(b) && amount(a) === amount(b));
+  }
+  function sameData(kept, now) {
+    return Object.keys(kept).concat(Object.keys(now)).every(function (name) {
+      var a = kept[name] || [], b = now[name] || [];
+      if (!(name in now)) { return a.every(function (v) { return String(v).trim() === ""; }); }
+      if (!(name in kept)) { return b.every(function (v) { return String(v).trim() === ""; }); }
+      return a.length === b.length && a.every(function (v, i) { return sameValue(v, b[i]); });
+    });
+  }
+
   function offerKeptCopy() {
     var kept;
     try { kept = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { kept = null; }
     if (!kept || !kept.data) { return; }
-    if (JSON.stringify(kept.data) === JSON.stringify(currentValues())) { localStorage.removeItem(key); return; }
+    if (sameData(kept.data, currentValues())) { localStorage.removeItem(key); return; }
     var offer = document.getElementById("kept-copy");
     if (!offer) { return; }
     var when = new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
