@@ -647,7 +647,7 @@ def submission_problems(application):
         if missing:
             problems.append(
                 (
-                    _l("Give a target for the indicator “%(name)s”.", name=indicator.name_in(application.language)),
+                    _l("Give a target for the indicator “%(name)s”.", name=lazy_in_language(indicator.name_in)),
                     f"indicator_targets-{indicator.id}-{missing[0]}",
                 )
             )

@@ -429,3 +429,17 @@ def test_before_the_letter_a_partner_is_not_told_of_the_decision(app, make_clien
     assert 'id="decision"' not in page and "Awarded" not in page
     assert medellin.get(f"/grants/{grant_id}").status_code == 404
     assert medellin.get(f"/applications/{application_id}/grant").status_code == 404
+
+
+def test_a_partner_declining_without_a_reason_is_told_why_in_its_language(app, make_client, people):
+    """The pages rely on the server's refusals (the browser's own checks are turned off by app.js):
+    each says why in the reader's language, and nothing is answered."""
+    _lead, application_id = _draft_with_partners(app, make_client, people)
+    medellin_id = _partner_id(app, application_id, people["medellin"])
+    elise = _client(make_client, "elise@medellin.example")  # reads French
+    declined = _decline(elise, application_id, medellin_id, "")
+    assert declined.status_code == 400
+    assert translated(app, "fr", "Say why your city declines.") in page_text(declined)
+    with app.app_context():
+        assert db.session.get(Partner, medellin_id).is_waiting
+        assert count(AuditEntry, AuditEntry.action.in_(("partner.confirm", "partner.decline"))) == 0

@@ -2,6 +2,9 @@
 document.addEventListener("DOMContentLoaded", function () {
   // No form is sent when a select changes: choosing an option (even with the arrow keys) must
   // not change the page or a setting until the person presses the form's button (WCAG 3.2.2).
+  // Every refusal comes from the server, in the page's language and beside its field, with what
+  // was typed kept: the browser's own bubbles (in the browser's language) are not used.
+  document.querySelectorAll("form[method=post]").forEach(function (form) { form.noValidate = true; });
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {
       // Stop a second click from sending the form twice on a slow connection.
