@@ -309,3 +309,35 @@ def test_templates_translate_in_the_locale_forced_for_a_message(app):
         assert render_template_string(template) == "Mot de passe / 2 résultats"
     with app.app_context():  # outside a request: English
         assert render_template_string(template) == "Password / 2 results"
+
+
+@pytest.mark.parametrize(
+    "language, typed, expected",
+    [
+        ("es", "1.450", 1450),
+        ("es", "1 450", 1450),
+        ("es", "12.000.000", 12000000),
+        ("fr", "1\u202f450", 1450),
+        ("fr", "1 450", 1450),
+        ("en", "1,450", 1450),
+        ("en", "1450", 1450),
+        ("es", "-5", -5),
+        ("es", "1,5", None),  # a decimal, not a count
+        ("en", "1.450", None),  # in English, a decimal
+        ("es", "14.50", None),  # not grouped by thousands
+        ("fr", "1_000", None),
+        ("fr", "٣", None),
+        ("es", "mil", None),
+    ],
+)
+def test_counts_are_read_as_the_reader_writes_them(app, language, typed, expected):
+    from flask_babel import force_locale
+
+    from fundapp.core.i18n import parse_count
+
+    with app.test_request_context(), force_locale(language):
+        if expected is None:
+            with pytest.raises(ValueError):
+                parse_count(typed)
+        else:
+            assert parse_count(typed) == expected

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..accounts.models import GENDERS
 from ..calls.forms import IndicatorFigures
-from ..core.forms import CheckboxList, MoneyField, PlausibleDate, PostedForm, SharedSelect
+from ..core.forms import CheckboxList, MoneyField, PlausibleDate, PostedForm, SharedSelect, WholeNumber
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import db_int
 from .models import BUDGET_CATEGORIES, DIMENSIONS, MESSAGE_MAX_LENGTH, SECTIONS
@@ -47,14 +47,14 @@ class ApplicationForm(FlaskForm):
     activities = TextAreaField(_l("Activities"), validators=[Length(max=20000)])
     dimensions = CheckboxList(_l("Care-system dimensions the project addresses"), choices=list(DIMENSIONS.items()))
     target_groups = TextAreaField(_l("Target groups"), validators=[Length(max=5000)])
-    beneficiaries_women = IntegerField(
+    beneficiaries_women = WholeNumber(
         _l("Direct beneficiaries: women"),
         validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))],
     )
-    beneficiaries_men = IntegerField(
+    beneficiaries_men = WholeNumber(
         _l("Direct beneficiaries: men"), validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))]
     )
-    beneficiaries_other = IntegerField(
+    beneficiaries_other = WholeNumber(
         _l("Direct beneficiaries: other or undisclosed"),
         validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))],
     )

@@ -74,7 +74,8 @@ def _section_of(field):
     raise KeyError(field)
 
 
-def _existing_application(call, member):
+def existing_application(call, member):
+    """The member's application to the call that is not withdrawn, if there is one."""
     return db.session.scalar(
         sa.select(Application).where(
             Application.call_id == call.id,
@@ -96,7 +97,7 @@ def start_application(call, *, actor, member=None):
     reasons = call.ineligibility_reasons(member)
     if reasons:
         raise Refused(reasons[0], errors=[(r, None) for r in reasons])
-    if call.one_application_per_lead and _existing_application(call, member) is not None:
+    if call.one_application_per_lead and existing_application(call, member) is not None:
         raise Refused(_l("%(city)s already has an application to this call: continue that one.", city=member.name))
     application = Application(
         call=call,

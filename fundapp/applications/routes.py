@@ -2,7 +2,7 @@ import io
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,6 +11,7 @@ from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.exports import csv_writer
 from ..core.forms import SharedChoices, act
+from ..core.i18n import format_instant
 from ..core.inputs import db_int, page_number
 from ..core.models import AuditEntry
 from ..core.money import cents_to_decimal
@@ -45,6 +46,7 @@ from .queries import (
     city_applications,
     drafts_in_progress,
     paginate_rows,
+    partner_requests,
     staff_applications,
     staff_applications_count,
     told_decisions,
@@ -65,8 +67,14 @@ def _me():
 @applicant_required
 def index():
     applications = city_applications(current_user)
+    waiting, answered = partner_requests(current_user)
     return render_template(
-        "applications/index.html", applications=applications, decisions=told_decisions(applications), now=utcnow()
+        "applications/index.html",
+        applications=applications,
+        decisions=told_decisions(applications),
+        partner_waiting=waiting,
+        partner_answered=answered,
+        now=utcnow(),
     )
 
 
@@ -81,6 +89,11 @@ def start(code):
     except Refused as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
+        # The city's application to this call, when that is why: straight to it.
+        member = current_user.member
+        existing = operations.existing_application(call, member) if member is not None else None
+        if existing is not None and existing.is_lead_user(current_user):
+            return redirect(url_for("applications.view", application_id=existing.id))
         return redirect(url_for("calls.public_detail", code=call.code))
     flash(_("Your draft is started. It is saved as you type."), "success")
     return redirect(url_for("applications.edit", application_id=application.id))
@@ -214,7 +227,7 @@ def edit(application_id):
             flash(refusal.message, "error")
             return redirect(url_for("applications.view", application_id=application.id))
         if not errors:
-            flash(_("Saved at %(time)s.", time=format_datetime(application.updated_at, "short")), "success")
+            flash(_("Saved at %(time)s.", time=format_instant(application.updated_at)), "success")
             target = request.form.get("next") == "check" and "applications.check" or "applications.edit"
             return redirect(url_for(target, application_id=application.id))
         form.version.data = application.version
@@ -255,7 +268,7 @@ def autosave(application_id):
     return jsonify(
         status="saved",
         version=application.version,
-        saved_at=format_datetime(application.updated_at, "medium"),
+        saved_at=format_instant(application.updated_at),
         errors={k: str(v) for k, v in errors.items()},
         requested=str(cents_to_decimal(application.requested_cents)),
     )

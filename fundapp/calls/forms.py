@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField, PlausibleDate
+from ..core.i18n import parse_count
 from ..core.timeutil import timezone_choices
 from ..members.models import MEMBERSHIPS, REGIONS
 from .models import DUE_MODES, INDICATOR_PARTS, UNIT_MAX
@@ -201,7 +202,7 @@ class IndicatorFigures(Field):
             value = None
             if text:
                 try:
-                    value = int(text.replace("\u202f", "").replace("\xa0", "").replace(" ", ""))
+                    value = parse_count(text)
                 except ValueError:
                     value = None
                 if value is None or abs(value) >= 10**9:

@@ -13,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 from ..extensions import db
 from .addresses import check_email_address
 from .errors import Refused
-from .i18n import format_decimal_input, format_eur_input
+from .i18n import format_decimal_input, format_eur_input, parse_count
 from .money import MoneyError, parse_eur
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
@@ -93,6 +93,29 @@ class MoneyField(StringField):
             raise ValueError(_l("Enter an amount in euros, such as 100000 or 100,000.00.")) from None
         if self.data < 0:
             raise ValueError(_l("The amount cannot be negative."))
+
+
+class WholeNumber(StringField):
+    """A count of people or activities as the reader writes it ("1 450", "1.450" in Spanish): a
+    whole number below a billion, or nothing."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        try:
+            value = parse_count(text)
+        except ValueError:
+            raise ValueError(_l("Enter a whole number.")) from None
+        if abs(value) >= 10**9:
+            raise ValueError(_l("Enter a whole number."))
+        self.data = value
 
 
 class DecimalText(StringField):

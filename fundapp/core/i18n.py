@@ -2,13 +2,14 @@
 
 import datetime
 import functools
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 
 from babel import Locale
 from babel.dates import UTC, get_date_format, get_datetime_format, get_time_format, parse_pattern
-from babel.numbers import format_decimal, get_decimal_symbol
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from flask import current_app, g, request, session
 from flask_babel import get_locale as babel_locale
 from flask_babel import get_translations
@@ -323,6 +324,23 @@ def format_day(value):
     return _date_pattern(locale, "medium").apply(value, locale)
 
 
+def parse_count(text):
+    """A whole number as the reader writes it: "1450", "1 450" (any space), and their language's
+    thousands ("1.450" in Spanish, "1,450" in English); ValueError for anything else ("1,5")."""
+    cleaned = re.sub(r"[\s\u00a0\u202f]", "", text or "")
+    group = get_group_symbol(_locale())
+    if group.strip() and re.fullmatch(rf"-?[0-9]{{1,3}}({re.escape(group)}[0-9]{{3}})+", cleaned):
+        cleaned = cleaned.replace(group, "")
+    if not re.fullmatch(r"-?[0-9]+", cleaned):
+        raise ValueError(text)
+    return int(cleaned)
+
+
+def colon():
+    """The colon after a label, spaced the reader's way: French puts a no-break space before it."""
+    return "\u00a0:" if _locale().language == "fr" else ":"
+
+
 def init_app(app):
     # The templates' _() and ngettext() through the catalogue found once per locale (translations()).
     app.jinja_env.install_gettext_callables(
@@ -336,6 +354,7 @@ def init_app(app):
     app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.globals["action_label"] = audit.action_label
+    app.jinja_env.globals["colon"] = colon
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.filters["country"] = country_name

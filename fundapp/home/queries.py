@@ -2,16 +2,19 @@
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import Invitation, User
+from ..applications.models import Application
 from ..applications.queries import city_applications, partner_requests, told_decisions
+from ..awards.models import Grant
 from ..calls.queries import public_calls
 from ..core.models import JobRecord
 from ..core.notices import open_notices
 from ..extensions import db
 from ..funding.queries import fund_totals
 from ..members.models import Member
-from ..reporting.models import DonorReport
+from ..reporting.models import REPORT_WORKFLOW, DonorReport, GrantReport
 from ..reviews.queries import my_assignments
 
 
@@ -34,6 +37,7 @@ def home_figures(user):
         figures["applications"] = city_applications(user)
         figures["decisions"] = told_decisions(figures["applications"])
         figures["partner_waiting"], figures["partner_answered"] = partner_requests(user)
+        figures["reports_to_write"] = reports_to_write(member)
     if user.has_role("reviewer"):
         figures["assignments"] = [a for a in my_assignments(user) if not a.is_done][:10]
     if user.has_role("donor") and user.donor is not None:
@@ -55,3 +59,16 @@ def home_figures(user):
             sa.select(sa.func.count(JobRecord.id)).where(JobRecord.status == "failed")
         )
     return figures
+
+
+def reports_to_write(member, limit=5):
+    """The member's grant reports it still has to write or change, the soonest due first."""
+    return db.session.scalars(
+        sa.select(GrantReport)
+        .join(Grant, Grant.id == GrantReport.grant_id)
+        .join(Application, Application.id == Grant.application_id)
+        .where(Application.member_id == member.id, GrantReport.state.in_(REPORT_WORKFLOW.states_with("editable")))
+        .options(contains_eager(GrantReport.grant).contains_eager(Grant.application))
+        .order_by(GrantReport.due_on, GrantReport.id)
+        .limit(limit)
+    ).all()

@@ -5,31 +5,12 @@ The report page draws its fields by hand (one expenditure field per budget line,
 after a refusal): core.forms.PostedForm.
 """
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ..calls.forms import IndicatorFigures
-from ..core.forms import MoneyField, PlausibleDate, PostedForm
+from ..core.forms import MoneyField, PlausibleDate, PostedForm, WholeNumber
 from ..core.i18n import LANGUAGE_NAMES
-
-
-class WholeNumber(StringField):
-    """A count of people or activities: a whole number below a billion, or nothing."""
-
-    def process_formdata(self, valuelist):
-        self.raw_data = valuelist
-        text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if not text:
-            return
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(_l("Enter a whole number.")) from None
-        if abs(value) >= 10**9:
-            raise ValueError(_l("Enter a whole number."))
-        self.data = value
 
 
 class ReportForm(PostedForm):

@@ -191,6 +191,8 @@ def test_a_second_application_by_the_same_lead_city_is_refused(app, cities, open
     assert "Bogotá already has an application to this call: continue that one." in page_text(response)
     with app.app_context():
         assert count_apps() == 1
+        (application_id,) = db.session.scalars(sa.select(Application.id)).all()
+    assert response.request.path == f"/applications/{application_id}"  # taken to the city's application
 
 
 def test_an_ineligible_city_cannot_start(app, cities, open_call, make_client):

@@ -208,8 +208,11 @@ def test_a_partner_reads_the_application_and_can_change_nothing(app, make_client
     with app.app_context():
         application = db.session.get(Application, application_id)
         assert application.title == "Manzanas del Cuidado en Bogotá" and application.state == "draft"
-    # The partner sees only this application: not in its list of its own city's applications.
-    assert "Manzanas del Cuidado" not in page_text(medellin.get("/applications/"))
+    # The partner sees this application among the projects it is asked to join, not among its own
+    # city's applications.
+    listing = page_text(medellin.get("/applications/"))
+    own, _sep, joined = listing.partition('id="as-partner"')
+    assert "Manzanas del Cuidado" not in own and "Manzanas del Cuidado en Bogotá" in joined
 
 
 def test_another_city_or_the_lead_cannot_answer_for_a_partner(app, make_client, people):
