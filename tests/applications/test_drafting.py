@@ -93,6 +93,10 @@ def test_a_city_drafts_completes_and_submits_and_gets_its_receipt(app, cities, o
         assert db.session.scalar(sa.select(Submission)).receipt_document_id is not None
     download = andres.get(f"/applications/{application_id}/versions/1/receipt.pdf")
     assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")
+    # One version sent: nothing to compare yet, and the page says so rather than comparing it with itself.
+    versions = page_text(andres.get(f"/applications/{application_id}/versions"))
+    assert "Only one version has been sent: there is nothing to compare yet." in versions
+    assert 'name="b"' not in versions
 
 
 def test_references_number_the_calls_applications_in_order(app, cities, open_call, make_client):

@@ -206,7 +206,7 @@ document.addEventListener("DOMContentLoaded", function () {
       copy.querySelectorAll("input, select").forEach(function (el) {
         el.name = el.name.replace(/-\d+-/, "-" + index + "-");
         el.id = el.id.replace(/-\d+-/, "-" + index + "-");
-        el.value = "";
+        if (el.tagName === "SELECT") { el.selectedIndex = 0; } else { el.value = ""; }  // "—" for a select
       });
       body.appendChild(copy);
     });
