@@ -108,3 +108,31 @@ def translated(app, language, message, **values):
 
     with app.test_request_context(), force_locale(language):
         return gettext(message, **values)
+
+
+def fewest_statements(app, client, url):
+    """(the SQL statements one GET of `url` sends, its page): the fewer of two requests in a row.
+    Without Redis a request now and then also gives due jobs their turn (core.jobs, at most once a
+    minute); that request's extra statements are the jobs', not the page's."""
+    import sqlalchemy as sa
+
+    from fundapp.extensions import db
+
+    counts, page = [], ""
+    for _ in range(2):
+        seen = []
+
+        def count(*_args, **_kwargs):
+            seen.append(1)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.get(url)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, url
+        counts.append(len(seen))
+        page = text(response)
+    return min(counts), page

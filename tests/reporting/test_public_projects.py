@@ -15,7 +15,7 @@ from fundapp.extensions import db
 from fundapp.reporting import public
 
 from .. import factories as f
-from ..helpers import text, translated
+from ..helpers import fewest_statements, text, translated
 
 pytestmark = pytest.mark.sqlite
 
@@ -329,20 +329,7 @@ def test_the_call_filter_and_the_pages(app, make_client):
 
 
 def _statements(app, client, url):
-    seen = []
-
-    def count(*_args, **_kwargs):
-        seen.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200, url
-    return len(seen), text(response)
+    return fewest_statements(app, client, url)
 
 
 CITIES = ["Bogotá", "Dakar", "Montréal", "São Paulo", "Quito"]
