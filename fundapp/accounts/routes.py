@@ -36,6 +36,16 @@ from .queries import access_tokens_in_use, access_tokens_of, invitations_page, u
 bp = Blueprint("accounts", __name__)
 
 
+def _clear_session():
+    """A new session for the next step of signing in, keeping only the language chosen with the
+    switcher (the pages of the second step are in it); returns that language."""
+    chosen = session.get("language")
+    session.clear()
+    if chosen:
+        session["language"] = chosen
+    return chosen
+
+
 def _sign_in(user, chosen_language=None):
     """Sign the user in. A language chosen with the switcher before signing in is the one they
     want now: it becomes their account's, as the switcher does once they are signed in."""
@@ -73,8 +83,7 @@ def login():
             target = safe_redirect_target(request.args.get("next"))
             if user.mfa_enabled_at or operations.mfa_required(user):
                 # The password was right; the second step decides. Nothing is signed in yet.
-                chosen = session.get("language")
-                session.clear()
+                _clear_session()
                 session["mfa_pending"] = {
                     "user": user.id,
                     "generation": user.session_token,
@@ -82,16 +91,12 @@ def login():
                     "next": target,
                     "password_ok": True,
                 }
-                if chosen:  # the pages of the second step, and the account once signed in
-                    session["language"] = chosen
                 if user.mfa_enabled_at is None:
                     session["mfa_secret"] = mfa.new_secret()
                     return redirect(url_for("accounts.mfa_enrol"))
                 return redirect(url_for("accounts.mfa_verify"))
             operations.record_login(user)
-            chosen = session.get("language")
-            session.clear()
-            _sign_in(user, chosen)
+            _sign_in(user, _clear_session())
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(target or url_for("home.index"))
     return render_template("accounts/login.html", form=form)
@@ -114,10 +119,8 @@ def _pending_user():
 
 def _finish_sign_in(user):
     target = (session.get("mfa_pending") or {}).get("next")
-    chosen = session.get("language")
     operations.record_login(user)
-    session.clear()
-    _sign_in(user, chosen)
+    _sign_in(user, _clear_session())
     flash(_("Welcome, %(name)s.", name=user.name), "success")
     return target
 

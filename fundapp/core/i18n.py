@@ -85,7 +85,8 @@ def format_instant(value, tz_name=None, fmt="medium"):
         return ""
     tz_name = tz_name or viewer_timezone()
     local = in_zone(as_utc(value), tz_name).replace(tzinfo=None)
-    combined, date_pattern, time_pattern, locale = _datetime_patterns(_locale(), fmt)
+    locale = _locale()
+    combined, date_pattern, time_pattern = _datetime_patterns(locale, fmt)
     # What babel.dates.format_datetime(local, fmt, locale=locale) writes, with the patterns looked
     # up once per locale (a list formats one instant per row).
     day = local.date()
@@ -98,19 +99,13 @@ def format_instant(value, tz_name=None, fmt="medium"):
 
 @functools.lru_cache(maxsize=32)
 def _datetime_patterns(locale, fmt):
-    """(the "{1}, {0}" joining date and time, the date's pattern, the time's pattern, the locale) of
-    one of Babel's named formats ("medium"...) in a locale."""
+    """(the "{1}, {0}" joining date and time, the date's pattern, the time's pattern) of one of
+    Babel's named formats ("medium"...) in a locale."""
     return (
         get_datetime_format(fmt, locale=locale).replace("'", ""),
         parse_pattern(get_date_format(fmt, locale=locale)),
         parse_pattern(get_time_format(fmt, locale=locale)),
-        locale,
     )
-
-
-@functools.lru_cache(maxsize=8)
-def _date_pattern(locale, fmt):
-    return parse_pattern(get_date_format(fmt, locale=locale))
 
 
 _catalogues = {}
@@ -321,7 +316,7 @@ def format_day(value):
     if isinstance(value, datetime.datetime):  # an instant: its day where the reader is
         value = in_zone(as_utc(value), viewer_timezone()).date()
     locale = _locale()
-    return _date_pattern(locale, "medium").apply(value, locale)
+    return _datetime_patterns(locale, "medium")[1].apply(value, locale)
 
 
 def parse_count(text):
