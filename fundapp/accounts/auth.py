@@ -1,7 +1,6 @@
 """Flask-Login wiring: sessions carry the user's session token, so rotating it signs them out."""
 
-from flask_babel import lazy_gettext as _l
-
+from ..core.catalogue import lazy_gettext as _l
 from ..extensions import login_manager
 from . import operations
 

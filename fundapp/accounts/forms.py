@@ -1,5 +1,3 @@
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -11,6 +9,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from ..core.catalogue import lazy_gettext as _l
+from ..core.catalogue import lazy_ngettext
 from ..core.forms import EmailAddress
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import db_int

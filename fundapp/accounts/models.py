@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.catalogue import lazy_gettext as _l
 from ..core.permissions import ROLES
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db

@@ -5,11 +5,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..core import audit
 from ..core.addresses import check_email_address
+from ..core.catalogue import lazy_gettext as _l
 from ..core.errors import Refused
 from ..core.i18n import lazy_instant
 from ..core.mail import queue_mail

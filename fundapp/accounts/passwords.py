@@ -11,7 +11,8 @@ import unicodedata
 from functools import lru_cache
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+
+from ..core.catalogue import lazy_gettext as _l
 
 # Words anyone can guess about any account here.
 SITE_WORDS = ("metropolis", "metropolises", "fundapp", "international fund")

@@ -17,9 +17,9 @@ import re
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from ..core.catalogue import lazy_gettext as _l
 from ..core.i18n import lazy_instant
 from ..core.timeutil import utcnow
 from ..extensions import db

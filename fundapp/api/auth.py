@@ -11,11 +11,11 @@ nothing is written to the session (flask_login.login_user would).
 """
 
 from flask import g, jsonify, request
-from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from ..accounts.tokens import TokenRefused, authenticate
+from ..core.catalogue import lazy_gettext as _l
 from ..extensions import login_manager
 
 

@@ -5,12 +5,12 @@ Conventions: ids are the database ids; money is integer cents with its currency 
 are UTC in ISO 8601 with `+00:00`; days are ISO dates; states are their codes, never a label.
 """
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..applications.models import APPLICATION_WORKFLOW
 from ..awards.models import GRANT_WORKFLOW
 from ..calls.models import CALL_WORKFLOW
+from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date
 from ..core.inputs import DB_INT_MAX
 

@@ -18,7 +18,6 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.spec.plugins import integerconverter2paramschema
@@ -31,6 +30,7 @@ from ..applications.queries import viewable_applications
 from ..awards.models import Grant, Payment
 from ..awards.queries import viewable_grants
 from ..calls.models import Call
+from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import EARLIEST_YEAR
 from ..core.inputs import DatabaseIntConverter
 from ..core.permissions import get_visible_or_404

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..accounts.models import GENDERS
 from ..calls.forms import IndicatorFigures
+from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import CheckboxList, MoneyField, PlausibleDate, PostedForm, SharedSelect, WholeNumber
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import db_int

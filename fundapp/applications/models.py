@@ -1,13 +1,13 @@
 """Applications: what a lead city proposes, its budget, partners and documents, and each submission."""
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..accounts.models import GENDERS
 from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
 from ..core.states import RETURN, State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -289,7 +289,8 @@ class Application(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("call_id", "number", name="uq_application_call_number"),
-        sa.Index("ix_application_call_state", "call_id", "state"),
+        # The staff list's counts (a call's sent applications, its drafts) are read from the index alone.
+        sa.Index("ix_application_call_state_sent", "call_id", "state", "first_submitted_at"),
         sa.CheckConstraint("requested_cents >= 0 AND cofunding_cents >= 0", name="amounts_not_negative"),
         sa.CheckConstraint("requested_cents <= cap_cents OR first_submitted_at IS NULL", name="requested_within_cap"),
         sa.CheckConstraint("beneficiaries_women IS NULL OR beneficiaries_women >= 0", name="women_not_negative"),

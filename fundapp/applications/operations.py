@@ -4,7 +4,6 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import GENDERS
@@ -12,6 +11,7 @@ from ..accounts.queries import focal_points, staff_users
 from ..calls import operations as calls_ops
 from ..calls.models import LANGUAGES, Call
 from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
 from ..core.documents import generated_document, make_document, slug
 from ..core.errors import Refused
 from ..core.i18n import lazy_day, lazy_deadline, lazy_decimal, lazy_in_language, lazy_instant

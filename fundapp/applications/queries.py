@@ -3,6 +3,8 @@ from blinker import Namespace
 from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
 
 from ..calls.queries import submitted_counts
+from ..core.rows import plain_rows
+from ..core.timeutil import utcnow
 from ..extensions import db
 from ..members.models import Member
 from .models import APPLICATION_WORKFLOW, Application, Partner
@@ -15,6 +17,16 @@ SORTS = {
     "submitted": (Application.first_submitted_at.asc(), Application.id.asc()),
     "state": (Application.state.asc(), Application.number.asc()),
 }
+
+
+def _partner_count():
+    """The number of an application's partners, as a column of a select of applications."""
+    return (
+        sa.select(sa.func.count(Partner.id))
+        .where(Partner.application_id == Application.id)
+        .correlate(Application)
+        .scalar_subquery()
+    )
 
 
 def _staff_filters(call, *, state="", region="", country="", min_cents=None, max_cents=None, q=""):
@@ -45,12 +57,7 @@ def _staff_filters(call, *, state="", region="", country="", min_cents=None, max
 
 def staff_applications(call, *, sort="", **filters):
     """The select() of a call's sent applications (drafts stay the city's own) with the list's filters."""
-    partners = (
-        sa.select(sa.func.count(Partner.id))
-        .where(Partner.application_id == Application.id)
-        .correlate(Application)
-        .scalar_subquery()
-    )
+    partners = _partner_count()
     conditions, _by_member = _staff_filters(call, **filters)
     return (
         sa.select(Application, partners.label("partner_count"))
@@ -80,31 +87,96 @@ def staff_applications(call, *, sort="", **filters):
     )
 
 
+class ListedApplication:
+    """One row of the staff list: the columns it shows, read as plain values (no ORM object, no
+    proposal texts or JSON columns), with the state's label and whether a reply is overdue."""
+
+    __slots__ = (
+        "id",
+        "reference",
+        "title",
+        "state",
+        "requested_cents",
+        "first_submitted_at",
+        "more_info_reply_by",
+        "city",
+        "country",
+        "partner_count",
+        "reply_overdue",
+    )
+
+    def __init__(self, row, today):
+        (
+            self.id,
+            self.reference,
+            self.title,
+            self.state,
+            self.requested_cents,
+            self.first_submitted_at,
+            self.more_info_reply_by,
+            self.city,
+            self.country,
+            self.partner_count,
+        ) = row
+        # As Application.reply_overdue: still waiting for the city, and its reply day is over.
+        self.reply_overdue = (
+            self.more_info_reply_by is not None
+            and APPLICATION_WORKFLOW.has(self.state, "partly_editable")
+            and today > self.more_info_reply_by
+        )
+
+    @property
+    def staff_label(self):
+        return APPLICATION_WORKFLOW.staff_label(self.state)
+
+
+def staff_list(call, page, per_page, *, sort="", **filters):
+    """(rows, total, page, pages) of the staff list: one page of staff_applications(call, ...) as
+    ListedApplication rows, in two statements (their number, then the page's rows)."""
+    conditions, _by_member = _staff_filters(call, **filters)
+    total = db.session.scalar(staff_applications_count(call, **filters))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    partners = _partner_count()
+    stmt = (
+        sa.select(
+            Application.id,
+            Application.reference,
+            Application.title,
+            Application.state,
+            Application.requested_cents,
+            Application.first_submitted_at,
+            Application.more_info_reply_by,
+            Member.name,
+            Member.country,
+            partners,
+        )
+        .join(Member, Member.id == Application.member_id)
+        .where(*conditions)
+        .order_by(*SORTS.get(sort, SORTS["reference"]))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    today = call.local(utcnow()).date()  # the call's day, as Application.reply_date_passed reads it
+    return [ListedApplication(row, today) for row in plain_rows(stmt)], total, page, pages
+
+
 def staff_applications_count(call, *, sort="", **filters):
     """How many applications staff_applications(call, **filters) lists, joining the member only
     when a filter reads it."""
     conditions, by_member = _staff_filters(call, **filters)
-    stmt = sa.select(sa.func.count(Application.id))
+    # count(*): read from the index (call, state, first submission) without the table's rows.
+    stmt = sa.select(sa.func.count()).select_from(Application)
     if by_member:
         stmt = stmt.join(Member, Member.id == Application.member_id)
     return stmt.where(*conditions)
 
 
-def paginate_rows(stmt, page, per_page, *, count=None):
-    """(rows, total, pages) for a select of several columns, in two queries (`count`: a select of
-    their number, lighter than counting `stmt` itself)."""
-    if count is None:
-        count = stmt.with_only_columns(sa.func.count(), maintain_column_froms=True).order_by(None)
-    total = db.session.scalar(count)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return rows, total, page, pages
-
-
 def drafts_in_progress(call):
     return db.session.scalar(
-        sa.select(sa.func.count(Application.id)).where(
+        sa.select(sa.func.count())
+        .select_from(Application)
+        .where(
             Application.call_id == call.id,
             Application.first_submitted_at.is_(None),
             Application.state == APPLICATION_WORKFLOW.initial,

@@ -45,10 +45,9 @@ from .models import (
 from .queries import (
     city_applications,
     drafts_in_progress,
-    paginate_rows,
     partner_requests,
     staff_applications,
-    staff_applications_count,
+    staff_list,
     told_decisions,
 )
 
@@ -587,16 +586,13 @@ def staff_list_page(call, *, bulk_form=None, refusal=None, status=200):
     with the bulk actions' form. After a refused bulk action (here, or at the reviews and awards
     endpoints the form also posts to), the selection and the reason come back with why."""
     filters, errors = _filters()
-    rows, total, page, pages = paginate_rows(
-        staff_applications(call, **filters),
-        request.args.get("page", 1, type=page_number),
-        current_app.config["PAGE_SIZE"],
-        count=staff_applications_count(call, **filters),
+    rows, total, page, pages = staff_list(
+        call, request.args.get("page", 1, type=page_number), current_app.config["PAGE_SIZE"], **filters
     )
     if bulk_form is None:
         bulk_form = BulkForm(formdata=None)
         if request.args.get("select") == "page":  # "select all on this page" without JavaScript
-            bulk_form.application.data = [a.id for a, _count in rows]
+            bulk_form.application.data = [a.id for a in rows]
     if refusal is not None and not refusal.apply_to(bulk_form):
         bulk_form.form_errors.append(refusal.message)
     args = {k: v for k, v in request.args.to_dict().items() if k != "select"}

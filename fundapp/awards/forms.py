@@ -3,10 +3,10 @@ shared money field (amounts typed in any of the three languages, to the cent); t
 these forms by hand, several on one page (core.forms.PostedForm).
 """
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import MoneyField, PlausibleDate, PostedForm
 from .models import DECISION_KINDS
 

@@ -1,12 +1,12 @@
 """Decisions on applications, the grants they make, their allocation to donors, tranches, letters."""
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as _pg
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..calls.models import TRANCHE_CONDITIONS
 from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
+from ..core.catalogue import lazy_pgettext as _pg
 from ..core.states import State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db

@@ -7,11 +7,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from blinker import Namespace
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from ..accounts.queries import focal_points, staff_users
 from ..applications.models import APPLICATION_WORKFLOW
 from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
 from ..core.documents import generated_document
 from ..core.errors import Refused
 from ..core.i18n import lazy_day

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField, PlausibleDate
 from ..core.i18n import parse_count
 from ..core.timeutil import timezone_choices

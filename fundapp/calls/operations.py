@@ -9,10 +9,10 @@ from blinker import Namespace
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import RoleGrant, User
 from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
 from ..core.errors import Refused
 from ..core.i18n import lazy_day
 from ..core.jobs import enqueue, job

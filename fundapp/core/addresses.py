@@ -15,8 +15,8 @@ options: nobody can receive mail there.
 
 import email_validator
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
+from .catalogue import lazy_gettext as _l
 from .errors import Refused
 
 INVALID_ADDRESS = _l("Enter a valid e-mail address.")

@@ -8,8 +8,8 @@ import zipfile
 
 import filetype
 from flask import current_app, send_file
-from flask_babel import lazy_gettext as _l
 
+from .catalogue import lazy_gettext as _l
 from .errors import Refused
 from .models import Document
 

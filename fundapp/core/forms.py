@@ -3,7 +3,6 @@
 import re
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField
@@ -12,6 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 from ..extensions import db
 from .addresses import check_email_address
+from .catalogue import lazy_gettext as _l
 from .errors import Refused
 from .i18n import format_decimal_input, format_eur_input, parse_count
 from .money import MoneyError, parse_eur

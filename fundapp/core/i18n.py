@@ -10,12 +10,12 @@ from decimal import Decimal
 from babel import Locale
 from babel.dates import UTC, get_date_format, get_datetime_format, get_time_format, parse_pattern
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
-from flask import current_app, g, request, session
+from flask import current_app, request, session
 from flask_babel import get_locale as babel_locale
-from flask_babel import get_translations
 from flask_login import current_user
 
 from . import audit
+from .catalogue import translations
 from .money import cents_to_decimal, format_eur
 from .timeutil import as_utc, in_zone
 
@@ -106,28 +106,6 @@ def _datetime_patterns(locale, fmt):
         parse_pattern(get_date_format(fmt, locale=locale)),
         parse_pattern(get_time_format(fmt, locale=locale)),
     )
-
-
-_catalogues = {}
-
-
-def translations():
-    """The message catalogue of the locale flask-babel chose for this context (or force_locale set).
-
-    flask-babel looks the context up four times and names the locale again for every message (a
-    staff list translates a hundred); once the locale is chosen, this reads it once and finds its
-    catalogue in a dict. Before that, or outside a context, flask-babel's own lookup answers.
-    """
-    try:
-        locale = g._flask_babel.babel_locale
-    except (AttributeError, RuntimeError):
-        locale = None
-    if locale is None:
-        return get_translations()
-    catalogue = _catalogues.get(locale)
-    if catalogue is None:
-        catalogue = _catalogues[locale] = get_translations()
-    return catalogue
 
 
 def format_deadline(value, call_tz):

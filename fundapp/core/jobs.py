@@ -23,13 +23,13 @@ import click
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from flask.cli import AppGroup
-from flask_babel import lazy_gettext as _l
 from redis import Redis
 from rq import Queue, Retry, Worker
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from .catalogue import lazy_gettext as _l
 from .models import JobRecord
 from .timeutil import utcnow
 from .transactions import BOUNDARY_KEY

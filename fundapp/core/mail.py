@@ -22,11 +22,11 @@ from email.utils import formataddr, make_msgid
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from ..extensions import db
 from . import audit
+from .catalogue import lazy_gettext as _l
 from .i18n import reader_zone
 from .jobs import current_job_gives_up, enqueue, job, sweeper
 from .models import OutboxMessage

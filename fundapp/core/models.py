@@ -1,10 +1,10 @@
 """Tables every feature shares: the audit log, job records, the mail outbox, stored documents."""
 
 import sqlalchemy as sa
-from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .catalogue import lazy_pgettext
 from .timeutil import UTCDateTime, utcnow
 
 

@@ -1,10 +1,10 @@
 """Writes on what core owns that users start themselves."""
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from . import audit
+from .catalogue import lazy_gettext as _l
 from .errors import Refused
 from .mail import RESENDABLE, requeue
 from .models import OutboxMessage

@@ -8,9 +8,8 @@ Nothing else compares state names: code asks the workflow (`is_final`, `allowed_
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
-
 from . import audit
+from .catalogue import lazy_gettext as _l
 
 
 class TransitionError(Exception):

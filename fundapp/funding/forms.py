@@ -1,8 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import DecimalText, EmailAddress, MoneyField, PlausibleDate
 from ..core.i18n import LANGUAGE_NAMES
 from ..members.models import REGIONS

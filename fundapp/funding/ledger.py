@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from ..core.audit import _current_actor_id
+from ..core.catalogue import lazy_gettext as _l
 from ..core.errors import Refused
 from ..core.money import format_eur
 from ..core.timeutil import utcnow

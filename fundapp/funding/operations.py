@@ -3,9 +3,9 @@
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
 from ..core.errors import Refused
 from ..core.money import cents_to_decimal, format_eur
 from ..core.transactions import done

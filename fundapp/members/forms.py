@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..core.catalogue import lazy_gettext as _l
 from ..core.timeutil import timezone_choices
 from .models import MEMBERSHIPS, REGIONS
 

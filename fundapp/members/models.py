@@ -1,9 +1,9 @@
 """Member cities and organisations of Metropolis."""
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..core.catalogue import lazy_gettext as _l
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
 from ..core.errors import Refused
 from ..core.i18n import valid_country
 from ..core.inputs import has_unstorable

@@ -9,12 +9,12 @@ both are counted, so the shares always add up to the whole.
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import GENDERS, ReviewerProfile
 from ..applications.models import Application
 from ..awards.models import Grant
 from ..calls.models import Call
+from ..core.catalogue import lazy_gettext as _l
 from ..extensions import db
 from ..reviews.models import Juror
 from .models import REPORT_WORKFLOW, GrantReport

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.catalogue import lazy_gettext as _l
+from ..core.catalogue import lazy_pgettext
 from ..core.states import State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db

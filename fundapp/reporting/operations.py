@@ -5,13 +5,13 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from ..applications.models import BudgetLine
 from ..awards.models import GRANT_WORKFLOW
 from ..awards.operations import city_users, grant_accepted, grant_ended, make_due
 from ..calls.models import default_report_steps, ordered_steps
 from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
 from ..core.documents import generated_document, make_document
 from ..core.errors import Refused
 from ..core.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date

@@ -1,11 +1,11 @@
 from babel import Locale
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import CheckboxList, DecimalText, EmailAddress, PlausibleDate, PostedForm
 from ..core.inputs import db_int
 from ..members.models import REGIONS

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from ..accounts import operations as accounts
 from ..accounts.models import GENDERS, RoleGrant, User
@@ -11,6 +10,7 @@ from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..calls.models import LANGUAGES
 from ..core import audit
 from ..core.addresses import check_email_address
+from ..core.catalogue import lazy_gettext as _l
 from ..core.documents import make_document, slug
 from ..core.errors import Refused
 from ..core.i18n import lazy_day, valid_country

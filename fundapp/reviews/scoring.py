@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from flask_babel import lazy_gettext as _l
-
 from ..calls.models import localized
+from ..core.catalogue import lazy_gettext as _l
 from ..core.i18n import lazy_decimal, lazy_in_language
 
 TWO = Decimal("0.01")

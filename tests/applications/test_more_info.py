@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from babel.dates import format_date
 
 from fundapp.applications import models as application_models
+from fundapp.applications import queries as application_queries
 from fundapp.applications import operations
 from fundapp.core.jobs import run_job
 from fundapp.core.models import AuditEntry, JobRecord, OutboxMessage
@@ -111,11 +112,13 @@ def _audit_count(application_id):
 
 @pytest.fixture
 def days_later(monkeypatch):
-    """Move the server's clock forward (as the model reads it) by a number of days."""
+    """Move the server's clock forward (as the model and the staff list read it) by a number of
+    days from now."""
 
     def move(days):
         moved = utcnow() + timedelta(days=days)
         monkeypatch.setattr(application_models, "utcnow", lambda: moved)
+        monkeypatch.setattr(application_queries, "utcnow", lambda: moved)
 
     return move
 
@@ -288,8 +291,11 @@ def test_staff_close_an_unanswered_application_after_the_reply_date(
     camila, application_id = _submitted(app, make_client, open_call)
     staff_page = page_text(_ask(staff, application_id, madrid_today() + timedelta(days=7)))
     assert "Close as ineligible" in staff_page and "The reply date has not passed yet" in staff_page
-    days_later(8)
     url = f"/staff/calls/{open_call}/applications"
+    assert 'data-overdue="reply"' not in page_text(staff.get(url))  # the list says so only once it has passed
+    days_later(7)
+    assert 'data-overdue="reply"' not in page_text(staff.get(url))  # the reply day itself
+    days_later(8)
     assert 'data-overdue="reply"' in page_text(staff.get(url))
     staff_page = page_text(staff.get(f"/staff/applications/{application_id}"))
     assert 'data-passed="yes"' in staff_page and "The reply date has passed." in staff_page

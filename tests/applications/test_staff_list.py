@@ -48,3 +48,30 @@ def test_an_amount_that_is_not_one_is_named_and_ignored(app, make_client):
     client.login("staff@fund.example", f.PASSWORD)
     page = client.get(f"/staff/calls/{call_id}/applications?min=cien+mil").get_data(as_text=True)
     assert "Not an amount: cien mil" in page and "4 results" in page
+
+
+def test_each_row_reads_in_the_readers_language(app, make_client):
+    """A row shows the reference linked to the application, the city and its country, the project,
+    the state's label, the amount, the partners and the submission instant, in French for a French
+    reader; the state filter names the states alike."""
+    with app.app_context():
+        f.fund()
+        staff = f.user("claire@fund.example", "staff", name="Claire Dubois", language="fr")
+        the_call = f.call(actor=staff)
+        dakar = f.submitted("Dakar", the_call=the_call, language="fr", requested=45_000_00, partners=("Abidjan",))
+        bogota = f.eligible("Bogotá", the_call=the_call, requested=80_000_00, by=staff)
+        rows = {a.id: (a.reference, a.title) for a in (dakar, bogota)}
+        call_id = the_call.id
+    client = make_client()
+    client.login("claire@fund.example", f.PASSWORD)
+    page = client.get(f"/staff/calls/{call_id}/applications").get_data(as_text=True)
+    for application_id, (reference, title) in rows.items():
+        assert f'href="/staff/applications/{application_id}">{reference}</a>' in page
+        assert title in page
+    assert "<td>Dakar (SN)</td>" in page and "<td>Bogotá (CO)</td>" in page
+    assert "<td>45\u202f000,00\xa0€</td><td>1</td>" in page  # Dakar's amount, and Abidjan as its partner
+    assert "<td>80\u202f000,00\xa0€</td><td>0</td>" in page
+    assert "<td>Soumise\xa0: examen de recevabilité en attente</td>" in page and "<td>Recevable</td>" in page
+    assert ">Recevable</option>" in page  # the state filter
+    assert "(Europe/Madrid)</td>" in page  # the submission instant, in the reader's time zone
+    assert "2 résultats" in page
