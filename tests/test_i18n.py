@@ -341,3 +341,12 @@ def test_counts_are_read_as_the_reader_writes_them(app, language, typed, expecte
                 parse_count(typed)
         else:
             assert parse_count(typed) == expected
+
+
+def test_languages_are_named_not_coded():
+    """A reviewer's languages ("en,fr") and an application's ("es") read as their names."""
+    from fundapp.core.i18n import language_names
+
+    assert language_names("en,fr") == "English, Français"
+    assert language_names(["es"]) == "Español"
+    assert language_names("") == "—"

@@ -22,6 +22,14 @@ from .timeutil import as_utc, in_zone
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
 
 
+def language_names(codes):
+    """Languages stored as codes ("en,fr", or a list) as their own names: "English, Français"."""
+    if isinstance(codes, str):
+        codes = codes.split(",")
+    names = [LANGUAGE_NAMES.get(code.strip(), code.strip()) for code in codes or () if code and code.strip()]
+    return ", ".join(names) or "—"
+
+
 def _viewer():
     """The signed-in user, or None (one look through flask-login's proxy, not one per attribute)."""
     try:
@@ -331,6 +339,7 @@ def init_app(app):
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.filters["country"] = country_name
+    app.jinja_env.filters["language_names"] = language_names
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["decimal"] = format_number
     app.jinja_env.filters["percent"] = format_percent

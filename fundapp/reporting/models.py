@@ -154,7 +154,13 @@ class GrantReport(db.Model):
 
     def can_view(self, user):
         # Reports are the lead city's duty: a partner city sees the grant, never its reports.
-        return self.grant.can_view(user) and not self.grant.application.sees_as_partner(user)
+        if not self.grant.can_view(user) or self.grant.application.sees_as_partner(user):
+            return False
+        if user.has_role("staff") or self.grant.application.is_lead_user(user):
+            return True
+        # A donor's officer reads what the programme team approved: not a report the city is still
+        # writing, nor one the team has not accepted yet.
+        return self.state == "approved"
 
 
 class Expenditure(db.Model):

@@ -13,7 +13,12 @@ from ..members.models import REGIONS
 
 class DeclarationForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            Length(max=2000, message=_l("The reason has at most %(max)d characters; this one has %(length)d."))
+        ],
+    )
 
 
 class AssignForm(FlaskForm):

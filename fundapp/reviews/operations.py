@@ -332,7 +332,8 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
     """scores: {criterion id: (Decimal or None, cannot judge, comment)}. Returns {field: message}.
 
     A draft keeps every valid entry; submitting needs every criterion scored or marked "cannot
-    judge", at least one judged, and a recommendation, and then locks the review.
+    judge", at least one judged, and a recommendation, and then locks the review. A refused
+    submission is kept as a draft (every valid entry), so nothing typed is lost.
     """
     if assignment.reviewer_id != actor.id:
         raise Refused(_l("This is not your assignment."))
@@ -344,7 +345,11 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
     errors = {}
     for criterion in criteria:
         value, cannot_judge, comment = scores.get(criterion.id, (None, False, ""))
-        if value is not None and not cannot_judge:
+        if value is not None and cannot_judge:
+            # Which one was meant is the reviewer's to say: neither is kept over the other.
+            errors[f"score_{criterion.id}"] = str(_l("Give a score or mark it “cannot judge”, not both."))
+            continue
+        if value is not None:
             problem = check_score(criterion, value)
             if problem:
                 errors[f"score_{criterion.id}"] = str(problem)
@@ -363,10 +368,8 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
     review.comment_applicant = (comment_applicant or "").strip()
     review.comment_staff = (comment_staff or "").strip()
     review.updated_at = utcnow()
-    if submit:
-        if errors:
-            db.session.rollback()
-            return errors
+    submitted = False
+    if submit and not errors:
         by_criterion = {s.criterion_id: s for s in review.scores}
         for criterion in criteria:
             entry = by_criterion.get(criterion.id)
@@ -378,17 +381,16 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
         score = review_score(pairs)
         if not errors and score is None:
             errors["scores"] = str(_l("Judge at least one criterion."))
-        if errors:
-            db.session.rollback()
-            return errors
-        review.score = score
-        review.submitted_at = utcnow()
-        # Counted in SQL once the review is stored: two tabs submitting at once count twice.
-        review.submissions = Review.submissions + 1 if sa.inspect(review).persistent else 1
-        _apply(ASSIGNMENT_WORKFLOW, assignment, "submit", actor)
-        _complete_if_all_in(assignment.application)
+        if not errors:
+            review.score = score
+            review.submitted_at = utcnow()
+            # Counted in SQL once the review is stored: two tabs submitting at once count twice.
+            review.submissions = Review.submissions + 1 if sa.inspect(review).persistent else 1
+            _apply(ASSIGNMENT_WORKFLOW, assignment, "submit", actor)
+            _complete_if_all_in(assignment.application)
+            submitted = True
     audit.record(
-        "review.save" if not submit else "review.submit",
+        "review.submit" if submitted else "review.save",
         review,
         object_id=assignment.id,
         after={"score": review.score},
@@ -447,8 +449,19 @@ def reopen(assignment, *, actor, reason):
 
 
 def record_consensus(application, *, actor, score, note):
+    """The score the panel agrees on after reading its reviews (shown beside their mean)."""
     if score is None or not (0 <= score <= 100):
         raise Refused(_l("The consensus score is a number from 0 to 100."), field="score")
+    reviews_in = db.session.scalar(
+        sa.select(sa.func.count(Review.id))
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Assignment.application_id == application.id, Review.submitted_at.is_not(None))
+    )
+    if not reviews_in:
+        raise Refused(
+            _l("No review of this application is in yet: the panel agrees on a score once it has read them."),
+            field="score",
+        )
     consensus = db.session.get(PanelConsensus, application.id) or PanelConsensus(application_id=application.id)
     before = {"score": consensus.score, "note": consensus.note}
     consensus.score, consensus.note = score, (note or "").strip()

@@ -83,7 +83,11 @@ def detail(assignment_id):
     application = assignment.application
     if not shows_content(assignment, current_user):
         return render_template(
-            "reviews/declare.html", assignment=assignment, application=application, form=DeclarationForm()
+            "reviews/declare.html",
+            assignment=assignment,
+            application=application,
+            form=DeclarationForm(),
+            refused=None,
         )
     latest = application.submissions[-1]
     review = assignment.review
@@ -109,18 +113,33 @@ def declare(assignment_id):
     assignment = _own_assignment_or_404(assignment_id)
     form = DeclarationForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors or form.action.errors:
+            abort(400)
+        return _declaration_refused(assignment, form, form.reason.errors[0])
     try:
         operations.declare(assignment, form.action.data, actor=_me(), reason=form.reason.data)
     except Refused as refusal:
         db.session.rollback()
-        flash(refusal.message, "error")
-        return redirect(url_for("reviews.detail", assignment_id=assignment.id))
+        if not assignment.awaiting_declaration:  # declared meanwhile (another tab): nothing to correct
+            flash(refusal.message, "error")
+            return redirect(url_for("reviews.detail", assignment_id=assignment.id))
+        return _declaration_refused(assignment, form, refusal.message)
     if assignment.sees_content:
         flash(_("Thank you. You can now read and score the application."), "success")
         return redirect(url_for("reviews.detail", assignment_id=assignment.id))
     flash(_("Your declaration is recorded; the programme team will find another reviewer."), "success")
     return redirect(url_for("reviews.index"))
+
+
+def _declaration_refused(assignment, form, message):
+    """The declaration page again, the reason beside the form that was sent, with what was typed."""
+    return render_template(
+        "reviews/declare.html",
+        assignment=assignment,
+        application=assignment.application,
+        form=form,
+        refused={"action": form.action.data, "message": message, "reason": form.reason.data or ""},
+    ), 400
 
 
 def _typed_scores(criteria):
@@ -130,11 +149,13 @@ def _typed_scores(criteria):
     scores, errors = {}, {}
     for criterion in criteria:
         cannot = request.form.get(f"cannot_judge_{criterion.id}") == "y"
-        if criterion.id in unreadable and not cannot:
-            errors[f"score_{criterion.id}"] = _("Enter a number, such as 3.5.")
+        if criterion.id in unreadable:
+            errors[f"score_{criterion.id}"] = (
+                _("Give a score or mark it “cannot judge”, not both.") if cannot else _("Enter a number, such as 3.5.")
+            )
             continue
-        value = None if cannot else typed[criterion.id]
-        scores[criterion.id] = (value, cannot, request.form.get(f"comment_{criterion.id}", ""))
+        # A mark with "cannot judge" ticked is kept as typed: save_review refuses the two together.
+        scores[criterion.id] = (typed[criterion.id], cannot, request.form.get(f"comment_{criterion.id}", ""))
     return scores, errors
 
 
@@ -163,6 +184,9 @@ def save_review(assignment_id):
     if not errors:
         flash(_("Review submitted.") if submit else _("Draft saved."), "success")
         return redirect(url_for("reviews.detail", assignment_id=assignment.id))
+    # Listed in the form's order: the criteria, then the recommendation.
+    order = {f"score_{c.id}": i for i, c in enumerate(application.call.criteria)}
+    errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
     review = assignment.review
     entered = {s.criterion_id: s for s in review.scores} if review else {}
     return render_template(
@@ -174,6 +198,7 @@ def save_review(assignment_id):
         entered=entered,
         typed=request.form,
         errors=errors,
+        submit_refused=submit,
         others=None,
         recommendations=RECOMMENDATIONS,
         language=str(get_locale()),
@@ -586,7 +611,8 @@ def decline_offer(offer_id):
 # -- the jury of a call --------------------------------------------------------------------------
 
 
-def _jury_page(call, *, add_form=None, rule_form=None, confirm_form=None, row_errors=None, status=200):
+def _jury_page(call, *, add_form=None, rule_form=None, confirm_form=None, row_errors=None, row_typed=None, status=200):
+    """The jury page; after a refused row (`row_errors`), that row shows what was typed (`row_typed`)."""
     jury = jury_of(call)
     jurors = jurors_of(call)
     on_jury = {j.reviewer_id for j in jurors}
@@ -611,6 +637,7 @@ def _jury_page(call, *, add_form=None, rule_form=None, confirm_form=None, row_er
         rule_form=rule_form,
         confirm_form=confirm_form or ConfirmJuryForm(),
         row_errors=row_errors or {},
+        row_typed=row_typed or {},
         regions=REGIONS,
         genders=GENDERS,
     ), status
@@ -695,7 +722,9 @@ def update_juror(juror_id):
         )
     except Refused as refusal:
         db.session.rollback()
-        return _jury_page(juror.call, row_errors={juror.id: refusal.message}, status=400)
+        return _jury_page(
+            juror.call, row_errors={juror.id: refusal.message}, row_typed={juror.id: request.form}, status=400
+        )
     flash(_("%(name)s: load and availability saved.", name=juror.reviewer.name), "success")
     return redirect(url_for("reviews.jury", call_id=juror.call_id))
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from babel.dates import format_date
 
 from fundapp.applications import models as application_models
-from fundapp.applications import queries as application_queries
 from fundapp.applications import operations
+from fundapp.applications import queries as application_queries
 from fundapp.core.jobs import run_job
 from fundapp.core.models import AuditEntry, JobRecord, OutboxMessage
 from fundapp.core.timeutil import utcnow

@@ -53,3 +53,49 @@ def test_a_reviewer_declares_scores_submits_and_sees_the_other_scores(assigned, 
     other = page.locator("#other-reviews")
     expect(other).to_be_visible()
     assert "60.00" in other.inner_text() and "Fund with changes" in other.inner_text()
+
+
+def test_marks_typed_when_the_session_ended_are_offered_back_after_signing_in_again(
+    assigned, app, live_server, browser
+):
+    """The reviewer scores in their spare time; meanwhile their session ends (here an administrator
+    signs them out). Saving leads to the sign-in page, then back to the review, where what they
+    typed is offered back from the device; restored and saved, nothing is offered any more."""
+    from fundapp.accounts import operations as accounts
+    from fundapp.extensions import db
+
+    from .pages import DEMO_PASSWORDS, demo_user
+
+    page = sign_in(browser, live_server, "reviewer@fundapp.test")
+    page.get_by_role("link", name="Your reviews").first.click()
+    page.get_by_role("link", name=assigned).click()
+    page.locator("#no-conflict").click()
+    review_url = page.url
+    marks = ["4", "4.5", "3", "5", "4"]
+    inputs = page.locator("input[name^=score_]")
+    for i, value in enumerate(marks):
+        inputs.nth(i).fill(value)
+    page.locator("#comment_applicant").fill("Un plan claro, con socios sólidos en Medellín.")
+    with app.app_context():
+        accounts.end_user_sessions(demo_user("reviewer@fundapp.test"), actor=demo_user("admin@fundapp.test"))
+        db.session.commit()
+
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Your session ended before this was sent")).to_be_visible()
+    page.locator("main [name=email]").fill("reviewer@fundapp.test")
+    page.locator("main [name=password]").fill(DEMO_PASSWORDS["reviewer@fundapp.test"])
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(review_url)
+    offer = page.locator("[data-kept-for=review-form]")
+    expect(offer).to_be_visible()
+    assert page.locator("#comment_applicant").input_value() == ""  # the server never had it
+    offer.get_by_role("button", name="Restore this copy").click()
+    assert [inputs.nth(i).input_value() for i in range(len(marks))] == marks
+    assert page.locator("#comment_applicant").input_value() == "Un plan claro, con socios sólidos en Medellín."
+
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()
+    assert page.locator("#comment_applicant").input_value() == "Un plan claro, con socios sólidos en Medellín."
+    expect(page.locator("[data-kept-for=review-form]")).to_be_hidden()
+    page.reload()
+    expect(page.locator("[data-kept-for=review-form]")).to_be_hidden()

@@ -7,6 +7,8 @@ Each reviewer submits through the review page, in a real thread with its own req
 
 import threading
 
+import sqlalchemy as sa
+
 from fundapp.applications.models import APPLICATION_WORKFLOW, Application
 from fundapp.core.models import AuditEntry
 from fundapp.extensions import db
@@ -156,6 +158,9 @@ def test_a_refused_last_review_completes_nothing(app, make_client):
     with app.app_context():
         application = db.session.get(Application, application_id)
         assert application.state == state_before and not APPLICATION_WORKFLOW.has(application.state, "ranked")
-        assert count(AuditEntry) == before
+        # What was typed is kept as a draft (one "review.save"), nothing is submitted.
+        assert count(AuditEntry) == before + 1
+        assert db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())).first() == "review.save"
         assignment = db.session.get(Assignment, assignment_id)
-        assert assignment.is_scoring and not assignment.is_done  # nothing of the refused submission kept
+        assert assignment.is_scoring and not assignment.is_done
+        assert assignment.review.submitted_at is None and assignment.review.score is None

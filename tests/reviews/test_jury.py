@@ -170,8 +170,15 @@ def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(ap
         token_from=url,
     )
     assert bad.status_code == 400 and "The unavailability ends after it starts." in text(bad)
+    # What was typed comes back in that row, to be corrected rather than typed again.
+    page = bad.get_data(as_text=True)
+    assert re.search(r"Reads (English|Français|Español)", text(bad))  # languages named, not coded
+    assert f'id="max_load-{juror_id}" name="max_load" type="number" min="1" value="4"' in page
+    assert f'id="from-{juror_id}" name="unavailable_from" type="date" value="2026-05-10"' in page
+    assert f'id="until-{juror_id}" name="unavailable_until" type="date" value="2026-05-01"' in page
     with app.app_context():
-        assert db.session.get(Juror, juror_id).max_load == 1
+        juror = db.session.get(Juror, juror_id)
+        assert (juror.max_load, juror.unavailable_from, juror.unavailable_until) == (1, None, None)
 
 
 def _proposal_pairs(page):

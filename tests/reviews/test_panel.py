@@ -546,6 +546,24 @@ def test_a_refused_consensus_says_why_beside_the_score_and_keeps_what_was_typed(
             assert db.session.get(PanelConsensus, mid) is None
 
 
+def test_no_consensus_is_recorded_before_a_review_is_in(app, review_call, staff):
+    (email,) = _pool(app, 1)
+    with app.app_context():
+        application_id = eligible(review_call, "Accra")
+    _assign(app, application_id, email)
+    response = staff.post(
+        f"/staff/applications/{application_id}/consensus",
+        {"score": "85", "note": "Acuerdo del panel en la reunión de Barcelona."},
+        token_from=f"/staff/applications/{application_id}/reviews",
+    )
+    assert response.status_code == 400
+    page = text(response)
+    assert "No review of this application is in yet" in page
+    assert "Acuerdo del panel en la reunión de Barcelona.</textarea>" in page
+    with app.app_context():
+        assert db.session.get(PanelConsensus, application_id) is None
+
+
 def test_a_reviewer_reading_french_is_told_which_criterion_is_off_and_reads_back_their_comments(
     app, review_call, make_client, staff
 ):
@@ -562,7 +580,19 @@ def test_a_reviewer_reading_french_is_told_which_criterion_is_off_and_reads_back
     data.update({f"score_{ids[0]}": "2.3", f"score_{ids[1]}": "9", "recommendation": "fund", "save_draft": "1"})
     page = text(reviewer.post(f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}"))
     summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
-    assert "Rien n’a été enregistré." in summary and "soumis" not in summary  # a draft, not a submission
+    # A draft: the valid marks are kept, the two listed are not (nothing says "submitted").
+    assert "Brouillon enregistré, sauf ce qui est indiqué ici." in summary and "soumis" not in summary.lower()
+    assert summary.index(names[0]) < summary.index(names[1])  # in the form's order
+    with app.app_context():
+        kept = {s.criterion_id: s.score for s in db.session.get(Assignment, assignment_id).review.scores}
+        assert kept == {cid: Decimal("3") for cid in ids[2:]}
+    # A mark and "cannot judge" on the same criterion: which one was meant is the reviewer's to say.
+    both = dict(data, **{f"cannot_judge_{ids[2]}": "y"})
+    page = text(reviewer.post(f"/reviews/{assignment_id}/review", both, token_from=f"/reviews/{assignment_id}"))
+    assert f"{names[2]}\u00a0: Donnez une note ou cochez « ne peut pas juger », pas les deux." in page
+    with app.app_context():
+        entry = next(s for s in db.session.get(Assignment, assignment_id).review.scores if s.criterion_id == ids[2])
+        assert (entry.score, entry.cannot_judge) == (Decimal("3"), False)
     assert f"{names[0]}\u00a0: Les notes de ce critère progressent par pas de 0,5." in summary
     assert f"{names[1]}\u00a0: Les notes de ce critère vont de 0 à 5." in summary
 

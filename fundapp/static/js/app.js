@@ -5,6 +5,10 @@ document.addEventListener("DOMContentLoaded", function () {
   // Every refusal comes from the server, in the page's language and beside its field, with what
   // was typed kept: the browser's own bubbles (in the browser's language) are not used.
   document.querySelectorAll("form[method=post]").forEach(function (form) { form.noValidate = true; });
+  // A refused form comes back with a summary of what to correct: brought into view (on a phone it
+  // may sit far from where the button was) and read out, unless the page put the focus elsewhere.
+  var summary = document.querySelector("[data-focus-on-load]");
+  if (summary && (!document.activeElement || document.activeElement === document.body)) { summary.focus(); }
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {
       // Stop a second click from sending the form twice on a slow connection.
@@ -25,6 +29,101 @@ document.addEventListener("DOMContentLoaded", function () {
       { dateStyle: "full", timeStyle: "short" });
     el.textContent = el.getAttribute("data-template").replace("{when}", text);
     el.hidden = false;
+  });
+});
+
+// An amount or a mark as typed ("45 000,50", "45.000,50 €", "3,5"), in cents (0 when empty).
+function amount(text) {
+  var s = (text || "").replace(/[\s\u00a0\u202f€]/g, "");
+  var dec = Math.max(s.lastIndexOf(","), s.lastIndexOf("."));
+  if (dec >= 0 && s.length - dec - 1 <= 2) {
+    s = s.slice(0, dec).replace(/[.,]/g, "") + "." + s.slice(dec + 1);
+  } else {
+    s = s.replace(/[.,]/g, "");
+  }
+  var n = parseFloat(s);
+  return isNaN(n) ? 0 : Math.round(n * 100);
+}
+
+// What the server has and a copy kept on the device are the same when every field holds the same
+// text (spaces around it aside) or the same number: the server writes amounts and marks its own way
+// ("5 000,00" for "5 000" typed, "3,5" for "3.5", "0,00" for an amount left empty), and drops rows
+// left empty.
+var NUMERIC = /^-?[\d\s\u00a0\u202f.,]*\d[\d\s\u00a0\u202f.,]*€?$/;
+function sameValue(a, b) {
+  a = String(a).trim(); b = String(b).trim();
+  if (a === b) { return true; }
+  return (a === "" || NUMERIC.test(a)) && (b === "" || NUMERIC.test(b)) && amount(a) === amount(b);
+}
+function sameData(kept, now) {
+  return Object.keys(kept).concat(Object.keys(now)).every(function (name) {
+    var a = kept[name] || [], b = now[name] || [];
+    if (!(name in now)) { return a.every(function (v) { return String(v).trim() === ""; }); }
+    if (!(name in kept)) { return b.every(function (v) { return String(v).trim() === ""; }); }
+    return a.length === b.length && a.every(function (v, i) { return sameValue(v, b[i]); });
+  });
+}
+
+// Long forms without autosave (a review, a report): what is typed is kept on this device until
+// the server shows it back, so a session that ended or a lost connection costs nothing. A page
+// showing the form with other values offers the kept copy back; a page that no longer takes it
+// (the review submitted) clears it (data-kept-clear); copies older than 30 days are dropped.
+document.addEventListener("DOMContentLoaded", function () {
+  var MONTH = 30 * 24 * 3600 * 1000;
+  function read(key) {
+    try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
+  }
+  document.querySelectorAll("[data-kept-clear]").forEach(function (el) {
+    try { localStorage.removeItem("fundapp-form:" + el.getAttribute("data-kept-clear")); } catch (e) { /* none */ }
+  });
+  document.querySelectorAll("form[data-keep]").forEach(function (form) {
+    var key = "fundapp-form:" + form.getAttribute("data-keep");
+    function values() {
+      var data = {};
+      new FormData(form).forEach(function (v, k) {
+        if (k !== "csrf_token" && typeof v === "string") { (data[k] = data[k] || []).push(v); }
+      });
+      return data;
+    }
+    function keep() {
+      try { localStorage.setItem(key, JSON.stringify({ at: Date.now(), data: values() })); } catch (e) { /* full */ }
+    }
+    var kept = read(key);
+    var offer = document.querySelector("[data-kept-for='" + form.id + "']");
+    if (kept && kept.data && (Date.now() - kept.at > MONTH || sameData(kept.data, values()))) {
+      localStorage.removeItem(key);
+    } else if (kept && kept.data && offer) {
+      var when = new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
+        { dateStyle: "medium", timeStyle: "short" });
+      offer.querySelector("[data-kept-text]").textContent = offer.getAttribute("data-text").replace("{time}", when);
+      offer.hidden = false;
+      offer.querySelector("[data-restore]").addEventListener("click", function () {
+        offer.hidden = true;
+        form.querySelectorAll("input[type=checkbox], input[type=radio]").forEach(function (el) {
+          if (!(el.name in kept.data)) { el.checked = false; }
+        });
+        Object.keys(kept.data).forEach(function (name) {
+          var typed = kept.data[name];
+          form.querySelectorAll("[name='" + name + "']").forEach(function (el, i) {
+            if (el.type === "checkbox" || el.type === "radio") {
+              el.checked = typed.indexOf(el.value) >= 0;
+            } else if (el.type !== "hidden" && el.type !== "file" && el.type !== "submit") {
+              el.value = typed[i] !== undefined ? typed[i] : typed[0];
+            }
+          });
+        });
+        var first = form.querySelector("textarea, select, input:not([type=hidden])");
+        if (first) { first.focus(); }
+      });
+      offer.querySelector("[data-discard]").addEventListener("click", function () {
+        offer.hidden = true;
+        localStorage.removeItem(key);
+      });
+      if (!document.querySelector("[data-focus-on-load]")) { offer.focus(); }
+    }
+    form.addEventListener("input", keep);
+    form.addEventListener("change", keep);
+    form.addEventListener("submit", keep);
   });
 });
 
@@ -152,23 +251,6 @@ document.addEventListener("DOMContentLoaded", function () {
     save();
   }
 
-  // What the server has and the copy kept here are the same when every field holds the same text
-  // (spaces around it aside) or the same amount: the server writes amounts its own way ("5 000,00"
-  // for "5 000" typed, a narrow space in "45 000,50"), and drops rows left empty.
-  var NUMERIC = /^-?[\d\s\u00a0\u202f.,]*\d[\d\s\u00a0\u202f.,]*€?$/;
-  function sameValue(a, b) {
-    a = String(a).trim(); b = String(b).trim();
-    return a === b || (NUMERIC.test(a) && NUMERIC.test(b) && amount(a) === amount(b));
-  }
-  function sameData(kept, now) {
-    return Object.keys(kept).concat(Object.keys(now)).every(function (name) {
-      var a = kept[name] || [], b = now[name] || [];
-      if (!(name in now)) { return a.every(function (v) { return String(v).trim() === ""; }); }
-      if (!(name in kept)) { return b.every(function (v) { return String(v).trim() === ""; }); }
-      return a.length === b.length && a.every(function (v, i) { return sameValue(v, b[i]); });
-    });
-  }
-
   function offerKeptCopy() {
     var kept;
     try { kept = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { kept = null; }
@@ -213,17 +295,6 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 
   // Running totals while typing (the server recomputes them on every save).
-  function amount(text) {
-    var s = (text || "").replace(/[\s\u00a0\u202f€]/g, "");
-    var dec = Math.max(s.lastIndexOf(","), s.lastIndexOf("."));
-    if (dec >= 0 && s.length - dec - 1 <= 2) {
-      s = s.slice(0, dec).replace(/[.,]/g, "") + "." + s.slice(dec + 1);
-    } else {
-      s = s.replace(/[.,]/g, "");
-    }
-    var n = parseFloat(s);
-    return isNaN(n) ? 0 : Math.round(n * 100);
-  }
   function totals() {
     ["requested", "cofunding"].forEach(function (kind) {
       var cell = document.querySelector("[data-total='" + kind + "']");
