@@ -97,6 +97,18 @@ def test_every_page_reachable_by_every_demo_role_answers_without_error(app, demo
     assert not failures, "\n".join(failures)
     # The crawl really walked the fund: each signed-in role reaches well beyond its home page.
     assert all(count > 5 for role, count in report.items() if role != "anonymous"), report
+    # Every action the demo's past and this crawl wrote to the audit log has a name in the
+    # reader's language (the log shows the name above the code).
+    import sqlalchemy as sa
+
+    from fundapp.core import audit
+    from fundapp.core.models import AuditEntry
+    from fundapp.extensions import db
+
+    with app.app_context():
+        actions = set(db.session.scalars(sa.select(AuditEntry.action).distinct()))
+    assert len(actions) > 30
+    assert not {a for a in actions if audit.action_label(a) == a}, "audit actions without a name"
 
 
 def test_the_crawl_finds_a_broken_page(app, demo_fund, make_client, monkeypatch):

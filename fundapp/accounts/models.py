@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.permissions import ROLES
 from ..core.timeutil import UTCDateTime, utcnow
@@ -436,3 +437,40 @@ class AccessToken(db.Model):
     @property
     def scope_label(self):
         return ACCESS_TOKEN_SCOPES.get(self.scope, self.scope)
+
+
+# What the audit log calls this feature's actions, in the reader's language.
+audit.name_actions(
+    {
+        "user.create": _l("Account created"),
+        "user.update": _l("Account updated"),
+        "user.roles": _l("Roles changed"),
+        "user.activate": _l("Account reactivated"),
+        "user.deactivate": _l("Account deactivated"),
+        "user.language": _l("Language changed"),
+        "user.login": _l("Signed in"),
+        "user.login_failed": _l("Sign-in refused"),
+        "user.login_locked": _l("Sign-in paused after failed attempts"),
+        "user.logout": _l("Signed out"),
+        "user.password_change": _l("Password changed"),
+        "user.password_reset": _l("Password reset"),
+        "user.demo_reset": _l("Demo account reset"),
+        "password_reset.request": _l("Password reset asked for"),
+        "invitation.create": _l("Invitation sent"),
+        "invitation.accept": _l("Invitation accepted"),
+        "invitation.revoke": _l("Invitation withdrawn"),
+        "session.end_all": _l("Every session ended"),
+        "session.end_others": _l("Other sessions ended"),
+        "session.expire": _l("Session ended by time"),
+        "mfa.enable": _l("Two-step verification turned on"),
+        "mfa.disable": _l("Two-step verification turned off"),
+        "mfa.failed": _l("Two-step code refused"),
+        "mfa.recovery_codes": _l("New recovery codes made"),
+        "mfa.recovery_used": _l("Recovery code used"),
+        "mfa.reset": _l("Two-step verification reset"),
+        "token.created": _l("Access token created"),
+        "token.revoked": _l("Access token revoked"),
+        "reviewer_profile.update": _l("Reviewer profile updated"),
+        "reviewer_profile.from_offer": _l("Reviewer profile made from an offer"),
+    }
+)

@@ -180,7 +180,12 @@ MAX_BUDGET_LINE_CENTS = 1_000_000_000_00  # EUR 1 billion
 
 
 def _check_partners(application, partners):
-    """[(member, role)] from [{'member_id', 'role'}], or Refused on the partners field."""
+    """[(member, role)] from [{'member_id', 'role'}], or Refused on the partners field. A row left
+    empty is no partner; a role typed without its city is refused rather than dropped."""
+    for p in partners:
+        role = (p.get("role") or "").strip()
+        if role and not p.get("member_id"):
+            raise Refused(_l("Choose the partner city whose role is “%(role)s”.", role=role[:80]), field="partners")
     partners = [p for p in partners if p.get("member_id")]
     if len(partners) > MAX_PARTNERS:
         raise Refused(_l("An application names at most %(n)d partner cities.", n=MAX_PARTNERS), field="partners")

@@ -3,7 +3,7 @@
 from flask_babel import gettext as _
 
 from ..core import pdf
-from ..core.i18n import format_day
+from ..core.i18n import format_day, format_number
 from ..core.money import format_eur
 from .models import BUDGET_CATEGORIES, DIMENSIONS
 
@@ -42,9 +42,9 @@ def application_pdf(data, language, version_no=1):
         pdf.para(
             _(
                 "Women: %(w)s · Men: %(m)s · Other or undisclosed: %(o)s",
-                w=data.get("beneficiaries_women") or 0,
-                m=data.get("beneficiaries_men") or 0,
-                o=data.get("beneficiaries_other") or 0,
+                w=format_number(data.get("beneficiaries_women") or 0, 0),
+                m=format_number(data.get("beneficiaries_men") or 0, 0),
+                o=format_number(data.get("beneficiaries_other") or 0, 0),
             )
         )
     )

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.states import State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, in_zone, utcnow
@@ -456,3 +457,23 @@ class CallIndicator(db.Model):
         """The sum of this indicator's figures in {part: value} (None when none is given)."""
         values = [v for v in (figures or {}).values() if v is not None]
         return sum(values) if values else None
+
+
+# What the audit log calls this feature's actions, in the reader's language.
+audit.name_actions(
+    {
+        "call.create": _l("Call created"),
+        "call.update": _l("Call updated"),
+        "criterion.create": _l("Criterion added"),
+        "indicator.create": _l("Indicator added"),
+        "report_step.create": _l("Report step added"),
+        "call.duplicate": _l("Call duplicated"),
+        "call.lock": _l("Criteria and cap fixed by the first submission"),
+        "criterion.update": _l("Criterion saved"),
+        "criterion.delete": _l("Criterion removed"),
+        "indicator.update": _l("Indicator saved"),
+        "indicator.delete": _l("Indicator removed"),
+        "report_step.update": _l("Report step saved"),
+        "report_step.delete": _l("Report step removed"),
+    }
+)

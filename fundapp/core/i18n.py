@@ -30,6 +30,16 @@ def language_names(codes):
     return ", ".join(names) or "—"
 
 
+def format_size(size):
+    """A file's size in the reader's language: "12 kB", "12 ko", "1,5 Mo"."""
+    from babel.units import format_unit
+
+    size = size or 0
+    if size >= 1024 * 1024:
+        return format_unit(round(size / (1024 * 1024), 1), "digital-megabyte", length="short", locale=_locale())
+    return format_unit(max(1, round(size / 1024)), "digital-kilobyte", length="short", locale=_locale())
+
+
 def _viewer():
     """The signed-in user, or None (one look through flask-login's proxy, not one per attribute)."""
     try:
@@ -340,6 +350,7 @@ def init_app(app):
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["language_names"] = language_names
+    app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["decimal"] = format_number
     app.jinja_env.filters["percent"] = format_percent

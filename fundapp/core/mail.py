@@ -273,3 +273,13 @@ def body_as_html(body, base_url=None):
         return f'<a href="{url}" rel="noopener noreferrer nofollow">{url}</a>{tail}'
 
     return Markup(_ESCAPED_LINK.sub(link, escaped))
+
+
+# What the audit log calls the outbox's actions, in the reader's language.
+audit.name_actions(
+    {
+        "mail.dead": _l("E-mail given up after its attempts"),
+        "mail.resend": _l("E-mail sent again"),
+        "mail.sweep": _l("Undelivered e-mails tried again"),
+    }
+)

@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from ..core import audit
+from ..core.catalogue import lazy_gettext as _l
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
 
@@ -177,3 +179,15 @@ class CallFunding(db.Model):
     @property
     def remaining_cents(self):
         return self.amount_cents - self.committed_cents
+
+
+# What the audit log calls this feature's actions, in the reader's language.
+audit.name_actions(
+    {
+        "donor.create": _l("Donor added"),
+        "donor.update": _l("Donor updated"),
+        "contribution.create": _l("Contribution recorded"),
+        "contribution.update": _l("Contribution updated"),
+        "ledger.close": _l("Books closed"),
+    }
+)

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -74,3 +75,14 @@ class Member(db.Model):
         if user.has_role("staff"):
             return sa.true()
         return cls.id.in_(user.member_ids() or [-1])
+
+
+# What the audit log calls this feature's actions, in the reader's language.
+audit.name_actions(
+    {
+        "member.create": _l("Member added"),
+        "member.update": _l("Member updated"),
+        "member.import": _l("Members imported"),
+        "member.dues_bulk": _l("Dues recorded"),
+    }
+)

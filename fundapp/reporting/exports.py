@@ -5,7 +5,7 @@ import textwrap
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -27,7 +27,12 @@ PALETTE = [colors.HexColor(c) for c in ("#1f4e79", "#c55a11", "#548235", "#7030a
 
 
 def _title(figures):
-    who = figures.donor.name if figures.donor is not None else _("International Fund for Metropolises")
+    # The donor's name in the report's language, as its page says it ("Direction du développement...").
+    who = (
+        figures.donor.name_in(str(get_locale() or "en"))
+        if figures.donor is not None
+        else _("International Fund for Metropolises")
+    )
     return who, _(
         "Report from %(start)s to %(end)s",
         start=format_date(figures.start, "long"),

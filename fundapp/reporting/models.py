@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.catalogue import lazy_pgettext
 from ..core.states import State, Transition, Workflow
@@ -274,3 +275,12 @@ class DonorReport(db.Model):
         if user.has_role("staff"):
             return True
         return self.donor_id is not None and self.donor_id in user.donor_ids()
+
+
+# What the audit log calls this feature's actions, in the reader's language.
+audit.name_actions(
+    {
+        "donor_report.request": _l("Donor report asked for"),
+        "grant_report.save": _l("Report saved"),
+    }
+)

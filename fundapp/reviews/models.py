@@ -5,6 +5,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.states import State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
@@ -309,3 +310,22 @@ class Juror(db.Model):
 
     def unavailable_on(self, day):
         return bool(self.unavailable_from and self.unavailable_from <= day <= self.unavailable_until)
+
+
+# What the audit log calls this feature's actions, in the reader's language.
+audit.name_actions(
+    {
+        "assignment.create": _l("Reviewer assigned"),
+        "call.assign_reviewers": _l("Reviewers assigned automatically"),
+        "review.save": _l("Review draft saved"),
+        "review.submit": _l("Review submitted"),
+        "expert_offer.create": _l("Offer to review received"),
+        "expert_offer.accept": _l("Offer to review accepted"),
+        "expert_offer.decline": _l("Offer to review declined"),
+        "jury.add": _l("Added to the jury"),
+        "jury.remove": _l("Removed from the jury"),
+        "jury.update": _l("Juror's load or availability changed"),
+        "jury.rule": _l("Jury balance rule changed"),
+        "jury.confirm": _l("Jury confirmed"),
+    }
+)

@@ -338,6 +338,10 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
     if assignment.reviewer_id != actor.id:
         raise Refused(_l("This is not your assignment."))
     if not assignment.is_scoring:
+        if assignment.is_done:  # submitted meanwhile, from another window or device
+            raise Refused(
+                _l("This review is already submitted (perhaps from another window): it can no longer be changed.")
+            )
         raise Refused(_l("This review cannot be changed now."))
     criteria = assignment.application.call.criteria
     review = _review_of(assignment)

@@ -170,6 +170,7 @@ def test_a_duration_outside_the_calls_limits_is_refused(app, cities, open_call, 
     [
         ("999999", "A partner must be a Metropolis member."),
         ("lead", "Bogotá leads the application; it cannot also be its partner."),
+        ("0", "Choose the partner city whose role is “Partner”."),  # a role typed, the city left on "—"
     ],
 )
 def test_a_partner_that_is_not_a_member_or_is_the_lead_is_refused(
@@ -183,6 +184,7 @@ def test_a_partner_that_is_not_a_member_or_is_the_lead_is_refused(
     )
     response = save(camila, application_id, data)
     assert response.status_code == 400 and message in page_text(response)
+    assert 'value="Partner"' in page_text(response)  # the role typed comes back
     with app.app_context():
         assert get_application(application_id).partners == []
 

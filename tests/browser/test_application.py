@@ -123,7 +123,8 @@ def test_text_typed_while_the_connection_is_down_is_offered_back_after_a_reload(
 
 def test_a_draft_saved_with_its_button_is_not_offered_back_as_unsaved(open_call, live_server, browser):
     """Amounts typed "5 000" and "45 000,50" come back written the server's way ("5 000,00", a narrow
-    space): the copy kept on the device holds the same figures, so nothing is offered back."""
+    space), and co-funding left empty as "0,00": the copy kept on the device holds the same
+    figures, so nothing is offered back."""
     page = _start_application(browser, live_server, locale="fr-FR", timezone_id="Africa/Abidjan")
     page.route("**/autosave", lambda route: route.abort("internetdisconnected"))  # only the button saves
     page.locator("[name=title]").fill("Maisons du soin à Abidjan")
@@ -131,6 +132,10 @@ def test_a_draft_saved_with_its_button_is_not_offered_back_as_unsaved(open_call,
     page.locator("[name='budget-0-description']").fill("Coordinatrices de quartier")
     page.locator("[name='budget-0-requested']").fill("45 000,50")
     page.locator("[name='budget-0-cofunding']").fill("5 000")
+    # A second line without co-funding: the server writes "0,00" where the device keeps nothing.
+    page.locator("[name='budget-1-category']").select_option("equipment")
+    page.locator("[name='budget-1-description']").fill("Mobilier des maisons du soin")
+    page.locator("[name='budget-1-requested']").fill("12 000")
     with page.expect_navigation():
         page.locator("button[name=next][value=edit]").click()
     assert page.locator("[name='budget-0-cofunding']").input_value() != "5 000"  # written the server's way

@@ -64,6 +64,11 @@ def test_donor_report_pages_and_files_name_states_in_the_readers_language(app, f
         sheet = book[gettext("Grants")]
     states = {row[6] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert states == {shown for _code, shown in grant_cells}, states
+    # ...and the donor by its name in that language, as the report's page does.
+    with app.app_context():
+        name, english = _donor("SDC").name_in(language), _donor("SDC").name
+    written = {str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v}
+    assert name != english and name in written and english not in written
     # The CSV is for machines: it keeps the codes.
     csv_text = donor.get(f"/donor-reports/{report_id}/csv").get_data(as_text=True)
     assert all(f",{code}," in csv_text for code, _shown in grant_cells)

@@ -218,7 +218,7 @@ def test_submitting_with_an_unscored_criterion_is_refused_but_cannot_judge_is_fi
     again = reviewer.post(
         f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}", follow_redirects=True
     )
-    assert "This review cannot be changed now." in text(again)
+    assert "This review is already submitted (perhaps from another window)" in text(again)
 
 
 def test_a_second_review_by_the_same_reviewer_is_refused(app, review_call, staff):

@@ -65,17 +65,14 @@ function sameData(kept, now) {
 }
 
 // Long forms without autosave (a review, a report): what is typed is kept on this device until
-// the server shows it back, so a session that ended or a lost connection costs nothing. A page
-// showing the form with other values offers the kept copy back; a page that no longer takes it
-// (the review submitted) clears it (data-kept-clear); copies older than 30 days are dropped.
+// the server shows it back, so a session that ended, a lost connection or a second window costs
+// nothing. A page showing the form with other values offers the kept copy back; one showing the
+// same values (saved, or reopened after a submission) drops it, as it drops copies over 30 days old.
 document.addEventListener("DOMContentLoaded", function () {
   var MONTH = 30 * 24 * 3600 * 1000;
   function read(key) {
     try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
   }
-  document.querySelectorAll("[data-kept-clear]").forEach(function (el) {
-    try { localStorage.removeItem("fundapp-form:" + el.getAttribute("data-kept-clear")); } catch (e) { /* none */ }
-  });
   document.querySelectorAll("form[data-keep]").forEach(function (form) {
     var key = "fundapp-form:" + form.getAttribute("data-keep");
     function values() {
