@@ -2,6 +2,7 @@
 
 import email
 import io
+import re
 from datetime import timedelta
 from email import policy
 
@@ -137,6 +138,29 @@ def test_a_bad_budget_is_refused_and_everything_else_is_kept(app, cities, open_c
         application = get_application(application_id)
         assert application.title == "Care blocks for Bogotá"  # the rest was saved
         assert application.budget_lines == [] and application.requested_cents == 0
+
+
+def test_an_unreadable_amount_is_named_by_its_line_and_marked_in_its_cell(app, cities, open_call, make_client):
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    data = complete_fields(app, open_call)
+    data.update(
+        {
+            "budget-1-category": "equipment",
+            "budget-1-description": "Mobiliario de las manzanas",
+            "budget-1-requested": "12.500,5x",
+        }
+    )
+    response = save(camila, application_id, data)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "Budget line 2: Enter an amount in euros" in page
+    (cell,) = [tag for tag in re.findall(r"<input[^>]*>", page) if 'id="budget-1-requested"' in tag]
+    assert 'aria-invalid="true"' in cell and 'aria-describedby="budget-1-requested-error"' in cell
+    assert 'value="12.500,5x"' in cell  # what was typed, to correct
+    assert 'id="budget-1-requested-error"' in page
+    with app.app_context():
+        assert get_application(application_id).budget_lines == []  # the budget waits for that line
 
 
 def test_a_start_date_outside_the_calls_window_is_refused(app, cities, open_call, make_client):

@@ -5,9 +5,10 @@ document.addEventListener("DOMContentLoaded", function () {
   // Every refusal comes from the server, in the page's language and beside its field, with what
   // was typed kept: the browser's own bubbles (in the browser's language) are not used.
   document.querySelectorAll("form[method=post]").forEach(function (form) { form.noValidate = true; });
-  // A refused form comes back with a summary of what to correct: brought into view (on a phone it
-  // may sit far from where the button was) and read out, unless the page put the focus elsewhere.
-  var summary = document.querySelector("[data-focus-on-load]");
+  // A refused form comes back with a summary of what to correct, or its first refused field:
+  // brought into view (on a phone it may sit far from where the button was) and read out, unless
+  // the page put the focus elsewhere.
+  var summary = document.querySelector("[data-focus-on-load]") || document.querySelector("main [aria-invalid=true]");
   if (summary && (!document.activeElement || document.activeElement === document.body)) { summary.focus(); }
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {
