@@ -85,6 +85,12 @@ def test_the_pdf_and_xlsx_hold_the_donor_the_totals_and_each_city(app, funded, m
     report_id = _built(app, staff, sdc_id)
     page = text(staff.get(f"/donor-reports/{report_id}"))
     assert 'data-figure="allocated">€175,000.00' in page and 'data-figure="paid">€70,000.00' in page
+    assert "Paid out from Jan 1, 2026 to " in page  # the period the figure covers is named
+    # The live dashboard covers everything to date: no separate "in the period" figure.
+    officer = make_client()
+    officer.login("officer@sdc.example", PASSWORD)
+    live = text(officer.get("/donor"))
+    assert 'data-figure="paid">' in live and 'data-figure="paid_in_period"' not in live
     pdf = staff.get(f"/donor-reports/{report_id}/pdf")
     assert pdf.headers["Content-Disposition"].startswith("attachment")
     pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
