@@ -52,6 +52,7 @@ from .queries import (
 )
 
 bp = Blueprint("applications", __name__)
+UPLOAD_REFUSED = "upload-refused"  # a flash category shown beside the upload form, not at the top
 applicant_required = roles_required("applicant")
 
 
@@ -279,6 +280,9 @@ def autosave(application_id):
 def _upload_form(application):
     form = UploadForm()
     form.requirement.choices = application.call.documents_in(str(get_locale())) + [("other", _("Other document"))]
+    chosen = request.args.get("requirement")
+    if request.method == "GET" and chosen in {key for key, _label in form.requirement.choices}:
+        form.requirement.data = chosen  # back from a refused upload: the document it was for
     return form
 
 
@@ -298,12 +302,18 @@ def upload(application_id):
             )
         except Refused as refusal:
             db.session.rollback()
-            flash(_("The file was not attached: %(reason)s", reason=refusal.message), "error")
-        else:
-            flash(_("Document attached."), "success")
-    else:
-        flash(_("The file was not attached: %(reason)s", reason=_first_error(form.errors)), "error")
-    return redirect(url_for("applications.edit", application_id=application.id) + "#documents")
+            return _upload_refused(application, form, refusal.message)
+        flash(_("Document attached."), "success")
+        return redirect(url_for("applications.edit", application_id=application.id) + "#documents")
+    return _upload_refused(application, form, _first_error(form.errors))
+
+
+def _upload_refused(application, form, reason):
+    """Back to the documents, the reason shown beside the upload form (not at the top of a long
+    page) and the document it was for still chosen."""
+    flash(_("The file was not attached: %(reason)s", reason=reason), UPLOAD_REFUSED)
+    requirement = form.requirement.data if isinstance(form.requirement.data, str) else None
+    return redirect(url_for("applications.edit", application_id=application.id, requirement=requirement) + "#documents")
 
 
 def _document_of(application, document_id):

@@ -250,8 +250,17 @@ def test_an_ineligible_city_cannot_start(app, cities, open_call, make_client):
 def test_forged_or_unknown_uploads_are_refused(app, cities, open_call, make_client, filename, data, message):
     camila = as_user(make_client, "camila@bogota.example")
     application_id = start(camila)
-    page = page_text(upload(camila, application_id, LETTER, data, filename))
+    response = upload(camila, application_id, LETTER, data, filename)
+    page = page_text(response)
     assert message in page
+    # Said beside the upload form (not at the top of the long editor), the document still chosen.
+    refused = page.split('id="upload-refused"', 1)[1].split("</p>", 1)[0]
+    assert "The file was not attached" in refused and message in refused
+    assert 'class="flashes"' not in page
+    assert response.request.args.get("requirement") == LETTER
+    assert re.search(r'<option selected value="' + re.escape(LETTER) + '"', page) or re.search(
+        r'<option value="' + re.escape(LETTER) + r'" selected', page
+    )
     with app.app_context():
         assert get_application(application_id).documents == []
 
