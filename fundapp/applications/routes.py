@@ -167,7 +167,7 @@ def _values_and_errors(form, application):
             errors[name] = _first_error(form[name].errors)
     if "budget" in errors:  # which line: the whole budget waits for it (its cell is marked too)
         line = next(i for i, entry in enumerate(form.budget, start=1) if entry.errors)
-        errors["budget"] = _("Budget line %(n)d: %(message)s", n=line, message=errors["budget"])
+        errors["budget"] = _("Budget not saved, because of line %(n)d: %(message)s", n=line, message=errors["budget"])
     if "indicator_targets" in fields:
         errors.update(form.indicator_targets.input_errors)  # beside the input that could not be read
     values = {name: form[name].data for name in fields if name in operations.SCALAR_FIELDS + ["indicator_targets"]}

@@ -328,12 +328,15 @@ def _review_of(assignment):
     return assignment.review
 
 
-def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, recommendation, submit=False):
+def save_review(
+    assignment, *, actor, scores, comment_applicant, comment_staff, recommendation, submit=False, marks_unread=()
+):
     """scores: {criterion id: (Decimal or None, cannot judge, comment)}. Returns {field: message}.
 
     A draft keeps every valid entry; submitting needs every criterion scored or marked "cannot
     judge", at least one judged, and a recommendation, and then locks the review. A refused
-    submission is kept as a draft (every valid entry), so nothing typed is lost.
+    submission is kept as a draft (every valid entry), so nothing typed is lost: a refused mark
+    (or one the page could not read: `marks_unread`) stays as it was, its comment is saved.
     """
     if assignment.reviewer_id != actor.id:
         raise Refused(_l("This is not your assignment."))
@@ -349,21 +352,21 @@ def save_review(assignment, *, actor, scores, comment_applicant, comment_staff, 
     errors = {}
     for criterion in criteria:
         value, cannot_judge, comment = scores.get(criterion.id, (None, False, ""))
+        problem = None
         if value is not None and cannot_judge:
             # Which one was meant is the reviewer's to say: neither is kept over the other.
-            errors[f"score_{criterion.id}"] = str(_l("Give a score or mark it “cannot judge”, not both."))
-            continue
-        if value is not None:
+            problem = _l("Give a score or mark it “cannot judge”, not both.")
+        elif value is not None:
             problem = check_score(criterion, value)
-            if problem:
-                errors[f"score_{criterion.id}"] = str(problem)
-                continue
+        if problem:
+            errors[f"score_{criterion.id}"] = str(problem)
         entry = existing.get(criterion.id)
         if entry is None:
-            entry = CriterionScore(criterion_id=criterion.id, criterion=criterion)
+            entry = CriterionScore(criterion_id=criterion.id, criterion=criterion, score=None, cannot_judge=False)
             review.scores.append(entry)
-        entry.score = None if cannot_judge else value
-        entry.cannot_judge = bool(cannot_judge)
+        if not problem and criterion.id not in marks_unread:
+            entry.score = None if cannot_judge else value
+            entry.cannot_judge = bool(cannot_judge)
         entry.comment = (comment or "").strip()
     if recommendation and recommendation not in RECOMMENDATIONS:
         errors["recommendation"] = str(_l("Choose a recommendation."))

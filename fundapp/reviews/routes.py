@@ -143,20 +143,20 @@ def _declaration_refused(assignment, form, message):
 
 
 def _typed_scores(criteria):
-    """{criterion id: (score, cannot judge, comment)} as typed ("3,5" in French), and the scores
-    that could not be read."""
+    """{criterion id: (score, cannot judge, comment)} as typed ("3,5" in French), the scores that
+    could not be read ({field: why}), and their criteria (whose mark stays as it was)."""
     typed, unreadable = typed_by_key(request.form, "score_", DecimalText, [c.id for c in criteria])
     scores, errors = {}, {}
     for criterion in criteria:
         cannot = request.form.get(f"cannot_judge_{criterion.id}") == "y"
+        comment = request.form.get(f"comment_{criterion.id}", "")
         if criterion.id in unreadable:
             errors[f"score_{criterion.id}"] = (
                 _("Give a score or mark it “cannot judge”, not both.") if cannot else _("Enter a number, such as 3.5.")
             )
-            continue
         # A mark with "cannot judge" ticked is kept as typed: save_review refuses the two together.
-        scores[criterion.id] = (typed[criterion.id], cannot, request.form.get(f"comment_{criterion.id}", ""))
-    return scores, errors
+        scores[criterion.id] = (typed.get(criterion.id), cannot, comment)
+    return scores, errors, set(unreadable)
 
 
 @bp.route("/reviews/<int:assignment_id>/review", methods=["POST"])
@@ -164,13 +164,14 @@ def _typed_scores(criteria):
 def save_review(assignment_id):
     assignment = _own_assignment_or_404(assignment_id, content=True)
     application = assignment.application
-    scores, errors = _typed_scores(application.call.criteria)
+    scores, errors, unreadable = _typed_scores(application.call.criteria)
     submit = "submit_review" in request.form
     try:
         problems = operations.save_review(
             assignment,
             actor=_me(),
             scores=scores,
+            marks_unread=unreadable,
             comment_applicant=request.form.get("comment_applicant", ""),
             comment_staff=request.form.get("comment_staff", ""),
             recommendation=request.form.get("recommendation"),

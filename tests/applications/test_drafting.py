@@ -154,7 +154,7 @@ def test_an_unreadable_amount_is_named_by_its_line_and_marked_in_its_cell(app, c
     response = save(camila, application_id, data)
     assert response.status_code == 400
     page = page_text(response)
-    assert "Budget line 2: Enter an amount in euros" in page
+    assert "Budget not saved, because of line 2: Enter an amount in euros" in page
     (cell,) = [tag for tag in re.findall(r"<input[^>]*>", page) if 'id="budget-1-requested"' in tag]
     assert 'aria-invalid="true"' in cell and 'aria-describedby="budget-1-requested-error"' in cell
     assert 'value="12.500,5x"' in cell  # what was typed, to correct

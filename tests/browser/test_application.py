@@ -132,10 +132,12 @@ def test_a_draft_saved_with_its_button_is_not_offered_back_as_unsaved(open_call,
     page.locator("[name='budget-0-description']").fill("Coordinatrices de quartier")
     page.locator("[name='budget-0-requested']").fill("45 000,50")
     page.locator("[name='budget-0-cofunding']").fill("5 000")
-    # A second line without co-funding: the server writes "0,00" where the device keeps nothing.
-    page.locator("[name='budget-1-category']").select_option("equipment")
-    page.locator("[name='budget-1-description']").fill("Mobilier des maisons du soin")
-    page.locator("[name='budget-1-requested']").fill("12 000")
+    # A line added with the button after the empty ones, without co-funding: the server numbers it
+    # again (budget-1) and writes "0,00" where the device keeps nothing.
+    page.locator("[data-add-row=budget]").click()
+    page.locator("[name='budget-3-category']").select_option("equipment")
+    page.locator("[name='budget-3-description']").fill("Mobilier des maisons du soin")
+    page.locator("[name='budget-3-requested']").fill("12 000")
     with page.expect_navigation():
         page.locator("button[name=next][value=edit]").click()
     assert page.locator("[name='budget-0-cofunding']").input_value() != "5 000"  # written the server's way
@@ -146,6 +148,25 @@ def test_a_draft_saved_with_its_button_is_not_offered_back_as_unsaved(open_call,
     page.wait_for_timeout(300)
     page.reload()
     expect(page.locator("#kept-copy")).to_be_visible()
+    page.context.close()
+
+
+def test_text_refused_by_a_save_stays_on_the_device_until_the_server_has_it(open_call, live_server, browser):
+    """The page that refuses a save shows what was typed; the server does not have it, so the
+    copy kept on the device stays and is offered after a reload."""
+    page = _start_application(browser, live_server, locale="es-ES", timezone_id="America/Bogota")
+    page.route("**/autosave", lambda route: route.abort("internetdisconnected"))  # only the button saves
+    page.locator("[name='budget-0-category']").select_option("personnel")
+    page.locator("[name='budget-0-description']").fill("Coordinadoras de manzana")
+    page.locator("[name='budget-0-requested']").fill("12.500,5x")
+    page.locator("button[name=next][value=edit]").click()
+    expect(page.locator("#budget-error")).to_contain_text("Presupuesto no guardado, por la línea 1")
+    assert page.locator("[name='budget-0-requested']").input_value() == "12.500,5x"
+    expect(page.locator("#kept-copy")).to_be_hidden()  # nothing to offer: the page shows it
+    page.goto(page.url.split("#")[0])
+    expect(page.locator("#kept-copy")).to_be_visible()
+    page.locator("#kept-copy [data-restore]").click()
+    assert page.locator("[name='budget-0-description']").input_value() == "Coordinadoras de manzana"
     page.context.close()
 
 

@@ -578,14 +578,19 @@ def test_a_reviewer_reading_french_is_told_which_criterion_is_off_and_reads_back
     reviewer.post("/language", {"language": "fr"}, token_from="/")
     data = {f"score_{cid}": "3" for cid in ids}
     data.update({f"score_{ids[0]}": "2.3", f"score_{ids[1]}": "9", "recommendation": "fund", "save_draft": "1"})
+    data[f"comment_{ids[1]}"] = "Cuatro barrios piloto, bien elegidos."
     page = text(reviewer.post(f"/reviews/{assignment_id}/review", data, token_from=f"/reviews/{assignment_id}"))
     summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
     # A draft: the valid marks are kept, the two listed are not (nothing says "submitted").
     assert "Brouillon enregistré, sauf ce qui est indiqué ici." in summary and "soumis" not in summary.lower()
     assert summary.index(names[0]) < summary.index(names[1])  # in the form's order
     with app.app_context():
-        kept = {s.criterion_id: s.score for s in db.session.get(Assignment, assignment_id).review.scores}
-        assert kept == {cid: Decimal("3") for cid in ids[2:]}
+        entries = {s.criterion_id: s for s in db.session.get(Assignment, assignment_id).review.scores}
+        assert {cid: e.score for cid, e in entries.items() if e.score is not None} == {
+            cid: Decimal("3") for cid in ids[2:]
+        }
+        # The refused marks are not kept; the comment typed beside one of them is.
+        assert entries[ids[1]].score is None and entries[ids[1]].comment == "Cuatro barrios piloto, bien elegidos."
     # A mark and "cannot judge" on the same criterion: which one was meant is the reviewer's to say.
     both = dict(data, **{f"cannot_judge_{ids[2]}": "y"})
     page = text(reviewer.post(f"/reviews/{assignment_id}/review", both, token_from=f"/reviews/{assignment_id}"))

@@ -56,13 +56,47 @@ function sameValue(a, b) {
   if (a === b) { return true; }
   return (a === "" || NUMERIC.test(a)) && (b === "" || NUMERIC.test(b)) && amount(a) === amount(b);
 }
-function sameData(kept, now) {
+function sameFields(kept, now) {
   return Object.keys(kept).concat(Object.keys(now)).every(function (name) {
     var a = kept[name] || [], b = now[name] || [];
     if (!(name in now)) { return a.every(function (v) { return String(v).trim() === ""; }); }
     if (!(name in kept)) { return b.every(function (v) { return String(v).trim() === ""; }); }
     return a.length === b.length && a.every(function (v, i) { return sameValue(v, b[i]); });
   });
+}
+// Rows of a table ("budget-3-requested", "partners-1-role") are compared in their order, rows left
+// empty aside: the server keeps the filled rows and numbers them again from 0.
+var ROW = /^([a-z_]+)-(\d+)-(.+)$/;
+function tablesOf(data) {
+  var fields = {}, tables = {};
+  Object.keys(data).forEach(function (name) {
+    var m = ROW.exec(name);
+    if (!m) { fields[name] = data[name]; return; }
+    var table = tables[m[1]] = tables[m[1]] || {};
+    (table[m[2]] = table[m[2]] || {})[m[3]] = data[name];
+  });
+  Object.keys(tables).forEach(function (name) {
+    tables[name] = Object.keys(tables[name]).sort(function (a, b) { return a - b; })
+      .map(function (i) { return tables[name][i]; })
+      .filter(function (row) {  // "" for a field left empty, "0" for a select left on "—"
+        return Object.keys(row).some(function (k) {
+          return row[k].some(function (v) { var t = String(v).trim(); return t !== "" && t !== "0"; });
+        });
+      });
+  });
+  return { fields: fields, tables: tables };
+}
+function sameData(kept, now) {
+  var a = tablesOf(kept), b = tablesOf(now);
+  return sameFields(a.fields, b.fields) && Object.keys(a.tables).concat(Object.keys(b.tables)).every(function (name) {
+    var x = a.tables[name] || [], y = b.tables[name] || [];
+    return x.length === y.length && x.every(function (row, i) { return sameFields(row, y[i]); });
+  });
+}
+// A page that refused what was sent shows it back as typed: the copy kept on the device stays
+// (the server does not have it) until a page shows the same values without a refusal.
+function pageRefused() {
+  return !!document.querySelector(".error-summary[role=alert], main [aria-invalid=true], #budget-error, #stale");
 }
 
 // Long forms without autosave (a review, a report): what is typed is kept on this device until
@@ -88,9 +122,10 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     var kept = read(key);
     var offer = document.querySelector("[data-kept-for='" + form.id + "']");
-    if (kept && kept.data && (Date.now() - kept.at > MONTH || sameData(kept.data, values()))) {
+    var same = kept && kept.data && sameData(kept.data, values());
+    if (kept && kept.data && (Date.now() - kept.at > MONTH || (same && !pageRefused()))) {
       localStorage.removeItem(key);
-    } else if (kept && kept.data && offer) {
+    } else if (kept && kept.data && !same && offer) {
       var when = new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
         { dateStyle: "medium", timeStyle: "short" });
       offer.querySelector("[data-kept-text]").textContent = offer.getAttribute("data-text").replace("{time}", when);
@@ -253,7 +288,10 @@ document.addEventListener("DOMContentLoaded", function () {
     var kept;
     try { kept = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { kept = null; }
     if (!kept || !kept.data) { return; }
-    if (sameData(kept.data, currentValues())) { localStorage.removeItem(key); return; }
+    if (sameData(kept.data, currentValues())) {
+      if (!pageRefused()) { localStorage.removeItem(key); }
+      return;
+    }
     var offer = document.getElementById("kept-copy");
     if (!offer) { return; }
     var when = new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
