@@ -589,7 +589,9 @@ def _filters():
 def staff_index(call_id):
     call = get_visible_or_404(Call, call_id)
     if request.args.get("format") == "csv":
-        filters, _errors = _filters()
+        filters, errors = _filters()
+        if errors:  # an export of everything would pass for the filtered list: the page says why
+            return staff_list_page(call, status=400)
         return _csv(call, staff_applications(call, **filters))
     return staff_list_page(call)
 

@@ -48,6 +48,12 @@ def test_an_amount_that_is_not_one_is_named_and_ignored(app, make_client):
     client.login("staff@fund.example", f.PASSWORD)
     page = client.get(f"/staff/calls/{call_id}/applications?min=cien+mil").get_data(as_text=True)
     assert "Not an amount: cien mil" in page and "4 results" in page
+    # The export does not pass everything off as the filtered list: the page says why instead.
+    export = client.get(f"/staff/calls/{call_id}/applications?min=cien+mil&format=csv")
+    assert export.status_code == 400 and export.mimetype == "text/html"
+    assert "Not an amount: cien mil" in export.get_data(as_text=True)
+    good = client.get(f"/staff/calls/{call_id}/applications?min=50000&format=csv")
+    assert good.status_code == 200 and good.get_data(as_text=True).count("\n") == 1 + 3  # header, 3 rows
 
 
 def test_each_row_reads_in_the_readers_language(app, make_client):

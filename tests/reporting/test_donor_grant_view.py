@@ -43,7 +43,7 @@ def test_the_donor_sees_its_own_lines_and_approved_reports_only(app, funded, mak
     assert "SDC" in allocation and "OSF" not in allocation
     assert "/letters/" not in page  # the letter is the city's: the link would only lead to a 404
     # Sent, not approved yet: not listed, and not readable by its address.
-    assert f"/reports/{interim_id}" not in page
+    assert f"/reports/{interim_id}" not in page and "<h2>Reports</h2>" not in page  # no empty heading
     assert officer.get(f"/reports/{interim_id}").status_code == 404
 
     staff = make_client()
