@@ -269,11 +269,12 @@ def test_values_typed_one_per_row_are_read_by_the_shared_fields(app):
 
 def test_instants_and_days_read_as_babel_writes_them_in_every_language_and_zone(app):
     """format_instant and format_day look Babel's patterns up once per locale: what they write is
-    what babel.dates writes, for every named format, language and zone, across a year's hours."""
+    what babel.dates writes, for every named format, language and zone, across a year's hours
+    (the usual "medium" form with Babel's short time: to the minute, no seconds)."""
     import datetime
     import random
 
-    from babel.dates import format_date, format_datetime
+    from babel.dates import format_date, format_datetime, format_time, get_datetime_format
     from flask_babel import force_locale
 
     from fundapp.core.i18n import format_day, format_instant
@@ -289,9 +290,17 @@ def test_instants_and_days_read_as_babel_writes_them_in_every_language_and_zone(
                 for n, instant in enumerate(instants):
                     zone = zones[n % len(zones)]
                     local = in_zone(instant, zone).replace(tzinfo=None)
-                    for fmt in ("short", "medium", "long", "full"):
+                    for fmt in ("short", "long", "full"):
                         expected = f"{format_datetime(local, fmt, locale=language)} ({zone})"
                         assert format_instant(instant, zone, fmt) == expected
+                    medium = (
+                        get_datetime_format("medium", locale=language)
+                        .replace("'", "")
+                        .replace("{0}", format_time(local.time(), "short", locale=language))
+                        .replace("{1}", format_date(local.date(), "medium", locale=language))
+                    )
+                    assert format_instant(instant, zone) == f"{medium} ({zone})"
+                    assert ":" in medium and medium.count(":") == 1  # hours and minutes, no seconds
                     assert format_day(local.date()) == format_date(local.date(), "medium", locale=language)
 
 

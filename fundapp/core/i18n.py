@@ -98,15 +98,18 @@ def valid_country(code):
 
 
 def format_instant(value, tz_name=None, fmt="medium"):
-    """An instant in the viewer's timezone (or tz_name), with the zone's name."""
+    """An instant in the viewer's timezone (or tz_name), with the zone's name: "7 févr. 2027,
+    18:00 (Europe/Madrid)". The usual ("medium") form gives the time to the minute, without
+    the seconds Babel's medium time adds; the other named forms are Babel's own."""
     if value is None:
         return ""
     tz_name = tz_name or viewer_timezone()
     local = in_zone(as_utc(value), tz_name).replace(tzinfo=None)
     locale = _locale()
     combined, date_pattern, time_pattern = _datetime_patterns(locale, fmt)
-    # What babel.dates.format_datetime(local, fmt, locale=locale) writes, with the patterns looked
-    # up once per locale (a list formats one instant per row).
+    # What babel.dates.format_datetime(local, fmt, locale=locale) writes (with the minute as the
+    # last figure for "medium"), with the patterns looked up once per locale (a list formats one
+    # instant per row).
     day = local.date()
     time = local.replace(tzinfo=UTC).timetz()
     text = combined.replace("{0}", time_pattern.apply(time, locale, reference_date=day)).replace(
@@ -118,11 +121,11 @@ def format_instant(value, tz_name=None, fmt="medium"):
 @functools.lru_cache(maxsize=32)
 def _datetime_patterns(locale, fmt):
     """(the "{1}, {0}" joining date and time, the date's pattern, the time's pattern) of one of
-    Babel's named formats ("medium"...) in a locale."""
+    Babel's named formats ("medium"...) in a locale; "medium" takes the short time (no seconds)."""
     return (
         get_datetime_format(fmt, locale=locale).replace("'", ""),
         parse_pattern(get_date_format(fmt, locale=locale)),
-        parse_pattern(get_time_format(fmt, locale=locale)),
+        parse_pattern(get_time_format("short" if fmt == "medium" else fmt, locale=locale)),
     )
 
 
