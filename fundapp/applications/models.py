@@ -203,6 +203,12 @@ SECTION_FIELDS = {
 }
 
 
+def is_reply_overdue(state, reply_by, call_today):
+    """The one rule of an overdue reply: the application still waits for the city (partly
+    editable) and the day it was given to reply is over on the call's clock (`call_today`)."""
+    return reply_by is not None and APPLICATION_WORKFLOW.has(state, "partly_editable") and call_today > reply_by
+
+
 class Application(db.Model):
     __tablename__ = "application"
 
@@ -380,7 +386,7 @@ class Application(db.Model):
     @property
     def reply_overdue(self):
         """Still waiting for the city, and the reply date is over: staff may close it."""
-        return self.awaiting_more_info and self.reply_date_passed()
+        return is_reply_overdue(self.state, self.more_info_reply_by, self.call_today())
 
     @property
     def more_info_request_no(self):

@@ -3,11 +3,12 @@ from blinker import Namespace
 from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
 
 from ..calls.queries import submitted_counts
+from ..core.pagination import page_within
 from ..core.rows import plain_rows
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..members.models import Member
-from .models import APPLICATION_WORKFLOW, Application, Partner
+from .models import APPLICATION_WORKFLOW, Application, Partner, is_reply_overdue
 
 SORTS = {
     "reference": (Application.number.asc(), Application.id.asc()),
@@ -57,10 +58,9 @@ def _staff_filters(call, *, state="", region="", country="", min_cents=None, max
 
 def staff_applications(call, *, sort="", **filters):
     """The select() of a call's sent applications (drafts stay the city's own) with the list's filters."""
-    partners = _partner_count()
     conditions, _by_member = _staff_filters(call, **filters)
     return (
-        sa.select(Application, partners.label("partner_count"))
+        sa.select(Application, _partner_count().label("partner_count"))
         .join(Member, Member.id == Application.member_id)
         .options(
             contains_eager(Application.member),
@@ -118,12 +118,7 @@ class ListedApplication:
             self.country,
             self.partner_count,
         ) = row
-        # As Application.reply_overdue: still waiting for the city, and its reply day is over.
-        self.reply_overdue = (
-            self.more_info_reply_by is not None
-            and APPLICATION_WORKFLOW.has(self.state, "partly_editable")
-            and today > self.more_info_reply_by
-        )
+        self.reply_overdue = is_reply_overdue(self.state, self.more_info_reply_by, today)
 
     @property
     def staff_label(self):
@@ -135,9 +130,7 @@ def staff_list(call, page, per_page, *, sort="", **filters):
     ListedApplication rows, in two statements (their number, then the page's rows)."""
     conditions, _by_member = _staff_filters(call, **filters)
     total = db.session.scalar(staff_applications_count(call, **filters))
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    partners = _partner_count()
+    page, pages = page_within(page, total, per_page)
     stmt = (
         sa.select(
             Application.id,
@@ -149,7 +142,7 @@ def staff_list(call, page, per_page, *, sort="", **filters):
             Application.more_info_reply_by,
             Member.name,
             Member.country,
-            partners,
+            _partner_count(),
         )
         .join(Member, Member.id == Application.member_id)
         .where(*conditions)

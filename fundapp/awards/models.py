@@ -302,6 +302,14 @@ class Grant(db.Model):
         donors = set(user.donor_ids())
         return bool(donors) and any(a.call_funding.contribution.donor_id in donors for a in self.allocations)
 
+    def allocations_seen_by(self, user):
+        """The allocation lines `user` reads: all for staff; a donor's officer, its own donor's
+        (another donor's money is not theirs)."""
+        if user.has_role("staff"):
+            return list(self.allocations)
+        donors = set(user.donor_ids())
+        return [a for a in self.allocations if a.call_funding.contribution.donor_id in donors]
+
 
 class Allocation(db.Model):
     """The part of a grant paid from one contribution's line in the call's envelope."""

@@ -346,6 +346,9 @@ def _grant_page(grant, *, posted=None, errors=None, typed=None, status=200, mess
         # The application's thread, for its city and staff only (never a donor who may see the grant).
         can_discuss=grant.application.can_discuss(current_user),
         message_form=message_form or new_message_form(),
+        allocations=grant.allocations_seen_by(current_user),
+        # The reports this reader may open (a donor's officer: the approved ones; a partner: none).
+        reports=[report for report in grant.reports if report.can_view(current_user)],
     ), status
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from babel import Locale
 from babel.dates import UTC, get_date_format, get_datetime_format, get_time_format, parse_pattern
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
+from babel.units import format_unit
 from flask import current_app, request, session
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
@@ -32,8 +33,6 @@ def language_names(codes):
 
 def format_size(size):
     """A file's size in the reader's language: "12 kB", "12 ko", "1,5 Mo"."""
-    from babel.units import format_unit
-
     size = size or 0
     if size >= 1024 * 1024:
         return format_unit(round(size / (1024 * 1024), 1), "digital-megabyte", length="short", locale=_locale())

@@ -3,13 +3,19 @@
 from ..extensions import db
 
 
+def page_within(page, total, per_page):
+    """(page, pages): how many pages `total` rows make (at least one), and `page` brought within them."""
+    pages = max(1, -(-total // per_page))
+    return min(max(1, page), pages), pages
+
+
 def paginate(stmt, page, per_page, *, total=None):
     """A page of `stmt`. `total`: the number of rows, when the page has already counted them (its
     figures come from a grouped query): no count query is run, and a page beyond the last is
     known before reading it."""
     if total is not None:
-        last = max(1, -(-total // per_page))
-        result = db.paginate(stmt, page=min(max(1, page), last), per_page=per_page, error_out=False, count=False)
+        page, _pages = page_within(page, total, per_page)
+        result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=False)
         result.total = total
         return result
     result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
@@ -24,8 +30,7 @@ class ListPage:
 
     def __init__(self, items, page, per_page):
         self.total, self.per_page = len(items), per_page
-        self.pages = max(1, -(-self.total // per_page))
-        self.page = min(max(1, page), self.pages)
+        self.page, self.pages = page_within(page, self.total, per_page)
         self.first = (self.page - 1) * per_page + 1  # the position of the page's first item
         self.items = items[self.first - 1 : self.first - 1 + per_page]
 

@@ -161,7 +161,7 @@ class GrantReport(db.Model):
             return True
         # A donor's officer reads what the programme team approved: not a report the city is still
         # writing, nor one the team has not accepted yet.
-        return self.state == "approved"
+        return REPORT_WORKFLOW.has(self.state, "counted")
 
 
 class Expenditure(db.Model):

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.inputs import db_int, page_number
+from ..core.pagination import page_within
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
 from ..core.transactions import kept_unless_refused
@@ -259,9 +260,9 @@ def funded_projects():
     page = request.args.get("page", 1, type=page_number)
     per_page = current_app.config["PAGE_SIZE"]
     projects, total = public.funded_projects(call_id=call_id, page=page, per_page=per_page, language=language)
-    pages = max(1, -(-total // per_page))
-    if page > pages:  # beyond the last page: the last page
-        page = pages
+    within, pages = page_within(page, total, per_page)
+    if within != page:  # beyond the last page: the last page
+        page = within
         projects, total = public.funded_projects(call_id=call_id, page=page, per_page=per_page, language=language)
     listing = SimpleNamespace(
         items=projects,

@@ -336,7 +336,8 @@ def save_review(
     A draft keeps every valid entry; submitting needs every criterion scored or marked "cannot
     judge", at least one judged, and a recommendation, and then locks the review. A refused
     submission is kept as a draft (every valid entry), so nothing typed is lost: a refused mark
-    (or one the page could not read: `marks_unread`) stays as it was, its comment is saved.
+    (or one the page could not read: the criteria in `marks_unread`) stays as it was, its comment
+    is saved.
     """
     if assignment.reviewer_id != actor.id:
         raise Refused(_l("This is not your assignment."))
@@ -353,9 +354,12 @@ def save_review(
     for criterion in criteria:
         value, cannot_judge, comment = scores.get(criterion.id, (None, False, ""))
         problem = None
-        if value is not None and cannot_judge:
+        typed_mark = value is not None or criterion.id in marks_unread
+        if typed_mark and cannot_judge:
             # Which one was meant is the reviewer's to say: neither is kept over the other.
             problem = _l("Give a score or mark it “cannot judge”, not both.")
+        elif criterion.id in marks_unread:
+            problem = _l("Enter a number, such as 3.5.")
         elif value is not None:
             problem = check_score(criterion, value)
         if problem:
@@ -364,7 +368,7 @@ def save_review(
         if entry is None:
             entry = CriterionScore(criterion_id=criterion.id, criterion=criterion, score=None, cannot_judge=False)
             review.scores.append(entry)
-        if not problem and criterion.id not in marks_unread:
+        if not problem:
             entry.score = None if cannot_judge else value
             entry.cannot_judge = bool(cannot_judge)
         entry.comment = (comment or "").strip()

@@ -143,20 +143,18 @@ def _declaration_refused(assignment, form, message):
 
 
 def _typed_scores(criteria):
-    """{criterion id: (score, cannot judge, comment)} as typed ("3,5" in French), the scores that
-    could not be read ({field: why}), and their criteria (whose mark stays as it was)."""
+    """{criterion id: (score, cannot judge, comment)} as typed ("3,5" in French), and the criteria
+    whose mark could not be read (save_review says why)."""
     typed, unreadable = typed_by_key(request.form, "score_", DecimalText, [c.id for c in criteria])
-    scores, errors = {}, {}
-    for criterion in criteria:
-        cannot = request.form.get(f"cannot_judge_{criterion.id}") == "y"
-        comment = request.form.get(f"comment_{criterion.id}", "")
-        if criterion.id in unreadable:
-            errors[f"score_{criterion.id}"] = (
-                _("Give a score or mark it “cannot judge”, not both.") if cannot else _("Enter a number, such as 3.5.")
-            )
-        # A mark with "cannot judge" ticked is kept as typed: save_review refuses the two together.
-        scores[criterion.id] = (typed.get(criterion.id), cannot, comment)
-    return scores, errors, set(unreadable)
+    scores = {
+        criterion.id: (
+            typed.get(criterion.id),
+            request.form.get(f"cannot_judge_{criterion.id}") == "y",
+            request.form.get(f"comment_{criterion.id}", ""),
+        )
+        for criterion in criteria
+    }
+    return scores, set(unreadable)
 
 
 @bp.route("/reviews/<int:assignment_id>/review", methods=["POST"])
@@ -164,10 +162,10 @@ def _typed_scores(criteria):
 def save_review(assignment_id):
     assignment = _own_assignment_or_404(assignment_id, content=True)
     application = assignment.application
-    scores, errors, unreadable = _typed_scores(application.call.criteria)
+    scores, unreadable = _typed_scores(application.call.criteria)
     submit = "submit_review" in request.form
     try:
-        problems = operations.save_review(
+        errors = operations.save_review(
             assignment,
             actor=_me(),
             scores=scores,
@@ -175,13 +173,12 @@ def save_review(assignment_id):
             comment_applicant=request.form.get("comment_applicant", ""),
             comment_staff=request.form.get("comment_staff", ""),
             recommendation=request.form.get("recommendation"),
-            submit=submit and not errors,
+            submit=submit,
         )
     except Refused as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
         return redirect(url_for("reviews.detail", assignment_id=assignment.id))
-    errors.update(problems)
     if not errors:
         flash(_("Review submitted.") if submit else _("Draft saved."), "success")
         return redirect(url_for("reviews.detail", assignment_id=assignment.id))

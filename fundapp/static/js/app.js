@@ -99,52 +99,65 @@ function pageRefused() {
   return !!document.querySelector(".error-summary[role=alert], main [aria-invalid=true], #budget-error, #stale");
 }
 
+// What a form holds, {name: [values]} (the CSRF token and any other name in `skip` aside).
+function formValues(form, skip) {
+  var data = {};
+  new FormData(form).forEach(function (v, k) {
+    if (typeof v === "string" && skip.indexOf(k) < 0) { (data[k] = data[k] || []).push(v); }
+  });
+  return data;
+}
+// A copy kept on the device ({at, data}), or null.
+function readKept(key) {
+  try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
+}
+// When a kept copy was typed, in the page's language.
+function keptWhen(kept) {
+  return new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
+    { dateStyle: "medium", timeStyle: "short" });
+}
+// Puts a kept copy back into its form (rows must exist already).
+function fillForm(form, data) {
+  form.querySelectorAll("input[type=checkbox], input[type=radio]").forEach(function (el) {
+    if (!(el.name in data)) { el.checked = false; }
+  });
+  Object.keys(data).forEach(function (name) {
+    var values = data[name];
+    form.querySelectorAll("[name='" + name + "']").forEach(function (el, i) {
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = values.indexOf(el.value) >= 0;
+      } else if (el.tagName === "SELECT" && el.multiple) {
+        Array.prototype.forEach.call(el.options, function (o) { o.selected = values.indexOf(o.value) >= 0; });
+      } else if (el.type !== "hidden" && el.type !== "file" && el.type !== "submit") {
+        el.value = values[i] !== undefined ? values[i] : values[0];
+      }
+    });
+  });
+}
+
 // Long forms without autosave (a review, a report): what is typed is kept on this device until
 // the server shows it back, so a session that ended, a lost connection or a second window costs
 // nothing. A page showing the form with other values offers the kept copy back; one showing the
 // same values (saved, or reopened after a submission) drops it, as it drops copies over 30 days old.
 document.addEventListener("DOMContentLoaded", function () {
   var MONTH = 30 * 24 * 3600 * 1000;
-  function read(key) {
-    try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
-  }
   document.querySelectorAll("form[data-keep]").forEach(function (form) {
     var key = "fundapp-form:" + form.getAttribute("data-keep");
-    function values() {
-      var data = {};
-      new FormData(form).forEach(function (v, k) {
-        if (k !== "csrf_token" && typeof v === "string") { (data[k] = data[k] || []).push(v); }
-      });
-      return data;
-    }
+    function values() { return formValues(form, ["csrf_token"]); }
     function keep() {
       try { localStorage.setItem(key, JSON.stringify({ at: Date.now(), data: values() })); } catch (e) { /* full */ }
     }
-    var kept = read(key);
+    var kept = readKept(key);
     var offer = document.querySelector("[data-kept-for='" + form.id + "']");
     var same = kept && kept.data && sameData(kept.data, values());
     if (kept && kept.data && (Date.now() - kept.at > MONTH || (same && !pageRefused()))) {
       localStorage.removeItem(key);
     } else if (kept && kept.data && !same && offer) {
-      var when = new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
-        { dateStyle: "medium", timeStyle: "short" });
-      offer.querySelector("[data-kept-text]").textContent = offer.getAttribute("data-text").replace("{time}", when);
+      offer.querySelector("[data-kept-text]").textContent = offer.getAttribute("data-text").replace("{time}", keptWhen(kept));
       offer.hidden = false;
       offer.querySelector("[data-restore]").addEventListener("click", function () {
         offer.hidden = true;
-        form.querySelectorAll("input[type=checkbox], input[type=radio]").forEach(function (el) {
-          if (!(el.name in kept.data)) { el.checked = false; }
-        });
-        Object.keys(kept.data).forEach(function (name) {
-          var typed = kept.data[name];
-          form.querySelectorAll("[name='" + name + "']").forEach(function (el, i) {
-            if (el.type === "checkbox" || el.type === "radio") {
-              el.checked = typed.indexOf(el.value) >= 0;
-            } else if (el.type !== "hidden" && el.type !== "file" && el.type !== "submit") {
-              el.value = typed[i] !== undefined ? typed[i] : typed[0];
-            }
-          });
-        });
+        fillForm(form, kept.data);
         var first = form.querySelector("textarea, select, input:not([type=hidden])");
         if (first) { first.focus(); }
       });
@@ -176,13 +189,7 @@ document.addEventListener("DOMContentLoaded", function () {
 
   function versionNow() { return form.querySelector("input[name=version]").value; }
 
-  function currentValues() {
-    var data = {};
-    new FormData(form).forEach(function (v, k) {
-      if (k !== "csrf_token" && k !== "version") { (data[k] = data[k] || []).push(v); }
-    });
-    return data;
-  }
+  function currentValues() { return formValues(form, ["csrf_token", "version"]); }
 
   function keepLocally() {
     try {
@@ -267,26 +274,14 @@ document.addEventListener("DOMContentLoaded", function () {
 
   function restore(data) {
     Object.keys(data).forEach(addRowsFor);
-    Object.keys(data).forEach(function (name) {
-      var values = data[name];
-      form.querySelectorAll("[name='" + name + "']").forEach(function (el, i) {
-        if (el.type === "checkbox" || el.type === "radio") {
-          el.checked = values.indexOf(el.value) >= 0;
-        } else if (el.tagName === "SELECT" && el.multiple) {
-          Array.prototype.forEach.call(el.options, function (o) { o.selected = values.indexOf(o.value) >= 0; });
-        } else if (el.type !== "hidden" && el.type !== "file") {
-          el.value = values[i] !== undefined ? values[i] : values[0];
-        }
-      });
-    });
+    fillForm(form, data);
     dirty = true;
     totals();
     save();
   }
 
   function offerKeptCopy() {
-    var kept;
-    try { kept = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { kept = null; }
+    var kept = readKept(key);
     if (!kept || !kept.data) { return; }
     if (sameData(kept.data, currentValues())) {
       if (!pageRefused()) { localStorage.removeItem(key); }
@@ -294,8 +289,7 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     var offer = document.getElementById("kept-copy");
     if (!offer) { return; }
-    var when = new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
-      { dateStyle: "medium", timeStyle: "short" });
+    var when = keptWhen(kept);
     var older = String(kept.version) !== String(versionNow());
     offer.querySelector("[data-kept-text]").textContent =
       offer.getAttribute(older ? "data-older-text" : "data-newer-text").replace("{time}", when);
