@@ -359,3 +359,22 @@ def test_languages_are_named_not_coded():
     assert language_names("en,fr") == "English, Français"
     assert language_names(["es"]) == "Español"
     assert language_names("") == "—"
+
+
+def test_wtforms_own_messages_are_in_each_readers_language_request_by_request(app, make_client):
+    """WTForms' built-in messages come from its catalogue of the request's language (read once per
+    language, not per request): a French and a Spanish member of staff, requests interleaved."""
+    with app.app_context():
+        make_user("rene.leveque@fund.example", "staff", language="fr", name="René Lévêque")
+        make_user("ines.nunez@fund.example", "staff", language="es", name="Inés Núñez")
+    french, spanish = make_client(), make_client()
+    french.login("rene.leveque@fund.example")
+    spanish.login("ines.nunez@fund.example")
+    invite = {"name": "Zoé", "email": "zoe@fund.example", "role": "staff", "member": 0, "donor": 0, "language": "fr"}
+    for _ in range(2):
+        for client, expected, other in (
+            (french, "pas un choix valide", "Opción inválida"),
+            (spanish, "Opción inválida", "pas un choix valide"),
+        ):
+            page = text(client.post("/users/invite", invite, token_from="/users/invite"))
+            assert expected in page and other not in page and "Not a valid choice" not in page

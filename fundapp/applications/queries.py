@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from blinker import Namespace
 from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
@@ -125,11 +127,24 @@ class ListedApplication:
         return APPLICATION_WORKFLOW.staff_label(self.state)
 
 
+class StaffListPage(NamedTuple):
+    """One page of the staff list: its rows, how many applications the filters match, how many
+    drafts the cities are writing, and the page (within 1..pages)."""
+
+    rows: list
+    total: int
+    drafts: int
+    page: int
+    pages: int
+
+
 def staff_list(call, page, per_page, *, sort="", **filters):
-    """(rows, total, page, pages) of the staff list: one page of staff_applications(call, ...) as
-    ListedApplication rows, in two statements (their number, then the page's rows)."""
+    """One page of staff_applications(call, ...) as ListedApplication rows, in two statements:
+    the counts (the filtered total and the drafts in progress), then the page's rows."""
     conditions, _by_member = _staff_filters(call, **filters)
-    total = db.session.scalar(staff_applications_count(call, **filters))
+    total, drafts = db.session.execute(
+        sa.select(staff_applications_count(call, **filters).scalar_subquery(), _drafts_count(call).scalar_subquery())
+    ).one()
     page, pages = page_within(page, total, per_page)
     stmt = (
         sa.select(
@@ -151,7 +166,7 @@ def staff_list(call, page, per_page, *, sort="", **filters):
         .offset((page - 1) * per_page)
     )
     today = call.local(utcnow()).date()  # the call's day, as Application.reply_date_passed reads it
-    return [ListedApplication(row, today) for row in plain_rows(stmt)], total, page, pages
+    return StaffListPage([ListedApplication(row, today) for row in plain_rows(stmt)], total, drafts, page, pages)
 
 
 def staff_applications_count(call, *, sort="", **filters):
@@ -165,8 +180,9 @@ def staff_applications_count(call, *, sort="", **filters):
     return stmt.where(*conditions)
 
 
-def drafts_in_progress(call):
-    return db.session.scalar(
+def _drafts_count(call):
+    """The select() of how many drafts the cities are writing for `call` (never sent)."""
+    return (
         sa.select(sa.func.count())
         .select_from(Application)
         .where(

@@ -44,7 +44,6 @@ from .models import (
 )
 from .queries import (
     city_applications,
-    drafts_in_progress,
     partner_requests,
     staff_applications,
     staff_list,
@@ -601,9 +600,8 @@ def staff_list_page(call, *, bulk_form=None, refusal=None, status=200):
     with the bulk actions' form. After a refused bulk action (here, or at the reviews and awards
     endpoints the form also posts to), the selection and the reason come back with why."""
     filters, errors = _filters()
-    rows, total, page, pages = staff_list(
-        call, request.args.get("page", 1, type=page_number), current_app.config["PAGE_SIZE"], **filters
-    )
+    listed = staff_list(call, request.args.get("page", 1, type=page_number), current_app.config["PAGE_SIZE"], **filters)
+    rows = listed.rows
     if bulk_form is None:
         bulk_form = BulkForm(formdata=None)
         if request.args.get("select") == "page":  # "select all on this page" without JavaScript
@@ -615,16 +613,18 @@ def staff_list_page(call, *, bulk_form=None, refusal=None, status=200):
         "applications/staff_index.html",
         call=call,
         rows=rows,
-        total=total,
-        page=page,
-        pages=pages,
+        total=listed.total,
+        page=listed.page,
+        pages=listed.pages,
         filters=filters,
         errors=errors,
         workflow=APPLICATION_WORKFLOW,
-        drafts=drafts_in_progress(call),
+        drafts=listed.drafts,
         args=args,
         bulk_form=bulk_form,
         selected=set(bulk_form.selected_ids()),
+        # Each row's checkbox label ("Select IFM-2026-0042"), the message looked up once per page.
+        select_label=_("Select %(reference)s"),
     ), status
 
 

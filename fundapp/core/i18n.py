@@ -8,15 +8,14 @@ from contextvars import ContextVar
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import UTC, get_date_format, get_datetime_format, get_time_format, parse_pattern
+from babel.dates import UTC, get_date_format, get_datetime_format, get_time_format, parse_pattern, tokenize_pattern
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from babel.units import format_unit
 from flask import current_app, request, session
-from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
-from . import audit
-from .catalogue import translations
+from . import audit, catalogue
+from .catalogue import current_locale, translations
 from .money import cents_to_decimal, format_eur
 from .timeutil import as_utc, in_zone
 
@@ -88,7 +87,7 @@ def viewer_timezone():
 def country_name(code):
     if not code:
         return ""
-    locale = babel_locale() or Locale("en")
+    locale = current_locale() or Locale("en")
     return locale.territories.get(code.upper(), code)
 
 
@@ -104,28 +103,63 @@ def format_instant(value, tz_name=None, fmt="medium"):
         return ""
     tz_name = tz_name or viewer_timezone()
     local = in_zone(as_utc(value), tz_name).replace(tzinfo=None)
-    locale = _locale()
-    combined, date_pattern, time_pattern = _datetime_patterns(locale, fmt)
-    # What babel.dates.format_datetime(local, fmt, locale=locale) writes (with the minute as the
-    # last figure for "medium"), with the patterns looked up once per locale (a list formats one
-    # instant per row).
-    day = local.date()
-    time = local.replace(tzinfo=UTC).timetz()
-    text = combined.replace("{0}", time_pattern.apply(time, locale, reference_date=day)).replace(
-        "{1}", date_pattern.apply(day, locale)
-    )
-    return f"{text} ({tz_name})"
+    return f"{_instant_writer(_locale(), fmt).write(local)} ({tz_name})"
 
 
-@functools.lru_cache(maxsize=32)
-def _datetime_patterns(locale, fmt):
-    """(the "{1}, {0}" joining date and time, the date's pattern, the time's pattern) of one of
-    Babel's named formats ("medium"...) in a locale; "medium" takes the short time (no seconds)."""
-    return (
-        get_datetime_format(fmt, locale=locale).replace("'", ""),
-        parse_pattern(get_date_format(fmt, locale=locale)),
-        parse_pattern(get_time_format("short" if fmt == "medium" else fmt, locale=locale)),
-    )
+class _InstantWriter:
+    """What babel.dates.format_datetime(local, fmt, locale=locale) writes (with the minute as the
+    last figure for "medium"), with the patterns looked up once per locale, and each day's and
+    each time's text written once: a list formats one instant per row, most of them on a few days.
+    """
+
+    KEPT = 4096  # texts kept of each kind before starting again
+
+    def __init__(self, locale, fmt):
+        self.locale = locale
+        self.combined = get_datetime_format(fmt, locale=locale).replace("'", "")
+        self.date_pattern = parse_pattern(get_date_format(fmt, locale=locale))
+        self.time_pattern = parse_pattern(get_time_format("short" if fmt == "medium" else fmt, locale=locale))
+        fields = {token[1][0] for token in tokenize_pattern(self.time_pattern.pattern) if token[0] == "field"}
+        # A time with a zone field ("long", "full": summer time depends on the day) or fractions of
+        # a second is written each time; another is kept by its hour, minute (and second).
+        self.time_alone = not fields & set("zZvVOxXSA")
+        self.seconds = "s" in fields
+        self.days, self.times = {}, {}
+
+    def day(self, day):
+        text = self.days.get(day)
+        if text is None:
+            if len(self.days) >= self.KEPT:
+                self.days.clear()
+            text = self.days[day] = self.date_pattern.apply(day, self.locale)
+        return text
+
+    def time(self, local):
+        if not self.time_alone:
+            return self.time_pattern.apply(local.replace(tzinfo=UTC).timetz(), self.locale, reference_date=local.date())
+        key = (local.hour, local.minute, local.second if self.seconds else 0)
+        text = self.times.get(key)
+        if text is None:
+            if len(self.times) >= self.KEPT:
+                self.times.clear()
+            text = self.times[key] = self.time_pattern.apply(local.time(), self.locale)
+        return text
+
+    def write(self, local):
+        return self.combined.replace("{0}", self.time(local)).replace("{1}", self.day(local.date()))
+
+
+_instant_writers = {}
+
+
+def _instant_writer(locale, fmt):
+    """The _InstantWriter of a locale and format, made once (keyed by the locale's parts: a
+    Locale compares itself slowly, and a list asks once per row)."""
+    key = (locale.language, locale.territory, locale.script, locale.variant, locale.modifier, fmt)
+    writer = _instant_writers.get(key)
+    if writer is None:
+        writer = _instant_writers[key] = _InstantWriter(locale, fmt)
+    return writer
 
 
 def format_deadline(value, call_tz):
@@ -185,7 +219,7 @@ class lazy_in_language(_Lazy):
 
     @staticmethod
     def render(_value, function, *args):
-        return function(*args, str(babel_locale() or "en"))
+        return function(*args, str(current_locale() or "en"))
 
     def fallback(self):
         function, *args = self.args
@@ -218,7 +252,7 @@ def countdown(until, now):
 
 def _locale():
     """The request's locale, cached by flask-babel (or the one force_locale set), else English."""
-    return babel_locale() or Locale("en")
+    return current_locale() or Locale("en")
 
 
 def _pattern(places, max_places):
@@ -313,8 +347,7 @@ def format_day(value):
             return value
     if isinstance(value, datetime.datetime):  # an instant: its day where the reader is
         value = in_zone(as_utc(value), viewer_timezone()).date()
-    locale = _locale()
-    return _datetime_patterns(locale, "medium")[1].apply(value, locale)
+    return _instant_writer(_locale(), "medium").day(value)
 
 
 def parse_count(text):
@@ -335,6 +368,7 @@ def colon():
 
 
 def init_app(app):
+    catalogue.init_app(app)
     # The templates' _() and ngettext() through the catalogue found once per locale (translations()).
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
@@ -363,5 +397,5 @@ def init_app(app):
     def _language_context():
         return {
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
-            "current_language": str(babel_locale() or "en"),
+            "current_language": str(current_locale() or "en"),
         }

@@ -5,7 +5,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_currency
-from flask_babel import get_locale
+
+from .catalogue import current_locale
 
 CENT = Decimal("0.01")
 
@@ -103,7 +104,7 @@ def format_eur(cents, currency="EUR"):
         return ""
     # Babel itself with the request's locale (flask-babel caches it on the request): flask-babel's own
     # wrapper looks the locale and its context up again on every call.
-    return _formatted_eur(cents, currency, str(get_locale() or "en"))
+    return _formatted_eur(cents, currency, str(current_locale() or "en"))
 
 
 @functools.lru_cache(maxsize=8192)
