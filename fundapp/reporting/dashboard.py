@@ -15,8 +15,11 @@ from ..reviews.models import ASSIGNMENT_WORKFLOW, Assignment
 from .models import REPORT_WORKFLOW, GrantReport
 
 
-def _counts(column):
-    return dict(db.session.execute(sa.select(column, sa.func.count()).group_by(column)).all())
+def _counts(workflow, column):
+    """[(state's label, how many)] of the states held, in the workflow's order (a draft before
+    its submission, an award before its grant's end), not the codes' alphabetical order."""
+    held = dict(db.session.execute(sa.select(column, sa.func.count()).group_by(column)).all())
+    return [(workflow.staff_label(name), held[name]) for name in workflow.state_names() if held.get(name)]
 
 
 def fund_dashboard():
@@ -83,11 +86,12 @@ def fund_dashboard():
         .limit(50)
     ).all()
     return {
-        "calls": [(CALL_WORKFLOW.staff_label(s), n) for s, n in sorted(_counts(Call.state).items())],
-        "applications": [
-            (APPLICATION_WORKFLOW.staff_label(s), n) for s, n in sorted(_counts(Application.state).items())
-        ],
-        "reviews": [(ASSIGNMENT_WORKFLOW.staff_label(s), n) for s, n in sorted(_counts(Assignment.state).items())],
+        "calls": _counts(CALL_WORKFLOW, Call.state),
+        "applications": _counts(APPLICATION_WORKFLOW, Application.state),
+        # An awarded application stays "Awarded"; what became of its grant (declined by the city,
+        # cancelled, closed) is counted here.
+        "grants": _counts(GRANT_WORKFLOW, Grant.state),
+        "reviews": _counts(ASSIGNMENT_WORKFLOW, Assignment.state),
         "envelope": int(envelope),
         "committed": int(committed),
         "paid": int(paid),

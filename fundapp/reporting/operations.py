@@ -212,6 +212,11 @@ def submit_report(report, *, actor):
     problems = []
     if not report.progress.strip():
         problems.append((_l("Describe the progress."), "progress"))
+    if report.kind == "final" and not report.results.strip():
+        # The final report is what the donors read of the project's results.
+        problems.append(
+            (_l("Describe the results the project reached: the final report cannot leave them out."), "results")
+        )
     if not report.expenditures:
         problems.append((_l("Give the expenditure per budget line."), "expenditure"))
     for row in report.indicator_rows():

@@ -196,6 +196,45 @@ def test_approval_of_the_interim_report_makes_the_second_tranche_due(app, funded
         assert fund.reached == {"women": 540, "men": 60, "other": 5}
 
 
+def test_a_final_report_without_its_results_is_kept_but_not_sent(app, funded, make_client):
+    """The final report is what the donors read of the results: sent without them, it is saved as
+    typed and refused by name, in the city's language, and nothing else changes."""
+    with app.app_context():
+        report = db.session.scalar(
+            sa.select(GrantReport).where(GrantReport.grant_id == funded[0], GrantReport.kind == "final")
+        )
+        report_id, state = report.id, report.state
+        lines = [line.id for line in report.grant.application.budget_lines]
+    city = make_client()
+    city.login("focal@bogota.example", PASSWORD)  # writes in Spanish
+    url = f"/reports/{report_id}"
+    data = {
+        "progress": "Las tres manzanas del cuidado funcionan en Bosa, Kennedy y Ciudad Bolívar.",
+        "results": "  ",
+        "difficulties": "",
+        "reached_women": "1450",
+        "reached_men": "410",
+        "reached_other": "25",
+        "activities_held": "48",
+        f"spent_{lines[0]}": "60.000,00",
+        f"spent_{lines[1]}": "40.000,00",
+        "submit_report": "1",
+    }
+    refused = city.post(url, data, token_from=url)
+    page = text(refused)
+    assert refused.status_code == 400
+    assert "Describa los resultados que alcanzó el proyecto" in page
+    assert 'class="field has-error"><label for="results">' in page
+    with app.app_context():
+        report = db.session.get(GrantReport, report_id)
+        assert report.state == state and report.submitted_at is None
+        assert report.progress.startswith("Las tres manzanas")  # kept, as a draft
+    sent = city.post(url, {**data, "results": "1.020 cuidadoras formadas; 40 relevos pagados."}, token_from=url)
+    assert sent.status_code == 302
+    with app.app_context():
+        assert db.session.get(GrantReport, report_id).state == "submitted"
+
+
 def test_changes_asked_go_back_to_the_city_with_the_message(app, funded, make_client):
     with app.app_context():
         report = _interim(funded[0])
@@ -242,6 +281,40 @@ def test_the_staff_dashboard_shows_the_pipeline_and_money(app, funded, make_clie
     page = text(staff.get("/dashboard"))
     assert 'data-figure="committed">€200,000.00' in page and 'data-figure="paid">€80,000.00' in page
     assert 'data-figure="remaining">€600,000.00' in page and "Reports due in the next 60 days" in page
+
+
+def test_the_dashboard_counts_what_became_of_each_awarded_grant(app, funded, make_client):
+    """An awarded application stays "Awarded"; the dashboard says what became of the grants: here
+    Montréal's cancelled after its first tranche, Bogotá's under way. States in workflow order."""
+    import re
+
+    from fundapp.awards import operations as awards
+    from fundapp.core.timeutil import clock_at
+
+    from .. import factories as f
+    from .conftest import on
+
+    with app.app_context():
+        with clock_at(on(date(2026, 10, 2))):  # awarded beside the others; its grant not yet answered
+            f.awarded("Lima", focal=f.focal_point("Lima", language="es"))
+        awards.cancel_grant(
+            db.session.get(Grant, funded[1]),
+            actor=user_by_email("staff@fund.example"),
+            reason="La ville a mis fin au projet.",
+        )
+        states = dict(db.session.execute(sa.select(Grant.id, Grant.state)).all())
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    page = text(staff.get("/dashboard"))
+
+    def section(section_id):
+        return re.search(rf'<section id="{section_id}">(.*?)</section>', page, re.S).group(1)
+
+    grants = re.findall(r"<li>([^<]*)</li>", section("grants"))
+    assert states[funded[1]] == "cancelled" and states[funded[0]] in ("accepted", "active")
+    # The workflow's order: offered, accepted or active, then the ends (not "Cancelled" first).
+    assert grants == ["Offered: awaiting the city: 1", f"{states[funded[0]].title()}: 1", "Cancelled: 1"]
+    assert "Awarded: 3" in page
 
 
 def test_a_period_that_has_not_ended_is_refused_and_closes_nothing(app, funded, make_client):
