@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from ..accounts.models import GENDERS
 from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
+from ..core.documents import renamed, slug
 from ..core.states import RETURN, State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -504,6 +505,11 @@ class Partner(db.Model):
     answered_by = relationship("User")
     letter = relationship("Document")
 
+    @property
+    def letter_download_name(self):
+        """The letter's name as the application is now called (see ApplicationDocument.download_name)."""
+        return renamed(self.letter, letter_stem(self.application, self))
+
     __table_args__ = (
         sa.UniqueConstraint("application_id", "member_id", name="uq_application_partner_member"),
         sa.CheckConstraint(
@@ -541,6 +547,18 @@ class Partner(db.Model):
         return bool(user and user.is_authenticated and self.member_id in user.member_ids())
 
 
+def attachment_stem(application, requirement):
+    """The name (without extension) a document of `application` goes by: its reference (or
+    "draft-<id>" before it has one) and which document it is ("IFM-2026-0042-budget")."""
+    label = requirement if requirement != "other" else "document"
+    return f"{application.reference or f'draft-{application.id}'}-{slug(label)}"
+
+
+def letter_stem(application, partner):
+    """The name (without extension) of a partner's letter of commitment ("IFM-2026-0042-commitment-quito")."""
+    return f"{application.reference or f'draft-{application.id}'}-commitment-{slug(partner.member.name)}"
+
+
 class ApplicationDocument(db.Model):
     """An uploaded file of an application, for one of the call's required documents or extra."""
 
@@ -558,6 +576,12 @@ class ApplicationDocument(db.Model):
 
     application = relationship("Application", back_populates="documents")
     document = relationship("Document", lazy="joined")
+
+    @property
+    def download_name(self):
+        """The file's name as the application is now called: one uploaded to a draft was stored as
+        "draft-9-budget.pdf" and is downloaded, once sent, as "IFM-2026-0042-budget.pdf"."""
+        return renamed(self.document, attachment_stem(self.application, self.requirement))
 
 
 class Submission(db.Model):

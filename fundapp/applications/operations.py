@@ -12,7 +12,7 @@ from ..calls import operations as calls_ops
 from ..calls.models import LANGUAGES, Call
 from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
-from ..core.documents import generated_document, make_document, slug
+from ..core.documents import generated_document, make_document
 from ..core.errors import Refused
 from ..core.i18n import lazy_day, lazy_deadline, lazy_decimal, lazy_in_language, lazy_instant
 from ..core.jobs import enqueue, job
@@ -37,6 +37,8 @@ from .models import (
     BudgetLine,
     Partner,
     Submission,
+    attachment_stem,
+    letter_stem,
 )
 from .pdf import application_pdf
 
@@ -428,12 +430,11 @@ def confirm_partnership(partner, *, actor, filename=None, data=None):
     if data:
         if not (filename or "").lower().endswith(".pdf"):
             raise Refused(_l("Attach the letter of commitment as a PDF."), field="letter")
-        stem = application.reference or f"draft-{application.id}"
         try:
             letter = make_document(
                 filename=filename,
                 data=data,
-                stored_name=f"{stem}-commitment-{slug(partner.member.name)}",
+                stored_name=letter_stem(application, partner),
                 actor=actor,
             )
         except Refused as refusal:
@@ -534,8 +535,7 @@ def upload_document(application, *, actor, requirement, filename, data):
     allowed = set(application.call.required_documents) | {"other"}
     if requirement not in allowed:
         raise Refused(_l("Choose which document this is."), field="requirement")
-    label = requirement if requirement != "other" else "document"
-    name = f"{application.reference or f'draft-{application.id}'}-{slug(label)}"
+    name = attachment_stem(application, requirement)
     document = make_document(filename=filename, data=data, stored_name=name, actor=actor)
     db.session.add(document)
     if requirement != "other":

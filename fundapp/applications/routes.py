@@ -326,7 +326,8 @@ def _document_of(application, document_id):
 @login_required
 def download(application_id, document_id):
     application = get_visible_or_404(Application, application_id)
-    return send_document(_document_of(application, document_id).document)
+    attached = _document_of(application, document_id)
+    return send_document(attached.document, attached.download_name)
 
 
 @bp.route("/applications/<int:application_id>/documents/<int:document_id>/delete", methods=["POST"])
@@ -501,7 +502,7 @@ def partner_letter(application_id, partner_id):
         abort(404)
     if application.sees_as_partner(current_user) and not partner.is_partner_user(current_user):
         abort(404)
-    return send_document(partner.letter)
+    return send_document(partner.letter, partner.letter_download_name)
 
 
 def _city_page(application, *, message_form=None):

@@ -75,6 +75,11 @@ def slug(text, limit=60):
     return re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()[:limit] or "file"
 
 
+def renamed(document, stem):
+    """`stem` with the stored file's extension ("IFM-2026-0042-budget" -> "IFM-2026-0042-budget.pdf")."""
+    return f"{stem}.{document.filename.rpartition('.')[2]}" if "." in document.filename else stem
+
+
 def make_document(*, filename, data, stored_name, actor=None):
     """A Document for an upload, or Refused saying why not (size, type, forged extension)."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
@@ -102,13 +107,14 @@ def make_document(*, filename, data, stored_name, actor=None):
     )
 
 
-def send_document(document):
-    """Serve a stored file as a download, never rendered inline by the browser."""
+def send_document(document, download_name=None):
+    """Serve a stored file as a download, never rendered inline by the browser (under
+    `download_name` when given: a name that follows the object it belongs to, else the stored one)."""
     response = send_file(
         io.BytesIO(document.data),
         mimetype=document.content_type,
         as_attachment=True,
-        download_name=document.filename,
+        download_name=download_name or document.filename,
         max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -107,6 +107,22 @@ def test_a_reviewer_opens_a_real_application_and_reads_its_dimensions_partners_b
         assert f">{requirement}</a>" in page
     assert 'id="review-form"' in page
 
+    # The documents, uploaded to the draft (stored as "draft-<id>-..."), download under the
+    # application's reference, for the reviewer as for staff and the city.
+    with app.app_context():
+        application = db.session.get(Application, application_id)
+        reference = application.reference
+        documents = {d.requirement: d.id for d in application.documents}
+        assert all(d.document.filename.startswith(f"draft-{application_id}-") for d in application.documents)
+    expected = f"{reference}-detailed-budget.pdf"
+    download = ines.get(f"/reviews/{english}/documents/{documents[BUDGET]}")
+    assert download.status_code == 200 and download.headers["Content-Disposition"] == f"attachment; filename={expected}"
+    staff_client = as_user(make_client, "staff@fund.example")
+    staff_page = page_text(staff_client.get(f"/staff/applications/{application_id}"))
+    assert f">{expected}</a>" in staff_page and "draft-" not in staff_page
+    download = staff_client.get(f"/applications/{application_id}/documents/{documents[BUDGET]}")
+    assert download.headers["Content-Disposition"] == f"attachment; filename={expected}"
+
     # A French reviewer reads the same labels in French.
     genevieve = as_user(make_client, "genevieve@montreal.example")
     _declare_no_conflict(genevieve, french)
