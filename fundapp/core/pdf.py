@@ -90,10 +90,40 @@ def para(text, style="body"):
     return _paragraph(text, style)
 
 
+CELL_PADDING = 6  # reportlab's padding on each side of a table cell
+
+
+def fit_words(rows, col_widths, style="small"):
+    """The column widths, widened where a column is narrower than its longest word (reportlab cuts
+    a word that does not fit in two: "Rechaza/da"), the room taken from the columns that have some
+    to spare, so that the table keeps its width. Where the whole table cannot hold every word, each
+    short column gets its share of what there is."""
+    if not col_widths:
+        return col_widths
+    font = styles()[style]
+    need = [0.0] * len(col_widths)
+    for row in rows:
+        for i, cell in enumerate(row[: len(need)]):
+            if isinstance(cell, str):
+                for word in cell.split():
+                    width = pdfmetrics.stringWidth(word, font.fontName, font.fontSize) + 2 * CELL_PADDING + 1
+                    need[i] = max(need[i], width)
+    short = [max(0.0, n - w) for n, w in zip(need, col_widths)]
+    spare = [max(0.0, w - n) for n, w in zip(need, col_widths)]
+    missing, available = sum(short), sum(spare)
+    if not missing or not available:
+        return col_widths
+    moved = min(missing, available)
+    return [
+        w + moved * short_i / missing - moved * spare_i / available
+        for w, short_i, spare_i in zip(col_widths, short, spare)
+    ]
+
+
 def table(rows, col_widths=None, header=True):
-    """A simple ruled table of plain text cells."""
+    """A simple ruled table of plain text cells, no word cut across two lines where it can fit."""
     data = [[c if not isinstance(c, str) else _paragraph(c, "small") for c in row] for row in rows]
-    t = Table(data, colWidths=col_widths, repeatRows=1 if header else 0)
+    t = Table(data, colWidths=fit_words(rows, col_widths), repeatRows=1 if header else 0)
     commands = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),

@@ -61,3 +61,35 @@ def test_staff_download_the_directory_as_an_attachment(app, client):
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert "Muğla" in _text(response.data)
+
+
+def test_a_table_widens_a_narrow_column_rather_than_cut_a_word_and_keeps_its_width(app):
+    """A grant's state in Spanish ("Rechazada", "Cancelada") in the narrow last column of a donor
+    report's table: reportlab cut such words in two ("Rechaza/da"); the column now takes the
+    room from the wide ones, and the table stays as wide as asked."""
+    from reportlab.platypus import Paragraph
+
+    from fundapp.core import pdf
+
+    rows = [
+        ["Subvención", "Ciudad", "Estado"],
+        ["IFM-2026-0042", "Bogotá", "Rechazada"],
+        ["IFM-2026-0043", "Ciudad de México", "Cancelada"],
+        ["IFM-2026-0044", "São Paulo", "Activa"],
+    ]
+    widths = [100, 330, 40]
+    with app.test_request_context():
+        table = pdf.table(rows, col_widths=widths)
+        table.wrap(sum(widths), 800)
+        assert abs(sum(table._colWidths) - sum(widths)) < 0.01
+        assert (
+            table._colWidths[2] > 40 and 330 - table._colWidths[1] > 100 - table._colWidths[0]
+        )  # mostly from the city column
+        for row in table._cellvalues:
+            for cell in row:
+                (cell,) = cell if isinstance(cell, (list, tuple)) else (cell,)  # reportlab wraps flowables
+                assert isinstance(cell, Paragraph)
+                if len(cell.text.split()) == 1:
+                    assert len(cell.blPara.lines) == 1, cell.text
+        # Columns wide enough already are left as they are.
+        assert pdf.fit_words(rows, [120, 250, 100]) == [120, 250, 100]
