@@ -107,8 +107,13 @@ def test_every_page_reachable_by_every_demo_role_answers_without_error(app, demo
 
     with app.app_context():
         actions = set(db.session.scalars(sa.select(AuditEntry.action).distinct()))
+        object_types = set(db.session.scalars(sa.select(AuditEntry.object_type).distinct())) - {"-"}
     assert len(actions) > 30
     assert not {a for a in actions if audit.action_label(a) == a}, "audit actions without a name"
+    # And every kind of object they were written about (the log names it, and links its page).
+    assert len(object_types) > 10
+    named = {code for code, _label in audit.named_object_types()}
+    assert not object_types - named, "audit objects without a name"
 
 
 def test_the_crawl_finds_a_broken_page(app, demo_fund, make_client, monkeypatch):

@@ -474,3 +474,17 @@ audit.name_actions(
         "reviewer_profile.from_offer": _l("Reviewer profile made from an offer"),
     }
 )
+
+# What the audit log calls this feature's objects, and the page of each that has one.
+audit.name_objects(
+    {
+        "User": (_l("Account"), "accounts.user_detail", "user_id"),
+        "UserSession": _l("Session"),
+        "RecoveryCode": _l("Recovery code"),
+        "RoleGrant": _l("Role"),
+        "ReviewerProfile": _l("Reviewer profile"),
+        "Invitation": _l("Invitation"),
+        "PasswordReset": _l("Password reset"),
+        "AccessToken": _l("Access token"),
+    }
+)

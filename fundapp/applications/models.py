@@ -647,3 +647,16 @@ class ApplicationMessage(db.Model):
     __table_args__ = (
         sa.CheckConstraint(f"length(body) >= 1 AND length(body) <= {MESSAGE_MAX_LENGTH}", name="body_length"),
     )
+
+
+# What the audit log calls this feature's objects, and the page of each that has one.
+audit.name_objects(
+    {
+        "Application": (_l("Application"), "applications.staff_detail", "application_id"),
+        "Partner": _l("Partner city"),
+        "ApplicationDocument": _l("Application document"),
+        "Submission": _l("Submission"),
+        "ApplicationMessage": _l("Message"),
+        "BudgetLine": _l("Budget line"),
+    }
+)

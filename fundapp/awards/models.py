@@ -493,3 +493,18 @@ class PaymentShare(db.Model):
     allocation = relationship("Allocation")
 
     __table_args__ = (sa.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+
+# What the audit log calls this feature's objects, and the page of each that has one.
+audit.name_objects(
+    {
+        "Decision": _l("Decision"),
+        "Grant": (_l("Grant"), "awards.grant", "grant_id"),
+        "Allocation": _l("Allocation"),
+        "ApprovedBudgetLine": _l("Approved budget line"),
+        "Tranche": _l("Tranche"),
+        "Payment": _l("Payment"),
+        "PaymentShare": _l("Payment share"),
+        "Letter": _l("Letter"),
+    }
+)

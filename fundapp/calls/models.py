@@ -477,3 +477,13 @@ audit.name_actions(
         "report_step.delete": _l("Report step removed"),
     }
 )
+
+# What the audit log calls this feature's objects, and the page of each that has one.
+audit.name_objects(
+    {
+        "Call": (_l("Call"), "calls.staff_detail", "call_id"),
+        "Criterion": _l("Criterion"),
+        "ReportStep": _l("Reporting step"),
+        "CallIndicator": _l("Indicator"),
+    }
+)

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from .catalogue import lazy_gettext as _l
 from .models import AuditEntry
 
 
@@ -46,6 +47,39 @@ def name_actions(names, *, keep_existing=False):
 def action_label(action):
     """What an audit action is called in the reader's language (its code if it has no name)."""
     return _action_names.get(action, action)
+
+
+_object_kinds = {}
+
+
+def name_objects(kinds):
+    """Say what the audit log's objects are called on its pages, and where one is seen: {type (the
+    model's class name): (lazy label, endpoint of its page or None, the endpoint's id argument)}.
+    Each feature names its own."""
+    for object_type, kind in kinds.items():
+        label, *page = kind if isinstance(kind, tuple) else (kind,)
+        _object_kinds[object_type] = (label, *(page or (None, None)))
+
+
+def object_label(object_type):
+    """What an object type is called in the reader's language (its code if it has no name)."""
+    kind = _object_kinds.get(object_type)
+    return kind[0] if kind else object_type
+
+
+def object_url(object_type, object_id):
+    """The page of an object of the log (None when it has none, or its id is not a number)."""
+    from flask import url_for
+
+    kind = _object_kinds.get(object_type)
+    if not kind or not kind[1] or not (object_id or "").isdigit():
+        return None
+    return url_for(kind[1], **{kind[2]: int(object_id)})
+
+
+def named_object_types():
+    """[(type, label)] of the named object types, by label (the log's filter)."""
+    return sorted(((t, kind[0]) for t, kind in _object_kinds.items()), key=lambda item: str(item[1]).lower())
 
 
 def snapshot(obj, fields=None):
@@ -95,3 +129,14 @@ def _refuse_audit_changes(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditLogIsAppendOnly("audit entries are never changed or deleted")
+
+
+name_objects(
+    {
+        "AuditEntry": _l("Audit entry"),
+        "JobRecord": _l("Job"),
+        "Document": _l("Document"),
+        "OutboxMessage": (_l("E-mail"), "core.outbox_message", "message_id"),
+        "Notice": _l("Notice"),
+    }
+)

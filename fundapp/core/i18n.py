@@ -381,6 +381,8 @@ def init_app(app):
     app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.globals["action_label"] = audit.action_label
+    app.jinja_env.globals["object_label"] = audit.object_label
+    app.jinja_env.globals["object_url"] = audit.object_url
     app.jinja_env.globals["colon"] = colon
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["deadline"] = format_deadline

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from . import operations
+from . import audit, operations
 from .forms import act
 from .inputs import page_number
 from .jobs import job_label
@@ -57,7 +57,14 @@ def audit_log():
     if action:
         stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
     page = paginate(stmt, page=request.args.get("page", 1, type=page_number), per_page=current_app.config["PAGE_SIZE"])
-    return render_template("core/audit.html", page=page, object_type=object_type, object_id=object_id, action=action)
+    return render_template(
+        "core/audit.html",
+        page=page,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        object_types=audit.named_object_types(),
+    )
 
 
 @bp.route("/jobs")

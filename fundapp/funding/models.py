@@ -191,3 +191,15 @@ audit.name_actions(
         "ledger.close": _l("Books closed"),
     }
 )
+
+# What the audit log calls this feature's objects, and the page of each that has one.
+audit.name_objects(
+    {
+        "Donor": (_l("Donor"), "funding.detail", "donor_id"),
+        "Contribution": _l("Contribution"),
+        "CallFunding": _l("Envelope line"),
+        "LedgerEntry": _l("Ledger entry"),
+        "LedgerClosing": _l("Ledger closing"),
+        "Ledger": _l("Ledger"),
+    }
+)

@@ -86,3 +86,6 @@ audit.name_actions(
         "member.dues_bulk": _l("Dues recorded"),
     }
 )
+
+# What the audit log calls this feature's objects, and the page of each that has one.
+audit.name_objects({"Member": (_l("Member city"), "members.detail", "member_id")})

@@ -284,3 +284,13 @@ audit.name_actions(
         "grant_report.save": _l("Report saved"),
     }
 )
+
+# What the audit log calls this feature's objects, and the page of each that has one.
+audit.name_objects(
+    {
+        "GrantReport": (_l("Grantee report"), "reporting.city_report", "report_id"),
+        "Expenditure": _l("Expenditure"),
+        "ReportDocument": _l("Report document"),
+        "DonorReport": (_l("Donor report"), "reporting.donor_report", "report_id"),
+    }
+)

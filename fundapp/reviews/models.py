@@ -329,3 +329,17 @@ audit.name_actions(
         "jury.confirm": _l("Jury confirmed"),
     }
 )
+
+# What the audit log calls this feature's objects, and the page of each that has one.
+audit.name_objects(
+    {
+        "Assignment": _l("Review assignment"),
+        "Review": _l("Review"),
+        "CriterionScore": _l("Criterion score"),
+        "PanelConsensus": _l("Panel consensus"),
+        "ExpertOffer": (_l("Offer to review"), "reviews.offer_detail", "offer_id"),
+        "Jury": _l("Jury"),
+        "Juror": _l("Juror"),
+        "juror": _l("Juror"),
+    }
+)

@@ -71,13 +71,22 @@ def test_staff_browse_the_audit_log_and_others_cannot(app, make_client):
     with app.app_context():
         member = make_member()
         make_user("staff@fund.example", "staff")
+        make_user("personnel@fund.example", "staff", language="fr", name="Amélie Dubois")
         make_user("focal@bcn.example", "applicant", member=member)
         audit.record("member.update", member, before={"name": "A"}, after={"name": "B"}, summary="renamed")
         db.session.commit()
+        member_id = member.id
     staff = make_client()
     staff.login("staff@fund.example")
     page = staff.get("/audit?object_type=Member").get_data(as_text=True)
     assert "member.update" in page and "renamed" in page
+    # The object is named and linked to its page, not given as a class name ("Member 1").
+    assert f'<td data-object="Member"><a href="/members/{member_id}">Member city {member_id}</a></td>' in page
+    assert '<option value="Member" selected>Member city</option>' in page
+    french = make_client()
+    french.login("personnel@fund.example")
+    page = french.get("/audit?object_type=Member").get_data(as_text=True)
+    assert f">Ville membre {member_id}</a>" in page
     focal = make_client()
     focal.login("focal@bcn.example")
     assert focal.get("/audit").status_code == 403
