@@ -129,6 +129,8 @@ PARTNER_WORKFLOW = Workflow(
 audit.name_actions(
     {
         "application.start": _l("Application started"),
+        "partner.confirm": _l("Partnership confirmed"),
+        "partner.decline": _l("Partnership declined"),
         "application.save": _l("Draft saved"),
         "application.document": _l("Document added"),
         "application.document_removed": _l("Document removed"),

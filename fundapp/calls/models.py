@@ -463,6 +463,12 @@ class CallIndicator(db.Model):
 audit.name_actions(
     {
         "call.create": _l("Call created"),
+        "call.publish": _l("Call published"),
+        "call.unpublish": _l("Call taken back to draft"),
+        "call.close": _l("Call closed"),
+        "call.start_review": _l("Review phase started"),
+        "call.decide": _l("Call marked as decided"),
+        "call.archive": _l("Call archived"),
         "call.update": _l("Call updated"),
         "criterion.create": _l("Criterion added"),
         "indicator.create": _l("Indicator added"),

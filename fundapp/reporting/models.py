@@ -281,6 +281,10 @@ class DonorReport(db.Model):
 audit.name_actions(
     {
         "donor_report.request": _l("Donor report asked for"),
+        "grant_report.submit": _l("Report sent"),
+        "grant_report.approve": _l("Report approved"),
+        "grant_report.request_changes": _l("Changes asked for"),
+        "grant_report.cancel": _l("Report no longer due"),
         "grant_report.save": _l("Report saved"),
     }
 )

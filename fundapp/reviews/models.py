@@ -316,6 +316,12 @@ class Juror(db.Model):
 audit.name_actions(
     {
         "assignment.create": _l("Reviewer assigned"),
+        "assignment.accept": _l("No conflict of interest declared"),
+        "assignment.declare_conflict": _l("Conflict of interest declared"),
+        "assignment.decline": _l("Assignment declined"),
+        "assignment.submit": _l("Review sent"),
+        "assignment.reopen": _l("Review reopened"),
+        "assignment.unassign": _l("Reviewer removed"),
         "call.assign_reviewers": _l("Reviewers assigned automatically"),
         "review.save": _l("Review draft saved"),
         "review.submit": _l("Review submitted"),

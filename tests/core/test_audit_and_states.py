@@ -143,3 +143,28 @@ def test_a_table_with_unknown_states_or_duplicate_rows_is_refused_at_import():
                 Transition("a", "go", "a", frozenset({"staff"}), "Go"),
             ],
         )
+
+
+def test_every_workflow_step_has_a_name_for_the_log_not_its_button(app):
+    """The audit log says what happened ("Call published"), not the button that did it ("Publish"):
+    each feature names its workflow's steps for the history."""
+    from fundapp.applications.models import APPLICATION_WORKFLOW, PARTNER_WORKFLOW
+    from fundapp.awards.models import GRANT_WORKFLOW
+    from fundapp.calls.models import CALL_WORKFLOW
+    from fundapp.reporting.models import REPORT_WORKFLOW
+    from fundapp.reviews.models import ASSIGNMENT_WORKFLOW
+
+    named_by_button = [
+        f"{workflow.name}.{t.action}"
+        for workflow in (
+            APPLICATION_WORKFLOW,
+            PARTNER_WORKFLOW,
+            CALL_WORKFLOW,
+            ASSIGNMENT_WORKFLOW,
+            GRANT_WORKFLOW,
+            REPORT_WORKFLOW,
+        )
+        for t in workflow.transitions
+        if audit.action_label(f"{workflow.name}.{t.action}") is t.label
+    ]
+    assert named_by_button == []
