@@ -18,7 +18,15 @@ SORTS = {
     "requested": (Application.requested_cents.desc(), Application.id.asc()),
     "requested_asc": (Application.requested_cents.asc(), Application.id.asc()),
     "submitted": (Application.first_submitted_at.asc(), Application.id.asc()),
-    "state": (Application.state.asc(), Application.number.asc()),
+    # The workflow's order (submitted, more information asked, eligible... awarded), not the codes'.
+    "state": (
+        sa.case(
+            {name: i for i, name in enumerate(APPLICATION_WORKFLOW.state_names())},
+            value=Application.state,
+            else_=len(APPLICATION_WORKFLOW.state_names()),
+        ).asc(),
+        Application.number.asc(),
+    ),
 }
 
 

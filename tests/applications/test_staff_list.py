@@ -42,6 +42,29 @@ def test_filters_narrow_the_list_and_its_count(app, make_client):
     assert _cities(both) == ["Bogotá"] and "1 result" in both
 
 
+def test_the_sort_by_state_follows_the_workflow_not_the_codes(app, make_client):
+    """Sent, then eligible, then ineligible (the screening's order), not "eligible" < "ineligible" <
+    "submitted" as the codes would sort; the CSV follows the same order."""
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        the_call = f.call(actor=staff)
+        f.s.screen(f.submitted("Bogotá", the_call=the_call), staff, "mark_ineligible", reason="Sin cofinanciación.")
+        f.submitted("Dakar", the_call=the_call, language="fr")
+        f.s.screen(f.submitted("Montréal", the_call=the_call, language="fr"), staff)
+        call_id = the_call.id
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/applications?sort=state"
+    assert _cities(client.get(url).get_data(as_text=True)) == ["Dakar", "Montréal", "Bogotá"]
+    rows = client.get(url + "&format=csv").get_data(as_text=True).splitlines()[1:]
+    assert [next(c for c in ("Dakar", "Montréal", "Bogotá") if c in row) for row in rows] == [
+        "Dakar",
+        "Montréal",
+        "Bogotá",
+    ]
+
+
 def test_an_amount_that_is_not_one_is_named_and_ignored(app, make_client):
     call_id = _list_of_four(app)
     client = make_client()
