@@ -378,3 +378,33 @@ def test_wtforms_own_messages_are_in_each_readers_language_request_by_request(ap
         ):
             page = text(client.post("/users/invite", invite, token_from="/users/invite"))
             assert expected in page and other not in page and "Not a valid choice" not in page
+
+
+def test_timezones_are_offered_by_country_in_the_readers_language_and_a_legacy_one_is_kept(app, make_client):
+    """The account's timezone select names each zone's country in the reader's language
+    ("Colombie · America/Bogota"), without the legacy aliases; a zone set before that is one of
+    them stays listed and selected, and a name that is no zone is refused, changing nothing."""
+    import sqlalchemy as sa
+
+    from fundapp.accounts.models import User
+    from fundapp.extensions import db
+
+    from . import factories as f
+
+    with app.app_context():
+        f.focal_point("Montréal", "focal@montreal.example", language="fr", name="Élodie Gagnon")
+    city = make_client()
+    city.login("focal@montreal.example", f.PASSWORD)
+    page = text(city.get("/account"))
+    assert '<option value="America/Bogota">Colombie · America/Bogota</option>' in page
+    assert 'value="US/Eastern"' not in page and 'value="Etc/GMT+5"' not in page
+    # "États-Unis" among the E's, not after "Zimbabwe".
+    assert page.index("Espagne · Europe/Madrid") < page.index("États-Unis · America/New_York") < page.index("Éthiopie")
+    form = {"profile-name": "Élodie Gagnon", "profile-language": "fr", "profile-timezone": "US/Eastern"}
+    assert city.post("/account", form, token_from="/account").status_code == 302
+    page = text(city.get("/account"))
+    assert '<option selected value="US/Eastern">US/Eastern</option>' in page
+    refused = city.post("/account", {**form, "profile-timezone": "Mars/Olympus_Mons"}, token_from="/account")
+    assert refused.status_code in (200, 400) and "pas un choix valide" in text(refused)
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.timezone).where(User.email == "focal@montreal.example")) == "US/Eastern"

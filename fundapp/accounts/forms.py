@@ -12,9 +12,8 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from ..core.catalogue import lazy_gettext as _l
 from ..core.catalogue import lazy_ngettext
 from ..core.forms import EmailAddress
-from ..core.i18n import LANGUAGE_NAMES
+from ..core.i18n import LANGUAGE_NAMES, timezone_options
 from ..core.inputs import db_int
-from ..core.timeutil import timezone_choices
 from .models import ACCESS_TOKEN_DAYS, ACCESS_TOKEN_DEFAULT_DAYS, ACCESS_TOKEN_NAME_MAX, GENDERS, ROLE_LABELS
 
 LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
@@ -50,7 +49,7 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(tz, tz) for tz in timezone_choices()]
+        self.timezone.choices = timezone_options(self.timezone.data)
 
 
 class ChangePasswordForm(FlaskForm):

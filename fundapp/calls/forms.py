@@ -16,8 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField, PlausibleDate
-from ..core.i18n import parse_count
-from ..core.timeutil import timezone_choices
+from ..core.i18n import parse_count, timezone_options
 from ..members.models import MEMBERSHIPS, REGIONS
 from .models import DUE_MODES, INDICATOR_PARTS, UNIT_MAX
 from .operations import fund_max_grant_cents, fund_maximum_message
@@ -112,7 +111,7 @@ class CallForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(tz, tz) for tz in timezone_choices()]
+        self.timezone.choices = timezone_options(self.timezone.data)
 
     def fund_fields(self):
         return [f for f in self if f.name.startswith("fund_")]

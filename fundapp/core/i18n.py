@@ -3,6 +3,7 @@
 import datetime
 import functools
 import re
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -89,6 +90,40 @@ def country_name(code):
         return ""
     locale = current_locale() or Locale("en")
     return locale.territories.get(code.upper(), code)
+
+
+def timezone_options(current=None):
+    """[(zone, label)] for a timezone select, in the reader's language, by country: "Colombie ·
+    America/Bogota". The zones of a country and UTC, not the legacy aliases ("US/Eastern",
+    "Etc/GMT+5"); a `current` value that is one of those (a real zone) stays listed, so it is kept."""
+    from .timeutil import is_valid_timezone
+
+    locale = current_locale() or Locale("en")
+    options = _timezone_options(str(locale))
+    if current and is_valid_timezone(current) and current not in {zone for zone, _label in options}:
+        return [(current, current), *options]
+    return options
+
+
+@functools.lru_cache(maxsize=8)
+def _timezone_options(locale_name):
+    from babel.core import get_global
+
+    from .timeutil import is_valid_timezone
+
+    locale = Locale.parse(locale_name)
+    territories = get_global("zone_territories")
+    options = [
+        (zone, f"{locale.territories.get(territory, territory)} · {zone}")
+        for zone, territory in territories.items()
+        if is_valid_timezone(zone) and "/" in zone and not zone.startswith("Etc/")
+    ]
+
+    def plain(text):  # "États-Unis" beside "Estonie", not after "Zimbabwe"
+        return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+    options.sort(key=lambda option: plain(option[1]))
+    return [("UTC", "UTC"), *options]
 
 
 def valid_country(code):

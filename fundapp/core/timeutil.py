@@ -106,10 +106,6 @@ def _timezones():
     return _TZ_CACHE
 
 
-def timezone_choices():
-    return sorted(_timezones())
-
-
 def in_zone(value, tz_name):
     return as_utc(value).astimezone(ZoneInfo(tz_name))
 

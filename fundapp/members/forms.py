@@ -4,7 +4,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..core.catalogue import lazy_gettext as _l
-from ..core.timeutil import timezone_choices
+from ..core.i18n import timezone_options
 from .models import MEMBERSHIPS, REGIONS
 
 
@@ -21,7 +21,7 @@ class MemberForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [("", _l("From the country"))] + [(tz, tz) for tz in timezone_choices()]
+        self.timezone.choices = [("", _l("From the country"))] + timezone_options(self.timezone.data)
 
 
 class ImportForm(FlaskForm):
