@@ -1,5 +1,7 @@
 """Tables every feature shares: the audit log, job records, the mail outbox, stored documents."""
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -173,6 +175,20 @@ class Notice(db.Model):
     dismissed_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.Index("ix_notice_user_open", "user_id", "dismissed_at"),)
+
+    @property
+    def href(self):
+        """The notice's link on this site. It is stored as the e-mail sent with it has it (on the
+        fund's public address, FUNDAPP_BASE_URL); a page follows its path, on whatever host the
+        reader reached."""
+        if not self.link:
+            return None
+        parts = urlsplit(self.link)
+        return (
+            (parts.path or "/")
+            + (f"?{parts.query}" if parts.query else "")
+            + (f"#{parts.fragment}" if parts.fragment else "")
+        )
 
     def can_view(self, user):
         return bool(user and user.is_authenticated and user.id == self.user_id)

@@ -110,6 +110,10 @@ def test_the_focal_point_sees_the_notice_and_the_open_call_at_home(app, fund, st
     home = text(focal.get("/"))
     assert "A new call is open: Local Care Systems 2025." in home
     assert "open until" in home
+    # The notice links the call on this site, not on the fund's public address the e-mail names.
+    with app.app_context():
+        code = db.session.scalar(sa.select(Call.code))
+    assert f'<a href="/calls/{code}">A new call is open' in home and "http://fundapp.test" not in home
 
 
 def test_publishing_schedules_the_close_at_the_closing_instant(app, fund, staff):
