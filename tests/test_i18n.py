@@ -262,9 +262,12 @@ def test_values_typed_one_per_row_are_read_by_the_shared_fields(app):
         # The rows expected: one not posted is empty, one posted but not expected is not read.
         assert amounts_by_key(posted, "line_", [3, 11]) == ({3: 4_000_050, 11: None}, {})
         scores, errors = typed_by_key(
-            MultiDict({"score_1": "3,5", "score_2": "4.25", "score_3": "tres"}), "score_", DecimalText
+            MultiDict({"score_1": "3,5", "score_2": "4.25", "score_3": "tres", "score_4": "1e999999999"}),
+            "score_",
+            DecimalText,
         )
-        assert scores == {1: Decimal("3.5"), 2: Decimal("4.25"), 3: None} and list(errors) == [3]
+        # A number past the decimal context ("1e999999999") is refused like any other, not a 500.
+        assert scores == {1: Decimal("3.5"), 2: Decimal("4.25"), 3: None, 4: None} and list(errors) == [3, 4]
 
 
 def test_instants_and_days_read_as_babel_writes_them_in_every_language_and_zone(app):

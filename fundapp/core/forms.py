@@ -142,7 +142,8 @@ class DecimalText(StringField):
         except ArithmeticError:
             self.data = None
             raise ValueError(_l("Enter a number, such as 2.5.")) from None
-        if not self.data.is_finite() or abs(self.data) >= 10**9 or self.data.as_tuple().exponent < -6:
+        # By the exponent, not by arithmetic: abs() of "1e999999999" overflows the decimal context.
+        if not self.data.is_finite() or self.data.adjusted() >= 9 or self.data.as_tuple().exponent < -6:
             self.data = None
             raise ValueError(_l("Enter a number, such as 2.5."))
 
