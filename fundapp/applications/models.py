@@ -549,10 +549,14 @@ class Partner(db.Model):
         return bool(user and user.is_authenticated and self.member_id in user.member_ids())
 
 
-def attachment_stem(application, requirement):
+def attachment_stem(application, requirement, language=None):
     """The name (without extension) a document of `application` goes by: its reference (or
-    "draft-<id>" before it has one) and which document it is ("IFM-2026-0042-budget")."""
-    label = requirement if requirement != "other" else "document"
+    "draft-<id>" before it has one) and which document it is, named as the call names it in
+    `language` when given ("IFM-2026-0042-presupuesto-detallado"), else by its key."""
+    if requirement == "other":
+        label = "document"
+    else:
+        label = application.call.document_name(requirement, language) if language else requirement
     return f"{application.reference or f'draft-{application.id}'}-{slug(label)}"
 
 
@@ -579,11 +583,11 @@ class ApplicationDocument(db.Model):
     application = relationship("Application", back_populates="documents")
     document = relationship("Document", lazy="joined")
 
-    @property
-    def download_name(self):
-        """The file's name as the application is now called: one uploaded to a draft was stored as
-        "draft-9-budget.pdf" and is downloaded, once sent, as "IFM-2026-0042-budget.pdf"."""
-        return renamed(self.document, attachment_stem(self.application, self.requirement))
+    def download_name(self, language):
+        """The file's name as the application is now called, in the reader's language: one uploaded
+        to a draft was stored as "draft-9-detailed-budget.pdf" and is downloaded, once sent, as
+        "IFM-2026-0042-budget-detaille.pdf" by a French reader."""
+        return renamed(self.document, attachment_stem(self.application, self.requirement, language))
 
 
 class Submission(db.Model):

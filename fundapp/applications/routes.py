@@ -327,7 +327,7 @@ def _document_of(application, document_id):
 def download(application_id, document_id):
     application = get_visible_or_404(Application, application_id)
     attached = _document_of(application, document_id)
-    return send_document(attached.document, attached.download_name)
+    return send_document(attached.document, attached.download_name(str(get_locale())))
 
 
 @bp.route("/applications/<int:application_id>/documents/<int:document_id>/delete", methods=["POST"])

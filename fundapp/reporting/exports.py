@@ -4,6 +4,7 @@ import io
 import textwrap
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
@@ -46,7 +47,8 @@ def summary_rows(figures):
         (_("Amount received"), figures.received_cents),
         (_("Allocated to grants"), figures.allocated_cents),
         (_("Paid out in the period"), figures.paid_in_period_cents),
-        (_("Paid out to date"), figures.paid_to_date_cents),
+        # What was paid by the period's last day (the report's figures stand as of then).
+        (_("Paid out by %(date)s", date=format_day(figures.end)), figures.paid_to_date_cents),
         (_("Still committed"), figures.committed_cents),
         (_("Not yet allocated"), figures.unallocated_cents),
     ]
@@ -68,6 +70,8 @@ def _bar(title, labels, values_cents, empty_text):
     chart.categoryAxis.labels.fontName = pdf.FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontName = pdf.FONT
+    # The axis's euros grouped as the report's language writes them ("50 000", "50.000").
+    chart.valueAxis.labelTextFormat = partial(format_number, places=0)
     chart.valueAxis.valueMin = 0
     chart.bars[0].fillColor = PALETTE[0]
     drawing.add(chart)
@@ -83,7 +87,9 @@ def _pie(title, labels, values):
     pie = Pie()
     pie.x, pie.y, pie.width, pie.height = 40, 10, 130, 130
     pie.data = list(values)
-    pie.labels = [_("%(label)s: %(value)s", label=label, value=value) for label, value in zip(labels, values)]
+    pie.labels = [
+        _("%(label)s: %(value)s", label=label, value=format_number(value, 0)) for label, value in zip(labels, values)
+    ]
     pie.simpleLabels = 1
     pie.slices.fontName = pdf.FONT
     for i in range(len(values)):
@@ -106,7 +112,7 @@ def to_pdf(figures, language):
     story += [
         pdf.para(_("Contributions"), "h2"),
         pdf.table(
-            [[_("Donor"), _("As pledged"), _("Rate"), _("EUR"), _("Pledged"), _("Amount received")]]
+            [[_("Donor"), _("As pledged"), _("Rate"), _("EUR"), _("Pledged on"), _("Received on")]]
             + [
                 [
                     c.donor.short_name,
@@ -247,8 +253,8 @@ def to_xlsx(figures):
                 _("Currency"),
                 _("Rate"),
                 _("EUR"),
-                _("Pledged"),
-                _("Amount received"),
+                _("Pledged on"),
+                _("Received on"),
             ],
             [
                 [

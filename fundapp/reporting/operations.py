@@ -414,7 +414,11 @@ def build_donor_report(report_id):
                 data = Figures.from_snapshot(report.figures, donor=report.donor)
             report.progress = 30
             commit_now()
-            base = f"{(report.donor.short_name if report.donor else 'fund').lower()}-{report.period_start}-{report.period_end}"
+            # The language in the name: the same period asked in two languages gives two files.
+            base = (
+                f"{(report.donor.short_name if report.donor else 'fund').lower()}"
+                f"-{report.period_start}-{report.period_end}-{report.language}"
+            )
             # A retried job keeps what an earlier attempt already stored.
             if report.pdf is None:
                 report.pdf = _store(f"{base}.pdf", "application/pdf", to_pdf(data, report.language))

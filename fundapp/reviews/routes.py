@@ -210,7 +210,7 @@ def document(assignment_id, document_id):
     attached = next((d for d in assignment.application.documents if d.id == document_id), None)
     if attached is None:
         abort(404)
-    return send_document(attached.document, attached.download_name)
+    return send_document(attached.document, attached.download_name(str(get_locale())))
 
 
 # -- staff ------------------------------------------------------------------------------------

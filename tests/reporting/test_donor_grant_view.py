@@ -60,3 +60,16 @@ def test_the_donor_sees_its_own_lines_and_approved_reports_only(app, funded, mak
     assert f"/reports/{interim_id}" in page
     report = text(officer.get(f"/reports/{interim_id}"))
     assert "410 cuidadoras formadas en Kennedy y Bosa." in report
+
+
+def test_the_donor_dashboard_links_each_grant_and_says_its_figures_are_the_donors_share(app, funded, make_client):
+    """From its dashboard the donor's officer reaches each grant its donor funds (by the
+    reference), and reads the amounts as its donor's share of a grant other donors may fund too."""
+    bogota_grant, montreal_grant = funded
+    officer = make_client()
+    officer.login("officer@sdc.example", PASSWORD)  # reads French
+    page = text(officer.get("/donor"))
+    for grant_id in (bogota_grant, montreal_grant):
+        assert f'<a href="/grants/{grant_id}">' in page
+        assert officer.get(f"/grants/{grant_id}").status_code == 200
+    assert "que finance SDC" in page and "Part financée" in page

@@ -86,6 +86,7 @@ def test_the_pdf_and_xlsx_hold_the_donor_the_totals_and_each_city(app, funded, m
     page = text(staff.get(f"/donor-reports/{report_id}"))
     assert 'data-figure="allocated">€175,000.00' in page and 'data-figure="paid">€70,000.00' in page
     assert "Paid out from Jan 1, 2026 to " in page  # the period the figure covers is named
+    assert "Paid out by " in page and "Paid out to date" not in page
     # The live dashboard covers everything to date: no separate "in the period" figure.
     officer = make_client()
     officer.login("officer@sdc.example", PASSWORD)
@@ -98,8 +99,15 @@ def test_the_pdf_and_xlsx_hold_the_donor_the_totals_and_each_city(app, funded, m
         assert expected in pdf_text, expected
     book = load_workbook(io.BytesIO(staff.get(f"/donor-reports/{report_id}/xlsx").data))
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=4, values_only=True)}
-    assert summary["Allocated to grants"] == 175000 and summary["Paid out to date"] == 70000
+    # The report's figures stand as of its last day, and say so (not "to date").
+    paid_by = next(label for label in summary if label and label.startswith("Paid out by "))
+    assert summary["Allocated to grants"] == 175000 and summary[paid_by] == 70000 and "Paid out to date" not in summary
     assert isinstance(summary["Allocated to grants"], (int, float))
+    # The contributions' dates are headed as dates, not as amounts.
+    header, *contributions = book["Contributions"].iter_rows(values_only=True)
+    assert header[-2:] == ("Pledged on", "Received on") and all(
+        row[-1] is None or row[-1].year for row in contributions
+    )
     grants = list(book["Grants"].iter_rows(min_row=2, values_only=True))
     assert sum(row[4] for row in grants) == 175000 and {row[1] for row in grants} == {"Bogotá", "Montréal"}
     csv_text = staff.get(f"/donor-reports/{report_id}/csv").get_data(as_text=True)
@@ -147,12 +155,30 @@ def test_a_period_that_ends_before_it_starts_is_refused(app, funded, make_client
     staff.login("staff@fund.example", PASSWORD)
     response = staff.post(
         "/donor-reports",
-        {"donor": "fund", "period_start": "2026-12-31", "period_end": "2026-01-01"},
+        {"donor": "fund", "period_start": "2026-12-31", "period_end": "2026-01-01", "language": "es"},
         token_from="/donor-reports",
     )
     assert response.status_code == 400 and "The period ends before it starts." in text(response)
+    assert '<option value="es" selected>Español</option>' in text(response)  # the language chosen is kept
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(DonorReport.id))) == 0
+
+
+def test_the_same_period_asked_in_two_languages_reads_apart_in_the_list_and_the_files(app, funded, make_client):
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    with app.app_context():
+        sdc_id = _donor("SDC").id
+    french, spanish = _built(app, staff, sdc_id, "fr"), _built(app, staff, sdc_id, "es")
+    listing = text(staff.get("/donor-reports"))
+    assert '<td data-language="fr">Français</td>' in listing and '<td data-language="es">Español</td>' in listing
+    names = {
+        staff.get(f"/donor-reports/{report_id}/pdf").headers["Content-Disposition"] for report_id in (french, spanish)
+    }
+    assert names == {
+        f"attachment; filename=sdc-2026-01-01-{YESTERDAY}-fr.pdf",
+        f"attachment; filename=sdc-2026-01-01-{YESTERDAY}-es.pdf",
+    }
 
 
 def _interim(grant_id):

@@ -84,6 +84,8 @@ def test_a_cv_that_is_not_a_pdf_or_a_missing_field_is_refused_and_nothing_is_kep
     response = _offer(client, "en", languages=[], region="")
     assert response.status_code == 400
     assert "Choose at least one language you review in." in text(response) and "Choose your region." in text(response)
+    # The CV they had chosen cannot come back with the page: they are asked to choose it again.
+    assert "please choose your CV again" in text(response)
     with app.app_context():
         assert count(ExpertOffer) == 0 and count(Document) == 0 and count(OutboxMessage) == 0
 

@@ -129,6 +129,13 @@ def test_a_reviewer_opens_a_real_application_and_reads_its_dimensions_partners_b
     page = page_text(genevieve.get(f"/reviews/{french}"))
     assert "Reconnaître le travail de soin, Redistribuer le travail de soin" in page
     assert "<td>Équipement</td><td>Furniture</td>" in page
+    # Her download is named as the call names the document in French.
+    with app.app_context():
+        from fundapp.core.documents import slug
+
+        french_name = db.session.get(Application, application_id).call.document_name(BUDGET, "fr")
+    download = genevieve.get(f"/reviews/{french}/documents/{documents[BUDGET]}")
+    assert download.headers["Content-Disposition"] == f"attachment; filename={reference}-{slug(french_name)}.pdf"
 
     with app.app_context():
         states = {a.reviewer.email: a.state for a in db.session.scalars(sa.select(Assignment))}
