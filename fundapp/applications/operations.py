@@ -693,9 +693,20 @@ def submission_problems(application):
     for partner in application.partners:
         for reason in call.partner_ineligibility_reasons(partner.member):
             problems.append((reason, "partners"))
+    # A city that said no cannot be named as a partner, whatever the call asks of partners.
+    declined = [p.member.name for p in application.partners if p.is_declined]
+    if declined and not call.partners_must_confirm:
+        problems.append(
+            (
+                _l(
+                    "%(cities)s declined to take part: remove it from the partners, or name another city.",
+                    cities=", ".join(declined),
+                ),
+                "partners",
+            )
+        )
     if call.partners_must_confirm:
         waiting = [p.member.name for p in application.partners if not (p.is_confirmed or p.is_declined)]
-        declined = [p.member.name for p in application.partners if p.is_declined]
         if waiting:
             problems.append(
                 (

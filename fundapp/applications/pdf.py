@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 
 from ..core import pdf
 from ..core.i18n import format_day, format_number
+from ..core.inputs import paragraphs
 from ..core.money import format_eur
 from .models import BUDGET_CATEGORIES, DIMENSIONS
 
@@ -33,7 +34,7 @@ def application_pdf(data, language, version_no=1):
         ("risks", _("Risks")),
     ]:
         story.append(pdf.para(label, "h2"))
-        for paragraph in (data.get(key) or "—").split("\n\n"):
+        for paragraph in paragraphs(data.get(key) or "—"):
             story.append(pdf.para(paragraph))
     story.append(pdf.para(_("Care-system dimensions"), "h2"))
     story.append(pdf.para(", ".join(str(DIMENSIONS[d]) for d in data["dimensions"] if d in DIMENSIONS) or "—"))

@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from . import audit, catalogue
 from .catalogue import current_locale, translations
+from .inputs import paragraphs
 from .money import cents_to_decimal, format_eur
 from .timeutil import as_utc, in_zone
 
@@ -413,6 +414,7 @@ def init_app(app):
         newstyle=True,
     )
     app.jinja_env.filters["eur"] = format_eur
+    app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.globals["action_label"] = audit.action_label

@@ -3,6 +3,7 @@
 - Control characters (NUL and the other C0 codes but tab and line breaks, DEL) and lone UTF-16
   surrogates cannot be stored in PostgreSQL text and mean nothing in a name or a paragraph: they
   are stripped from every query argument, form field and JSON string.
+- Line breaks are stored as "\n" (browsers send "\r\n").
 - Numbers in URLs and query arguments stay within the database's integer range: an id beyond it
   is "not found" (404), a page number beyond it is not a page.
 """
@@ -20,7 +21,17 @@ _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def clean_text(value):
-    return _UNSTORABLE.sub("", value) if isinstance(value, str) else value
+    """`value` without what cannot be stored, its line breaks as "\n" (a browser sends a textarea's
+    as "\r\n": stored as typed, a paragraph break would not read as one, nor a length as counted)."""
+    return _UNSTORABLE.sub("", value).replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+_PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n\s*")
+
+
+def paragraphs(text):
+    """A text's paragraphs (split at blank lines, whichever line breaks it was stored with)."""
+    return [p for p in _PARAGRAPH_BREAK.split((text or "").strip()) if p]
 
 
 def has_unstorable(value):

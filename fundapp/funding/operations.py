@@ -7,11 +7,12 @@ import sqlalchemy as sa
 from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.errors import Refused
+from ..core.i18n import lazy_day
 from ..core.money import cents_to_decimal, format_eur
 from ..core.transactions import done
 from ..extensions import db
 from .models import Contribution, Donor, LedgerClosing
-from .queries import contribution_allocated_cents
+from .queries import contribution_allocated_cents, ledger_closed_through
 
 DONOR_FIELDS = [
     "name",
@@ -97,6 +98,54 @@ def _eur_value(amount_original_cents, currency, rate_to_eur):
     return currency, rate, int((Decimal(amount_original_cents) * rate).to_integral_value())
 
 
+def _refuse_changing_closed_books(pledged_on, received_on, eur_cents, before=None):
+    """A donor report counts the contributions pledged by its last day (or with no pledge date) and
+    those received by then: once the books are closed through a day, no contribution may enter,
+    leave or change in the days they cover, so the reports on them hold. `before`: (pledged_on,
+    received_on, eur_cents) of a contribution being corrected."""
+    closed = ledger_closed_through()
+    if closed is None:
+        return
+
+    def counted(pledged):
+        return pledged is None or pledged <= closed
+
+    if before is None:
+        if counted(pledged_on):
+            raise Refused(
+                _l(
+                    "Donor reports cover the days up to %(date)s: a contribution pledged by then (or without "
+                    "a pledge date) would change them. Give its pledge date, after %(date)s.",
+                    date=lazy_day(closed),
+                ),
+                field="pledged_on",
+            )
+    else:
+        old_pledged, old_received, old_eur = before
+        if (counted(old_pledged) or counted(pledged_on)) and (old_pledged, old_eur) != (pledged_on, eur_cents):
+            raise Refused(
+                _l(
+                    "Donor reports cover the days up to %(date)s and count this contribution: its amount and "
+                    "pledge date can no longer change. Record the difference as a new contribution.",
+                    date=lazy_day(closed),
+                ),
+                field="amount" if old_eur != eur_cents else "pledged_on",
+            )
+        if received_on == old_received:
+            return
+        if old_received is not None and old_received <= closed:
+            received_on = old_received  # moving a receipt out of the closed days changes them too
+    if received_on is not None and received_on <= closed:
+        raise Refused(
+            _l(
+                "Donor reports cover the days up to %(date)s: a receipt dated by then would change them. "
+                "Date it after %(date)s.",
+                date=lazy_day(closed),
+            ),
+            field="received_on",
+        )
+
+
 def add_contribution(
     donor,
     *,
@@ -112,6 +161,7 @@ def add_contribution(
 ):
     """A contribution as pledged; its EUR value is computed here, once, from the rate given."""
     currency, rate, eur_cents = _eur_value(amount_original_cents, currency, rate_to_eur)
+    _refuse_changing_closed_books(pledged_on, received_on, eur_cents)
     contribution = Contribution(
         donor=donor,
         amount_original_cents=amount_original_cents,
@@ -176,6 +226,12 @@ def update_contribution(
 ):
     """Correct a contribution; its EUR value can never drop below what calls already hold of it."""
     currency, rate, eur_cents = _eur_value(amount_original_cents, currency, rate_to_eur)
+    _refuse_changing_closed_books(
+        pledged_on,
+        received_on,
+        eur_cents,
+        before=(contribution.pledged_on, contribution.received_on, contribution.eur_cents),
+    )
     allocated = contribution_allocated_cents([contribution.id], lock=True).get(contribution.id, 0)
     if eur_cents < allocated:
         raise Refused(

@@ -372,6 +372,34 @@ def test_by_default_a_call_asks_neither_rule(app, make_client, people):
         assert db.session.get(Application, application_id).reference is not None, shown
 
 
+def test_a_partner_that_declined_stops_the_submission_even_when_the_call_does_not_wait_for_answers(
+    app, make_client, people
+):
+    """The call asks no confirmation, but Quito said no: the check page says so in the lead's
+    Spanish and the application is not sent (nothing written) until Quito is taken off."""
+    lead, application_id = _draft_with_partners(app, make_client, people)
+    quito_id = _partner_id(app, application_id, people["quito"])
+    quito = _client(make_client, "andrea@quito.example")
+    assert _decline(quito, application_id, quito_id, "Sin presupuesto este año.").status_code == 302
+    check = page_text(lead.get(f"/applications/{application_id}/check"))
+    assert "Quito rechazó participar: quítela de las socias o nombre otra ciudad." in check
+    shown = _submit(lead, application_id)
+    assert "Quito rechazó participar" in shown
+    with app.app_context():
+        assert db.session.get(Application, application_id).reference is None and count(Submission) == 0
+    url = f"/applications/{application_id}/edit"
+    data = {
+        "version": str(_version(app, application_id)),
+        "present": "partners",
+        "partners-0-member": str(people["medellin"]),
+        "partners-0-role": "Adapta el modelo de manzanas",
+    }
+    assert lead.post(url, data, token_from=url).status_code == 302
+    _submit(lead, application_id)
+    with app.app_context():
+        assert db.session.get(Application, application_id).reference is not None
+
+
 def test_staff_set_the_two_rules_on_the_call_form(app, make_client, people):
     with app.app_context():
         call_id = people["call"]

@@ -69,6 +69,35 @@ def test_nul_and_control_characters_are_stripped_from_what_is_stored(app, staff_
         assert db.session.scalars(sa.select(Member.name)).all() == ["Bogotá"]
 
 
+def test_a_textarea_s_line_breaks_are_stored_as_typed_paragraphs(app, make_client):
+    """Browsers send a textarea's line breaks as CRLF: stored as "\n", a call's text keeps its
+    paragraphs on the public page (a body saved with CRLF read as one block); text stored with
+    CRLF before reads as paragraphs too."""
+    from fundapp.calls.models import Call
+    from fundapp.core.inputs import paragraphs
+
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        call = f.call(actor=staff)
+        code, call_id = call.code, call.id
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    body = "Primer párrafo: el cuidado.\r\n\r\nSegundo párrafo: las manzanas.\r\n\r\nTercero."
+    # What the browser sends for a message typed over three paragraphs, cleaned on the way in.
+    with app.test_request_context(method="POST", data={"body": body}):
+        from flask import request
+
+        assert request.form["body"] == body.replace("\r\n", "\n")
+    with app.app_context():  # a body stored with CRLF, as before line breaks were cleaned
+        call = db.session.get(Call, call_id)
+        f.edit_call(call, body={**call.body, "en": body})
+    page = text(client.get(f"/calls/{code}"))
+    for paragraph in ("Primer párrafo: el cuidado.", "Segundo párrafo: las manzanas.", "Tercero."):
+        assert f"<p>{paragraph}</p>" in page
+    assert paragraphs("Uno.\r\n \r\nDos.\n\nTres.") == ["Uno.", "Dos.", "Tres."]
+
+
 def test_a_path_with_a_nul_names_nothing(app, staff_client):
     assert staff_client.get("/calls/LCS%00-2026").status_code == 404
 

@@ -68,3 +68,72 @@ def test_a_donor_reports_on_days_the_team_closed_and_closes_none(app, funded, ma
     # Up to the closed day, the donor's report is built and the books stay closed where they were.
     assert _ask(donor, sdc_id, CLOSED).status_code == 302
     assert _state(app) == (2, [CLOSED])
+
+
+def test_closed_books_keep_their_contributions_so_the_reports_on_them_hold(app, funded, make_client):
+    """Once a staff report closed the books through 30 November, no contribution may be pledged or
+    received in those days, nor one they count be changed: refused by name, in the reader's
+    language, nothing written, and the report's figures the same when built again. A contribution
+    pledged after those days, and a note on an old one, are fine."""
+    from fundapp.core.models import AuditEntry
+    from fundapp.funding.models import Contribution
+    from fundapp.reporting.queries import figures
+
+    from ..helpers import count
+
+    with app.app_context():
+        sdc = _donor("SDC")
+        sdc_id, (contribution_id,) = sdc.id, [c.id for c in sdc.contributions]
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    assert _ask(staff, sdc_id, CLOSED).status_code == 302
+    with app.app_context():
+        before = figures(_donor("SDC"), date(2026, 1, 1), CLOSED).snapshot()
+        audits, contributions = count(AuditEntry), count(Contribution)
+    new = f"/staff/donors/{sdc_id}/contributions/new"
+    refused = staff.post(
+        new,
+        {"amount": "46000", "currency": "EUR", "pledged_on": "2026-11-01", "received_on": "", "restriction_region": ""},
+        token_from=new,
+    )
+    assert refused.status_code == 400
+    assert "Donor reports cover the days up to Nov 30, 2026: a contribution pledged by then" in text(refused)
+    refused = staff.post(
+        new,
+        {
+            "amount": "46000",
+            "currency": "EUR",
+            "pledged_on": "2026-12-01",
+            "received_on": "2026-11-15",
+            "restriction_region": "",
+        },
+        token_from=new,
+    )
+    assert refused.status_code == 400 and "a receipt dated by then would change them" in text(refused)
+    edit = f"/staff/donors/contributions/{contribution_id}/edit"
+    with app.app_context():
+        c = db.session.get(Contribution, contribution_id)
+        kept = {
+            "amount": str(c.amount_original_cents // 100),
+            "currency": c.currency,
+            "rate_to_eur": str(c.rate_to_eur),
+            "pledged_on": c.pledged_on.isoformat() if c.pledged_on else "",
+            "received_on": c.received_on.isoformat() if c.received_on else "",
+            "restriction_region": "",
+        }
+    refused = staff.post(edit, {**kept, "amount": str(int(kept["amount"]) + 50_000)}, token_from=edit)
+    assert refused.status_code == 400 and "its amount and pledge date can no longer change" in text(refused)
+    with app.app_context():
+        assert (count(AuditEntry), count(Contribution)) == (audits, contributions)
+        assert figures(_donor("SDC"), date(2026, 1, 1), CLOSED).snapshot() == before
+    assert staff.post(edit, {**kept, "note": "Convenio 81057 firmado en Berna."}, token_from=edit).status_code == 302
+    later = {
+        "amount": "46000",
+        "currency": "EUR",
+        "pledged_on": "2026-12-01",
+        "received_on": "",
+        "restriction_region": "",
+    }
+    assert staff.post(new, later, token_from=new).status_code == 302
+    with app.app_context():
+        assert figures(_donor("SDC"), date(2026, 1, 1), CLOSED).snapshot() == before
