@@ -61,7 +61,7 @@ worker: install
 	$(FLASK) rq worker
 
 translations-extract: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k _pg:1c,2 -o fundapp/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k _pg:1c,2 -k lazy_ngettext:1,2 -o fundapp/translations/messages.pot .
 
 translations-update: translations-extract
 	$(VENV)/bin/pybabel update -i fundapp/translations/messages.pot -d fundapp/translations --no-fuzzy-matching

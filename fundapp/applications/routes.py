@@ -309,8 +309,10 @@ def upload(application_id):
 
 def _upload_refused(application, form, reason):
     """Back to the documents, the reason shown beside the upload form (not at the top of a long
-    page) and the document it was for still chosen."""
-    flash(_("The file was not attached: %(reason)s", reason=reason), UPLOAD_REFUSED)
+    page) and the document it was for still chosen. An application no longer editable (sent from
+    another window) leads to its page, which has no upload form: the reason is said at the top."""
+    editable = application.can_edit(_me()) and "documents" in application.editable_sections()
+    flash(_("The file was not attached: %(reason)s", reason=reason), UPLOAD_REFUSED if editable else "error")
     requirement = form.requirement.data if isinstance(form.requirement.data, str) else None
     return redirect(url_for("applications.edit", application_id=application.id, requirement=requirement) + "#documents")
 

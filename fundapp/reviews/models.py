@@ -111,6 +111,11 @@ class Assignment(db.Model):
     def is_done(self):
         return ASSIGNMENT_WORKFLOW.has(self.state, "done")
 
+    @property
+    def can_be_removed(self):
+        """Staff may take the reviewer off the panel (before they have declared on it)."""
+        return ASSIGNMENT_WORKFLOW.can(self.state, "unassign", {"staff"})
+
     def is_overdue(self, now=None):
         return bool(self.due_at and ASSIGNMENT_WORKFLOW.has(self.state, "open") and (now or utcnow()) > self.due_at)
 

@@ -11,6 +11,7 @@ from ..calls.models import LANGUAGES
 from ..core import audit
 from ..core.addresses import check_email_address
 from ..core.catalogue import lazy_gettext as _l
+from ..core.catalogue import lazy_ngettext
 from ..core.documents import make_document, slug
 from ..core.errors import Refused
 from ..core.i18n import lazy_day, valid_country
@@ -439,6 +440,13 @@ def _complete_if_all_in(application):
         _apply(APPLICATION_WORKFLOW, application, "complete_review", None, summary=f"{application}: all reviews in")
 
 
+def remove_from_panel(assignment, *, actor, reason):
+    """Staff take a reviewer off an application's panel before they have declared (a wrong
+    assignment, or to take them off the jury); once they have read it, their review stands."""
+    _apply(ASSIGNMENT_WORKFLOW, assignment, "unassign", actor, reason=reason)
+    done()
+
+
 def reopen(assignment, *, actor, reason):
     """Staff reopen a submitted review (the reviewer can change and submit it again)."""
     application = assignment.application
@@ -713,10 +721,13 @@ def remove_juror(juror, *, actor):
     load = call_loads(call)[juror.reviewer_id]
     if load:
         raise Refused(
-            _l(
-                "%(name)s reviews %(n)d applications of this call: remove them from those panels first.",
+            lazy_ngettext(
+                "%(name)s is on the panel of %(num)d application of this call: remove them from it first "
+                "(on the application's reviews page).",
+                "%(name)s is on the panels of %(num)d applications of this call: remove them from those "
+                "panels first (on each application's reviews page).",
+                load,
                 name=juror.reviewer.name,
-                n=load,
             )
         )
     before = audit.snapshot(juror, JUROR_FIELDS)

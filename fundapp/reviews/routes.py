@@ -411,6 +411,24 @@ def consensus(application_id):
     return redirect(url_for("reviews.application_reviews", application_id=application.id))
 
 
+@bp.route("/staff/assignments/<int:assignment_id>/remove", methods=["POST"])
+@staff_required
+def remove_from_panel(assignment_id):
+    assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason for taking this reviewer off the panel."), "error")
+    else:
+        act(
+            _("%(name)s is no longer on this panel.", name=assignment.reviewer.name),
+            operations.remove_from_panel,
+            assignment,
+            actor=_me(),
+            reason=form.reason.data,
+        )
+    return redirect(url_for("reviews.application_reviews", application_id=assignment.application_id))
+
+
 @bp.route("/staff/assignments/<int:assignment_id>/reopen", methods=["POST"])
 @staff_required
 def reopen(assignment_id):

@@ -265,6 +265,28 @@ def test_forged_or_unknown_uploads_are_refused(app, cities, open_call, make_clie
         assert get_application(application_id).documents == []
 
 
+def test_an_upload_to_an_application_sent_from_another_window_says_why_on_its_page(app, cities, open_call, make_client):
+    """The editor was left open in a tab while the application was sent from another: the upload
+    leads to the application's page (no upload form there), which says why at the top."""
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    _complete(app, camila, application_id, open_call, partner_id=cities["medellin"])
+    sent = camila.post(f"/applications/{application_id}/submit", {}, token_from=f"/applications/{application_id}/check")
+    assert sent.status_code == 302
+    response = camila.post(
+        f"/applications/{application_id}/documents",
+        {"requirement": "other", "file": (io.BytesIO(pdf_bytes("Acta del concejo")), "acta.pdf")},
+        token_from=f"/applications/{application_id}",
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    page = page_text(response)
+    flashes = page.split('class="flashes"', 1)[1].split("</div>", 1)[0]
+    assert "The file was not attached: Documents cannot be changed now." in flashes
+    with app.app_context():
+        assert len(get_application(application_id).documents) == 2
+
+
 def test_an_upload_over_the_size_limit_is_refused(app, cities, open_call, make_client):
     app.config["MAX_UPLOAD_BYTES"] = 2048
     camila = as_user(make_client, "camila@bogota.example")

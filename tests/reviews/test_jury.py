@@ -162,7 +162,7 @@ def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(ap
         juror_id = db.session.scalar(sa.select(Juror.id).where(Juror.reviewer_id == ids["aissatou@experts.example"]))
     url = f"/staff/calls/{review_call}/jury"
     refused = staff.post(f"/staff/jurors/{juror_id}/remove", {}, token_from=url, follow_redirects=True)
-    assert "reviews 1 applications of this call" in text(refused)
+    assert "Aïssatou Ndiaye is on the panel of 1 application of this call: remove them from it first" in text(refused)
     # Unavailability that ends before it starts is refused beside the row.
     bad = staff.post(
         f"/staff/jurors/{juror_id}",
@@ -179,6 +179,26 @@ def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(ap
     with app.app_context():
         juror = db.session.get(Juror, juror_id)
         assert (juror.max_load, juror.unavailable_from, juror.unavailable_until) == (1, None, None)
+        assignment_id = db.session.scalar(sa.select(Assignment.id))
+
+    # Taken off Accra's panel (with a reason: refused without one, nothing changed), she can leave the jury.
+    reviews_url = f"/staff/applications/{accra}/reviews"
+    panel = text(staff.get(reviews_url))
+    assert f'action="/staff/assignments/{assignment_id}/remove"' in panel
+    refused = staff.post(f"/staff/assignments/{assignment_id}/remove", {"reason": ""}, token_from=reviews_url)
+    with app.app_context():
+        assert db.session.get(Assignment, assignment_id).state == "assigned"
+    taken_off = staff.post(
+        f"/staff/assignments/{assignment_id}/remove",
+        {"reason": "Asignada por error: conoce al equipo de Accra."},
+        token_from=reviews_url,
+        follow_redirects=True,
+    )
+    assert "Aïssatou Ndiaye is no longer on this panel." in text(taken_off)
+    with app.app_context():
+        assert db.session.get(Assignment, assignment_id).state == "declined"
+    removed = staff.post(f"/staff/jurors/{juror_id}/remove", {}, token_from=url, follow_redirects=True)
+    assert "is no longer on the jury" in text(removed)
 
 
 def _proposal_pairs(page):
