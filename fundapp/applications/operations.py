@@ -227,7 +227,9 @@ def _check_targets(application, figures):
 
 
 def _check_budget(application, lines):
-    """Budget lines to store, or Refused on the budget field; the total never exceeds the cap."""
+    """Budget lines to store, or Refused on the budget field (a line that cannot be stored). A
+    total above the call's cap is stored as typed (a draft may be, as after staff lower the cap),
+    said by _over_cap, and stops the submission."""
     lines = [ln for ln in lines if ln.get("description") or ln.get("requested_cents") or ln.get("cofunding_cents")]
     if len(lines) > MAX_BUDGET_LINES:
         raise Refused(_l("A budget has at most %(n)d lines.", n=MAX_BUDGET_LINES), field="budget")
@@ -241,18 +243,22 @@ def _check_budget(application, lines):
             raise Refused(_l("Choose a category for every budget line."), field="budget")
         if (ln.get("requested_cents") or 0) < 0 or (ln.get("cofunding_cents") or 0) < 0:
             raise Refused(_l("Budget amounts cannot be negative."), field="budget")
-    requested = sum(ln.get("requested_cents") or 0 for ln in lines)
-    cap = application.call.cap_cents  # the call's cap now, which staff may change until a submission
-    if requested > cap:
-        raise Refused(
-            _l(
-                "The total requested, %(total)s, is above the call’s cap of %(cap)s.",
-                total=format_eur(requested),
-                cap=format_eur(cap),
-            ),
-            field="budget",
-        )
     return lines
+
+
+def _over_cap(application):
+    """Why the draft's budget cannot be sent as it is, when its total is above the call's cap (the
+    call's cap now, which staff may change until a submission); None otherwise."""
+    requested = sum(ln.requested_cents or 0 for ln in application.budget_lines)
+    cap = application.call.cap_cents
+    if requested <= cap:
+        return None
+    return _l(
+        "The total requested, %(total)s, is above the call’s cap of %(cap)s: your budget is saved, "
+        "but the application cannot be submitted until it is within the cap.",
+        total=format_eur(requested),
+        cap=format_eur(cap),
+    )
 
 
 @calls_ops.cap_changed_signal.connect
@@ -329,6 +335,9 @@ def _apply_values(application, values, open_sections, errors):
                 _set_partners(application, _check_partners(application, value))
             elif field == "budget":
                 _set_budget(application, _check_budget(application, value))
+                over = _over_cap(application)
+                if over is not None:
+                    errors[field] = str(over)
             elif field == "indicator_targets":
                 application.indicator_targets = _check_targets(application, value)
             else:

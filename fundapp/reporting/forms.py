@@ -43,11 +43,10 @@ class ReportForm(PostedForm):
         return values
 
     def spent(self):
-        """{budget line id: cents spent} for the lines posted (an empty field is nothing spent)."""
+        """{budget line id: cents spent} for the lines posted (None for a field left empty: not
+        reported yet, which a report cannot be sent with; 0 is typed as 0)."""
         return {
-            int(name[6:]): self[name].data or 0
-            for name in self._fields
-            if name.startswith("spent_") and self[name].raw_data
+            int(name[6:]): self[name].data for name in self._fields if name.startswith("spent_") and self[name].raw_data
         }
 
 

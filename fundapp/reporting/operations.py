@@ -146,7 +146,7 @@ def _check_indicator_values(report, figures):
 
 def save_report(report, *, actor, values, spent):
     """values: the narrative and indicators (indicator_values: {indicator id: {part: number}});
-    spent: {budget line id: cents}. Refused as a whole when a figure is negative or a line is not
+    spent: {budget line id: cents, or None for a line left empty}. Refused as a whole when a figure is negative or a line is not
     in the grant's budget."""
     _check_city(report, actor)
     for field in ("reached_women", "reached_men", "reached_other", "activities_held"):
@@ -178,10 +178,14 @@ def save_report(report, *, actor, values, spent):
     existing = {e.budget_line_id: e for e in report.expenditures}
     for line_id, cents in spent.items():
         entry = existing.get(line_id)
+        if cents is None:  # left empty: not reported (never a 0 nobody typed)
+            if entry is not None:
+                report.expenditures.remove(entry)
+            continue
         if entry is None:
             entry = Expenditure(budget_line_id=line_id)
             report.expenditures.append(entry)
-        entry.spent_cents = cents or 0
+        entry.spent_cents = cents
     report.updated_at = utcnow()
     audit.record("grant_report.save", report, after={"fields": sorted(values), "lines": len(spent)}, actor=actor)
     done()
@@ -217,8 +221,11 @@ def submit_report(report, *, actor):
         problems.append(
             (_l("Describe the results the project reached: the final report cannot leave them out."), "results")
         )
-    if not report.expenditures:
-        problems.append((_l("Give the expenditure per budget line."), "expenditure"))
+    reported = {e.budget_line_id for e in report.expenditures}
+    if any(line.id not in reported for line in report.grant.application.budget_lines):
+        problems.append(
+            (_l("Give the expenditure of every budget line (0 where nothing was spent on it)."), "expenditure")
+        )
     for row in report.indicator_rows():
         missing = [part for part in row.indicator.parts if row.reached.get(part) is None]
         if missing:

@@ -60,8 +60,10 @@ def city_report(report_id):
         except Refused as refusal:
             if not saved:
                 db.session.rollback()
-            if refusal.field:
-                errors.setdefault(refusal.field, refusal.message)
+            # Every problem of a refused sending is marked at once, not one per attempt.
+            for message, field in refusal.errors or [(refusal.message, refusal.field)]:
+                if field:
+                    errors.setdefault(field, message)
             flash(refusal.message, "error")
         return render_template(
             "reporting/report.html", report=report, is_city=is_city, errors=errors, typed=request.form

@@ -111,13 +111,32 @@ def test_references_number_the_calls_applications_in_order(app, cities, open_cal
         assert refs == ["IFM-LCS-2025-001", "IFM-LCS-2025-002"]
 
 
+def test_a_budget_above_the_cap_is_saved_as_typed_but_cannot_be_submitted(app, cities, open_call, make_client):
+    """A total above the cap is kept (on every device, not only in this browser's copy), the city is
+    told it cannot submit it so, and the check page and the submission say the same until trimmed."""
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    data = complete_fields(app, open_call)
+    data["budget-0-requested"] = "60000.01"
+    response = save(camila, application_id, data)
+    assert response.status_code == 400
+    assert (
+        "The total requested, €100,000.01, is above the call’s cap of €100,000.00: your budget is saved, but the "
+        "application cannot be submitted until it is within the cap." in page_text(response)
+    )
+    with app.app_context():
+        application = get_application(application_id)
+        assert application.requested_cents == 100_000_01 and len(application.budget_lines) == 2
+    check = page_text(camila.get(f"/applications/{application_id}/check"))
+    assert "The total requested is above the call’s cap of €100,000.00." in check
+    camila.post(f"/applications/{application_id}/submit", {}, token_from=f"/applications/{application_id}/check")
+    with app.app_context():
+        assert get_application(application_id).reference is None
+
+
 @pytest.mark.parametrize(
     "typed, message",
     [
-        (
-            {"budget-0-requested": "60000.01"},
-            "The total requested, €100,000.01, is above the call’s cap of €100,000.00.",
-        ),
         ({"budget-0-requested": "-5"}, "The amount cannot be negative."),
         ({"budget-0-requested": "sixty thousand"}, "Enter an amount in euros"),
         ({"budget-0-cofunding": "-1"}, "The amount cannot be negative."),

@@ -265,8 +265,15 @@ def test_changes_asked_go_back_to_the_city_with_the_message(app, funded, make_cl
     with app.app_context():
         report = _interim(funded[0])
         city_user = user_by_email("focal@bogota.example")
-        line = report.grant.application.budget_lines[0].id
-        operations.save_report(report, actor=city_user, values={"progress": "Started."}, spent={line: 100})
+        lines = [line.id for line in report.grant.application.budget_lines]
+        operations.save_report(
+            report, actor=city_user, values={"progress": "Started."}, spent={lines[0]: 100, lines[1]: None}
+        )
+        # A line left empty is not reported (no 0 nobody typed): the report is not sent without it.
+        with pytest.raises(Refused, match="Give the expenditure of every budget line"):
+            operations.submit_report(report, actor=city_user)
+        assert {e.budget_line_id: e.spent_cents for e in report.expenditures} == {lines[0]: 100}
+        operations.save_report(report, actor=city_user, values={}, spent={lines[1]: 0})
         operations.submit_report(report, actor=city_user)
         operations.request_changes(report, actor=user_by_email("staff@fund.example"), message="Add the receipts.")
         assert report.state == "changes_requested" and report.is_editable
