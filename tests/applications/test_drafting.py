@@ -303,7 +303,16 @@ def test_an_upload_to_an_application_sent_from_another_window_says_why_on_its_pa
     flashes = page.split('class="flashes"', 1)[1].split("</div>", 1)[0]
     assert "The file was not attached: Documents cannot be changed now." in flashes
     with app.app_context():
-        assert len(get_application(application_id).documents) == 2
+        application = get_application(application_id)
+        assert len(application.documents) == 2
+        reference, document_ids = application.reference, [d.id for d in application.documents]
+    # Once sent, the city still sees what it attached, and downloads it under the reference.
+    view = page_text(camila.get(f"/applications/{application_id}"))
+    sent_documents = view.split('id="documents-sent"', 1)[1].split("</section>", 1)[0]
+    for document_id in document_ids:
+        assert f'href="/applications/{application_id}/documents/{document_id}"' in sent_documents
+    assert f">{reference}-detailed-budget.pdf</a>" in sent_documents
+    assert camila.get(f"/applications/{application_id}/documents/{document_ids[0]}").status_code == 200
 
 
 def test_an_upload_over_the_size_limit_is_refused(app, cities, open_call, make_client):
