@@ -178,6 +178,12 @@ def test_staff_close_a_call_early_with_a_reason_and_move_it_through_review(app, 
     page = text(staff.post(url, {"action": "close"}, token_from=f"/staff/calls/{call_id}", follow_redirects=True))
     assert "A reason is required." in page
     staff.post(url, {"action": "close", "reason": "Envelope exhausted"}, token_from=f"/staff/calls/{call_id}")
+    # The public page does not name the deadline, still ahead, as the day it closed.
+    with app.app_context():
+        code = db.session.get(Call, call_id).code
+    public = text(staff.get(f"/calls/{code}"))
+    assert "This call closed before its deadline: it no longer takes applications." in public
+    assert "This call closed on" not in public
     page = text(staff.post(url, {"action": "archive"}, token_from=f"/staff/calls/{call_id}", follow_redirects=True))
     assert "This cannot be done while it is “Closed”." in page
     for action in ("start_review", "decide", "archive"):
