@@ -380,9 +380,9 @@ def withdraw(application_id):
     application = _lead_application_or_404(application_id)
     form = ReasonForm()
     if not form.validate_on_submit():
-        flash(_("Give the reason for withdrawing."), "error")
-    else:
-        act(_("The application is withdrawn."), operations.withdraw, application, actor=_me(), reason=form.reason.data)
+        # The page again, the reason as typed and why beside it (missing, or too long).
+        return _city_page(application, reason_form=form, status=400)
+    act(_("The application is withdrawn."), operations.withdraw, application, actor=_me(), reason=form.reason.data)
     return redirect(url_for("applications.view", application_id=application.id))
 
 
@@ -507,18 +507,18 @@ def partner_letter(application_id, partner_id):
     return send_document(partner.letter, partner.letter_download_name)
 
 
-def _city_page(application, *, message_form=None):
+def _city_page(application, *, message_form=None, reason_form=None, status=200):
     latest = application.submissions[-1] if application.submissions else None
     return render_template(
         "applications/view.html",
         application=application,
         latest=latest,
-        reason_form=ReasonForm(),
+        reason_form=reason_form or ReasonForm(formdata=None),
         sections=SECTIONS,
         can_withdraw=APPLICATION_WORKFLOW.can(application.state, "withdraw", {"applicant"}),
         decision=told_decisions([application]).get(application.id),
         message_form=message_form or new_message_form(),
-    )
+    ), status
 
 
 # -- messages between the city and the programme team -------------------------------------------
@@ -553,7 +553,7 @@ def post_message(application_id):
             form.body.errors = list(form.body.errors) + [refusal.message]
         if staff_side:
             return _staff_detail_page(application, message_form=form), 400
-        return _city_page(application, message_form=form), 400
+        return _city_page(application, message_form=form, status=400)
     flash(_("Message sent."), "success")
     target = "applications.staff_detail" if staff_side else "applications.view"
     return redirect(url_for(target, application_id=application.id) + "#messages")

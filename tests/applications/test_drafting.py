@@ -486,7 +486,19 @@ def test_the_lead_city_withdraws_with_a_reason(app, cities, open_call, make_clie
         token_from=f"/applications/{application_id}",
         follow_redirects=True,
     )
-    assert "Give the reason for withdrawing." in page_text(response)
+    assert response.status_code == 400 and "Give the reason." in page_text(response)
+    # Too long: said as such beside the field, with what was typed still in it; nothing withdrawn.
+    long_reason = "El concejo cambió de planes. " * 150
+    response = camila.post(
+        f"/applications/{application_id}/withdraw",
+        {"reason": long_reason},
+        token_from=f"/applications/{application_id}",
+    )
+    page = page_text(response)
+    assert response.status_code == 400 and "4000" in page.split('id="reason-error"', 1)[1].split("</p>", 1)[0]
+    assert long_reason.strip()[:200] in page
+    with app.app_context():
+        assert get_application(application_id).state == "submitted"
     camila.post(
         f"/applications/{application_id}/withdraw",
         {"reason": "The council changed its plans."},
