@@ -20,7 +20,7 @@ from ..core.mail import queue_mail
 from ..core.money import format_eur
 from ..core.notices import add_notice
 from ..core.states import TransitionError
-from ..core.timeutil import is_valid_timezone, utcnow
+from ..core.timeutil import in_zone, is_valid_timezone, utcnow
 from ..core.transactions import done
 from ..core.urls import external_url
 from ..extensions import db
@@ -211,6 +211,16 @@ def _clean_call(values, call):
     earliest, latest = values["project_start_earliest"], values["project_start_latest"]
     if earliest and latest and latest < earliest:
         raise Refused(_l("The latest start cannot be before the earliest."), field="project_start_latest")
+    closing_day = in_zone(values["closes_at"], values["timezone"]).date()
+    if latest and latest < closing_day:
+        # Every project would have to start before the city could even apply.
+        raise Refused(
+            _l(
+                "The latest start cannot be before the call closes (%(date)s): no project could start in time.",
+                date=lazy_day(closing_day),
+            ),
+            field="project_start_latest",
+        )
     if values.get("disagreement_threshold") is None:
         values["disagreement_threshold"] = Decimal(20)
     if not (Decimal(0) <= values["disagreement_threshold"] <= Decimal(100)):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import sqlalchemy as sa
+from babel.numbers import list_currencies
 
 from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
@@ -11,6 +12,7 @@ from ..core.i18n import lazy_day
 from ..core.money import cents_to_decimal, format_eur
 from ..core.transactions import done
 from ..extensions import db
+from .ledger import fund_today
 from .models import Contribution, Donor, LedgerClosing
 from .queries import contribution_allocated_cents, ledger_closed_through
 
@@ -88,14 +90,27 @@ def _eur_value(amount_original_cents, currency, rate_to_eur):
     currency = (currency or "").strip().upper()
     if amount_original_cents is None or amount_original_cents <= 0:
         raise Refused(_l("The amount must be more than zero."), field="amount")
-    if len(currency) != 3 or not currency.isalpha():
+    if len(currency) != 3 or not currency.isalpha() or currency not in list_currencies():
         raise Refused(_l("Use a three-letter currency code, such as EUR or CHF."), field="currency")
+    if currency == "EUR" and rate_to_eur not in (None, "") and Decimal(rate_to_eur) != 1:
+        # Said, not silently set to 1: the rate typed may have been meant for another currency.
+        raise Refused(_l("An amount in EUR has no exchange rate: leave the rate empty or at 1."), field="rate_to_eur")
     rate = Decimal(1) if currency == "EUR" else Decimal(rate_to_eur or 0)
     if rate <= 0:
         raise Refused(
             _l("Give the exchange rate used (EUR for one %(currency)s).", currency=currency), field="rate_to_eur"
         )
     return currency, rate, int((Decimal(amount_original_cents) * rate).to_integral_value())
+
+
+def _check_dates(pledged_on, received_on):
+    """A receipt is not dated before its pledge, nor after today (in the fund's timezone)."""
+    if received_on is not None and pledged_on is not None and received_on < pledged_on:
+        raise Refused(_l("The money cannot be received before it was pledged."), field="received_on")
+    if received_on is not None and received_on > fund_today():
+        raise Refused(
+            _l("A receipt is recorded once the money is in: it cannot be dated after today."), field="received_on"
+        )
 
 
 def _refuse_changing_closed_books(pledged_on, received_on, eur_cents, before=None):
@@ -161,6 +176,7 @@ def add_contribution(
 ):
     """A contribution as pledged; its EUR value is computed here, once, from the rate given."""
     currency, rate, eur_cents = _eur_value(amount_original_cents, currency, rate_to_eur)
+    _check_dates(pledged_on, received_on)
     _refuse_changing_closed_books(pledged_on, received_on, eur_cents)
     contribution = Contribution(
         donor=donor,
@@ -226,6 +242,7 @@ def update_contribution(
 ):
     """Correct a contribution; its EUR value can never drop below what calls already hold of it."""
     currency, rate, eur_cents = _eur_value(amount_original_cents, currency, rate_to_eur)
+    _check_dates(pledged_on, received_on)
     _refuse_changing_closed_books(
         pledged_on,
         received_on,

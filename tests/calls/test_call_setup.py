@@ -71,6 +71,11 @@ def test_staff_create_a_call_with_its_envelope_from_both_donors(app, fund, staff
         ({"cap": "a lot"}, "cap", "Enter an amount in euros"),
         ({"min_grant": "150000"}, "min_grant", "The minimum grant cannot be above the cap."),
         (
+            {"project_start_earliest": "2026-01-01", "project_start_latest": "2026-02-01"},
+            "project_start_latest",
+            "The latest start cannot be before the call closes",
+        ),
+        (
             {"duration_min_months": "12", "duration_max_months": "6"},
             "duration_max_months",
             "The longest duration cannot be shorter than the shortest.",

@@ -155,6 +155,40 @@ def test_a_contribution_dated_in_year_1_or_9999_is_refused_next_to_the_date(app,
         assert db.session.scalar(sa.select(sa.func.count(Contribution.id))) == before
 
 
+@pytest.mark.parametrize(
+    "typed, field, message",
+    [
+        ({"currency": "XYZ", "rate_to_eur": "1.1"}, "currency", "Use a three-letter currency code"),
+        ({"currency": "EUR", "rate_to_eur": "0.5"}, "rate_to_eur", "An amount in EUR has no exchange rate"),
+        (
+            {"pledged_on": "2026-03-01", "received_on": "2026-02-01"},
+            "received_on",
+            "The money cannot be received before it was pledged.",
+        ),
+        ({"received_on": "2099-01-01"}, "received_on", "it cannot be dated after today"),
+    ],
+)
+def test_a_contribution_that_cannot_be_is_refused_beside_its_field(app, staff_client, typed, field, message):
+    """An unknown currency, a rate for euros, a receipt before its pledge or in the future: each is
+    refused by name (never silently changed), and nothing is recorded."""
+    with app.app_context():
+        donor = f.fund()["SDC"].donor
+        donor_id, before = donor.id, db.session.scalar(sa.select(sa.func.count(Contribution.id)))
+    url = f"/staff/donors/{donor_id}/contributions/new"
+    data = {
+        "amount": "25000",
+        "currency": "EUR",
+        "rate_to_eur": "",
+        "pledged_on": "",
+        "received_on": "",
+        "restriction_region": "",
+    }
+    response = staff_client.post(url, {**data, **typed}, token_from=url)
+    assert response.status_code == 400 and message in text(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Contribution.id))) == before
+
+
 def test_a_call_closing_in_year_9999_is_refused_not_an_error(app, staff_client):
     with app.app_context():
         f.fund()
