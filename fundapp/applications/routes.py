@@ -13,6 +13,7 @@ from ..core.exports import csv_writer
 from ..core.forms import SharedChoices, act
 from ..core.i18n import format_instant
 from ..core.inputs import db_int, page_number
+from ..core.kept import kept_form_saved
 from ..core.models import AuditEntry
 from ..core.money import cents_to_decimal
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
@@ -554,6 +555,7 @@ def post_message(application_id):
         if staff_side:
             return _staff_detail_page(application, message_form=form), 400
         return _city_page(application, message_form=form, status=400)
+    kept_form_saved(f"message-{application.id}")
     flash(_("Message sent."), "success")
     target = "applications.staff_detail" if staff_side else "applications.view"
     return redirect(url_for(target, application_id=application.id) + "#messages")

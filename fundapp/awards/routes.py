@@ -12,6 +12,7 @@ from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.forms import act, amounts_by_key
 from ..core.inputs import db_int, page_number
+from ..core.kept import kept_form_saved
 from ..core.models import AuditEntry
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
@@ -382,6 +383,7 @@ def post_message(grant_id):
         if not refusal.apply_to(form):  # said next to the message field, what was typed kept
             form.body.errors = list(form.body.errors) + [refusal.message]
         return _grant_page(grant, message_form=form, status=400)
+    kept_form_saved(f"message-{application.id}")
     flash(_("Message sent."), "success")
     return redirect(url_for("awards.grant", grant_id=grant.id) + "#messages")
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from ..core.errors import Refused
 from ..core.forms import act
 from ..core.inputs import page_number
+from ..core.kept import kept_form_saved
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import from_local, to_local_naive, utcnow
 from ..core.urls import external_url
@@ -205,6 +206,7 @@ def _save(call):
             if refusal.field == "envelope" or not refusal.apply_to(form):
                 flash(refusal.message, "error")
         else:
+            kept_form_saved(f"call-{call.id}" if call is not None else "call-new")
             flash(_("Call %(code)s saved.", code=saved.code), "success")
             return redirect(url_for("calls.staff_detail", call_id=saved.id))
     status = 400 if request.method == "POST" else 200

@@ -18,6 +18,7 @@ from flask_login import current_user
 from . import audit, catalogue
 from .catalogue import current_locale, translations
 from .inputs import paragraphs
+from .kept import kept_forms_saved
 from .money import cents_to_decimal, format_eur
 from .timeutil import as_utc, in_zone
 
@@ -418,6 +419,7 @@ def init_app(app):
     app.jinja_env.filters["isoformat"] = lambda value: as_utc(value).isoformat() if value else ""
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.globals["action_label"] = audit.action_label
+    app.jinja_env.globals["kept_forms_saved"] = kept_forms_saved
     app.jinja_env.globals["object_label"] = audit.object_label
     app.jinja_env.globals["object_url"] = audit.object_url
     app.jinja_env.globals["colon"] = colon

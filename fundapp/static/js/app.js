@@ -141,6 +141,13 @@ function fillForm(form, data) {
 // same values (saved, or reopened after a submission) drops it, as it drops copies over 30 days old.
 document.addEventListener("DOMContentLoaded", function () {
   var MONTH = 30 * 24 * 3600 * 1000;
+  // Forms the server stored since the last page (a new call, a message sent): their copies go.
+  var saved = document.querySelector("meta[name='fundapp-kept-saved']");
+  if (saved) {
+    saved.getAttribute("content").split(" ").forEach(function (key) {
+      try { localStorage.removeItem("fundapp-form:" + key); } catch (e) { /* storage off */ }
+    });
+  }
   document.querySelectorAll("form[data-keep]").forEach(function (form) {
     var key = "fundapp-form:" + form.getAttribute("data-keep");
     function values() { return formValues(form, ["csrf_token"]); }
