@@ -43,3 +43,26 @@ def demo_user(email):
     user = accounts.find_user_by_email(email)
     assert user is not None, f"no demo account {email}"
     return user
+
+
+def end_sessions(app, email):
+    """An administrator signs `email` out everywhere (their session ends while they type)."""
+    from fundapp.accounts import operations as accounts
+    from fundapp.extensions import db
+
+    with app.app_context():
+        accounts.end_user_sessions(demo_user(email), actor=demo_user("admin@fundapp.test"))
+        db.session.commit()
+
+
+def send_and_sign_in_again(page, button, email, back_to):
+    """Send a form (press `button`) after the session ended: told so, sign in again on the sign-in
+    page, and land back on `back_to`, the page the form was on."""
+    from playwright.sync_api import expect
+
+    button.click()
+    expect(page.get_by_text("Your session ended before this was sent")).to_be_visible()
+    page.locator("main [name=email]").fill(email)
+    page.locator("main [name=password]").fill(DEMO_PASSWORDS[email])
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(back_to)

@@ -30,25 +30,14 @@ def submitted(app, demo_accounts):
 def test_a_message_typed_when_the_session_ended_is_offered_back_and_dropped_once_sent(
     submitted, app, live_server, browser
 ):
-    from fundapp.accounts import operations as accounts
-    from fundapp.extensions import db
-
-    from .pages import DEMO_PASSWORDS, demo_user
+    from .pages import end_sessions, send_and_sign_in_again
 
     page = sign_in(browser, live_server, "staff@fundapp.test")
     url = f"{live_server}/staff/applications/{submitted}"
     page.goto(url)
     page.locator("#message-body").fill(MESSAGE)
-    with app.app_context():
-        accounts.end_user_sessions(demo_user("staff@fundapp.test"), actor=demo_user("admin@fundapp.test"))
-        db.session.commit()
-
-    page.get_by_role("button", name="Send the message").click()
-    expect(page.get_by_text("Your session ended before this was sent")).to_be_visible()
-    page.locator("main [name=email]").fill("staff@fundapp.test")
-    page.locator("main [name=password]").fill(DEMO_PASSWORDS["staff@fundapp.test"])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(url)
+    end_sessions(app, "staff@fundapp.test")
+    send_and_sign_in_again(page, page.get_by_role("button", name="Send the message"), "staff@fundapp.test", url)
     offer = page.locator("[data-kept-for=message-form]")
     expect(offer).to_be_visible()
     assert page.locator("#message-body").input_value().strip() == ""  # the server never had it

@@ -61,10 +61,7 @@ def test_marks_typed_when_the_session_ended_are_offered_back_after_signing_in_ag
     """The reviewer scores in their spare time; meanwhile their session ends (here an administrator
     signs them out). Saving leads to the sign-in page, then back to the review, where what they
     typed is offered back from the device; restored and saved, nothing is offered any more."""
-    from fundapp.accounts import operations as accounts
-    from fundapp.extensions import db
-
-    from .pages import DEMO_PASSWORDS, demo_user
+    from .pages import end_sessions, send_and_sign_in_again
 
     page = sign_in(browser, live_server, "reviewer@fundapp.test")
     page.get_by_role("link", name="Your reviews").first.click()
@@ -76,16 +73,8 @@ def test_marks_typed_when_the_session_ended_are_offered_back_after_signing_in_ag
     for i, value in enumerate(marks):
         inputs.nth(i).fill(value)
     page.locator("#comment_applicant").fill("Un plan claro, con socios sólidos en Medellín.")
-    with app.app_context():
-        accounts.end_user_sessions(demo_user("reviewer@fundapp.test"), actor=demo_user("admin@fundapp.test"))
-        db.session.commit()
-
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_text("Your session ended before this was sent")).to_be_visible()
-    page.locator("main [name=email]").fill("reviewer@fundapp.test")
-    page.locator("main [name=password]").fill(DEMO_PASSWORDS["reviewer@fundapp.test"])
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(review_url)
+    end_sessions(app, "reviewer@fundapp.test")
+    send_and_sign_in_again(page, page.get_by_role("button", name="Save draft"), "reviewer@fundapp.test", review_url)
     offer = page.locator("[data-kept-for=review-form]")
     expect(offer).to_be_visible()
     assert page.locator("#comment_applicant").input_value() == ""  # the server never had it
