@@ -658,7 +658,19 @@ class ApplicationMessage(db.Model):
 # What the audit log calls this feature's objects, and the page of each that has one.
 audit.name_objects(
     {
-        "Application": (_l("Application"), "applications.staff_detail", "application_id"),
+        # A draft is the city's alone: staff have no page of it to link.
+        "Application": (
+            _l("Application"),
+            "applications.staff_detail",
+            "application_id",
+            lambda ids: set(
+                db.session.scalars(
+                    sa.select(Application.id).where(
+                        Application.id.in_(ids), Application.first_submitted_at.is_not(None)
+                    )
+                )
+            ),
+        ),
         "Partner": _l("Partner city"),
         "ApplicationDocument": _l("Application document"),
         "Submission": _l("Submission"),

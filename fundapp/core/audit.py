@@ -54,11 +54,13 @@ _object_kinds = {}
 
 def name_objects(kinds):
     """Say what the audit log's objects are called on its pages, and where one is seen: {type (the
-    model's class name): (lazy label, endpoint of its page or None, the endpoint's id argument)}.
-    Each feature names its own."""
+    model's class name): label, or (label, endpoint of its page, the endpoint's id argument[,
+    shown])}. `shown(ids)` answers which of those ids have a page (an application is not staff's
+    to see while it is a draft); without it, every one has. Each feature names its own."""
     for object_type, kind in kinds.items():
         label, *page = kind if isinstance(kind, tuple) else (kind,)
-        _object_kinds[object_type] = (label, *(page or (None, None)))
+        endpoint, argument, shown = (*page, None, None, None)[:3]
+        _object_kinds[object_type] = (label, endpoint, argument, shown)
 
 
 def object_label(object_type):
@@ -67,19 +69,32 @@ def object_label(object_type):
     return kind[0] if kind else object_type
 
 
-def object_url(object_type, object_id):
-    """The page of an object of the log (None when it has none, or its id is not a number)."""
+def object_links(entries):
+    """{(type, id): the page of that object} for the objects of these entries that have one, in a
+    query per kind that must be asked (not one per entry)."""
     from flask import url_for
 
-    kind = _object_kinds.get(object_type)
-    if not kind or not kind[1] or not (object_id or "").isdigit():
-        return None
-    return url_for(kind[1], **{kind[2]: int(object_id)})
+    wanted = {}
+    for entry in entries:
+        kind = _object_kinds.get(entry.object_type)
+        if kind and kind[1] and (entry.object_id or "").isdigit():
+            wanted.setdefault(entry.object_type, set()).add(int(entry.object_id))
+    links = {}
+    for object_type, ids in wanted.items():
+        _label, endpoint, argument, shown = _object_kinds[object_type]
+        for ident in shown(ids) if shown else ids:
+            links[(object_type, str(ident))] = url_for(endpoint, **{argument: ident})
+    return links
 
 
 def named_object_types():
-    """[(type, label)] of the named object types, by label (the log's filter)."""
-    return sorted(((t, kind[0]) for t, kind in _object_kinds.items()), key=lambda item: str(item[1]).lower())
+    """[(type, label)] of the named object types, by label (the log's filter), each label once."""
+    seen, types = set(), []
+    for object_type, kind in sorted(_object_kinds.items(), key=lambda item: str(item[1][0]).lower()):
+        if str(kind[0]) not in seen:
+            seen.add(str(kind[0]))
+            types.append((object_type, kind[0]))
+    return types
 
 
 def snapshot(obj, fields=None):

@@ -421,7 +421,6 @@ def init_app(app):
     app.jinja_env.globals["action_label"] = audit.action_label
     app.jinja_env.globals["kept_forms_saved"] = kept_forms_saved
     app.jinja_env.globals["object_label"] = audit.object_label
-    app.jinja_env.globals["object_url"] = audit.object_url
     app.jinja_env.globals["colon"] = colon
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["deadline"] = format_deadline

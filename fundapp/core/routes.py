@@ -64,6 +64,7 @@ def audit_log():
         object_id=object_id,
         action=action,
         object_types=audit.named_object_types(),
+        links=audit.object_links(page.items),
     )
 
 

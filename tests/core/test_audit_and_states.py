@@ -168,3 +168,26 @@ def test_every_workflow_step_has_a_name_for_the_log_not_its_button(app):
         if audit.action_label(f"{workflow.name}.{t.action}") is t.label
     ]
     assert named_by_button == []
+
+
+def test_the_log_links_an_application_only_once_staff_have_a_page_of_it(app, make_client):
+    """A draft is the city's alone (its staff page is a 404): the log names it without a link;
+    a sent application is linked to its staff page."""
+    from .. import factories as f
+
+    with app.app_context():
+        f.fund()
+        f.staff("staff@fund.example")
+        the_call = f.call()
+        draft_id = f.draft("Quito", the_call=the_call).id
+        sent_id = f.submitted("Bogotá", the_call=the_call).id
+        db.session.commit()
+    staff = make_client()
+    staff.login("staff@fund.example")
+    page = staff.get("/audit?object_type=Application").get_data(as_text=True)
+    assert f'<a href="/staff/applications/{sent_id}">Application {sent_id}</a>' in page
+    assert f"Application {draft_id}" in page and f'href="/staff/applications/{draft_id}"' not in page
+    assert staff.get(f"/staff/applications/{draft_id}").status_code == 404
+    # One name per kind in the filter ("Juror" and the older "juror" entries read alike).
+    labels = [label for _code, label in audit.named_object_types()]
+    assert len(labels) == len(set(map(str, labels)))
