@@ -148,6 +148,12 @@ class StateForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
 
 
+class GiveBackForm(FlaskForm):
+    """A decided call's envelope: what no grant holds goes back to the donors' contributions."""
+
+    reason = TextAreaField(_l("Why give it back now?"), validators=[Length(max=2000)])
+
+
 class ReportStepForm(FlaskForm):
     """An interim report of the call's schedule: halfway, at a month of the project, or on a date."""
 

@@ -28,8 +28,9 @@ CALL_WORKFLOW = Workflow(
         State("published", _l("Published"), _l("Open"), flags=frozenset({"editable", "public", "accepting"})),
         State("closed", _l("Closed"), _l("Closed"), flags=frozenset({"public"})),
         State("in_review", _l("In review"), _l("Applications under review"), flags=frozenset({"public"})),
-        State("decided", _l("Decided"), _l("Decided"), flags=frozenset({"public"})),
-        State("archived", _l("Archived"), _l("Archived"), final=True),
+        # "settled": every decision is made, so what no grant holds may go back to the donors.
+        State("decided", _l("Decided"), _l("Decided"), flags=frozenset({"public", "settled"})),
+        State("archived", _l("Archived"), _l("Archived"), flags=frozenset({"settled"}), final=True),
     ],
     transitions=[
         Transition("draft", "publish", "published", STAFF, _l("Publish")),
@@ -225,6 +226,11 @@ class Call(db.Model):
     @property
     def is_editable(self):
         return CALL_WORKFLOW.has(self.state, "editable")
+
+    @property
+    def is_settled(self):
+        """Decided (or archived): what no grant holds of its envelope may go back to the donors."""
+        return CALL_WORKFLOW.has(self.state, "settled")
 
     @property
     def is_locked(self):
@@ -469,6 +475,7 @@ audit.name_actions(
         "call.start_review": _l("Review phase started"),
         "call.decide": _l("Call marked as decided"),
         "call.archive": _l("Call archived"),
+        "call.give_back": _l("Unused envelope given back to the donors"),
         "call.update": _l("Call updated"),
         "criterion.create": _l("Criterion added"),
         "indicator.create": _l("Indicator added"),

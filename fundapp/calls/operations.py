@@ -712,6 +712,43 @@ def change_state(call, action, *, actor, reason=None):
     return call
 
 
+def give_back_envelope(call, *, actor, reason):
+    """Give back to the donors' contributions what no grant holds of a decided call's envelope:
+    each line is lowered to what its grants hold, so other calls can be funded from the rest.
+    Nothing moves in the ledger (no grant's money changes) and no past report changes; money a
+    grant returns later (declined, cancelled, closed) comes back to the line and may be given back
+    in its turn. {contribution id: cents given back}."""
+    reason = (reason or "").strip()
+    if not call.is_settled:
+        raise Refused(
+            _l(
+                "Only a decided call gives back its envelope: while it is “%(state)s”, awards may still need the money.",
+                state=call.staff_label,
+            )
+        )
+    if not reason:
+        raise Refused(_l("Say why: the audit log keeps it."), field="reason")
+    before = _funding_snapshot(call)
+    given = ledger.give_back_unheld(call.id)
+    if not given:
+        raise Refused(_l("Nothing is left to give back: grants hold the whole envelope."))
+    db.session.flush()
+    audit.record(
+        "call.give_back",
+        call,
+        before={"funding": before},
+        after={
+            "funding": _funding_snapshot(call),
+            "given_back": {str(k): v for k, v in given.items()},
+            "reason": reason,
+        },
+        actor=actor,
+        summary=f"call {call.code}: {format_eur(sum(given.values()))} given back to the donors' contributions",
+    )
+    done()
+    return given
+
+
 @job("calls.close_at_deadline", label=_l("Close a call at its deadline"))
 def close_at_deadline(call_id):
     """Close a published call once its closing instant has passed (a rerun, or an early run, does nothing)."""

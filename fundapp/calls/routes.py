@@ -7,6 +7,7 @@ from ..core.errors import Refused
 from ..core.forms import act
 from ..core.inputs import page_number
 from ..core.kept import kept_form_saved
+from ..core.money import format_eur
 from ..core.permissions import get_visible_or_404, staff_required
 from ..core.timeutil import from_local, to_local_naive, utcnow
 from ..core.urls import external_url
@@ -18,6 +19,7 @@ from .forms import (
     LANGUAGE_LABELS,
     CriterionForm,
     FinalReportForm,
+    GiveBackForm,
     IndicatorForm,
     ReportStepForm,
     StateForm,
@@ -240,7 +242,10 @@ def edit(call_id):
 @bp.route("/staff/calls/<int:call_id>")
 @staff_required
 def staff_detail(call_id):
-    call = get_visible_or_404(Call, call_id)
+    return _staff_page(get_visible_or_404(Call, call_id))
+
+
+def _staff_page(call, *, give_back_form=None, status=200):
     actions = CALL_WORKFLOW.allowed_actions(call.state, current_user.role_names())
     problems = operations.publication_problems(call) if any(a.action == "publish" for a in actions) else []
     return render_template(
@@ -249,9 +254,36 @@ def staff_detail(call_id):
         problems=problems,
         actions=actions,
         state_form=StateForm(),
+        give_back_form=give_back_form or GiveBackForm(formdata=None),
         language=str(get_locale()),
         ordered_steps=ordered_steps,
+    ), status
+
+
+@bp.route("/staff/calls/<int:call_id>/give-back", methods=["POST"])
+@staff_required
+def give_back(call_id):
+    """A decided call gives back to the donors' contributions what no grant holds of its envelope."""
+    call = get_visible_or_404(Call, call_id)
+    form = GiveBackForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _staff_page(call, give_back_form=form, status=400)
+    try:
+        given = operations.give_back_envelope(call, actor=current_user._get_current_object(), reason=form.reason.data)
+    except Refused as refusal:
+        db.session.rollback()
+        refusal.apply_to(form) or form.form_errors.append(refusal.message)
+        return _staff_page(db.session.get(Call, call_id), give_back_form=form, status=400)
+    flash(
+        _(
+            "%(amount)s given back to the donors' contributions: other calls can be funded from it.",
+            amount=format_eur(sum(given.values())),
+        ),
+        "success",
     )
+    return redirect(url_for("calls.staff_detail", call_id=call.id) + "#money")
 
 
 def _criterion_defaults():

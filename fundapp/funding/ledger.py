@@ -213,3 +213,26 @@ def set_envelope(call, funding, contributions):
             existing[cid].amount_cents = cents
         else:
             call.funding.append(CallFunding(contribution_id=cid, amount_cents=cents))
+
+
+def give_back_unheld(call_id):
+    """Lower each envelope line of a call to what grants hold of it (committed): the rest goes back
+    to its contribution, for other calls. Returns {contribution id: cents given back}.
+
+    The lines are locked first: an award at the same moment either commits its money before (and it
+    is not given back) or, waiting for the lock, finds the line lowered and is refused.
+    """
+    lines = db.session.scalars(
+        sa.select(CallFunding)
+        .where(CallFunding.call_id == call_id)
+        .order_by(CallFunding.id)
+        .with_for_update(of=CallFunding)
+        .execution_options(populate_existing=True)
+    ).all()
+    given = {}
+    for line in lines:
+        left = line.amount_cents - line.committed_cents
+        if left > 0:
+            line.amount_cents = line.committed_cents
+            given[line.contribution_id] = left
+    return given

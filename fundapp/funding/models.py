@@ -171,7 +171,8 @@ class CallFunding(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("call_id", "contribution_id", name="uq_call_funding_call_contribution"),
-        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        # 0 once a settled call gave back a line no grant holds any of (calls.operations.give_back_envelope).
+        sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
         sa.CheckConstraint("committed_cents >= 0 AND committed_cents <= amount_cents", name="committed_within_amount"),
         sa.CheckConstraint("paid_cents >= 0 AND paid_cents <= committed_cents", name="paid_within_committed"),
     )
