@@ -229,7 +229,7 @@ def _check_targets(application, figures):
 def _check_budget(application, lines):
     """Budget lines to store, or Refused on the budget field (a line that cannot be stored). A
     total above the call's cap is stored as typed (a draft may be, as after staff lower the cap),
-    said by _over_cap, and stops the submission."""
+    said by over_cap_message, and stops the submission."""
     lines = [ln for ln in lines if ln.get("description") or ln.get("requested_cents") or ln.get("cofunding_cents")]
     if len(lines) > MAX_BUDGET_LINES:
         raise Refused(_l("A budget has at most %(n)d lines.", n=MAX_BUDGET_LINES), field="budget")
@@ -246,9 +246,10 @@ def _check_budget(application, lines):
     return lines
 
 
-def _over_cap(application):
+def over_cap_message(application):
     """Why the draft's budget cannot be sent as it is, when its total is above the call's cap (the
-    call's cap now, which staff may change until a submission); None otherwise."""
+    call's cap now, which staff may change until a submission); None otherwise. Not a refusal: the
+    budget is saved as typed, and the editor says this beside it."""
     requested = sum(ln.requested_cents or 0 for ln in application.budget_lines)
     cap = application.call.cap_cents
     if requested <= cap:
@@ -335,9 +336,6 @@ def _apply_values(application, values, open_sections, errors):
                 _set_partners(application, _check_partners(application, value))
             elif field == "budget":
                 _set_budget(application, _check_budget(application, value))
-                over = _over_cap(application)
-                if over is not None:
-                    errors[field] = str(over)
             elif field == "indicator_targets":
                 application.indicator_targets = _check_targets(application, value)
             else:

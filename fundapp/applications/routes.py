@@ -248,6 +248,7 @@ def _render_editor(application, form, errors, stale=None):
         application=application,
         form=form,
         errors=errors,
+        over_cap=operations.over_cap_message(application),
         stale=stale,
         sections=application.editable_sections(),
         upload_form=_upload_form(application),
@@ -268,11 +269,14 @@ def autosave(application_id):
     except Refused as refusal:
         db.session.rollback()
         return jsonify(status="refused", message=str(refusal.message)), 403
+    over_cap = operations.over_cap_message(application)
     return jsonify(
         status="saved",
         version=application.version,
         saved_at=format_instant(application.updated_at),
         errors={k: str(v) for k, v in errors.items()},
+        # Saved, but not to be sent as it is: said beside the budget, not as a field left unsaved.
+        notes={"budget": str(over_cap)} if over_cap is not None else {},
         requested=str(cents_to_decimal(application.requested_cents)),
     )
 

@@ -118,12 +118,18 @@ def test_a_budget_above_the_cap_is_saved_as_typed_but_cannot_be_submitted(app, c
     application_id = start(camila)
     data = complete_fields(app, open_call)
     data["budget-0-requested"] = "60000.01"
-    response = save(camila, application_id, data)
-    assert response.status_code == 400
-    assert (
+    over = (
         "The total requested, €100,000.01, is above the call’s cap of €100,000.00: your budget is saved, but the "
-        "application cannot be submitted until it is within the cap." in page_text(response)
+        "application cannot be submitted until it is within the cap."
     )
+    # The autosave stores it: no field is reported unsaved, the note says why it cannot be sent.
+    autosaved = save(camila, application_id, data, autosave=True).get_json()
+    assert autosaved["status"] == "saved" and autosaved["errors"] == {} and autosaved["notes"] == {"budget": over}
+    # Saved from the form: "Saved at", then the editor with the note (not under "not saved").
+    response = save(camila, application_id, data)
+    assert response.status_code == 302
+    editor = page_text(camila.get(response.headers["Location"]))
+    assert over in editor and "These fields were not saved" not in editor
     with app.app_context():
         application = get_application(application_id)
         assert application.requested_cents == 100_000_01 and len(application.budget_lines) == 2
@@ -132,6 +138,10 @@ def test_a_budget_above_the_cap_is_saved_as_typed_but_cannot_be_submitted(app, c
     camila.post(f"/applications/{application_id}/submit", {}, token_from=f"/applications/{application_id}/check")
     with app.app_context():
         assert get_application(application_id).reference is None
+    # Trimmed: the note is gone.
+    data["budget-0-requested"] = "60000.00"
+    assert save(camila, application_id, data, autosave=True).get_json()["notes"] == {}
+    assert over.split(":")[0] not in page_text(camila.get(f"/applications/{application_id}/edit"))
 
 
 @pytest.mark.parametrize(

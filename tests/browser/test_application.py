@@ -200,3 +200,29 @@ def test_attaching_a_document_saves_what_was_typed_first(open_call, live_server,
     assert page.locator("[name=problem]").input_value() == "Unpaid care work falls on women, 40 hours a week."
     expect(page.locator("#kept-copy")).to_be_hidden()
     page.context.close()
+
+
+def test_a_budget_above_the_cap_is_saved_and_the_page_says_it_cannot_be_sent_so(open_call, live_server, browser):
+    """The autosave keeps a budget above the cap: the status says it was saved (not "not saved"), a
+    note beside the budget says why it cannot be sent, and it goes once the budget is trimmed."""
+    page = _start_application(browser, live_server, locale="es-ES", timezone_id="America/Bogota")
+    note = page.locator("#over-cap")
+    expect(note).to_be_hidden()
+    page.locator("[name='budget-0-category']").select_option("personnel")
+    page.locator("[name='budget-0-description']").fill("Cuidadoras comunitarias")
+    with page.expect_response(lambda r: r.url.endswith("/autosave") and r.status == 200):
+        page.locator("[name='budget-0-requested']").fill("120.000")
+    expect(note).to_be_visible(timeout=10000)
+    assert "120.000,00" in note.inner_text().replace("\xa0", " ")
+    expect(page.locator("#save-status")).not_to_have_class("is-error")
+    expect(page.locator(".autosave-error")).to_have_count(0)
+
+    # Saved on the server: a reload shows the amount and the note again.
+    page.reload()
+    assert page.locator("[name='budget-0-requested']").input_value().startswith("120")
+    expect(page.locator("#over-cap")).to_be_visible()
+
+    with page.expect_response(lambda r: r.url.endswith("/autosave") and r.status == 200):
+        page.locator("[name='budget-0-requested']").fill("95.000")
+    expect(page.locator("#over-cap")).to_be_hidden(timeout=10000)
+    page.context.close()

@@ -216,6 +216,14 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // A budget above the cap is saved, but cannot be sent: the page says so while it is.
+  function showOverCap(text) {
+    document.querySelectorAll("[data-over-cap]").forEach(function (el) {
+      el.hidden = !text;
+      if (text && el.id === "over-cap") { el.textContent = text; }
+    });
+  }
+
   // One save at a time; the promise settles when this save (or the one under way) is done.
   var inFlight = null;
   function save() {
@@ -236,6 +244,7 @@ document.addEventListener("DOMContentLoaded", function () {
         say(failed ? form.getAttribute("data-error-text")
                    : form.getAttribute("data-saved-text").replace("{time}", result.body.saved_at), failed);
         showErrors(result.body.errors);
+        showOverCap((result.body.notes || {}).budget);
         // Text typed while this save was on its way stays kept here until the next save.
         if (!failed && !dirty) { localStorage.removeItem(key); } else { keepLocally(); }
       } else {
