@@ -701,6 +701,19 @@ def add_juror(call, reviewer, *, actor, max_load=DEFAULT_MAX_LOAD, unavailable_f
 
 def update_juror(juror, *, actor, max_load, unavailable_from=None, unavailable_until=None):
     _check_juror_terms(max_load, unavailable_from, unavailable_until)
+    load = call_loads(juror.call)[juror.reviewer_id]
+    if max_load < load:
+        raise Refused(
+            lazy_ngettext(
+                "%(name)s already reviews %(num)d application of this call: the maximum load cannot be "
+                "below that (take them off a panel first).",
+                "%(name)s already reviews %(num)d applications of this call: the maximum load cannot be "
+                "below that (take them off panels first).",
+                load,
+                name=juror.reviewer.name,
+            ),
+            field="max_load",
+        )
     before = audit.snapshot(juror, JUROR_FIELDS)
     juror.max_load, juror.unavailable_from, juror.unavailable_until = max_load, unavailable_from, unavailable_until
     audit.record(

@@ -201,6 +201,32 @@ def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(ap
     assert "is no longer on the jury" in text(removed)
 
 
+def test_a_jurors_maximum_load_cannot_go_below_what_they_already_review(app, review_call, staff):
+    ids = _people(app, 1)
+    aissatou = ids["aissatou@experts.example"]
+    with app.app_context():
+        accra, dakar = eligible(review_call, "Accra"), eligible(review_call, "Dakar")
+    _seat(staff, review_call, aissatou, max_load=2)
+    for application_id in (accra, dakar):
+        assert "Aïssatou Ndiaye is assigned." in _manual(staff, application_id, aissatou)
+    with app.app_context():
+        juror_id = db.session.scalar(sa.select(Juror.id).where(Juror.reviewer_id == aissatou))
+    url = f"/staff/calls/{review_call}/jury"
+    refused = staff.post(f"/staff/jurors/{juror_id}", {"max_load": "1"}, token_from=url)
+    assert refused.status_code == 400
+    assert (
+        "Aïssatou Ndiaye already reviews 2 applications of this call: the maximum load cannot be below that "
+        "(take them off panels first)." in text(refused)
+    )
+    with app.app_context():
+        assert db.session.get(Juror, juror_id).max_load == 2
+    # Her load itself, or more, is accepted.
+    assert staff.post(f"/staff/jurors/{juror_id}", {"max_load": "2"}, token_from=url).status_code == 302
+    assert staff.post(f"/staff/jurors/{juror_id}", {"max_load": "6"}, token_from=url).status_code == 302
+    with app.app_context():
+        assert db.session.get(Juror, juror_id).max_load == 6
+
+
 def _proposal_pairs(page):
     return re.findall(r'name="pair" value="(\d+:\d+)"', page)
 
