@@ -25,6 +25,8 @@ ASSIGNMENT_WORKFLOW = Workflow(
             flags=frozenset({"open", "counts", "sees_content", "scoring"}),
         ),
         State("declined", _l("Declined"), _l("Declined"), final=True),
+        # Staff took the reviewer off the panel before they declared (`removed_reason` says why).
+        State("removed", _l("Taken off the panel"), _l("Withdrawn by the programme team"), final=True),
         State("conflict", _l("Conflict declared"), _l("Conflict declared"), final=True),
         State(
             "submitted", _l("Review submitted"), _l("Submitted"), flags=frozenset({"counts", "sees_content", "done"})
@@ -45,7 +47,7 @@ ASSIGNMENT_WORKFLOW = Workflow(
         Transition("accepted", "submit", "submitted", REVIEWER, _l("Submit the review")),
         Transition("reopened", "submit", "submitted", REVIEWER, _l("Submit the review")),
         Transition("submitted", "reopen", "reopened", STAFF, _l("Reopen"), needs_reason=True),
-        Transition("assigned", "unassign", "declined", STAFF, _l("Remove"), needs_reason=True),
+        Transition("assigned", "unassign", "removed", STAFF, _l("Remove"), needs_reason=True),
     ],
 )
 
@@ -74,6 +76,8 @@ class Assignment(db.Model):
     assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     declared_at: Mapped[object | None] = mapped_column(UTCDateTime)
     declaration_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Why staff took the reviewer off this panel (read by staff only).
+    removed_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     application = relationship("Application", lazy="joined")
     reviewer = relationship("User", foreign_keys=[reviewer_id], lazy="joined")
@@ -90,6 +94,11 @@ class Assignment(db.Model):
     @property
     def staff_label(self):
         return ASSIGNMENT_WORKFLOW.staff_label(self.state)
+
+    @property
+    def was_removed(self):
+        """Staff took the reviewer off this panel (before they declared)."""
+        return self.removed_reason is not None
 
     @property
     def reviewer_label(self):

@@ -444,6 +444,7 @@ def remove_from_panel(assignment, *, actor, reason):
     """Staff take a reviewer off an application's panel before they have declared (a wrong
     assignment, or to take them off the jury); once they have read it, their review stands."""
     _apply(ASSIGNMENT_WORKFLOW, assignment, "unassign", actor, reason=reason)
+    assignment.removed_reason = reason.strip()
     done()
 
 

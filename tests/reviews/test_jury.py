@@ -130,7 +130,7 @@ def _manual(staff, application_id, reviewer_id):
     )
 
 
-def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(app, review_call, staff):
+def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(app, review_call, staff, make_client):
     ids = _people(app, 3)
     with app.app_context():
         accra = eligible(review_call, "Accra")
@@ -196,7 +196,21 @@ def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(ap
     )
     assert "Aïssatou Ndiaye is no longer on this panel." in text(taken_off)
     with app.app_context():
-        assert db.session.get(Assignment, assignment_id).state == "declined"
+        removed = db.session.get(Assignment, assignment_id)
+        assert (removed.state, removed.removed_reason) == ("removed", "Asignada por error: conoce al equipo de Accra.")
+        assert removed.declaration_reason is None  # she declared nothing
+    # Staff read it as a removal with its reason, not as her refusal.
+    panel = text(staff.get(reviews_url))
+    assert "Taken off the panel: Asignada por error: conoce al equipo de Accra." in panel
+    assert "Declined" not in panel
+    progress = text(staff.get(f"/staff/calls/{review_call}/reviews"))
+    assert re.search(r'data-figure="removed">1<', progress) and re.search(r'data-figure="declined">0<', progress)
+    # She reads that the programme team took her off it, not that she declined.
+    reviewer = make_client()
+    reviewer.login("aissatou@experts.example", f.PASSWORD)
+    mine = text(reviewer.get(f"/reviews/{assignment_id}"))
+    assert "The programme team took you off this application" in mine and "You declared" not in mine
+    assert "conoce al equipo" not in mine  # staff's reason is for staff
     removed = staff.post(f"/staff/jurors/{juror_id}/remove", {}, token_from=url, follow_redirects=True)
     assert "is no longer on the jury" in text(removed)
 
