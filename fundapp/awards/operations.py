@@ -758,6 +758,29 @@ def _check_paid_on(grant, paid_on):
         )
 
 
+def _payment_split(allocations, amount_cents):
+    """{allocation id: cents} of a payment: what the donors' lines have been paid in all, this
+    payment included, split in proportion to their allocations, less what each was paid before. A
+    payment split on its own would round each time, and the cents could drift from one donor's line
+    to another's over a grant's payments (87.5 % of EUR 10,000.50 is not a whole number of cents).
+    None when the lines cannot take it."""
+    paid_before = {a.id: a.paid_cents for a in allocations}
+    total_after = sum(paid_before.values()) + amount_cents
+    target = ledger.split_pro_rata(
+        total_after, [(a.id, a.amount_cents, a.amount_cents - a.returned_cents) for a in allocations]
+    )
+    if target is None:
+        return None
+    owed = {a.id: max(0, target.get(a.id, 0) - paid_before[a.id]) for a in allocations}
+    if sum(owed.values()) == amount_cents:
+        return {k: v for k, v in owed.items() if v}
+    # Earlier payments split otherwise (each on its own): the lines furthest behind catch up.
+    return ledger.split_pro_rata(
+        amount_cents,
+        [(a.id, owed[a.id], min(owed[a.id], a.amount_cents - a.paid_cents - a.returned_cents)) for a in allocations],
+    )
+
+
 def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
     """Record money paid on a due tranche; the donors' lines are paid by the allocation's split."""
     _locked(grant, "tranches", "allocations")  # two clicks on "record" pay once
@@ -784,6 +807,22 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
         )
     if not (reference or "").strip():
         raise Refused(_l("Give the payment reference."), field="reference")
+    earlier = db.session.scalar(
+        sa.select(Payment).where(
+            Payment.grant_id == grant.id, sa.func.lower(Payment.reference) == reference.strip().lower()
+        )
+    )
+    if earlier is not None:
+        raise Refused(
+            _l(
+                "A payment with the reference %(reference)s is already recorded on this grant (%(amount)s, paid on "
+                "%(date)s): give this payment its own reference.",
+                reference=earlier.reference,
+                amount=format_eur(earlier.amount_cents),
+                date=lazy_day(earlier.paid_on),
+            ),
+            field="reference",
+        )
     _check_paid_on(grant, paid_on)
     claimed = db.session.execute(
         sa.update(Grant)
@@ -793,10 +832,7 @@ def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
     ).rowcount
     if claimed != 1:
         raise Refused(_l("This payment would go beyond the grant."), field="amount")
-    parts = ledger.split_pro_rata(
-        amount_cents,
-        [(a.id, a.amount_cents, a.amount_cents - a.paid_cents - a.returned_cents) for a in grant.allocations],
-    )
+    parts = _payment_split(grant.allocations, amount_cents)
     if parts is None:
         raise Refused(_l("This payment would go beyond the grant."), field="amount")
     by_id = {a.id: a for a in grant.allocations}

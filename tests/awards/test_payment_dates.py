@@ -213,3 +213,43 @@ def test_a_tranche_paid_in_full_says_so_when_paid_again(app, staff):
     assert field_error(page(response), "pay", "tranche") == "This tranche is already paid in full (€40,000.00)."
     with app.app_context():
         assert state() == before
+
+
+def test_the_donors_shares_of_odd_payments_never_drift_from_their_split(app, staff):
+    """Bogotá's grant is 87.5 % SDC and 12.5 % OSF: each payment's cents go where the grant's
+    running total puts them, so after EUR 10,000.50 + 10,000.50 + 19,999.00 the donors have been
+    paid EUR 35,000.00 and 5,000.00 exactly, not a cent moved from one to the other."""
+    grant_id, tranche_id, call_id = _accepted(app, at=on(ACCEPTED_ON, 11))
+    client = staff()
+    today = _today_in_madrid().isoformat()
+    paid = 0
+    for amount, reference in (("10000.50", "BOG-T1-a"), ("10.000,50", "BOG-T1-b"), ("19999", "BOG-T1-c")):
+        assert _pay(client, grant_id, tranche_id, today, amount=amount, reference=reference).status_code == 302
+        paid += {"10000.50": 10_000_50, "10.000,50": 10_000_50, "19999": 19_999_00}[amount]
+        with app.app_context():
+            grant = db.session.get(Grant, grant_id)
+            shares = {a.call_funding.contribution.donor.short_name: a.paid_cents for a in grant.allocations}
+            # Each donor's part of what was paid in all, within the one cent a split must round.
+            assert sum(shares.values()) == paid
+            assert abs(shares["SDC"] - paid * 7 / 8) < 1 and abs(shares["OSF"] - paid / 8) < 1, shares
+    with app.app_context():
+        assert envelope(call_id) == {
+            "SDC": (700_000_00, 87_500_00, 35_000_00),
+            "OSF": (100_000_00, 12_500_00, 5_000_00),
+        }
+
+
+def test_a_payment_reference_already_used_on_the_grant_is_refused_and_nothing_moves(app, staff):
+    grant_id, tranche_id, call_id = _accepted(app, at=on(ACCEPTED_ON, 11))
+    client = staff()
+    today = _today_in_madrid().isoformat()
+    assert _pay(client, grant_id, tranche_id, today, amount="10000.50", reference="SP-T1-2026").status_code == 302
+    with app.app_context():
+        before = envelope(call_id)
+    again = _pay(client, grant_id, tranche_id, today, amount="10000.50", reference=" sp-t1-2026 ")
+    assert again.status_code == 400
+    message = field_error(page(again), "pay", "reference")
+    assert message.startswith("A payment with the reference SP-T1-2026 is already recorded on this grant (€10,000.50")
+    with app.app_context():
+        assert envelope(call_id) == before
+        assert db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.grant_id == grant_id)) == 1
