@@ -12,6 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 from ..extensions import db
 from .addresses import check_email_address
 from .catalogue import lazy_gettext as _l
+from .catalogue import lazy_ngettext
 from .errors import Refused
 from .i18n import format_decimal_input, format_eur_input, parse_count
 from .money import MoneyError, parse_eur
@@ -67,7 +68,13 @@ def amounts_by_key(formdata, prefix, keys=None):
 
 
 class MoneyField(StringField):
-    """An amount in EUR typed as text ("100000", "100,000.00"); `data` is integer cents or None."""
+    """An amount in EUR typed as text ("100000", "100,000.00"); `data` is integer cents or None.
+    `in_euros=False` for an amount in another currency (a contribution as pledged): the same
+    reading, and a refusal that does not ask for euros."""
+
+    def __init__(self, *args, in_euros=True, **kwargs):
+        self.in_euros = in_euros
+        super().__init__(*args, **kwargs)
 
     def _value(self):
         if self.raw_data:
@@ -90,6 +97,8 @@ class MoneyField(StringField):
                 raise ValueError(_l("Use at most two decimals (cents).")) from None
             if reason == "too large":
                 raise ValueError(_l("This amount is too large.")) from None
+            if not self.in_euros:
+                raise ValueError(_l("Enter an amount, such as 100000 or 100,000.00.")) from None
             raise ValueError(_l("Enter an amount in euros, such as 100000 or 100,000.00.")) from None
         if self.data < 0:
             raise ValueError(_l("The amount cannot be negative."))
@@ -119,7 +128,12 @@ class WholeNumber(StringField):
 
 
 class DecimalText(StringField):
-    """A decimal number typed as text, kept exact (weights, scores, shares)."""
+    """A decimal number typed as text, kept exact (weights, scores, shares): at most `places`
+    decimals and below 10**`digits` (what its column holds)."""
+
+    def __init__(self, *args, places=6, digits=9, **kwargs):
+        self.places, self.digits = places, digits
+        super().__init__(*args, **kwargs)
 
     def _value(self):
         if self.raw_data:
@@ -143,9 +157,17 @@ class DecimalText(StringField):
             self.data = None
             raise ValueError(_l("Enter a number, such as 2.5.")) from None
         # By the exponent, not by arithmetic: abs() of "1e999999999" overflows the decimal context.
-        if not self.data.is_finite() or self.data.adjusted() >= 9 or self.data.as_tuple().exponent < -6:
+        if not self.data.is_finite():
             self.data = None
             raise ValueError(_l("Enter a number, such as 2.5."))
+        if self.data.adjusted() >= self.digits:
+            self.data = None
+            raise ValueError(_l("This number is too large."))
+        if self.data.normalize().as_tuple().exponent < -self.places:
+            self.data = None
+            raise ValueError(
+                lazy_ngettext("Use at most %(num)d decimal.", "Use at most %(num)d decimals.", self.places)
+            )
 
 
 # Dates the fund can mean: a payment, a contribution, a call or a report outside these years is a

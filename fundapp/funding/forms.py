@@ -20,10 +20,17 @@ class DonorForm(FlaskForm):
 
 
 class ContributionForm(FlaskForm):
-    amount = MoneyField(_l("Amount as pledged"), validators=[InputRequired(message=_l("Give the amount."))])
+    amount = MoneyField(
+        _l("Amount as pledged"), in_euros=False, validators=[InputRequired(message=_l("Give the amount."))]
+    )
     currency = StringField(_l("Currency (ISO code)"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)])
+    # Ten decimals: a dong or a rupiah is worth a few hundred-thousandths of a euro.
     rate_to_eur = DecimalText(
-        _l("Exchange rate: EUR for one unit of the currency (1 for EUR)"), default=None, validators=[Optional()]
+        _l("Exchange rate: EUR for one unit of the currency (1 for EUR)"),
+        places=10,
+        digits=8,
+        default=None,
+        validators=[Optional()],
     )
     pledged_on = DateField(_l("Pledged on"), validators=[PlausibleDate(), Optional()])
     received_on = DateField(_l("Received on"), validators=[PlausibleDate(), Optional()])

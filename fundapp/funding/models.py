@@ -61,7 +61,8 @@ class Contribution(db.Model):
     amount_original_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="EUR")
     # EUR per unit of `currency`, as used to compute eur_cents (1 for EUR).
-    rate_to_eur: Mapped[object] = mapped_column(sa.Numeric(14, 6), nullable=False, default=1)
+    # EUR for one unit of the currency, to ten decimals (a dong is about EUR 0.0000354).
+    rate_to_eur: Mapped[object] = mapped_column(sa.Numeric(18, 10), nullable=False, default=1)
     eur_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     pledged_on: Mapped[object | None] = mapped_column(sa.Date)
     received_on: Mapped[object | None] = mapped_column(sa.Date)

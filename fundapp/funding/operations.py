@@ -85,6 +85,10 @@ def create_donor(
     return donor
 
 
+# The largest contribution the fund can mean: above it, an amount or a rate was mistyped.
+MAX_CONTRIBUTION_EUR_CENTS = 1_000_000_000_00
+
+
 def _eur_value(amount_original_cents, currency, rate_to_eur):
     """(currency, rate, EUR cents) of an amount as pledged; EUR cents are computed once, here."""
     currency = (currency or "").strip().upper()
@@ -95,12 +99,30 @@ def _eur_value(amount_original_cents, currency, rate_to_eur):
     if currency == "EUR" and rate_to_eur not in (None, "") and Decimal(rate_to_eur) != 1:
         # Said, not silently set to 1: the rate typed may have been meant for another currency.
         raise Refused(_l("An amount in EUR has no exchange rate: leave the rate empty or at 1."), field="rate_to_eur")
-    rate = Decimal(1) if currency == "EUR" else Decimal(rate_to_eur or 0)
-    if rate <= 0:
+    if currency != "EUR" and rate_to_eur in (None, ""):
         raise Refused(
             _l("Give the exchange rate used (EUR for one %(currency)s).", currency=currency), field="rate_to_eur"
         )
-    return currency, rate, int((Decimal(amount_original_cents) * rate).to_integral_value())
+    rate = Decimal(1) if currency == "EUR" else Decimal(rate_to_eur)
+    if rate <= 0:
+        raise Refused(_l("The exchange rate must be more than zero."), field="rate_to_eur")
+    eur_cents = int((Decimal(amount_original_cents) * rate).to_integral_value())
+    if eur_cents > MAX_CONTRIBUTION_EUR_CENTS:
+        # A slip of the amount or the rate (or both): no contribution to the fund is that large.
+        raise Refused(
+            _l(
+                "That is %(eur)s: a contribution cannot be above %(max)s. Check the amount and the rate.",
+                eur=format_eur(eur_cents),
+                max=format_eur(MAX_CONTRIBUTION_EUR_CENTS),
+            ),
+            field="amount",
+        )
+    if eur_cents < 1:
+        raise Refused(
+            _l("At this rate the amount is less than one euro cent: check the amount and the rate."),
+            field="rate_to_eur",
+        )
+    return currency, rate, eur_cents
 
 
 def _check_dates(pledged_on, received_on):

@@ -117,7 +117,7 @@ def to_pdf(figures, language):
                 [
                     c.donor.short_name,
                     format_eur(c.amount_original_cents, c.currency),
-                    format_number(c.rate_to_eur, 0, 6),
+                    format_number(c.rate_to_eur, 0, 10),
                     format_eur(c.eur_cents),
                     format_day(c.pledged_on) or "—",
                     format_day(c.received_on) or "—",

@@ -5,6 +5,7 @@ document that unpacks to hundreds of megabytes."""
 
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -166,6 +167,18 @@ def test_a_contribution_dated_in_year_1_or_9999_is_refused_next_to_the_date(app,
             "The money cannot be received before it was pledged.",
         ),
         ({"received_on": "2099-01-01"}, "received_on", "it cannot be dated after today"),
+        # An amount or a rate mistyped: a billion euros is no contribution (and no overflow, no 500).
+        (
+            {"amount": "9999999999999", "currency": "USD", "rate_to_eur": "999"},
+            "amount",
+            "a contribution cannot be above €1,000,000,000.00. Check the amount and the rate.",
+        ),
+        ({"amount": "9999999999999", "currency": "USD", "rate_to_eur": "99999999"}, "amount", "cannot be above"),
+        ({"currency": "USD", "rate_to_eur": "123456789"}, "rate_to_eur", "This number is too large."),
+        ({"currency": "USD", "rate_to_eur": "-0.92"}, "rate_to_eur", "The exchange rate must be more than zero."),
+        ({"currency": "USD", "rate_to_eur": "0.123456789012"}, "rate_to_eur", "Use at most 10 decimals."),
+        ({"amount": "mil dólares", "currency": "USD", "rate_to_eur": "0.92"}, "amount", "Enter an amount, such as"),
+        ({"amount": "1", "currency": "VND", "rate_to_eur": "0.0000354"}, "rate_to_eur", "less than one euro cent"),
     ],
 )
 def test_a_contribution_that_cannot_be_is_refused_beside_its_field(app, staff_client, typed, field, message):
@@ -185,8 +198,25 @@ def test_a_contribution_that_cannot_be_is_refused_beside_its_field(app, staff_cl
     }
     response = staff_client.post(url, {**data, **typed}, token_from=url)
     assert response.status_code == 400 and message in text(response)
+    assert "Enter an amount in euros" not in text(response)  # an amount in dollars is not asked in euros
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Contribution.id))) == before
+
+
+def test_a_contribution_in_dong_keeps_its_rate_to_ten_decimals(app, staff_client):
+    with app.app_context():
+        donor_id = f.fund()["SDC"].donor.id
+    url = f"/staff/donors/{donor_id}/contributions/new"
+    data = {"amount": "50.000.000.000", "currency": "VND", "rate_to_eur": "0,0000354", "restriction_region": ""}
+    assert staff_client.post(url, data, token_from=url).status_code == 302
+    with app.app_context():
+        c = db.session.scalar(sa.select(Contribution).where(Contribution.currency == "VND"))
+        assert (c.amount_original_cents, c.rate_to_eur, c.eur_cents) == (
+            50_000_000_000_00,
+            Decimal("0.0000354"),
+            1_770_000_00,
+        )
+    assert "0.0000354" in text(staff_client.get(f"/staff/donors/{donor_id}"))
 
 
 def test_a_call_closing_in_year_9999_is_refused_not_an_error(app, staff_client):
