@@ -39,3 +39,9 @@ class ContributionForm(FlaskForm):
         _l("Restricted to the region (optional)"), choices=[("", "—")] + list(REGIONS.items())
     )
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+
+
+class RemoveContributionForm(FlaskForm):
+    """A contribution recorded by mistake, taken back with a reason the audit log keeps."""
+
+    reason = TextAreaField(_l("Why remove it?"), validators=[Length(max=2000)])

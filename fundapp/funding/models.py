@@ -190,6 +190,7 @@ audit.name_actions(
         "donor.update": _l("Donor updated"),
         "contribution.create": _l("Contribution recorded"),
         "contribution.update": _l("Contribution updated"),
+        "contribution.remove": _l("Contribution removed"),
         "ledger.close": _l("Books closed"),
     }
 )

@@ -14,7 +14,7 @@ from ..core.transactions import done
 from ..extensions import db
 from .ledger import fund_today
 from .models import Contribution, Donor, LedgerClosing
-from .queries import contribution_allocated_cents, ledger_closed_through
+from .queries import contribution_allocated_cents, contribution_in_use, ledger_closed_through
 
 DONOR_FIELDS = [
     "name",
@@ -290,6 +290,42 @@ def update_contribution(
     audit.record("contribution.update", contribution, before=before, after=audit.snapshot(contribution), actor=actor)
     done()
     return contribution
+
+
+def remove_contribution(contribution, *, actor, reason):
+    """Take back a contribution recorded by mistake (twice, or for the wrong donor): only while no
+    call's envelope has used it and no donor report's closed days count it. The audit log keeps
+    what it was and why it went."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(_l("Say why: the audit log keeps it."), field="reason")
+    if contribution_in_use(contribution.id):
+        raise Refused(
+            _l(
+                "A call's envelope has used this contribution: it stays on the books. Correct its amount instead, "
+                "down to what calls hold of it."
+            )
+        )
+    closed = ledger_closed_through()
+    if closed is not None and (contribution.pledged_on is None or contribution.pledged_on <= closed):
+        raise Refused(
+            _l(
+                "Donor reports cover the days up to %(date)s and count this contribution: it stays, so they hold.",
+                date=lazy_day(closed),
+            )
+        )
+    donor = contribution.donor
+    audit.record(
+        "contribution.remove",
+        contribution,
+        before=audit.snapshot(contribution),
+        after={"reason": reason},
+        actor=actor,
+        summary=f"{donor.short_name}: contribution of EUR {cents_to_decimal(contribution.eur_cents)} removed",
+    )
+    db.session.delete(contribution)
+    done()
+    return donor
 
 
 def close_ledger(through, *, actor, reason):

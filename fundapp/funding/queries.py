@@ -50,6 +50,13 @@ def contribution_allocated_cents(contribution_ids, *, except_call_id=None, lock=
     return {cid: int(total) for cid, total in db.session.execute(stmt)}
 
 
+def contribution_in_use(contribution_id):
+    """Whether a call's envelope has (or had) a line from this contribution."""
+    return bool(
+        db.session.scalar(sa.select(sa.func.count(CallFunding.id)).where(CallFunding.contribution_id == contribution_id))
+    )
+
+
 def contributions_with_allocation():
     """Every contribution with what calls have set aside from it, in one query."""
     allocated = (

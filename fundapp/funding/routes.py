@@ -2,13 +2,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..core.errors import Refused
 from ..core.forms import attempt
 from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
-from .forms import ContributionForm, DonorForm
+from .forms import ContributionForm, DonorForm, RemoveContributionForm
 from .models import Contribution, Donor
-from .queries import contributions_with_allocation
+from .queries import contribution_in_use, contributions_with_allocation, ledger_closed_through
 
 bp = Blueprint("funding", __name__, url_prefix="/staff/donors")
 
@@ -136,6 +137,46 @@ def edit_contribution(contribution_id):
         ):
             flash(_("Contribution saved."), "success")
             return redirect(url_for("funding.detail", donor_id=contribution.donor_id))
+    return _contribution_page(contribution, form, status=400 if form.errors else 200)
+
+
+def _contribution_page(contribution, form, *, remove_form=None, status=200):
+    closed = ledger_closed_through()
+    removable = not contribution_in_use(contribution.id) and (
+        closed is None or (contribution.pledged_on is not None and contribution.pledged_on > closed)
+    )
     return render_template(
-        "funding/contribution_form.html", form=form, donor=contribution.donor, contribution=contribution
-    ), 400 if form.errors else 200
+        "funding/contribution_form.html",
+        form=form,
+        donor=contribution.donor,
+        contribution=contribution,
+        remove_form=(remove_form or RemoveContributionForm(formdata=None)) if removable else None,
+    ), status
+
+
+@bp.route("/contributions/<int:contribution_id>/remove", methods=["POST"])
+@staff_required
+def remove_contribution(contribution_id):
+    """A contribution recorded by mistake (twice, or for the wrong donor), while nothing uses it."""
+    contribution = db.session.get(Contribution, contribution_id) or abort(404)
+    remove_form = RemoveContributionForm()
+    form = ContributionForm(
+        obj=contribution,
+        formdata=None,
+        data={"amount": contribution.amount_original_cents, "rate_to_eur": contribution.rate_to_eur},
+    )
+    if not remove_form.validate_on_submit():
+        if remove_form.csrf_token.errors:
+            abort(400)
+        return _contribution_page(contribution, form, remove_form=remove_form, status=400)
+    try:
+        donor = operations.remove_contribution(
+            contribution, actor=current_user._get_current_object(), reason=remove_form.reason.data
+        )
+    except Refused as refusal:
+        db.session.rollback()
+        refusal.apply_to(remove_form) or remove_form.form_errors.append(refusal.message)
+        contribution = db.session.get(Contribution, contribution_id)
+        return _contribution_page(contribution, form, remove_form=remove_form, status=400)
+    flash(_("Contribution removed; the audit log keeps what it was and why."), "success")
+    return redirect(url_for("funding.detail", donor_id=donor.id))
