@@ -35,7 +35,7 @@ def application_pdf(data, language, version_no=1):
     ]:
         story.append(pdf.para(label, "h2"))
         for paragraph in paragraphs(data.get(key) or "—"):
-            story.append(pdf.para(paragraph))
+            story.append(pdf.typed(paragraph))
     story.append(pdf.para(_("Care-system dimensions"), "h2"))
     story.append(pdf.para(", ".join(str(DIMENSIONS[d]) for d in data["dimensions"] if d in DIMENSIONS) or "—"))
     story.append(pdf.para(_("Direct beneficiaries"), "h2"))

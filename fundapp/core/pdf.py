@@ -90,6 +90,15 @@ def para(text, style="body"):
     return _paragraph(text, style)
 
 
+def typed(text, style="body"):
+    """A paragraph as a person typed it: its single line breaks kept (a list of milestones, one a
+    line), where reportlab would run the lines together."""
+    text = str(text)
+    if "\n" not in text:
+        return _paragraph(text, style)
+    return Paragraph("<br/>".join(escape(line) for line in text.split("\n")), styles()[style])
+
+
 CELL_PADDING = 6  # reportlab's padding on each side of a table cell
 
 

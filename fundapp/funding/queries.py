@@ -53,7 +53,9 @@ def contribution_allocated_cents(contribution_ids, *, except_call_id=None, lock=
 def contribution_in_use(contribution_id):
     """Whether a call's envelope has (or had) a line from this contribution."""
     return bool(
-        db.session.scalar(sa.select(sa.func.count(CallFunding.id)).where(CallFunding.contribution_id == contribution_id))
+        db.session.scalar(
+            sa.select(sa.func.count(CallFunding.id)).where(CallFunding.contribution_id == contribution_id)
+        )
     )
 
 

@@ -110,7 +110,7 @@ def add_contribution(donor_id):
             flash(_("Contribution recorded."), "success")
             return redirect(url_for("funding.detail", donor_id=donor.id))
     return render_template(
-        "funding/contribution_form.html", form=form, donor=donor, contribution=None
+        "funding/contribution_form.html", form=form, donor=donor, contribution=None, remove_form=None
     ), 400 if form.errors else 200
 
 

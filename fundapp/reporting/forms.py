@@ -6,17 +6,20 @@ after a refusal): core.forms.PostedForm.
 """
 
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 from ..calls.forms import IndicatorFigures
 from ..core.forms import MoneyField, PlausibleDate, PostedForm, WholeNumber
 from ..core.i18n import LANGUAGE_NAMES
 
+REPORT_TEXT_MAX = 10000
+
 
 class ReportForm(PostedForm):
-    progress = TextAreaField()
-    results = TextAreaField()
-    difficulties = TextAreaField()
+    # As long as an application's longest field: a report is read by staff, donors and the public.
+    progress = TextAreaField(validators=[Length(max=REPORT_TEXT_MAX)])
+    results = TextAreaField(validators=[Length(max=REPORT_TEXT_MAX)])
+    difficulties = TextAreaField(validators=[Length(max=REPORT_TEXT_MAX)])
     reached_women = WholeNumber()
     reached_men = WholeNumber()
     reached_other = WholeNumber()

@@ -127,44 +127,48 @@ FIELDS = [
 ]
 
 
-def _check_indicator_values(report, figures):
-    """{indicator id: {part: number}} for the call's indicators, or Refused naming the input."""
+def _indicator_values(report, figures):
+    """{indicator id: {part: number}} for the call's indicators (what else was posted is left out)."""
     cleaned = {}
     for indicator in report.grant.application.call.indicators:
         given = (figures or {}).get(str(indicator.id)) or {}
-        row = {}
-        for part in indicator.parts:
-            value = given.get(part)
-            if value is not None and value < 0:
-                raise Refused(
-                    _l("A value reached cannot be negative."), field=f"indicator_values-{indicator.id}-{part}"
-                )
-            row[part] = value
-        cleaned[str(indicator.id)] = row
+        cleaned[str(indicator.id)] = {part: given.get(part) for part in indicator.parts}
     return cleaned
+
+
+def report_problems(report, values, spent):
+    """[(message, field)]: every figure of a report's save that cannot be stored (a negative figure,
+    an expenditure on no line of the grant's budget), all at once. The page asks too when its own
+    fields were refused, so that a save marks everything wrong in one round."""
+    problems = []
+    for field in ("reached_women", "reached_men", "reached_other", "activities_held"):
+        if values.get(field) is not None and values[field] < 0:
+            problems.append((_l("Figures cannot be negative."), field))
+    for indicator_id, row in _indicator_values(report, values.get("indicator_values")).items():
+        for part, value in row.items():
+            if value is not None and value < 0:
+                problems.append((_l("A value reached cannot be negative."), f"indicator_values-{indicator_id}-{part}"))
+    lines = set(
+        db.session.scalars(sa.select(BudgetLine.id).where(BudgetLine.application_id == report.grant.application_id))
+    )
+    for line_id, cents in spent.items():
+        if line_id not in lines:
+            problems.append((_l("This expenditure is not on a line of the grant's budget."), "expenditure"))
+        elif cents is not None and cents < 0:
+            problems.append((_l("Expenditure cannot be negative."), f"spent_{line_id}"))
+    return problems
 
 
 def save_report(report, *, actor, values, spent):
     """values: the narrative and indicators (indicator_values: {indicator id: {part: number}});
-    spent: {budget line id: cents, or None for a line left empty}. Refused as a whole when a figure is negative or a line is not
-    in the grant's budget."""
+    spent: {budget line id: cents, or None for a line left empty}. Refused as a whole, every
+    problem named, when a figure is negative or a line is not in the grant's budget."""
     _check_city(report, actor)
-    for field in ("reached_women", "reached_men", "reached_other", "activities_held"):
-        if values.get(field) is not None and values[field] < 0:
-            raise Refused(_l("Figures cannot be negative."), field=field)
+    problems = report_problems(report, values, spent)
+    if problems:
+        raise Refused(problems[0][0], field=problems[0][1], errors=problems)
     if "indicator_values" in values:
-        report.indicator_values = _check_indicator_values(report, values["indicator_values"])
-    lines = {
-        line.id: line
-        for line in db.session.scalars(
-            sa.select(BudgetLine).where(BudgetLine.application_id == report.grant.application_id)
-        )
-    }
-    for line_id, cents in spent.items():
-        if line_id not in lines:
-            raise Refused(_l("This expenditure is not on a line of the grant's budget."), field="expenditure")
-        if cents is not None and cents < 0:
-            raise Refused(_l("Expenditure cannot be negative."), field=f"spent_{line_id}")
+        report.indicator_values = _indicator_values(report, values["indicator_values"])
     for field in FIELDS:
         if field in values:
             value = values[field]

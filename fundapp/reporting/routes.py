@@ -46,6 +46,9 @@ def city_report(report_id):
         try:
             if not form.validate():
                 errors.update(form.first_errors())
+                # The figures the form could read are checked too: every problem in one round.
+                for message, field in operations.report_problems(report, form.values(), form.spent()):
+                    errors.setdefault(field, message)
                 raise Refused(_("Please correct the fields marked below; what you entered is kept."))
             operations.save_report(report, actor=_me(), values=form.values(), spent=form.spent())
             saved = True

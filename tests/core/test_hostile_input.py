@@ -95,7 +95,7 @@ def test_a_textarea_s_line_breaks_are_stored_as_typed_paragraphs(app, make_clien
         f.edit_call(call, body={**call.body, "en": body})
     page = text(client.get(f"/calls/{code}"))
     for paragraph in ("Primer párrafo: el cuidado.", "Segundo párrafo: las manzanas.", "Tercero."):
-        assert f"<p>{paragraph}</p>" in page
+        assert f'<p class="typed">{paragraph}</p>' in page
     assert paragraphs("Uno.\r\n \r\nDos.\n\nTres.") == ["Uno.", "Dos.", "Tres."]
 
 

@@ -93,3 +93,13 @@ def test_a_table_widens_a_narrow_column_rather_than_cut_a_word_and_keeps_its_wid
                     assert len(cell.blPara.lines) == 1, cell.text
         # Columns wide enough already are left as they are.
         assert pdf.fit_words(rows, [120, 250, 100]) == [120, 250, 100]
+
+
+def test_a_typed_paragraph_keeps_its_single_line_breaks(app):
+    """Milestones typed one a line stay one a line in a PDF (reportlab alone runs them together)."""
+    from fundapp.core import pdf
+
+    with app.app_context():
+        data = pdf.render([pdf.typed("Mes 3: 2 escuelas abiertas\nMes 12: 5 escuelas & <redes>")], title="Hitos")
+    lines = [line.strip() for line in PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()]
+    assert "Mes 3: 2 escuelas abiertas" in lines and "Mes 12: 5 escuelas & <redes>" in lines

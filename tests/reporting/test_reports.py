@@ -1,6 +1,7 @@
 """Grantee reports, and donor reports that reconcile with the fund to the cent."""
 
 import io
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -440,3 +441,32 @@ def test_a_refused_sending_keeps_the_report_saved(app, funded, make_client):
             lines[0]: 3_000_000,
             lines[1]: 1_200_000,
         }
+
+
+def test_every_problem_of_a_report_is_marked_in_one_save_and_nothing_is_saved(app, funded, make_client):
+    """A negative count, a decimal count, an expenditure that is negative or not a number and a
+    narrative too long: all marked beside their fields at the first save, not one per save."""
+    city = make_client()
+    city.login("focal@bogota.example", PASSWORD)
+    with app.app_context():
+        report = _interim(funded[0])
+        report_id, lines = report.id, [line.id for line in report.grant.application.budget_lines]
+    url = f"/reports/{report_id}"
+    typed = _report_form(
+        lines,
+        progress="Manzanas del cuidado. " * 500,  # 11,000 characters
+        reached_women="-5",
+        reached_men="3,5",
+        **{f"spent_{lines[0]}": "-100", f"spent_{lines[1]}": "abc"},
+    )
+    typed.pop("submit_report")
+    response = city.post(url, typed, token_from=url)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    marked = dict(re.findall(r'<textarea id="(\w+)".*?</textarea>\s*<p class="error">([^<]+)</p>', html, re.S))
+    assert "progress" in marked  # too long: in the reader's language, by WTForms
+    for field in ("reached_women", "reached_men", f"spent_{lines[0]}", f"spent_{lines[1]}"):
+        assert re.search(rf'name="{field}"[^>]*>\s*<p class="error">', html), field
+    with app.app_context():
+        report = _interim(funded[0])
+        assert report.progress == "" and report.reached_women == 0 and report.expenditures == []
