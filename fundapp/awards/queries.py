@@ -5,6 +5,8 @@ from sqlalchemy.orm import lazyload, load_only, selectinload
 
 from ..applications.models import APPLICATION_WORKFLOW, Application, Partner
 from ..applications.queries import decisions_wanted
+from ..core.catalogue import lazy_gettext as _l
+from ..core.money import format_eur
 from ..core.pagination import ListPage
 from ..core.rows import plain_rows
 from ..extensions import db
@@ -24,6 +26,8 @@ class ScenarioRow:
     # Fits only because a higher-ranked application does not (or waits on the reserve list):
     # awarded only by staff's explicit choice.
     out_of_rank: bool = False
+    # Why the amount staff set is not the one counted (above the cap, or above the request).
+    problem: object = None
 
 
 @dataclass
@@ -141,7 +145,21 @@ def board(call, adjusted):
         if result.application.state not in ranked:
             continue
         decision = decisions.get(result.application.id)
-        amount = adjusted.get(result.application.id, min(result.application.requested_cents, call.cap_cents))
+        proposed = min(result.application.requested_cents, call.cap_cents)
+        amount, problem = adjusted.get(result.application.id, proposed), None
+        if decision is None and amount > proposed:
+            # No award can be above the cap or the request: the scenario counts the proposal, and
+            # the amount set is dropped from the scenario (the page and the batch award agree).
+            problem = _l(
+                "%(amount)s is above %(limit)s: the scenario counts %(proposed)s.",
+                amount=format_eur(amount),
+                limit=_l("the call’s cap of %(cap)s", cap=format_eur(call.cap_cents))
+                if amount > call.cap_cents
+                else _l("the %(requested)s requested", requested=format_eur(result.application.requested_cents)),
+                proposed=format_eur(proposed),
+            )
+            amount = proposed
+            adjusted.pop(result.application.id, None)
         if decision is not None:
             rows.append(ScenarioRow(result, decision.amount_cents or 0, cumulative, decision.kind == "award", decision))
             passed_over = passed_over or decision.kind == "reserve"
@@ -149,7 +167,9 @@ def board(call, adjusted):
         fits = cumulative + amount <= remaining
         if fits:
             cumulative += amount
-        rows.append(ScenarioRow(result, amount, cumulative, fits, None, out_of_rank=fits and passed_over))
+        rows.append(
+            ScenarioRow(result, amount, cumulative, fits, None, out_of_rank=fits and passed_over, problem=problem)
+        )
         passed_over = passed_over or not fits
     return {
         "envelope": call.envelope_cents,

@@ -122,3 +122,29 @@ def test_the_board_lists_a_few_applications_below_a_threshold_and_links_to_the_r
     assert f'href="/staff/calls/{call_id}/ranking">2 more: the ranking lists them all.' in listed
     ranking = client.get(f"/staff/calls/{call_id}/ranking").get_data(as_text=True)
     assert all(f'data-reference="{reference}"' in ranking for reference in below.values())
+
+
+def test_an_amount_above_the_cap_or_the_request_is_not_counted_as_fitting(app, make_client):
+    """Staff set EUR 150,000 for Bogotá (the cap is EUR 100,000) and EUR 80,000.01 for Dakar, which
+    asked for EUR 80,000: the scenario says why beside each, counts the proposals, and the batch
+    award offers those."""
+    with app.app_context():
+        f.fund()
+        staff = f.staff()
+        the_call = f.call(actor=staff)
+        reviewers = f.panel(3)
+        bogota = f.reviewed("Bogotá", the_call=the_call, reviewers=reviewers, by=staff, marks=[5] * 5).id
+        dakar = f.reviewed(
+            "Dakar", the_call=the_call, reviewers=reviewers, by=staff, marks=[4.5] * 5, requested=80_000_00
+        ).id
+        call_id = the_call.id
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/decisions"
+    page = client.get(f"{url}?amount_{bogota}=150.000&amount_{dakar}=80000.01").get_data(as_text=True)
+    said = re.sub(r"\s+", " ", page)
+    assert "€150,000.00 is above the call’s cap of €100,000.00: the scenario counts €100,000.00." in said
+    assert "€80,000.01 is above the €80,000.00 requested: the scenario counts €80,000.00." in said
+    assert "fits (total €180,000.00)" in said
+    assert f'name="award" value="{bogota}:10000000"' in page and f'name="award" value="{dakar}:8000000"' in page
+    assert f'name="amount_{bogota}" value="150000.00"' not in page  # the batch award does not carry it
