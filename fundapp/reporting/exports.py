@@ -19,7 +19,7 @@ from ..applications.models import DIMENSIONS
 from ..calls.models import localized
 from ..core import pdf
 from ..core.exports import csv_writer, xlsx_append
-from ..core.i18n import format_day, format_number, format_percent
+from ..core.i18n import colon, format_day, format_number, format_percent
 from ..core.money import cents_to_decimal, format_eur
 from ..members.models import REGIONS
 from . import gender
@@ -147,7 +147,7 @@ def to_pdf(figures, language):
     ]
     for g in figures.grants:
         if g.summary:
-            story.append(pdf.para(f"{g.reference} · {g.city}: {g.summary}", "small"))
+            story.append(pdf.para(f"{g.reference} · {g.city}{colon()} {g.summary}", "small"))
     regions = sorted(figures.by_region.items())
     story.append(
         _bar(

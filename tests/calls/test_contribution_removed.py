@@ -91,3 +91,20 @@ def test_a_contribution_counted_by_closed_books_stays(app, afd):
             funding.remove_contribution(db.session.get(Contribution, afd["twice"]), actor=staff, reason=REASON)
         db.session.rollback()
         assert count(Contribution) == 2
+
+
+def test_a_restricted_contribution_names_its_region_in_the_readers_language(app, afd, make_client):
+    with app.app_context():
+        donor = db.session.get(Donor, afd["donor"])
+        funding.add_contribution(
+            donor,
+            actor=None,
+            amount_original_cents=50_000_00,
+            restriction_theme="mobilité",
+            restriction_region="latin_america_caribbean",
+        )
+        f.user("elodie.martin@fund.example", "staff", name="Élodie Martin", language="fr")
+    client = make_client()
+    client.login("elodie.martin@fund.example", f.PASSWORD)
+    page = text(client.get(f"/staff/donors/{afd['donor']}"))
+    assert "mobilité · Amérique latine et Caraïbes" in page and "latin_america_caribbean" not in page

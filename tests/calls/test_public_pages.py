@@ -134,6 +134,8 @@ def test_staff_preview_a_draft_as_the_public_would_see_it(app, fund, staff, clie
     page = text(staff.get(f"/staff/calls/{call_id}/preview?lang=fr"))
     assert "Preview: this is how the public sees the call" in page or "Aperçu" in page
     assert "Systèmes locaux de soins 2025" in page
+    # The whole call in French, its theme and documents too, whatever the staff member reads in.
+    assert "Systèmes locaux de soins ·" in page and "Budget détaillé" in page and "Detailed budget" not in page
     # Read as the call will be once published: not as a call that closed (on a day still to come).
     assert "Applications will close on" in page and "This call closed" not in page
     assert client.get("/calls/LCS-2025").status_code == 404
