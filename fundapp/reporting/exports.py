@@ -27,6 +27,12 @@ from . import gender
 PALETTE = [colors.HexColor(c) for c in ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")]
 
 
+def _paid_by(figures):
+    """The heading of the grants' paid column: what each had been paid by the period's end (not in
+    the period alone, which the summary gives)."""
+    return _("Paid out by %(date)s", date=format_day(figures.end))
+
+
 def _title(figures):
     # The donor's name in the report's language, as its page says it ("Direction du développement...").
     who = (
@@ -130,7 +136,7 @@ def to_pdf(figures, language):
     story += [
         pdf.para(_("Grants"), "h2"),
         pdf.table(
-            [[_("Grant"), _("City"), _("Region"), _("Amount"), _("Paid"), _("State")]]
+            [[_("Grant"), _("City"), _("Region"), _("Amount"), _paid_by(figures), _("State")]]
             + [
                 [
                     g.reference,
@@ -271,7 +277,7 @@ def to_xlsx(figures):
         ),
         (
             _("Grants"),
-            [_("Grant"), _("City"), _("Region"), _("Project"), _("Amount"), _("Paid"), _("State")],
+            [_("Grant"), _("City"), _("Region"), _("Project"), _("Amount"), _paid_by(figures), _("State")],
             [
                 [
                     g.reference,
