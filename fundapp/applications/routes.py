@@ -846,7 +846,7 @@ def versions(application_id):
         submissions=submissions,
         a=by_no[a],
         b=by_no[b],
-        changes=compare(by_no[a].data, by_no[b].data),
+        changes=compare(by_no[a].data, by_no[b].data, str(get_locale())),
     )
 
 

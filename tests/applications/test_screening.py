@@ -5,7 +5,9 @@ import io
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
+from fundapp.applications.diff import compare
 from fundapp.applications.models import Application, Submission
 from fundapp.core.models import OutboxMessage
 from fundapp.extensions import db
@@ -104,6 +106,20 @@ def test_more_information_round_trips_to_the_state_it_came_from(app, cities, ope
     diff = page_text(staff.get(f"/applications/{application_id}/versions?a=1&b=2"))
     assert 'data-field="budget"' in diff and "<ins>(2)</ins>" in diff and 'data-field="title"' not in diff
     assert "Trainers" in diff
+    # Read as people read it: the field's name, amounts in euros, the category's label, no codes.
+    assert '<th scope="row">Budget</th>' in diff and "Personnel · Coordinators" in diff
+    assert "€10,000.00" in diff and "requested_cents" not in diff and "category:" not in diff
+    # In the reader's language.
+    with app.test_request_context(), force_locale("es"):
+        submissions = get_application(application_id).submissions
+        changes = {
+            field: (str(label), after)
+            for field, label, _b, after, _h in compare(submissions[0].data, submissions[1].data, "es")
+        }
+    assert changes["budget"][0] == "Presupuesto"
+    assert (
+        "Personal · Coordinators (2) · solicitado 50.000,00\xa0€, cofinanciación 10.000,00\xa0€" in changes["budget"][1]
+    )
 
 
 def test_more_information_from_submitted_returns_to_submitted(app, cities, open_call, make_client, staff):
