@@ -2,7 +2,9 @@
 
 from flask_babel import gettext as _
 
+from ..calls.models import INDICATOR_PARTS
 from ..core import pdf
+from ..core.documents import slug
 from ..core.i18n import format_day, format_number
 from ..core.inputs import paragraphs
 from ..core.money import format_eur
@@ -36,6 +38,9 @@ def application_pdf(data, language, version_no=1):
         story.append(pdf.para(label, "h2"))
         for paragraph in paragraphs(data.get(key) or "—"):
             story.append(pdf.typed(paragraph))
+    if data.get("lead_name"):
+        story.append(pdf.para(_("Project lead"), "h2"))
+        story.append(pdf.para(data["lead_name"]))
     story.append(pdf.para(_("Care-system dimensions"), "h2"))
     story.append(pdf.para(", ".join(str(DIMENSIONS[d]) for d in data["dimensions"] if d in DIMENSIONS) or "—"))
     story.append(pdf.para(_("Direct beneficiaries"), "h2"))
@@ -79,11 +84,21 @@ def application_pdf(data, language, version_no=1):
     ]
     rows.append([_("Total"), "", format_eur(data["requested_cents"]), format_eur(data["cofunding_cents"])])
     story.append(pdf.table(rows, col_widths=[90, 200, 90, 90]))
+    if data.get("indicators"):
+        story.append(pdf.para(_("Indicators and targets"), "h2"))
+        story.append(
+            pdf.table(
+                [[_("Indicator"), _("Target")]]
+                + [[_indicator_name(i, language), _indicator_target(i)] for i in data["indicators"]],
+                col_widths=[270, 200],
+            )
+        )
     if data["documents"]:
         story.append(pdf.para(_("Documents"), "h2"))
         story.append(
             pdf.table(
-                [[_("Document"), _("File")]] + [[_document_name(d, language), d["file"]] for d in data["documents"]],
+                [[_("Document"), _("File")]]
+                + [[_document_name(d, language), _file_name(d, data, language)] for d in data["documents"]],
                 col_widths=[220, 250],
             )
         )
@@ -94,6 +109,37 @@ def application_pdf(data, language, version_no=1):
         footer=data["reference"] or "",
         page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
     )
+
+
+def _indicator_name(indicator, language):
+    names, units = indicator.get("names") or {}, indicator.get("units") or {}
+    unit = units.get(language) or units.get("en")
+    name = names.get(language) or names.get("en") or ""
+    return f"{name} ({unit})" if unit else name
+
+
+def _indicator_target(indicator):
+    def figure(part):
+        value = (indicator.get("target") or {}).get(part)
+        return format_number(value, 0) if value is not None else "—"
+
+    parts = indicator.get("parts") or []
+    if len(parts) == 1:
+        return figure(parts[0])
+    return " · ".join(_("%(label)s: %(value)s", label=INDICATOR_PARTS.get(p, p), value=figure(p)) for p in parts)
+
+
+def _file_name(document, data, language):
+    """The file as the city and staff download it: the application's reference and the document's
+    name in the PDF's language ("IFM-LCS-2026-004-carta-de-apoyo.pdf"), not the name it was stored
+    under while a draft ("draft-12-letter-of-support.pdf")."""
+    stored = document.get("file") or ""
+    if not data.get("reference"):
+        return stored
+    label = "document" if document["requirement"] == "other" else _document_name(document, language)
+    extension = stored.rpartition(".")[2] if "." in stored else ""
+    stem = f"{data['reference']}-{slug(label)}"
+    return f"{stem}.{extension}" if extension else stem
 
 
 def _document_name(document, language):

@@ -69,6 +69,7 @@ def complete_fields(app, call_id, partner_id=None):
         "beneficiaries_women": "1200",
         "beneficiaries_men": "300",
         "beneficiaries_other": "20",
+        "lead_name": "María Fernanda Rojas",
         "start_date": earliest.isoformat(),
         "duration_months": "18",
         "milestones": "Month 6: first block open.",

@@ -90,6 +90,9 @@ def test_a_city_drafts_completes_and_submits_and_gets_its_receipt(app, cities, o
     assert attachment.get_filename() == "IFM-LCS-2025-001-v1.pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(attachment.get_content())).pages)
     assert "IFM-LCS-2025-001" in text and "Bogotá" in text and "€100,000.00" in text
+    # The project lead, and each file by the name it is downloaded under (not its draft-time name).
+    assert "María Fernanda Rojas" in text
+    assert "IFM-LCS-2025-001-detailed-budget.pdf" in text and "draft-" not in text
     with app.app_context():
         assert db.session.scalar(sa.select(Submission)).receipt_document_id is not None
     download = andres.get(f"/applications/{application_id}/versions/1/receipt.pdf")
@@ -519,3 +522,40 @@ def test_the_lead_city_withdraws_with_a_reason(app, cities, open_call, make_clie
         assert application.state == "withdrawn" and application.withdrawn_reason == "The council changed its plans."
     # Withdrawn, the city may start again.
     start(camila)
+
+
+def test_the_receipt_holds_the_indicator_targets_in_its_language(app):
+    from flask_babel import force_locale
+
+    from fundapp.applications.pdf import application_pdf
+
+    data = {
+        "reference": "IFM-LCS-2026-004",
+        "title": "Manzanas del cuidado",
+        "city": "Bogotá",
+        "call": "LCS-2026",
+        "requested_cents": 92_500_50,
+        "cofunding_cents": 12_500_00,
+        "dimensions": ["recognise"],
+        "start_date": "2027-03-01",
+        "duration_months": 18,
+        "partners": [],
+        "budget": [],
+        "documents": [],
+        "lead_name": "María Fernanda Rojas",
+        "indicators": [
+            {
+                "id": 1,
+                "names": {"en": "Carers trained", "es": "Cuidadoras formadas"},
+                "units": {"en": "people", "es": "personas"},
+                "parts": ["women", "men"],
+                "target": {"women": 1200, "men": None},
+            }
+        ],
+    }
+    with app.test_request_context(), force_locale("es"):
+        pdf_data = application_pdf(data, "es")
+    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_data)).pages).split())
+    assert "Indicadores y metas" in text and "Cuidadoras formadas (personas)" in text
+    assert "Mujeres: 1200 · Hombres: —" in text or "Mujeres: 1.200 · Hombres: —" in text
+    assert "María Fernanda Rojas" in text
