@@ -14,6 +14,7 @@ from ..core.documents import send_document
 from ..core.errors import Refused
 from ..core.exports import csv_writer
 from ..core.forms import DecimalText, act, attempt, typed_by_key
+from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import page_number
 from ..core.money import cents_to_decimal
 from ..core.pagination import ListPage, paginate
@@ -294,7 +295,20 @@ def assign(application_id):
     if not form.validate_on_submit():
         abort(400)
     reviewer = db.session.get(operations.User, form.reviewer.data)
-    act(lambda: _("%(name)s is assigned.", name=reviewer.name), operations.assign, application, reviewer, actor=_me())
+    assigned = act(
+        lambda: _("%(name)s is assigned.", name=reviewer.name), operations.assign, application, reviewer, actor=_me()
+    )
+    if assigned and not _reads(reviewer, application):
+        # Allowed (a panel needs only one reader of the language), but said: staff may not know.
+        flash(
+            _(
+                "%(name)s does not read %(language)s, the language of this application: make sure another "
+                "reviewer on its panel does.",
+                name=reviewer.name,
+                language=LANGUAGE_NAMES.get(application.language, application.language),
+            ),
+            "warning",
+        )
     return redirect(url_for("reviews.application_reviews", application_id=application.id))
 
 
@@ -308,6 +322,11 @@ def application_reviews(application_id):
     if request.args.get("format") == "csv":
         return _review_summary_csv(application, assignments)
     return _application_reviews_page(application, assignments)
+
+
+def _reads(reviewer, application):
+    profile = reviewer.reviewer_profile
+    return profile is None or application.language in profile.language_list
 
 
 def _application_reviews_page(application, assignments=None, *, consensus_form=None, status=200):
@@ -331,7 +350,8 @@ def _application_reviews_page(application, assignments=None, *, consensus_form=N
                 if not conflict_reasons(u.reviewer_profile, application, call.conflict_same_country)
                 else " " + _("(conflict)")
             )
-            + ("" if u.id in jury else " " + _("(not on the jury)")),
+            + ("" if u.id in jury else " " + _("(not on the jury)"))
+            + ("" if _reads(u, application) else " " + _("(does not read its language)")),
         )
         for u in pool
     ]

@@ -151,6 +151,8 @@ def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(ap
     assert "Mei Lin is unavailable from" in page
     page = _manual(staff, accra, ids["aissatou@experts.example"])
     assert "Aïssatou Ndiaye is assigned." in page
+    # Accra wrote in English, which she reads: no warning.
+    assert "does not read" not in page
     page = _manual(staff, dakar, ids["aissatou@experts.example"])
     assert "Aïssatou Ndiaye is at their maximum load in this call: applications to review, 1." in page
     with app.app_context():
@@ -239,6 +241,22 @@ def test_a_jurors_maximum_load_cannot_go_below_what_they_already_review(app, rev
     assert staff.post(f"/staff/jurors/{juror_id}", {"max_load": "6"}, token_from=url).status_code == 302
     with app.app_context():
         assert db.session.get(Juror, juror_id).max_load == 6
+
+
+def test_staff_are_told_when_a_reviewer_they_assign_does_not_read_the_application(app, review_call, staff):
+    ids = _people(app, 4)
+    with app.app_context():
+        quito = eligible(review_call, "Quito", language="es")
+    for email in ("aissatou@experts.example", "tomas@experts.example"):
+        _seat(staff, review_call, ids[email])
+    form = text(staff.get(f"/staff/applications/{quito}/reviews"))
+    assert "Aïssatou Ndiaye (does not read its language)" in form
+    assert "Tomás Herrera (does not read" not in form
+    page = _manual(staff, quito, ids["aissatou@experts.example"])
+    assert "Aïssatou Ndiaye is assigned." in page
+    assert "Aïssatou Ndiaye does not read Español, the language of this application" in page
+    page = _manual(staff, quito, ids["tomas@experts.example"])
+    assert "Tomás Herrera is assigned." in page and "Tomás Herrera does not read" not in page
 
 
 def _proposal_pairs(page):
