@@ -445,6 +445,18 @@ def remove_from_panel(assignment, *, actor, reason):
     assignment, or to take them off the jury); once they have read it, their review stands."""
     _apply(ASSIGNMENT_WORKFLOW, assignment, "unassign", actor, reason=reason)
     assignment.removed_reason = reason.strip()
+    reviewer = assignment.reviewer
+    # They were told the application was theirs to review: they are told it no longer is.
+    queue_mail(
+        reviewer.email,
+        "review_removed",
+        language=reviewer.language,
+        reader_timezone=reviewer.timezone,
+        to_name=reviewer.name,
+        dedupe_key=f"review-removed:{assignment.id}",
+        reference=assignment.application.reference,
+        link=external_url("reviews.index"),
+    )
     done()
 
 

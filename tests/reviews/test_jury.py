@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from fundapp.calls.models import Call
-from fundapp.core.models import AuditEntry
+from fundapp.core.models import AuditEntry, OutboxMessage
 from fundapp.extensions import db
 from fundapp.reviews.jury import fund_today
 from fundapp.reviews.models import Assignment, Juror, Jury
@@ -201,6 +201,9 @@ def test_manual_assignment_is_only_from_the_jury_within_load_and_availability(ap
         removed = db.session.get(Assignment, assignment_id)
         assert (removed.state, removed.removed_reason) == ("removed", "Asignada por error: conoce al equipo de Accra.")
         assert removed.declaration_reason is None  # she declared nothing
+        # She is told, in her language, that it is no longer hers to review.
+        (mail,) = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.template == "review_removed")).all()
+        assert mail.to_email == "aissatou@experts.example" and removed.application.reference in mail.subject
     # Staff read it as a removal with its reason, not as her refusal.
     panel = text(staff.get(reviews_url))
     assert "Taken off the panel: Asignada por error: conoce al equipo de Accra." in panel
