@@ -903,6 +903,21 @@ def cancel_grant(grant, *, actor, reason):
         raise Refused(_l("A reason is required."), field="reason")
     grant.cancelled_reason = reason.strip()
     _end(grant, "cancel", actor, reason=reason)
+    application = grant.application
+    for user in city_users(application):
+        queue_mail(
+            user.email,
+            "grant_cancelled",
+            language=user.language,
+            reader_timezone=user.timezone,
+            to_name=user.name,
+            dedupe_key=f"grant-cancelled:{grant.id}:{user.id}",
+            reference=application.reference,
+            title=application.title,
+            reason=grant.cancelled_reason,
+            paid=grant.paid_cents,
+            link=external_url("awards.grant", grant_id=grant.id),
+        )
     done()
 
 

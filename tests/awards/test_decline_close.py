@@ -224,6 +224,9 @@ def test_after_acceptance_the_city_cannot_decline_only_staff_cancel(app, call_id
         assert (grant.state, grant.returned_cents) == ("cancelled", 100_000_00)
         assert not any(t.is_due for t in grant.tranches) and _tranches_due() == []
         assert envelope(call_id) == {"SDC": (700_000_00, 0, 0), "OSF": (100_000_00, 0, 0)}
+        # São Paulo's focal point is told, in their language, with the reason.
+        (mail,) = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.template == "grant_cancelled")).all()
+        assert mail.to_email == "focal@saopaulo.example" and REASON in mail.body
 
 
 # -- close ---------------------------------------------------------------------------------------
@@ -483,3 +486,13 @@ def test_a_declined_grant_and_a_reserve_built_by_the_factories_meet_on_the_board
     html = page(staff.get(f"/staff/calls/{call_id}/decisions"))
     assert f'id="next-reserve" data-reference="{reference}"' in html
     assert "Le conseil municipal a refusé la contrepartie." in html
+
+
+def test_a_grant_paid_in_full_offers_no_payment_form(app, call_id, staff):
+    with app.app_context():
+        grant = f.final_approved("Bogotá")
+        f.s.pay_due(grant, f.staff())
+        grant_id = grant.id
+    html = page(staff.get(f"/grants/{grant_id}"))
+    assert "Every tranche is paid: nothing is left to pay on this grant." in html
+    assert f"/staff/grants/{grant_id}/payments" not in forms(html)
