@@ -9,6 +9,7 @@
 """
 
 import re
+import unicodedata
 
 from flask import Request, abort
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
@@ -24,6 +25,13 @@ def clean_text(value):
     """`value` without what cannot be stored, its line breaks as "\n" (a browser sends a textarea's
     as "\r\n": stored as typed, a paragraph break would not read as one, nor a length as counted)."""
     return _UNSTORABLE.sub("", value).replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+def folded(text):
+    """`text` without accents and case, to sort and match names as people read them: "Área
+    Metropolitana" before "Zhengzhou", "Medellin" the same as "Medellín"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 _PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n\s*")

@@ -1,10 +1,11 @@
 """Member cities and organisations of Metropolis."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
+from ..core.inputs import folded
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
 
@@ -28,6 +29,9 @@ class Member(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(160), nullable=False, unique=True)
+    # The name without accents or case (core.inputs.folded), set with the name: lists sort by it,
+    # so "Área Metropolitana" comes with the A's on every database, not after "Zhengzhou".
+    sort_name: Mapped[str] = mapped_column(sa.String(160), nullable=False, index=True)
     country: Mapped[str] = mapped_column(sa.String(2), nullable=False, index=True)
     region: Mapped[str] = mapped_column(sa.String(40), nullable=False, index=True)
     membership: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="full")
@@ -48,6 +52,11 @@ class Member(db.Model):
 
     def __str__(self):
         return self.name
+
+    @validates("name")
+    def _set_sort_name(self, _key, name):
+        self.sort_name = folded(name)
+        return name
 
     @property
     def region_label(self):

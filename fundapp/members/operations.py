@@ -6,21 +6,40 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
 from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.errors import Refused
-from ..core.i18n import valid_country
-from ..core.inputs import has_unstorable
+from ..core.i18n import LANGUAGE_NAMES, valid_country
+from ..core.inputs import folded, has_unstorable
 from ..core.timeutil import is_valid_timezone
 from ..core.transactions import done
 from ..extensions import db
 from .models import MEMBERSHIPS, REGIONS, Member
 from .timezones import zone_for
 
+LANGUAGES = tuple(LANGUAGE_NAMES)
+
 MEMBERS_CSV = Path(__file__).resolve().parent / "metropolis_members_2024.csv"
 CSV_COLUMNS = ("name", "country", "region", "membership")
 FIELDS = ["name", "country", "region", "membership", "dues_paid_through", "timezone"]
+
+
+def _region_code(text):
+    """A region as its code ("europe"), also when given by its name in English, French or
+    Spanish ("Europe", "Amérique latine et Caraïbes"), as a spreadsheet may have it."""
+    if text in REGIONS:
+        return text
+    wanted = folded(text)
+    for code, label in REGIONS.items():
+        if wanted == folded(code.replace("_", " ")):
+            return code
+        for language in LANGUAGES:
+            with force_locale(language):
+                if wanted == folded(str(label)):
+                    return code
+    return text
 
 
 def _clean(name, country, region, membership, dues_paid_through, timezone=None):
@@ -39,8 +58,16 @@ def _clean(name, country, region, membership, dues_paid_through, timezone=None):
         raise Refused(_l("The name is longer than 160 characters."), field="name")
     if not valid_country(country):
         raise Refused(_l("“%(code)s” is not an ISO country code.", code=country), field="country")
+    region = _region_code(region)
     if region not in REGIONS:
-        raise Refused(_l("“%(region)s” is not a Metropolis region.", region=region), field="region")
+        raise Refused(
+            _l(
+                "“%(region)s” is not a Metropolis region: use one of %(regions)s.",
+                region=region,
+                regions=", ".join(REGIONS),
+            ),
+            field="region",
+        )
     if membership not in MEMBERSHIPS:
         raise Refused(
             _l("Membership must be full or associate, not “%(value)s”.", value=membership), field="membership"
@@ -120,8 +147,12 @@ def parse_members_csv(text):
             _l("The file holds control characters (such as NUL): save it again as a CSV text file."),
             errors=[(n, _l("This line holds a control character.")) for n in bad[:20]],
         )
+    text = text.lstrip("\ufeff")
     try:
-        return _parse_rows(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        # Semicolons where a French or Spanish spreadsheet saves its CSV files with them.
+        header = text.split("\n", 1)[0]
+        delimiter = ";" if header.count(";") > header.count(",") else ("\t" if "\t" in header else ",")
+        return _parse_rows(csv.DictReader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as error:
         raise ImportRefused(_l("The file is not a CSV file fundapp can read."), errors=[(0, str(error))]) from None
 
@@ -149,6 +180,7 @@ def _parse_rows(reader):
             continue
         # A file without a timezone column leaves the zones staff set as they are.
         row["zone_given"] = bool((raw.get("timezone") or "").strip())
+        row["line"] = index
         key = row["name"].lower()
         if key in seen:
             errors.append((index, _l("“%(name)s” is already on line %(line)d.", name=row["name"], line=seen[key])))
@@ -169,10 +201,26 @@ def import_members(text, *, actor=None):
     file without that column leaves what is stored as it was.
     """
     rows = parse_members_csv(text)
-    existing = {m.name.lower(): m for m in db.session.scalars(sa.select(Member))}
+    members = db.session.scalars(sa.select(Member)).all()
+    existing = {m.name.lower(): m for m in members}
+    # A name that differs from a member's only by its accents is a mistyping of it, not a new city.
+    lookalikes = {folded(m.name): m for m in members}
+    mistyped = [
+        (
+            row["line"],
+            _l("“%(name)s” is spelled “%(member)s” in fundapp: use that name.", name=row["name"], member=other.name),
+        )
+        for row in rows
+        if row["name"].lower() not in existing and (other := lookalikes.get(folded(row["name"]))) is not None
+    ]
+    if mistyped:
+        raise ImportRefused(
+            _l("Nothing was imported: %(n)d line(s) need correcting.", n=len(mistyped)), errors=mistyped
+        )
     created = updated = 0
     for row in rows:
         zone_given = row.pop("zone_given")
+        row.pop("line")
         member = existing.get(row["name"].lower())
         if member is None:
             db.session.add(Member(**row))

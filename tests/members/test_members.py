@@ -130,7 +130,7 @@ def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(app, staff):
     page = text(response)
     assert "Nothing was imported" in page
     assert "<td>3</td><td>“QQ” is not an ISO country code.</td>" in page
-    assert "<td>4</td><td>“south_america” is not a Metropolis region.</td>" in page
+    assert "<td>4</td><td>“south_america” is not a Metropolis region: use one of africa, asia_pacific" in page
     with app.app_context():
         assert count(Member) == 0
 
@@ -153,6 +153,42 @@ def test_a_good_csv_creates_and_updates(app, staff):
     with app.app_context():
         assert count(Member) == 2
         assert db.session.scalar(sa.select(Member.dues_paid_through).where(Member.name == "Lagos")) == 2026
+
+
+def test_a_csv_saved_by_a_french_spreadsheet_is_read(app, staff):
+    """Semicolons, a byte-order mark and regions by their names (in French or English): read as
+    the file means them. A name that differs from a member's only by its accents is refused."""
+    with app.app_context():
+        make_member("Medellín", "CO", "latin_america_caribbean")
+    csv_text = (
+        "\ufeffname;country;region;membership;dues_paid_through\r\n"
+        "Área Metropolitana de Cúcuta;CO;Amérique latine et Caraïbes;full;2026\r\n"
+        "Lyon;FR;Europe;associate;\r\n"
+    )
+
+    def post(body):
+        return staff.post(
+            "/members/import",
+            {"file": (io.BytesIO(body.encode()), "membres.csv")},
+            token_from="/members/import",
+            content_type="multipart/form-data",
+        )
+
+    assert post(csv_text).status_code == 302
+    with app.app_context():
+        regions = dict(db.session.execute(sa.select(Member.name, Member.region)).all())
+        assert regions["Área Metropolitana de Cúcuta"] == "latin_america_caribbean" and regions["Lyon"] == "europe"
+    refused = post("name;country;region;membership\r\nMedellin;CO;latin_america_caribbean;full\r\n")
+    assert refused.status_code == 400
+    assert "<td>2</td><td>“Medellin” is spelled “Medellín” in fundapp: use that name.</td>" in text(refused)
+    with app.app_context():
+        assert count(Member) == 3
+    # Listed as people read names: "Área…" with the A's, before "Lyon" and "Medellín".
+    page = text(staff.get("/members/"))
+    assert page.index("Área Metropolitana de Cúcuta") < page.index("Lyon") < page.index("Medellín")
+    # Found without its accents.
+    found = text(staff.get("/members/?q=cucuta"))
+    assert "Área Metropolitana de Cúcuta" in found and "Lyon" not in found
 
 
 def test_a_csv_without_the_columns_is_refused(app, staff):
