@@ -73,6 +73,19 @@ def fund_dashboard():
         .join(Grant, Grant.id == GrantReport.grant_id)
         .where(*overdue_where)
     )
+    # Sent by the cities and waiting for staff, the longest waiting first.
+    approvable = [name for name in REPORT_WORKFLOW.state_names() if REPORT_WORKFLOW.can(name, "approve", {"staff"})]
+    to_approve = [
+        DueReport(report, reference)
+        for report, reference in db.session.execute(
+            sa.select(GrantReport, Application.reference)
+            .join(Grant, Grant.id == GrantReport.grant_id)
+            .join(Application, Application.id == Grant.application_id)
+            .where(GrantReport.state.in_(approvable))
+            .order_by(GrantReport.submitted_at, GrantReport.id)
+            .limit(50)
+        ).all()
+    ]
     tranches_due = db.session.scalars(
         sa.select(Tranche)
         .join(Grant)
@@ -97,6 +110,7 @@ def fund_dashboard():
         "paid": int(paid),
         "remaining": int(envelope) - int(committed),
         "reports_due": reports_due,
+        "to_approve": to_approve,
         "tranches_due": tranches_due,
         "overdue": overdue,
         "overdue_count": overdue_count,

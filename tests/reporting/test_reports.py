@@ -214,7 +214,12 @@ def test_approval_of_the_interim_report_makes_the_second_tranche_due(app, funded
     assert response.status_code == 302
     staff = make_client()
     staff.login("staff@fund.example", PASSWORD)
+    # Sent: the dashboard lists it for staff to approve, until they have.
+    waiting = text(staff.get("/dashboard")).split('id="reports-to-approve"')[1].split("</section>")[0]
+    assert f'data-report="{report_id}"' in waiting
     staff.post(f"/staff/reports/{report_id}/review", {"action": "approve"}, token_from=f"/reports/{report_id}")
+    waiting = text(staff.get("/dashboard")).split('id="reports-to-approve"')[1].split("</section>")[0]
+    assert f'data-report="{report_id}"' not in waiting
     with app.app_context():
         grant = db.session.get(Grant, funded[0])
         assert _interim(grant.id).state == "approved"
