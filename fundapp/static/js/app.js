@@ -393,3 +393,19 @@ document.addEventListener("DOMContentLoaded", function () {
     box.addEventListener("change", function () { if (!box.checked) { all.checked = false; } });
   });
 });
+
+// A table wider than the screen scrolls sideways inside its box (a phone, a long list): a shadow
+// on the edge it continues past says there is more, and goes once the end is in view.
+document.addEventListener("DOMContentLoaded", function () {
+  function watch(box) {
+    function update() {
+      var hidden = box.scrollWidth - box.clientWidth;
+      box.classList.toggle("more-right", hidden > 2 && box.scrollLeft < hidden - 2);
+      box.classList.toggle("more-left", hidden > 2 && box.scrollLeft > 2);
+    }
+    box.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    update();
+  }
+  document.querySelectorAll(".table-scroll, main table").forEach(watch);
+});
