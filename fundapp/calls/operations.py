@@ -18,7 +18,7 @@ from ..core.i18n import lazy_day
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
-from ..core.notices import add_notice
+from ..core.notices import add_notice, withdraw_notices
 from ..core.states import TransitionError
 from ..core.timeutil import in_zone, is_valid_timezone, utcnow
 from ..core.transactions import done
@@ -708,6 +708,8 @@ def change_state(call, action, *, actor, reason=None):
         raise Refused(str(error)) from None
     if action == "unpublish":
         call.published_at = None
+    if not CALL_WORKFLOW.has(call.state, "accepting"):
+        withdraw_notices(f"call-published:{call.id}:")  # "a new call is open" no longer holds
     done()
     return call
 
@@ -756,6 +758,7 @@ def close_at_deadline(call_id):
     if call is None or not CALL_WORKFLOW.has(call.state, "accepting") or utcnow() < call.closes_at:
         return "nothing to do"
     CALL_WORKFLOW.apply(call, "close", None, reason="closing time reached", summary=f"call {call.code} closed")
+    withdraw_notices(f"call-published:{call.id}:")
     done()
     return "closed"
 

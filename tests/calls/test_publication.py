@@ -114,6 +114,15 @@ def test_the_focal_point_sees_the_notice_and_the_open_call_at_home(app, fund, st
     with app.app_context():
         code = db.session.scalar(sa.select(Call.code))
     assert f'<a href="/calls/{code}">A new call is open' in home and "http://fundapp.test" not in home
+    # Once the call has closed, the notice is taken off the home page: it no longer holds.
+    with app.app_context():
+        call_id = db.session.scalar(sa.select(Call.id))
+    staff.post(
+        f"/staff/calls/{call_id}/state",
+        {"action": "close", "reason": "Envelope exhausted"},
+        token_from=f"/staff/calls/{call_id}",
+    )
+    assert "A new call is open" not in text(focal.get("/"))
 
 
 def test_publishing_schedules_the_close_at_the_closing_instant(app, fund, staff):
