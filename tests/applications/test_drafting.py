@@ -559,3 +559,13 @@ def test_the_receipt_holds_the_indicator_targets_in_its_language(app):
     assert "Indicadores y metas" in text and "Cuidadoras formadas (personas)" in text
     assert "Mujeres: 1200 · Hombres: —" in text or "Mujeres: 1.200 · Hombres: —" in text
     assert "María Fernanda Rojas" in text
+
+
+def test_a_call_taken_back_to_draft_is_not_said_to_be_closed(app, cities, open_call, make_client, staff):
+    camila = as_user(make_client, "camila@bogota.example")
+    start(camila)
+    url = f"/staff/calls/{open_call}/state"
+    assert staff.post(url, {"action": "unpublish", "reason": "Fix the criteria"}, token_from=url[:-6]).status_code == 302
+    page = page_text(camila.get("/applications/"))
+    assert "The programme team has taken the call back to prepare it again: your draft is kept" in page
+    assert "The call is closed." not in page
