@@ -1,6 +1,6 @@
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, ngettext, refresh
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import Refused
@@ -300,6 +300,10 @@ def accept_invitation(token):
         return render_template("accounts/link_invalid.html", kind="invitation", problem=problem), 410
     if operations.find_user_by_email(invitation.email) is not None:
         return _accept_invitation_with_account(token, invitation)
+    if session.get("language") is None and invitation.language != str(get_locale()):
+        # The page in the language the invitation was sent in, unless the visitor chose another.
+        session["language"] = invitation.language
+        refresh()
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.name.data = invitation.name
@@ -313,6 +317,7 @@ def accept_invitation(token):
         else:
             session.clear()
             _sign_in(user)
+            operations.record_login(user)  # their first sign-in: the users page says when
             flash(_("Welcome to the International Fund for Metropolises."), "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)

@@ -52,6 +52,8 @@ def test_staff_invite_a_focal_point_who_sets_a_password_and_lands_home(app, make
     invitee = make_client()
     page = invitee.get(path)
     assert page.status_code == 200 and "Bogotá" in text(page)
+    # In the language the invitation was sent in, whatever the browser asks for.
+    assert '<html lang="es">' in text(page)
     response = invitee.post(path, {"name": "Camila Rojas", "password": PASSWORD, "confirm": PASSWORD}, token_from=path)
     assert response.status_code == 302
     home = text(invitee.get("/"))
@@ -61,6 +63,8 @@ def test_staff_invite_a_focal_point_who_sets_a_password_and_lands_home(app, make
         assert user.name == "Camila Rojas" and user.language == "es" and user.member_ids() == [member_id]
         # Her clock is her city's, not Barcelona's: deadlines reach her in Bogotá time.
         assert user.timezone == "America/Bogota"
+        # Accepting signed her in: the users page says when she last did.
+        assert user.last_login_at is not None
 
     # The link works once.
     again = make_client().get(path)
