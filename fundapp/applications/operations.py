@@ -31,6 +31,7 @@ from .models import (
     MESSAGE_MAX_LENGTH,
     PARTNER_WORKFLOW,
     SECTION_FIELDS,
+    SECTIONS,
     Application,
     ApplicationDocument,
     ApplicationMessage,
@@ -948,6 +949,8 @@ def screen(application, action, *, actor, reason=None, sections=(), reply_by=Non
             application,
             "application_more_info",
             message=application.more_info_message,
+            # The parts reopened, named in each reader's language when the mail is written.
+            sections=[SECTIONS[s] for s in application.more_info_sections or () if s in SECTIONS],
             reply_by=reply_by,
             timezone=application.call.timezone,
         )

@@ -565,7 +565,9 @@ def test_a_call_taken_back_to_draft_is_not_said_to_be_closed(app, cities, open_c
     camila = as_user(make_client, "camila@bogota.example")
     start(camila)
     url = f"/staff/calls/{open_call}/state"
-    assert staff.post(url, {"action": "unpublish", "reason": "Fix the criteria"}, token_from=url[:-6]).status_code == 302
+    assert (
+        staff.post(url, {"action": "unpublish", "reason": "Fix the criteria"}, token_from=url[:-6]).status_code == 302
+    )
     page = page_text(camila.get("/applications/"))
     assert "The programme team has taken the call back to prepare it again: your draft is kept" in page
     assert "The call is closed." not in page

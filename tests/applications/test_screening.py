@@ -63,6 +63,10 @@ def test_more_information_round_trips_to_the_state_it_came_from(app, cities, ope
             sa.select(OutboxMessage).where(OutboxMessage.template == "application_more_info")
         ).all()
         assert {m.to_email for m in mails} == {"camila@bogota.example", "andres@bogota.example"}
+        # Each is told which parts they may change, by name.
+        assert all(
+            "You can change these parts of the application, and send them again:\n- Budget\n" in m.body for m in mails
+        )
 
     view = page_text(camila.get(f"/applications/{application_id}"))
     assert "Please split the personnel costs." in view
