@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ..accounts.models import GENDERS
 from ..calls.forms import IndicatorFigures
 from ..core.catalogue import lazy_gettext as _l
-from ..core.forms import CheckboxList, MoneyField, PlausibleDate, PostedForm, SharedSelect, WholeNumber
+from ..core.forms import CheckboxList, MoneyField, PlausibleDate, PostedForm, SharedSelect, TextLength, WholeNumber
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.inputs import db_int
 from .models import BUDGET_CATEGORIES, DIMENSIONS, MESSAGE_MAX_LENGTH, SECTIONS
@@ -41,12 +41,12 @@ class ApplicationForm(FlaskForm):
     version = HiddenField()
     language = SelectField(_l("Language of the application"), choices=list(LANGUAGE_NAMES.items()))
     title = StringField(_l("Project title"), validators=[Length(max=300)])
-    summary = TextAreaField(_l("Summary"), validators=[Length(max=3000)])
-    problem = TextAreaField(_l("Problem and context"), validators=[Length(max=10000)])
-    objectives = TextAreaField(_l("Objectives"), validators=[Length(max=10000)])
-    activities = TextAreaField(_l("Activities"), validators=[Length(max=20000)])
+    summary = TextAreaField(_l("Summary"), validators=[TextLength(max=3000)])
+    problem = TextAreaField(_l("Problem and context"), validators=[TextLength(max=10000)])
+    objectives = TextAreaField(_l("Objectives"), validators=[TextLength(max=10000)])
+    activities = TextAreaField(_l("Activities"), validators=[TextLength(max=20000)])
     dimensions = CheckboxList(_l("Care-system dimensions the project addresses"), choices=list(DIMENSIONS.items()))
-    target_groups = TextAreaField(_l("Target groups"), validators=[Length(max=5000)])
+    target_groups = TextAreaField(_l("Target groups"), validators=[TextLength(max=5000)])
     beneficiaries_women = WholeNumber(
         _l("Direct beneficiaries: women"),
         validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))],
@@ -66,8 +66,8 @@ class ApplicationForm(FlaskForm):
     )
     start_date = DateField(_l("Start date"), validators=[PlausibleDate(), Optional()])
     duration_months = IntegerField(_l("Duration (months)"), validators=[Optional()])
-    milestones = TextAreaField(_l("Milestones"), validators=[Length(max=10000)])
-    risks = TextAreaField(_l("Risks and how they are handled"), validators=[Length(max=10000)])
+    milestones = TextAreaField(_l("Milestones"), validators=[TextLength(max=10000)])
+    risks = TextAreaField(_l("Risks and how they are handled"), validators=[TextLength(max=10000)])
     partners = FieldList(FormField(PartnerForm), min_entries=0)
     budget = FieldList(FormField(BudgetLineForm), min_entries=0)
     # indicator_targets-<indicator id>-<part>: the target for each indicator of the call

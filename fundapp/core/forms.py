@@ -6,7 +6,7 @@ from decimal import Decimal
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 from ..extensions import db
@@ -65,6 +65,16 @@ def typed_by_key(formdata, prefix, field_class, keys=None):
 def amounts_by_key(formdata, prefix, keys=None):
     """Amounts in euros typed one per row (typed_by_key with the shared money field): cents."""
     return typed_by_key(formdata, prefix, MoneyField, keys)
+
+
+class TextLength(Length):
+    """Length, for long text: the page gets no maxlength, which a browser counts in UTF-16 units (an
+    emoji as two) and at which it cuts pasted text without a word. The server says when a text is
+    too long, beside it, and keeps it as typed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field_flags = {}
 
 
 class MoneyField(StringField):

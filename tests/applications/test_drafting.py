@@ -571,3 +571,22 @@ def test_a_call_taken_back_to_draft_is_not_said_to_be_closed(app, cities, open_c
     page = page_text(camila.get("/applications/"))
     assert "The programme team has taken the call back to prepare it again: your draft is kept" in page
     assert "The call is closed." not in page
+
+
+def test_a_long_text_is_not_cut_by_the_browser_but_refused_beside_it_and_kept(app, cities, open_call, make_client):
+    """No maxlength on the long fields (a browser counts an emoji as two and cuts a paste silently):
+    a summary over 3,000 characters is refused beside it, kept as typed, the rest saved."""
+    camila = as_user(make_client, "camila@bogota.example")
+    application_id = start(camila)
+    editor = page_text(camila.get(f"/applications/{application_id}/edit"))
+    summary_tag = (
+        editor.split('name="summary"')[0].rsplit("<textarea", 1)[1] + editor.split('name="summary"')[1].split(">")[0]
+    )
+    assert "maxlength" not in summary_tag
+    long_summary = "Cuidado comunitario 🤝 " * 140  # 3,220 characters
+    response = save(camila, application_id, {"title": "Manzanas del cuidado", "summary": long_summary})
+    assert response.status_code == 400
+    assert long_summary.strip() in page_text(response) or long_summary in page_text(response)
+    with app.app_context():
+        application = get_application(application_id)
+        assert application.title == "Manzanas del cuidado" and application.summary == ""
