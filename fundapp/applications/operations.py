@@ -231,20 +231,26 @@ def _check_budget(application, lines):
     """Budget lines to store, or Refused on the budget field (a line that cannot be stored). A
     total above the call's cap is stored as typed (a draft may be, as after staff lower the cap),
     said by over_cap_message, and stops the submission."""
-    lines = [ln for ln in lines if ln.get("description") or ln.get("requested_cents") or ln.get("cofunding_cents")]
-    if len(lines) > MAX_BUDGET_LINES:
+    numbered = [
+        (n, ln)
+        for n, ln in enumerate(lines, start=1)
+        if ln.get("description") or ln.get("requested_cents") or ln.get("cofunding_cents")
+    ]
+    if len(numbered) > MAX_BUDGET_LINES:
         raise Refused(_l("A budget has at most %(n)d lines.", n=MAX_BUDGET_LINES), field="budget")
-    for ln in lines:
+
+    def refused(n, message):
+        # Which line, as the page numbers them: the whole budget waits for it.
+        return Refused(_l("Budget not saved, because of line %(n)d: %(message)s", n=n, message=message), field="budget")
+
+    for n, ln in numbered:
         if max(ln.get("requested_cents") or 0, ln.get("cofunding_cents") or 0) > MAX_BUDGET_LINE_CENTS:
-            raise Refused(
-                _l("A budget line cannot be above %(amount)s.", amount=format_eur(MAX_BUDGET_LINE_CENTS)),
-                field="budget",
-            )
+            raise refused(n, _l("A budget line cannot be above %(amount)s.", amount=format_eur(MAX_BUDGET_LINE_CENTS)))
         if ln.get("category") not in BUDGET_CATEGORIES:
-            raise Refused(_l("Choose a category for every budget line."), field="budget")
+            raise refused(n, _l("Choose a category for every budget line."))
         if (ln.get("requested_cents") or 0) < 0 or (ln.get("cofunding_cents") or 0) < 0:
-            raise Refused(_l("Budget amounts cannot be negative."), field="budget")
-    return lines
+            raise refused(n, _l("Budget amounts cannot be negative."))
+    return [ln for _n, ln in numbered]
 
 
 def over_cap_message(application):

@@ -123,7 +123,7 @@ def test_a_budget_of_thousands_of_absurd_lines_is_refused_and_nothing_is_saved(a
         problems = applications.save_draft(
             again, actor=focal, values={"budget": one_absurd}, expected_version=again.version
         )
-        assert problems["budget"].startswith("A budget line cannot be above")
+        assert problems["budget"].startswith("Budget not saved, because of line 1: A budget line cannot be above")
         assert db.session.scalar(sa.select(sa.func.count(BudgetLine.id))) == len(before)
 
 
