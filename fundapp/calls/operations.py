@@ -101,18 +101,22 @@ def _locked_message(call, what):
 
 
 def _check_texts(values):
-    complete = []
+    """[(message, field)]: a language given in part, or none given in full."""
+    complete, problems = [], []
     for code in LANGUAGES:
         parts = [(values[f].get(code) or "").strip() for f in ("title", "summary", "body")]
         if any(parts) and not all(parts):
-            raise Refused(
-                _l("Give the title, summary and full text in this language, or leave all three empty."),
-                field=f"{'title' if not parts[0] else 'summary' if not parts[1] else 'body'}_{code}",
+            problems.append(
+                (
+                    _l("Give the title, summary and full text in this language, or leave all three empty."),
+                    f"{'title' if not parts[0] else 'summary' if not parts[1] else 'body'}_{code}",
+                )
             )
         if all(parts):
             complete.append(code)
-    if not complete:
-        raise Refused(_l("Write the call in at least one language: title, summary and full text."), field="title_en")
+    if not complete and not problems:
+        problems.append((_l("Write the call in at least one language: title, summary and full text."), "title_en"))
+    return problems
 
 
 def fund_max_grant_cents():
@@ -127,111 +131,129 @@ def fund_maximum_message():
 
 
 def _clean_call(values, call):
+    """The call's values made clean, or Refused naming every problem at once (each beside its
+    field), not one per save."""
     values = dict(values)
+    problems = []
+
+    def problem(message, field):
+        problems.append((message, field))
+
     values["code"] = (values.get("code") or "").strip().upper()
     if not CODE_RE.match(values["code"]):
-        raise Refused(_l("Use 3 to 30 capital letters, digits and hyphens, such as LCS-2025."), field="code")
-    taken = sa.select(Call.id).where(Call.code == values["code"])
-    if call is not None:
-        taken = taken.where(Call.id != call.id)
-    if db.session.scalar(taken) is not None:
-        raise Refused(_l("Another call already uses this code."), field="code")
+        problem(_l("Use 3 to 30 capital letters, digits and hyphens, such as LCS-2025."), "code")
+    else:
+        taken = sa.select(Call.id).where(Call.code == values["code"])
+        if call is not None:
+            taken = taken.where(Call.id != call.id)
+        if db.session.scalar(taken) is not None:
+            problem(_l("Another call already uses this code."), "code")
     values["theme"] = (values.get("theme") or "").strip()
     if not values["theme"]:
-        raise Refused(_l("The theme is required."), field="theme")
+        problem(_l("The theme is required."), "theme")
     for f in ("title", "summary", "body"):
         values[f] = {
             code: (values[f].get(code) or "").strip() for code in LANGUAGES if (values[f].get(code) or "").strip()
         }
-    _check_texts({f: values[f] for f in ("title", "summary", "body")})
-    if not is_valid_timezone(values.get("timezone") or ""):
-        raise Refused(_l("Choose a timezone from the list."), field="timezone")
+    problems.extend(_check_texts({f: values[f] for f in ("title", "summary", "body")}))
+    zone_ok = is_valid_timezone(values.get("timezone") or "")
+    if not zone_ok:
+        problem(_l("Choose a timezone from the list."), "timezone")
     if values["opens_at"] is None:
-        raise Refused(_l("The opening date and time are required."), field="opens_at")
+        problem(_l("The opening date and time are required."), "opens_at")
     if values["closes_at"] is None:
-        raise Refused(_l("The closing date and time are required."), field="closes_at")
-    if values["closes_at"] <= values["opens_at"]:
-        raise Refused(_l("The call must close after it opens."), field="closes_at")
-    if not values.get("cap_cents") or values["cap_cents"] <= 0:
-        raise Refused(_l("The grant cap must be more than zero."), field="cap")
-    if values["cap_cents"] > fund_max_grant_cents():
-        raise Refused(fund_maximum_message(), field="cap")
+        problem(_l("The closing date and time are required."), "closes_at")
+    elif values["opens_at"] is not None and values["closes_at"] <= values["opens_at"]:
+        problem(_l("The call must close after it opens."), "closes_at")
+    cap = values.get("cap_cents")
+    if not cap or cap <= 0:
+        problem(_l("The grant cap must be more than zero."), "cap")
+    elif cap > fund_max_grant_cents():
+        problem(fund_maximum_message(), "cap")
     if values.get("min_grant_cents") is not None:
         if values["min_grant_cents"] <= 0:
             values["min_grant_cents"] = None
-        elif values["min_grant_cents"] > values["cap_cents"]:
-            raise Refused(_l("The minimum grant cannot be above the cap."), field="min_grant")
+        elif cap and values["min_grant_cents"] > cap:
+            problem(_l("The minimum grant cannot be above the cap."), "min_grant")
     dmin, dmax = values.get("duration_min_months"), values.get("duration_max_months")
     if not dmin or dmin <= 0:
-        raise Refused(_l("The shortest project must last at least one month."), field="duration_min_months")
-    if not dmax or dmax < dmin:
-        raise Refused(_l("The longest duration cannot be shorter than the shortest."), field="duration_max_months")
+        problem(_l("The shortest project must last at least one month."), "duration_min_months")
+    if not dmax or (dmin and dmax < dmin):
+        problem(_l("The longest duration cannot be shorter than the shortest."), "duration_max_months")
     share = values.get("min_cofunding_pct")
     if share is not None and not (Decimal(0) <= share < Decimal(100)):
-        raise Refused(_l("The co-funding share is a percentage from 0 to below 100."), field="min_cofunding_pct")
+        problem(_l("The co-funding share is a percentage from 0 to below 100."), "min_cofunding_pct")
     if not values.get("eligible_memberships") or set(values["eligible_memberships"]) - set(MEMBERSHIPS):
-        raise Refused(_l("Choose which kinds of members may apply."), field="eligible_memberships")
+        problem(_l("Choose which kinds of members may apply."), "eligible_memberships")
     if set(values.get("eligible_regions") or []) - set(REGIONS):
-        raise Refused(_l("Unknown region."), field="eligible_regions")
+        problem(_l("Unknown region."), "eligible_regions")
     values["required_documents"] = [d.strip() for d in values.get("required_documents") or [] if d.strip()]
     values["theme_translations"] = {
         code: text.strip() for code, text in (values.get("theme_translations") or {}).items() if (text or "").strip()
     }
     for code, text in values["theme_translations"].items():
         if len(text) > 100:
-            raise Refused(_l("The theme is longer than 100 characters."), field=f"theme_{code}")
+            problem(_l("The theme is longer than 100 characters."), f"theme_{code}")
     translated = {}
     for code, names in (values.get("document_translations") or {}).items():
         names = [n.strip() for n in names or [] if n.strip()]
         if names and len(names) != len(values["required_documents"]):
-            raise Refused(
+            problem(
                 _l(
                     "Give the documents in the same order as in English, one per line: %(n)d lines.",
                     n=len(values["required_documents"]),
                 ),
-                field=f"required_documents_{code}",
+                f"required_documents_{code}",
             )
-        if names:
+        elif names:
             translated[code] = names
     values["document_translations"] = translated
     threshold = values.get("overall_threshold")
     if threshold is not None and not (Decimal(0) <= threshold <= Decimal(100)):
-        raise Refused(_l("The overall threshold is a score from 0 to 100."), field="overall_threshold")
+        problem(_l("The overall threshold is a score from 0 to 100."), "overall_threshold")
     reviewers = values.get("reviewers_per_application")
     if not reviewers or not 1 <= reviewers <= 20:
-        raise Refused(_l("Each application needs between 1 and 20 reviewers."), field="reviewers_per_application")
+        problem(_l("Each application needs between 1 and 20 reviewers."), "reviewers_per_application")
     values.setdefault("partners_must_confirm", False)
     values.setdefault("partners_dues_required", False)
     values.setdefault("conflict_same_country", False)
     values.setdefault("reviewers_see_others", True)
     values.setdefault("review_due_at", None)
-    values["tranche_schedule"] = _clean_schedule(values.get("tranche_schedule"))
+    try:
+        values["tranche_schedule"] = _clean_schedule(values.get("tranche_schedule"))
+    except Refused as refusal:
+        problem(refusal.message, refusal.field or "tranche_schedule")
     values.setdefault("project_start_earliest", None)
     values.setdefault("project_start_latest", None)
     earliest, latest = values["project_start_earliest"], values["project_start_latest"]
     if earliest and latest and latest < earliest:
-        raise Refused(_l("The latest start cannot be before the earliest."), field="project_start_latest")
-    closing_day = in_zone(values["closes_at"], values["timezone"]).date()
-    if latest and latest < closing_day:
-        # Every project would have to start before the city could even apply.
-        raise Refused(
-            _l(
-                "The latest start cannot be before the call closes (%(date)s): no project could start in time.",
-                date=lazy_day(closing_day),
-            ),
-            field="project_start_latest",
-        )
+        problem(_l("The latest start cannot be before the earliest."), "project_start_latest")
+    elif latest and values["closes_at"] is not None and zone_ok:
+        closing_day = in_zone(values["closes_at"], values["timezone"]).date()
+        if latest < closing_day:
+            # Every project would have to start before the city could even apply.
+            problem(
+                _l(
+                    "The latest start cannot be before the call closes (%(date)s): no project could start in time.",
+                    date=lazy_day(closing_day),
+                ),
+                "project_start_latest",
+            )
     if values.get("disagreement_threshold") is None:
         values["disagreement_threshold"] = Decimal(20)
     if not (Decimal(0) <= values["disagreement_threshold"] <= Decimal(100)):
-        raise Refused(
-            _l("The disagreement threshold is a number of points from 0 to 100."), field="disagreement_threshold"
-        )
-    if values["review_due_at"] is not None and values["review_due_at"] <= values["closes_at"]:
-        raise Refused(_l("Reviews are due after the call closes."), field="review_due_at")
+        problem(_l("The disagreement threshold is a number of points from 0 to 100."), "disagreement_threshold")
+    if (
+        values["review_due_at"] is not None
+        and values["closes_at"] is not None
+        and values["review_due_at"] <= values["closes_at"]
+    ):
+        problem(_l("Reviews are due after the call closes."), "review_due_at")
     values["contact_email"] = (values.get("contact_email") or "").strip().lower()
     if "@" not in values["contact_email"]:
-        raise Refused(_l("Give the address applicants can write to."), field="contact_email")
+        problem(_l("Give the address applicants can write to."), "contact_email")
+    if problems:
+        raise Refused(problems[0][0], field=problems[0][1], errors=problems)
     return values
 
 

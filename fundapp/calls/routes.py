@@ -205,8 +205,13 @@ def _save(call):
             )
         except Refused as refusal:
             db.session.rollback()
-            if refusal.field == "envelope" or not refusal.apply_to(form):
-                flash(refusal.message, "error")
+            # Every problem beside its field (the envelope's on top, where its rows are).
+            for message, field in refusal.errors or [(refusal.message, refusal.field)]:
+                target = getattr(form, field, None) if field and field != "envelope" else None
+                if target is None:
+                    flash(message, "error")
+                else:
+                    target.errors = list(target.errors) + [message]
         else:
             kept_form_saved(f"call-{call.id}" if call is not None else "call-new")
             flash(_("Call %(code)s saved.", code=saved.code), "success")

@@ -113,6 +113,32 @@ def test_bad_call_input_is_refused_on_its_field_and_nothing_is_saved(app, fund, 
         )
 
 
+def test_every_problem_of_a_call_is_marked_in_one_save(app, fund, staff):
+    """Closing before opening, a maximum duration below the minimum, tranches not adding up to 100
+    and a threshold above 100: all beside their fields after one save, not one per save."""
+    data = call_form(
+        fund,
+        closes_at="2020-01-01T17:00",
+        duration_min_months="12",
+        duration_max_months="6",
+        tranche_schedule="acceptance:50, final_report:40",
+        overall_threshold="120",
+    )
+    response = staff.post("/staff/calls/new", data, token_from="/staff/calls/new")
+    assert response.status_code == 400
+    page = text(response)
+    for field, message in (
+        ("closes_at", "The call must close after it opens."),
+        ("duration_max_months", "The longest duration cannot be shorter than the shortest."),
+        ("tranche_schedule", "add up to 100"),
+        ("overall_threshold", "The overall threshold is a score from 0 to 100."),
+    ):
+        error = _field_error(page, field)
+        assert error and message in error, f"{field}: {error!r}"
+    with app.app_context():
+        assert count(Call) == 0
+
+
 def test_an_envelope_larger_than_the_unallocated_contributions_is_refused(app, fund, staff):
     make_call(app, fund, code="EARLIER-2024", funding_cents={fund["SDC"]: 650_000_00})
     response = staff.post("/staff/calls/new", call_form(fund), token_from="/staff/calls/new")
