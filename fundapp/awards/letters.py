@@ -3,7 +3,8 @@
 from functools import lru_cache
 
 import sqlalchemy as sa
-from flask_babel import format_date, ngettext
+from babel.lists import format_list
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 
 from ..applications.models import Application
@@ -138,7 +139,7 @@ def _letter_story(decision):
             pdf.para(
                 _(
                     "This grant is made possible by the contributions of %(donors)s.",
-                    donors=", ".join(donors),
+                    donors=format_list(list(donors), locale=get_locale()),  # "A y B", "A et B"
                 )
             ),
             pdf.para(

@@ -28,7 +28,7 @@ GRANT_WORKFLOW = Workflow(
         State(
             "offered",
             _pg("grant state", "Offered: awaiting the city"),
-            _pg("grant state", "Offered"),
+            _pg("grant state", "Offered: accept or decline it"),
         ),
         State(
             "accepted",

@@ -67,7 +67,7 @@ def test_an_award_letter_reads_the_same_few_statements_whatever_its_tranches_and
 
     assert len(many) == len(few) <= 3, many
     text = " ".join(_pdf_text(large_pdf).split())  # Quito writes in Spanish: the donors' Spanish names
-    assert "Agencia Suiza para el Desarrollo y la Cooperación, Fundaciones para una Sociedad Abierta." in text
+    assert "Agencia Suiza para el Desarrollo y la Cooperación y Fundaciones para una Sociedad Abierta." in text
     assert "1 tras la aceptación de la subvención 40.000,00 €" in text
     assert "3 tras la aprobación del informe final 20.000,00 €" in text
     assert "Página 1 de 1" in text
