@@ -5,7 +5,7 @@ from flask import current_app
 from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import Invitation, User
-from ..applications.models import Application
+from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..applications.queries import city_applications, partner_requests, told_decisions
 from ..awards.models import Grant
 from ..calls.queries import public_calls
@@ -54,6 +54,17 @@ def home_figures(user):
             sa.select(sa.func.count(Invitation.id)).where(
                 Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)
             )
+        )
+        # What waits for the team: applications sent and not yet screened, reports sent to approve.
+        screenable = [
+            s for s in APPLICATION_WORKFLOW.state_names() if APPLICATION_WORKFLOW.can(s, "mark_eligible", {"staff"})
+        ]
+        approvable = [s for s in REPORT_WORKFLOW.state_names() if REPORT_WORKFLOW.can(s, "approve", {"staff"})]
+        figures["to_screen"] = db.session.scalar(
+            sa.select(sa.func.count(Application.id)).where(Application.state.in_(screenable))
+        )
+        figures["to_approve"] = db.session.scalar(
+            sa.select(sa.func.count(GrantReport.id)).where(GrantReport.state.in_(approvable))
         )
         figures["failed_jobs"] = db.session.scalar(
             sa.select(sa.func.count(JobRecord.id)).where(JobRecord.status == "failed")

@@ -50,7 +50,9 @@ def _screen(staff, application_id, action, reason="", sections=()):
 
 def test_more_information_round_trips_to_the_state_it_came_from(app, cities, open_call, make_client, staff):
     camila, application_id = _submitted(app, make_client, "camila@bogota.example", open_call)
+    assert "1 application to screen" in page_text(staff.get("/"))  # staff's home counts what waits for them
     _screen(staff, application_id, "mark_eligible")
+    assert "0 applications to screen" in page_text(staff.get("/"))
     page = page_text(_screen(staff, application_id, "request_info", "Please split the personnel costs.", ["budget"]))
     assert "More information requested" in page
     with app.app_context():
