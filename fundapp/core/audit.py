@@ -22,7 +22,9 @@ def _jsonable(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        # One text per number: the stored "20.00" and the typed "20" are the same threshold, so an
+        # unchanged save shows no change in the history.
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):

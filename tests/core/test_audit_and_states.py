@@ -11,6 +11,7 @@ from fundapp.core.states import State, Transition, TransitionError, Workflow
 from fundapp.extensions import db
 from fundapp.members.models import Member
 
+from .. import factories as f
 from ..helpers import count, make_member, make_user
 
 DEMO = Workflow(
@@ -191,3 +192,23 @@ def test_the_log_links_an_application_only_once_staff_have_a_page_of_it(app, mak
     # One name per kind in the filter ("Juror" and the older "juror" entries read alike).
     labels = [label for _code, label in audit.named_object_types()]
     assert len(labels) == len(set(map(str, labels)))
+
+
+def test_a_call_saved_unchanged_shows_no_change_of_its_numbers(app):
+    """The stored threshold (20.00) and the one the form sends back (20) are one number: the
+    history of an unchanged save lists no change of it."""
+    from decimal import Decimal
+
+    from fundapp.calls.models import Call
+
+    assert audit._jsonable(Decimal("20.00")) == audit._jsonable(Decimal(20)) == "20"
+    assert audit._jsonable(Decimal("0.0000354")) == "0.0000354" and audit._jsonable(Decimal("1E+1")) == "10"
+    with app.app_context():
+        call = f.call()
+        db.session.expire_all()
+        call = db.session.get(Call, call.id)
+        f.edit_call(call, disagreement_threshold=Decimal(20))
+        entry = db.session.scalar(
+            sa.select(AuditEntry).where(AuditEntry.action == "call.update").order_by(AuditEntry.id.desc())
+        )
+        assert entry.before["disagreement_threshold"] == entry.after["disagreement_threshold"] == "20"
