@@ -11,6 +11,7 @@ from ..core.pagination import ListPage
 from ..core.rows import plain_rows
 from ..extensions import db
 from ..funding.models import CallFunding, Contribution
+from ..reviews.models import Assignment, Review
 from ..reviews.queries import applications_of, call_results
 from .models import ENDED_STATES, Allocation, Decision, Grant
 
@@ -96,7 +97,24 @@ def decisions_for_city(_sender, application_ids):
         .order_by(Decision.decided_at, Decision.id)
         .options(selectinload(Decision.grant), selectinload(Decision.letters))
     )
-    return {d.application_id: d for d in rows}
+    told = {d.application_id: d for d in rows}
+    # What the reviewers wrote for the city (no names, nothing confidential): the review form
+    # promises it is shared, whatever the decision. One query for all the applications.
+    comments = {}
+    for application_id, comment in db.session.execute(
+        sa.select(Assignment.application_id, Review.comment_applicant)
+        .join(Review, Review.assignment_id == Assignment.id)
+        .where(
+            Assignment.application_id.in_(list(told) or [-1]),
+            Review.submitted_at.is_not(None),
+            Review.comment_applicant != "",
+        )
+        .order_by(Assignment.id)
+    ):
+        comments.setdefault(application_id, []).append(comment)
+    for application_id, decision in told.items():
+        decision.reviewer_comments = comments.get(application_id, [])
+    return told
 
 
 def reserve_list(call, *, results=None, decisions=None):

@@ -94,6 +94,8 @@ def test_an_award_reads_under_review_until_the_letter_then_leads_the_city_to_its
         assert 'data-decision="awarded"' in page and amount in page and grant_link in page, url
     page = _city_pages(city_client, application_id)[f"/applications/{application_id}"]
     assert "Gender in both reports" in page and "/letters/" in page
+    # What the reviewers wrote for the city, without their names, as the review form promised.
+    assert page.count("data-reviewer-comment") == 3 and "Clear plan, real partners." in page
     # The link reaches the grant page: accept, tranches, the letter.
     response = city_client.get(f"/applications/{application_id}/grant")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/grants/{grant_id}")
