@@ -4,13 +4,15 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..core.catalogue import lazy_gettext as _l
+from ..core.forms import TextLength
 from ..core.i18n import timezone_options
 from .models import MEMBERSHIPS, REGIONS
 
 
 class MemberForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
-    country = StringField(_l("Country (ISO code, e.g. ES)"), validators=[DataRequired(), Length(min=2, max=2)])
+    # No maxlength: "Colombia" typed is refused beside the field, not cut to "Co" without a word.
+    country = StringField(_l("Country (ISO code, e.g. ES)"), validators=[DataRequired(), TextLength(min=2, max=2)])
     region = SelectField(_l("Metropolis region"), choices=list(REGIONS.items()))
     membership = SelectField(_l("Membership"), choices=list(MEMBERSHIPS.items()))
     dues_paid_through = IntegerField(

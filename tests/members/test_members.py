@@ -116,6 +116,30 @@ def test_bad_member_input_is_refused_next_to_the_field_and_kept(app, staff):
         assert count(Member) == 1
 
 
+def test_a_country_typed_in_full_and_a_bad_year_are_each_refused_once_and_kept(app, staff):
+    page = text(staff.get("/members/new"))
+    country_input = (
+        page.split('name="country"')[0].rsplit("<input", 1)[1] + page.split('name="country"')[1].split(">")[0]
+    )
+    assert "maxlength" not in country_input  # "Colombia" is not cut to "Co" without a word
+    response = staff.post(
+        "/members/new",
+        {
+            "name": "Cúcuta",
+            "country": "Colombia",
+            "region": "latin_america_caribbean",
+            "membership": "full",
+            "dues_paid_through": "dos mil",
+        },
+        token_from="/members/new",
+    )
+    assert response.status_code == 400
+    page = text(response)
+    assert 'value="Colombia"' in page and 'value="dos mil"' in page
+    dues_error = page.split('id="dues_paid_through-error">')[1].split("</p>")[0]
+    assert dues_error == "Not a valid integer value."  # said once, not followed by the range
+
+
 def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(app, staff):
     csv_text = (
         "name,country,region,membership\nLagos,NG,africa,full\nNowhere,QQ,africa,full\nLima,PE,south_america,full\n"
