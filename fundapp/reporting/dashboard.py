@@ -22,6 +22,21 @@ def _counts(workflow, column):
     return [(workflow.staff_label(name), held[name]) for name in workflow.state_names() if held.get(name)]
 
 
+def _reports_listed(where, order_by, limit=50):
+    """[DueReport] of the grant reports `where` holds, each with its application's reference, in one query."""
+    return [
+        DueReport(report, reference)
+        for report, reference in db.session.execute(
+            sa.select(GrantReport, Application.reference)
+            .join(Grant, Grant.id == GrantReport.grant_id)
+            .join(Application, Application.id == Grant.application_id)
+            .where(*where)
+            .order_by(*order_by)
+            .limit(limit)
+        ).all()
+    ]
+
+
 def fund_dashboard():
     envelope, committed, paid = db.session.execute(
         sa.select(
@@ -33,22 +48,15 @@ def fund_dashboard():
     today = fund_today()
     # Due from today to 60 days on, on grants that report: one already past its date is overdue
     # (listed below), and a declined, cancelled or closed grant owes none.
-    reports_due = [
-        DueReport(report, reference)
-        for report, reference in db.session.execute(
-            sa.select(GrantReport, Application.reference)
-            .join(Grant, Grant.id == GrantReport.grant_id)
-            .join(Application, Application.id == Grant.application_id)
-            .where(
-                GrantReport.state.in_(REPORT_WORKFLOW.states_with("editable")),
-                GrantReport.due_on >= today,
-                GrantReport.due_on <= today + timedelta(days=60),
-                Grant.state.in_(GRANT_WORKFLOW.states_with("reportable")),
-            )
-            .order_by(GrantReport.due_on, GrantReport.id)
-            .limit(50)
-        ).all()
-    ]
+    reports_due = _reports_listed(
+        (
+            GrantReport.state.in_(REPORT_WORKFLOW.states_with("editable")),
+            GrantReport.due_on >= today,
+            GrantReport.due_on <= today + timedelta(days=60),
+            Grant.state.in_(GRANT_WORKFLOW.states_with("reportable")),
+        ),
+        (GrantReport.due_on, GrantReport.id),
+    )
     overdue_where = (
         GrantReport.state == REPORT_WORKFLOW.initial,
         GrantReport.due_on < today,
@@ -75,17 +83,7 @@ def fund_dashboard():
     )
     # Sent by the cities and waiting for staff, the longest waiting first.
     approvable = [name for name in REPORT_WORKFLOW.state_names() if REPORT_WORKFLOW.can(name, "approve", {"staff"})]
-    to_approve = [
-        DueReport(report, reference)
-        for report, reference in db.session.execute(
-            sa.select(GrantReport, Application.reference)
-            .join(Grant, Grant.id == GrantReport.grant_id)
-            .join(Application, Application.id == Grant.application_id)
-            .where(GrantReport.state.in_(approvable))
-            .order_by(GrantReport.submitted_at, GrantReport.id)
-            .limit(50)
-        ).all()
-    ]
+    to_approve = _reports_listed((GrantReport.state.in_(approvable),), (GrantReport.submitted_at, GrantReport.id))
     tranches_due = db.session.scalars(
         sa.select(Tranche)
         .join(Grant)
