@@ -415,12 +415,17 @@ def _report_form(lines, **changes):
     return data
 
 
-def test_saving_and_sending_a_report_is_one_commit(app, funded, make_client):
+def _bogota_interim(app, funded, make_client):
+    """Bogotá's focal point signed in, the id of its interim report and of its budget lines."""
     city = make_client()
     city.login("focal@bogota.example", PASSWORD)
     with app.app_context():
         report = _interim(funded[0])
-        report_id, lines = report.id, [line.id for line in report.grant.application.budget_lines]
+        return city, report.id, [line.id for line in report.grant.application.budget_lines]
+
+
+def test_saving_and_sending_a_report_is_one_commit(app, funded, make_client):
+    city, report_id, lines = _bogota_interim(app, funded, make_client)
     url = f"/reports/{report_id}"
     data = _report_form(lines, csrf_token=city.csrf_token(url))
     with commits(app) as made:
@@ -432,11 +437,7 @@ def test_saving_and_sending_a_report_is_one_commit(app, funded, make_client):
 
 
 def test_a_refused_sending_keeps_the_report_saved(app, funded, make_client):
-    city = make_client()
-    city.login("focal@bogota.example", PASSWORD)
-    with app.app_context():
-        report = _interim(funded[0])
-        report_id, lines = report.id, [line.id for line in report.grant.application.budget_lines]
+    city, report_id, lines = _bogota_interim(app, funded, make_client)
     response = city.post(f"/reports/{report_id}", _report_form(lines, progress=""), token_from=f"/reports/{report_id}")
     assert response.status_code == 400 and "Describa el avance." in text(response), text(response)[-3000:]
     with app.app_context():
@@ -452,11 +453,7 @@ def test_a_refused_sending_keeps_the_report_saved(app, funded, make_client):
 def test_every_problem_of_a_report_is_marked_in_one_save_and_nothing_is_saved(app, funded, make_client):
     """A negative count, a decimal count, an expenditure that is negative or not a number and a
     narrative too long: all marked beside their fields at the first save, not one per save."""
-    city = make_client()
-    city.login("focal@bogota.example", PASSWORD)
-    with app.app_context():
-        report = _interim(funded[0])
-        report_id, lines = report.id, [line.id for line in report.grant.application.budget_lines]
+    city, report_id, lines = _bogota_interim(app, funded, make_client)
     url = f"/reports/{report_id}"
     typed = _report_form(
         lines,
