@@ -422,6 +422,7 @@ def init_app(app):
     app.jinja_env.globals["kept_forms_saved"] = kept_forms_saved
     app.jinja_env.globals["object_label"] = audit.object_label
     app.jinja_env.globals["colon"] = colon
+    app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.filters["instant"] = format_instant
     app.jinja_env.filters["deadline"] = format_deadline
     app.jinja_env.filters["country"] = country_name

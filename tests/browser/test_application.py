@@ -108,6 +108,8 @@ def test_text_typed_while_the_connection_is_down_is_offered_back_after_a_reload(
     expect(offer).to_be_visible()
     # The demo city's focal point reads in Spanish (their profile's language).
     assert "Restaurar esta copia" in offer.inner_text()
+    # Its time on the reader's clock as the page gives its own (hers, Bogotá's), not the device's.
+    assert "(America/Bogota)" in offer.inner_text()
 
     with page.expect_response(lambda r: r.url.endswith("/autosave") and r.status == 200):
         offer.locator("[data-restore]").click()

@@ -112,9 +112,15 @@ function readKept(key) {
   try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
 }
 // When a kept copy was typed, in the page's language.
+// On the reader's clock as the page shows its own times ("Saved at ... (America/Bogota)"), not the
+// device's, so that a copy and a save can be told apart by their times.
 function keptWhen(kept) {
-  return new Date(kept.at).toLocaleString(document.documentElement.lang || undefined,
-    { dateStyle: "medium", timeStyle: "short" });
+  var zone = document.body.getAttribute("data-reader-zone");
+  var options = { dateStyle: "medium", timeStyle: "short" };
+  try {
+    if (zone) { return new Date(kept.at).toLocaleString(document.documentElement.lang || undefined, Object.assign({ timeZone: zone }, options)) + " (" + zone + ")"; }
+  } catch (e) { /* a zone the browser does not know: its own clock */ }
+  return new Date(kept.at).toLocaleString(document.documentElement.lang || undefined, options);
 }
 // Puts a kept copy back into its form (rows must exist already).
 function fillForm(form, data) {
