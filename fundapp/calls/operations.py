@@ -532,6 +532,16 @@ def save_report_step(call, step, *, actor, values):
                 raise Refused(_l("Give the day the report is due."), field="due_on")
             _check_interim_date(call, values["due_on"], final_months)
             cleaned["due_on"] = values["due_on"]
+        # Two interim reports due at the same point would be one report asked twice.
+        same = (cleaned["due_on"], cleaned["due_month"])
+        if any(
+            other is not step and other.kind == "interim" and (other.due_on, other.due_month) == same
+            for other in call.report_steps
+        ):
+            raise Refused(
+                _l("The schedule already has an interim report due then: choose another point."),
+                field={"half": "due_mode", "month": "due_month", "date": "due_on"}[mode],
+            )
     creating = step is None
     before = None if creating else audit.snapshot(step, STEP_FIELDS)
     if creating:

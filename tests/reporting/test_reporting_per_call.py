@@ -327,6 +327,8 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
         ("report-steps/new", {"due_mode": "date", "due_on": "FAR"}, "due_on", "after the final report"),
         ("report-steps/new", {"due_mode": "date", "due_on": "EARLY"}, "due_on", "at the earliest"),
         ("report-steps/FINAL", {"months_after_end": "30"}, "months_after_end", "0 to 24 months"),
+        # The default schedule's interim report is due halfway: a second one then is refused.
+        ("report-steps/new", {"due_mode": "half"}, "due_mode", "already has an interim report due then"),
     ],
 )
 def test_bad_indicators_and_schedule_steps_are_refused_beside_their_field(
