@@ -347,7 +347,11 @@ def format_decimal_input(value):
     French), which core.forms.DecimalText reads back to the same value."""
     if value is None:
         return ""
-    return format_decimal(Decimal(str(value)), "0.######", locale=_locale())
+    value = Decimal(str(value))
+    # Every decimal it holds (an exchange rate has ten): a form shown and saved again keeps the
+    # value exactly, never rounded to what a pattern shows.
+    places = max(0, -value.normalize().as_tuple().exponent) if value.is_finite() else 0
+    return format_decimal(value, "0." + "#" * max(places, 1), locale=_locale(), decimal_quantization=False)
 
 
 def format_eur_input(cents):

@@ -217,6 +217,16 @@ def test_a_contribution_in_dong_keeps_its_rate_to_ten_decimals(app, staff_client
             1_770_000_00,
         )
     assert "0.0000354" in text(staff_client.get(f"/staff/donors/{donor_id}"))
+    # Its edit form shows the rate whole, so a save that changes only the note keeps the euros.
+    with app.app_context():
+        contribution_id = db.session.scalar(sa.select(Contribution.id).where(Contribution.currency == "VND"))
+    edit = f"/staff/donors/contributions/{contribution_id}/edit"
+    assert 'value="0.0000354"' in text(staff_client.get(edit))
+    resaved = {**data, "rate_to_eur": "0.0000354", "amount": "50,000,000,000", "note": "Convenio 2027"}
+    assert staff_client.post(edit, resaved, token_from=edit).status_code == 302
+    with app.app_context():
+        c = db.session.get(Contribution, contribution_id)
+        assert (c.rate_to_eur, c.eur_cents, c.note) == (Decimal("0.0000354"), 1_770_000_00, "Convenio 2027")
 
 
 def test_a_call_closing_in_year_9999_is_refused_not_an_error(app, staff_client):
