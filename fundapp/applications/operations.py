@@ -236,6 +236,19 @@ def _check_budget(application, lines):
         for n, ln in enumerate(lines, start=1)
         if ln.get("description") or ln.get("requested_cents") or ln.get("cofunding_cents")
     ]
+    requested = sum(ln.get("requested_cents") or 0 for _n, ln in numbered)
+    if application.first_submitted_at is not None and requested > application.call.cap_cents:
+        # Sent once (and reopened for more information): what was sent stays within the cap, so a
+        # total above it is not stored; the draft before any sending is, as typed.
+        raise Refused(
+            _l(
+                "The total requested, %(total)s, is above the call’s cap of %(cap)s: the budget was not "
+                "saved. An application already sent stays within the cap.",
+                total=format_eur(requested),
+                cap=format_eur(application.call.cap_cents),
+            ),
+            field="budget",
+        )
     if len(numbered) > MAX_BUDGET_LINES:
         raise Refused(_l("A budget has at most %(n)d lines.", n=MAX_BUDGET_LINES), field="budget")
 

@@ -238,3 +238,27 @@ def test_a_submitted_snapshot_never_changes(app, cities, open_call, make_client)
             db.session.commit()
         db.session.rollback()
         assert db.session.scalar(sa.select(Application.title)) == "Care blocks for Bogotá"
+
+
+def test_a_budget_reopened_for_more_information_is_not_saved_above_the_cap(app, cities, open_call, make_client, staff):
+    """An application sent once stays within the cap: above it, the reopened budget is refused beside
+    it (autosave and form alike), never a server error, and what was sent stands."""
+    camila, application_id = _submitted(app, make_client, "camila@bogota.example", open_call)
+    _screen(staff, application_id, "request_info", "Separe los costos de personal.", ["budget"])
+    with app.app_context():
+        before = sorted((ln.description, ln.requested_cents) for ln in get_application(application_id).budget_lines)
+    over = {
+        "budget-0-category": "personnel",
+        "budget-0-description": "Coordinadoras",
+        "budget-0-requested": "120.000",
+        "budget-0-cofunding": "10.000",
+    }
+    autosaved = save(camila, application_id, over, autosave=True)
+    assert autosaved.status_code == 200
+    assert "the budget was not saved" in autosaved.get_json()["errors"]["budget"]
+    response = save(camila, application_id, over)
+    assert response.status_code == 400 and "the budget was not saved" in page_text(response)
+    assert 'value="120.000"' in page_text(response)  # what was typed comes back
+    with app.app_context():
+        after = sorted((ln.description, ln.requested_cents) for ln in get_application(application_id).budget_lines)
+        assert after == before
