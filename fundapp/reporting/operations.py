@@ -286,6 +286,10 @@ def remind(report_id):
     report = db.session.get(GrantReport, report_id)
     if report is None or not report.is_editable or not GRANT_WORKFLOW.has(report.grant.state, "reportable"):
         return "nothing to remind"
+    if report.due_on < fund_today():
+        # Run late (a worker was down, or the grant was accepted after it was due): "due on" a
+        # past day would contradict the overdue reminders, which say how late it is.
+        return "past its due date: the overdue reminders follow it"
     for user in city_users(report.grant.application):
         queue_mail(
             user.email,

@@ -273,6 +273,11 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
         # In Spanish, singular then plural: "1 day ago", "8 days ago", "22 days ago".
         assert "hace 1 día," in mails[0].body and "hace 8 días," in mails[1].body and "hace 22 días," in mails[3].body
         assert f"/reports/{second_id}" in mails[0].body
+        # Its "due on" reminder, run only once the day had passed (the clock jumped past it), is not
+        # sent beside the overdue ones.
+        assert not db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.dedupe_key.like(f"report-reminder:{second_id}:%"))
+        ).all()
         reference = db.session.get(Application, application_id).reference
 
     # Today it is long overdue, and the staff dashboard lists it with its city, due date and days overdue.
