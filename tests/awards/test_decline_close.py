@@ -496,3 +496,13 @@ def test_a_grant_paid_in_full_offers_no_payment_form(app, call_id, staff):
     html = page(staff.get(f"/grants/{grant_id}"))
     assert "Every tranche is paid: nothing is left to pay on this grant." in html
     assert f"/staff/grants/{grant_id}/payments" not in forms(html)
+    # Nothing is left to return either: it is closed, not cancelled.
+    assert f"/staff/grants/{grant_id}/cancel" not in forms(html) and f"/staff/grants/{grant_id}/close" in forms(html)
+
+
+def test_a_grant_with_no_tranche_due_says_when_the_next_is(app, call_id, staff):
+    with app.app_context():
+        grant_id = f.paid_first_tranche("Bogotá").id
+    html = page(staff.get(f"/grants/{grant_id}"))
+    assert "No tranche is due now: the next is paid on approval of the interim report." in html
+    assert f"/staff/grants/{grant_id}/payments" not in forms(html)
