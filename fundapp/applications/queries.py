@@ -244,8 +244,8 @@ def submitted_per_call(call_ids, **_kwargs):
 
 def partner_requests(user):
     """The requests to take part that the user's city has received (a partner named and asked),
-    newest first: (waiting for an answer, the others). A request of a withdrawn application waits
-    for nothing any more: it is among the others."""
+    newest first: (waiting for an answer, the others). A request of an application withdrawn,
+    decided or closed waits for nothing any more: it is among the others."""
     rows = db.session.scalars(
         sa.select(Partner)
         .join(Partner.application)
@@ -253,7 +253,14 @@ def partner_requests(user):
         .options(contains_eager(Partner.application))
         .order_by(Partner.asked_at.desc(), Partner.id.desc())
     ).all()
-    waiting = [p for p in rows if p.is_waiting and not APPLICATION_WORKFLOW.has(p.application.state, "withdrawn")]
+    waiting = [
+        p
+        for p in rows
+        if p.is_waiting
+        and not APPLICATION_WORKFLOW.has(p.application.state, "withdrawn")
+        and not APPLICATION_WORKFLOW.has(p.application.state, "decided")
+        and not APPLICATION_WORKFLOW.is_final(p.application.state)
+    ]
     return waiting, [p for p in rows if p not in waiting]
 
 

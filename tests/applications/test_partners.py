@@ -469,3 +469,14 @@ def test_a_partner_declining_without_a_reason_is_told_why_in_its_language(app, m
     with app.app_context():
         assert db.session.get(Partner, medellin_id).is_waiting
         assert count(AuditEntry, AuditEntry.action.in_(("partner.confirm", "partner.decline"))) == 0
+
+
+def test_a_request_of_a_decided_application_no_longer_waits_at_home(app, make_client):
+    """Bogotá named Medellín, which never answered; the application was sent and decided: Medellín's
+    home page no longer asks it to confirm or decline."""
+    with app.app_context():
+        f.focal_point("Medellín", "elise@medellin.example", language="fr")
+        f.awarded("Bogotá", partners=["Medellín"])
+    medellin = _client(make_client, "elise@medellin.example")
+    home = page_text(medellin.get("/"))
+    assert translated(app, "fr", "confirm or decline") not in home
