@@ -257,6 +257,16 @@ def _clean_call(values, call):
     return values
 
 
+def call_problems(call, values):
+    """[(message, field)] the rules find in a call's values, without saving anything: the form asks
+    when its own fields were refused too, so that one save marks every problem."""
+    try:
+        _clean_call(values, call)
+    except Refused as refusal:
+        return refusal.errors or [(refusal.message, refusal.field)]
+    return []
+
+
 def parse_schedule(text):
     """ "acceptance:40, interim_report:40, final_report:20" -> [["acceptance", 40], ...] (empty: default)."""
     schedule = []

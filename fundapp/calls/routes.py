@@ -198,7 +198,18 @@ def _funding_from(form):
 
 def _save(call):
     form, rows, left = _form_for(call)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if request.method == "POST" and not valid and not form.csrf_token.errors:
+        # The rules' problems too, beside the fields the form itself accepted: one save, every problem.
+        try:
+            found = operations.call_problems(call, _values_from(form))
+        except (Refused, ValueError, TypeError, LookupError):
+            found = []  # a value the rules cannot read yet (its field says why): asked at the next save
+        for message, field in found:
+            target = getattr(form, field, None) if field else None
+            if target is not None and not target.errors:
+                target.errors = list(target.errors) + [message]
+    if valid:
         try:
             saved = operations.save_call(
                 call, actor=current_user._get_current_object(), values=_values_from(form), funding=_funding_from(form)

@@ -96,6 +96,11 @@ class Assignment(db.Model):
         return ASSIGNMENT_WORKFLOW.staff_label(self.state)
 
     @property
+    def is_open(self):
+        """Still theirs to declare or score (not declined, removed, in conflict or submitted)."""
+        return ASSIGNMENT_WORKFLOW.has(self.state, "open")
+
+    @property
     def was_removed(self):
         """Staff took the reviewer off this panel (before they declared)."""
         return self.removed_reason is not None

@@ -137,6 +137,13 @@ def test_every_problem_of_a_call_is_marked_in_one_save(app, fund, staff):
         assert error and message in error, f"{field}: {error!r}"
     with app.app_context():
         assert count(Call) == 0
+    # With a field the form itself refuses (an empty contact address), the rules' problems are
+    # marked in the same save.
+    response = staff.post("/staff/calls/new", {**data, "contact_email": ""}, token_from="/staff/calls/new")
+    page = text(response)
+    assert _field_error(page, "contact_email")
+    for field in ("closes_at", "duration_max_months", "tranche_schedule", "overall_threshold"):
+        assert _field_error(page, field), field
 
 
 def test_an_envelope_larger_than_the_unallocated_contributions_is_refused(app, fund, staff):
