@@ -55,6 +55,7 @@ def test_more_information_round_trips_to_the_state_it_came_from(app, cities, ope
     assert "0 applications to screen" in page_text(staff.get("/"))
     page = page_text(_screen(staff, application_id, "request_info", "Please split the personnel costs.", ["budget"]))
     assert "More information requested" in page
+    assert "Parts it may change: Budget" in page  # staff read which parts the city may change
     with app.app_context():
         application = get_application(application_id)
         assert (application.state, application.return_state) == ("more_info", "eligible")
