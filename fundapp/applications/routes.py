@@ -770,7 +770,7 @@ def _staff_detail_page(application, *, screening_form=None, posted=None, close_f
 def _show_errors(form, refusal):
     """Put a refusal's messages next to their fields; True when at least one found its field."""
     shown = False
-    for message, name in refusal.errors or [(refusal.message, refusal.field)]:
+    for message, name in refusal.problems:
         field = getattr(form, name, None) if name else None
         if field is not None:
             field.errors = list(field.errors) + [message]

@@ -263,7 +263,7 @@ def call_problems(call, values):
     try:
         _clean_call(values, call)
     except Refused as refusal:
-        return refusal.errors or [(refusal.message, refusal.field)]
+        return refusal.problems
     return []
 
 

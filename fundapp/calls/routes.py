@@ -217,7 +217,7 @@ def _save(call):
         except Refused as refusal:
             db.session.rollback()
             # Every problem beside its field (the envelope's on top, where its rows are).
-            for message, field in refusal.errors or [(refusal.message, refusal.field)]:
+            for message, field in refusal.problems:
                 target = getattr(form, field, None) if field and field != "envelope" else None
                 if target is None:
                     flash(message, "error")

@@ -14,6 +14,11 @@ class Refused(Exception):
         self.field = field
         self.errors = errors or []
 
+    @property
+    def problems(self):
+        """[(message, field)]: every problem named, or this refusal's one."""
+        return self.errors or [(self.message, self.field)]
+
     def apply_to(self, form):
         """Put the message next to its field in a WTForms form; returns True when it found one."""
         field = getattr(form, self.field, None) if self.field else None

@@ -87,6 +87,11 @@ class Workflow:
         """Names of the states carrying `flag`, for SQL filters (`state IN (...)`)."""
         return [s.name for s in self.states if flag in s.flags]
 
+    def states_allowing(self, action, roles):
+        """Names of the states from which `roles` may take `action`, for SQL filters (what waits
+        for staff to approve, to screen...)."""
+        return [name for name in self.state_names() if self.can(name, action, roles)]
+
     def allowed_actions(self, state, roles):
         roles = set(roles)
         return [t for t in self.transitions if t.source == state and t.roles & roles]

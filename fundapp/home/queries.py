@@ -56,10 +56,8 @@ def home_figures(user):
             )
         )
         # What waits for the team: applications sent and not yet screened, reports sent to approve.
-        screenable = [
-            s for s in APPLICATION_WORKFLOW.state_names() if APPLICATION_WORKFLOW.can(s, "mark_eligible", {"staff"})
-        ]
-        approvable = [s for s in REPORT_WORKFLOW.state_names() if REPORT_WORKFLOW.can(s, "approve", {"staff"})]
+        screenable = APPLICATION_WORKFLOW.states_allowing("mark_eligible", {"staff"})
+        approvable = REPORT_WORKFLOW.states_allowing("approve", {"staff"})
         figures["to_screen"] = db.session.scalar(
             sa.select(sa.func.count(Application.id)).where(Application.state.in_(screenable))
         )

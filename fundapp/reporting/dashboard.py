@@ -82,7 +82,7 @@ def fund_dashboard():
         .where(*overdue_where)
     )
     # Sent by the cities and waiting for staff, the longest waiting first.
-    approvable = [name for name in REPORT_WORKFLOW.state_names() if REPORT_WORKFLOW.can(name, "approve", {"staff"})]
+    approvable = REPORT_WORKFLOW.states_allowing("approve", {"staff"})
     to_approve = _reports_listed((GrantReport.state.in_(approvable),), (GrantReport.submitted_at, GrantReport.id))
     tranches_due = db.session.scalars(
         sa.select(Tranche)

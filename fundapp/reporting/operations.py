@@ -87,7 +87,7 @@ def _schedule_overdue_reminder(report, n, day):
 def end_duties(grant, actor=None, **_kwargs):
     """The grant was declined, cancelled or closed: its reports not yet approved are no longer due
     (so no list shows them due and no reminder goes out), in the transaction that ended it."""
-    open_states = [s for s in REPORT_WORKFLOW.state_names() if REPORT_WORKFLOW.can(s, "cancel", {"system"})]
+    open_states = REPORT_WORKFLOW.states_allowing("cancel", {"system"})
     reports = db.session.scalars(
         sa.select(GrantReport)
         .where(GrantReport.grant_id == grant.id, GrantReport.state.in_(open_states))

@@ -64,7 +64,7 @@ def city_report(report_id):
             if not saved:
                 db.session.rollback()
             # Every problem of a refused sending is marked at once, not one per attempt.
-            for message, field in refusal.errors or [(refusal.message, refusal.field)]:
+            for message, field in refusal.problems:
                 if field:
                     errors.setdefault(field, message)
             flash(refusal.message, "error")
