@@ -120,6 +120,9 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_LIFETIME
+    # The cookie lives as long as the session may (from sign-in), and is not signed and sent again
+    # on every request: the server's session row carries the idle timeout (accounts.operations).
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None  # a focal point may keep a form open for hours
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     MAX_UPLOAD_BYTES = _env_int("FUNDAPP_MAX_UPLOAD_MB", 10) * 1024 * 1024

@@ -2,7 +2,8 @@
 page lists where one is signed in and ends the others, an admin ends a user's sessions, and the
 audit log keeps every end."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 import pytest
 import sqlalchemy as sa
@@ -125,3 +126,21 @@ def test_a_forged_or_stale_session_cookie_signs_nobody_in(app, make_client, peop
     with city.http.session_transaction() as cookie:
         cookie["_user_id"] = f"{generation}:not-a-token"
     assert not _signed_in(city)
+
+
+def test_the_cookie_lasts_the_absolute_lifetime_and_is_not_sent_again_on_every_page(app, make_client, people):
+    """The browser keeps the cookie as long as the session may live (from sign-in), and an ordinary
+    page does not sign and send it again: the idle timeout is the server's (the session row)."""
+    focal = make_client()
+    response = focal.login("focal@bogota.example")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    lifetime = app.config["SESSION_ABSOLUTE_LIFETIME"]
+    assert lifetime - timedelta(minutes=1) < expires - datetime.now(timezone.utc) <= lifetime
+    focal.get("/")  # the page after sign-in shows (and takes from the cookie) its message
+    page = focal.get("/account")
+    assert page.status_code == 200
+    assert not [c for c in page.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    # Still signed in past the idle timeout's reach only while the server's row says so.
+    _age(app, "focal@bogota.example", idle=app.config["SESSION_IDLE_TIMEOUT"] + timedelta(minutes=1))
+    assert not _signed_in(focal)
