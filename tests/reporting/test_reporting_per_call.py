@@ -246,7 +246,7 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
             (str(carers_id), "women", "300", "280"),
             (str(carers_id), "men", "40", "31"),
             (str(carers_id), "other", "5", "2"),
-            (str(hours_id), "total", "12,000", "4100"),
+            (str(hours_id), "total", "12,000", "4,100"),  # both in the reader's language
         ]
         assert staff.post(f"/staff/reports/{first_id}/review", {"action": "approve"}, token_from=url).status_code == 302
         with app.app_context():

@@ -473,3 +473,27 @@ def test_every_problem_of_a_report_is_marked_in_one_save_and_nothing_is_saved(ap
     with app.app_context():
         report = _interim(funded[0])
         assert report.progress == "" and report.reached_women == 0 and report.expenditures == []
+
+
+def test_counts_read_in_the_readers_language_while_editable_and_once_sent(app, funded, make_client):
+    """Bogotá types 1.450 women reached the Spanish way: its form shows it back so, saving it again
+    keeps 1450, and once sent the staff's read-only copy shows 1,450 (not "1450")."""
+    city, report_id, lines = _bogota_interim(app, funded, make_client)
+    url = f"/reports/{report_id}"
+    draft = _report_form(lines, reached_women="1.450", reached_men="1200", activities_held="12")
+    del draft["submit_report"]
+    assert city.post(url, draft, token_from=url).status_code == 302
+    page = text(city.get(url))
+    assert re.search(r'id="reached_women" name="reached_women" inputmode="numeric" value="1\.450"', page)
+    assert re.search(r'id="reached_men" name="reached_men" inputmode="numeric" value="1\.200"', page)
+    assert re.search(r'id="activities_held" name="activities_held" inputmode="numeric" value="12"', page)
+    # Sent as the form shows it: the figures are the same.
+    sent = dict(draft, reached_women="1.450", reached_men="1.200", submit_report="1")
+    assert city.post(url, sent, token_from=url).status_code == 302
+    with app.app_context():
+        report = _interim(funded[0])
+        assert (report.state, report.reached_women, report.reached_men) == ("submitted", 1450, 1200)
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    page = text(staff.get(url))
+    assert re.search(r'id="reached_women" name="reached_women" inputmode="numeric" value="1,450" readonly', page)
