@@ -23,13 +23,15 @@ def _counts(workflow, column):
 
 
 def _reports_listed(where, order_by, limit=50):
-    """[DueReport] of the grant reports `where` holds, each with its application's reference, in one query."""
+    """[DueReport] of the grant reports `where` holds, each with its city and its application's
+    reference, in one query."""
     return [
-        DueReport(report, reference)
-        for report, reference in db.session.execute(
-            sa.select(GrantReport, Application.reference)
+        DueReport(report, city, reference)
+        for report, city, reference in db.session.execute(
+            sa.select(GrantReport, Member.name, Application.reference)
             .join(Grant, Grant.id == GrantReport.grant_id)
             .join(Application, Application.id == Grant.application_id)
+            .join(Member, Member.id == Application.member_id)
             .where(*where)
             .order_by(*order_by)
             .limit(limit)
@@ -119,10 +121,12 @@ OVERDUE_SHOWN = 100
 
 
 class DueReport:
-    """A report due in the coming weeks, with its application's reference, for the dashboard."""
+    """A report due in the coming weeks or waiting for approval, with its city and its application's
+    reference, for the dashboard."""
 
-    def __init__(self, report, reference):
+    def __init__(self, report, city, reference):
         self.report = report
+        self.city = city
         self.reference = reference
 
 

@@ -217,6 +217,7 @@ def test_approval_of_the_interim_report_makes_the_second_tranche_due(app, funded
     # Sent: the dashboard lists it for staff to approve, until they have.
     waiting = text(staff.get("/dashboard")).split('id="reports-to-approve"')[1].split("</section>")[0]
     assert f'data-report="{report_id}"' in waiting
+    assert re.search(rf'data-report="{report_id}">Bogotá · <a [^>]*>IFM-', waiting)  # the city, then the grant
     assert "1 report to approve" in text(staff.get("/"))  # and their home page counts it
     staff.post(f"/staff/reports/{report_id}/review", {"action": "approve"}, token_from=f"/reports/{report_id}")
     waiting = text(staff.get("/dashboard")).split('id="reports-to-approve"')[1].split("</section>")[0]
