@@ -723,39 +723,32 @@ def payment_dates(grant):
     return PaymentDates(first, call.local(utcnow()).date(), after_report)
 
 
-def _check_paid_on(grant, paid_on):
+def _paid_on_problem(grant, paid_on):
+    """Why `paid_on` cannot date a payment on `grant`, or None."""
     if paid_on is None:
-        raise Refused(_l("Give the date of the payment."), field="paid_on")
+        return _l("Give the date of the payment.")
     first, last, _after_report = payment_dates(grant)
     timezone = grant.application.call.timezone
     closed = ledger_closed_through()
     if closed is not None and paid_on <= closed:
-        raise Refused(
-            _l(
-                "Donor reports cover the days up to %(date)s, so their payments are fixed: date this payment "
-                "after %(date)s.",
-                date=lazy_day(closed),
-            ),
-            field="paid_on",
+        return _l(
+            "Donor reports cover the days up to %(date)s, so their payments are fixed: date this payment "
+            "after %(date)s.",
+            date=lazy_day(closed),
         )
     if paid_on < first:
-        raise Refused(
-            _l(
-                "A payment cannot be dated before the grant was accepted, on %(date)s (%(timezone)s).",
-                date=lazy_day(first),
-                timezone=timezone,
-            ),
-            field="paid_on",
+        return _l(
+            "A payment cannot be dated before the grant was accepted, on %(date)s (%(timezone)s).",
+            date=lazy_day(first),
+            timezone=timezone,
         )
     if paid_on > last:
-        raise Refused(
-            _l(
-                "A payment cannot be dated after today, %(date)s (%(timezone)s).",
-                date=lazy_day(last),
-                timezone=timezone,
-            ),
-            field="paid_on",
+        return _l(
+            "A payment cannot be dated after today, %(date)s (%(timezone)s).",
+            date=lazy_day(last),
+            timezone=timezone,
         )
+    return None
 
 
 def _payment_split(allocations, amount_cents):
@@ -781,49 +774,72 @@ def _payment_split(allocations, amount_cents):
     )
 
 
-def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
-    """Record money paid on a due tranche; the donors' lines are paid by the allocation's split."""
-    _locked(grant, "tranches", "allocations")  # two clicks on "record" pay once
+def payment_problems(grant, tranche, *, amount_cents, paid_on, reference, unread=()):
+    """[(message, field)]: every reason the payment cannot be recorded, all at once (the tranche, the
+    amount, the reference, the date). A field in `unread` (the form could not read what was typed)
+    has its own message already and is not judged again. A grant that takes no payment, or a
+    tranche of another grant, is the one problem named."""
     if not GRANT_WORKFLOW.has(grant.state, "payable"):
-        raise Refused(
-            _l("No payment can be made on a grant that is “%(state)s”.", state=grant.staff_label), field="amount"
+        return [(_l("No payment can be made on a grant that is “%(state)s”.", state=grant.staff_label), "amount")]
+    problems = []
+    if tranche is None:
+        if "tranche" not in unread:
+            problems.append((_l("Choose the tranche."), "tranche"))
+    elif tranche.grant_id != grant.id:
+        return [(_l("That tranche belongs to another grant."), "tranche")]
+    elif tranche.is_paid:
+        problems.append(
+            (_l("This tranche is already paid in full (%(amount)s).", amount=format_eur(tranche.paid_cents)), "tranche")
         )
-    if tranche.grant_id != grant.id:
-        raise Refused(_l("That tranche belongs to another grant."), field="tranche")
-    if amount_cents is None or amount_cents <= 0:
-        raise Refused(_l("Give the amount paid."), field="amount")
-    if tranche.is_paid:
-        raise Refused(
-            _l("This tranche is already paid in full (%(amount)s).", amount=format_eur(tranche.paid_cents)),
-            field="tranche",
+    elif not tranche.is_due:
+        problems.append(
+            (_l("This tranche is not due: it is paid %(condition)s.", condition=tranche.condition_label), "tranche")
         )
-    if not tranche.is_due:
-        raise Refused(
-            _l("This tranche is not due: it is paid %(condition)s.", condition=tranche.condition_label), field="tranche"
-        )
-    if amount_cents > tranche.outstanding_cents:
-        raise Refused(
-            _l("Only %(due)s is due on this tranche.", due=format_eur(tranche.outstanding_cents)), field="amount"
-        )
-    if not (reference or "").strip():
-        raise Refused(_l("Give the payment reference."), field="reference")
-    earlier = db.session.scalar(
-        sa.select(Payment).where(
-            Payment.grant_id == grant.id, sa.func.lower(Payment.reference) == reference.strip().lower()
-        )
-    )
-    if earlier is not None:
-        raise Refused(
-            _l(
-                "A payment with the reference %(reference)s is already recorded on this grant (%(amount)s, paid on "
-                "%(date)s): give this payment its own reference.",
-                reference=earlier.reference,
-                amount=format_eur(earlier.amount_cents),
-                date=lazy_day(earlier.paid_on),
-            ),
-            field="reference",
-        )
-    _check_paid_on(grant, paid_on)
+    if "amount" not in unread:
+        if amount_cents is None or amount_cents <= 0:
+            problems.append((_l("Give the amount paid."), "amount"))
+        elif (
+            tranche is not None and tranche.is_due and not tranche.is_paid and amount_cents > tranche.outstanding_cents
+        ):
+            problems.append(
+                (_l("Only %(due)s is due on this tranche.", due=format_eur(tranche.outstanding_cents)), "amount")
+            )
+    if "reference" not in unread:
+        if not (reference or "").strip():
+            problems.append((_l("Give the payment reference."), "reference"))
+        else:
+            earlier = db.session.scalar(
+                sa.select(Payment).where(
+                    Payment.grant_id == grant.id, sa.func.lower(Payment.reference) == reference.strip().lower()
+                )
+            )
+            if earlier is not None:
+                problems.append(
+                    (
+                        _l(
+                            "A payment with the reference %(reference)s is already recorded on this grant "
+                            "(%(amount)s, paid on %(date)s): give this payment its own reference.",
+                            reference=earlier.reference,
+                            amount=format_eur(earlier.amount_cents),
+                            date=lazy_day(earlier.paid_on),
+                        ),
+                        "reference",
+                    )
+                )
+    if "paid_on" not in unread:
+        problem = _paid_on_problem(grant, paid_on)
+        if problem is not None:
+            problems.append((problem, "paid_on"))
+    return problems
+
+
+def record_payment(grant, tranche, *, actor, amount_cents, paid_on, reference):
+    """Record money paid on a due tranche; the donors' lines are paid by the allocation's split.
+    Refused with every problem of the payment (payment_problems) at once."""
+    _locked(grant, "tranches", "allocations")  # two clicks on "record" pay once
+    problems = payment_problems(grant, tranche, amount_cents=amount_cents, paid_on=paid_on, reference=reference)
+    if problems:
+        raise Refused(problems[0][0], field=problems[0][1], errors=problems)
     claimed = db.session.execute(
         sa.update(Grant)
         .where(Grant.id == grant.id, Grant.paid_cents + amount_cents + Grant.returned_cents <= Grant.amount_cents)

@@ -357,10 +357,14 @@ def _refused(grant, posted, refusal, default_field):
     """Back to the grant's page with the refusal next to its field in the form `posted`."""
     db.session.rollback()
     db.session.refresh(grant)
+    errors = {}
+    for message, field in refusal.problems:  # each problem beside its field, a field's problems together
+        field = field or default_field
+        errors[field] = f"{errors[field]} {message}" if field in errors else message
     return _grant_page(
         grant,
         posted=posted,
-        errors={refusal.field or default_field: refusal.message},
+        errors=errors,
         typed=request.form.to_dict(),
         status=400,
     )
@@ -464,13 +468,21 @@ def pay(grant_id):
     grant = get_visible_or_404(Grant, grant_id)
     form = PaymentForm(request.form)
     try:
-        form.validate_or_refuse()
-        tranche = _tranche_of(grant, form.tranche.data)
-        if tranche is None:
-            raise Refused(_("Choose the tranche."), field="tranche")
+        if not form.validate():  # what could not be read, and every rule the rest breaks, at once
+            unread = form.first_errors()
+            problems = [(message, field) for field, message in unread.items()]
+            problems += operations.payment_problems(
+                grant,
+                _tranche_of(grant, form.tranche.data),
+                amount_cents=form.amount.data,
+                paid_on=form.paid_on.data,
+                reference=form.reference.data or "",
+                unread=unread,
+            )
+            raise Refused(problems[0][0], field=problems[0][1], errors=problems)
         operations.record_payment(
             grant,
-            tranche,
+            _tranche_of(grant, form.tranche.data),
             actor=_me(),
             amount_cents=form.amount.data,
             paid_on=form.paid_on.data,

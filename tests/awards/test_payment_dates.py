@@ -253,3 +253,34 @@ def test_a_payment_reference_already_used_on_the_grant_is_refused_and_nothing_mo
     with app.app_context():
         assert envelope(call_id) == before
         assert db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.grant_id == grant_id)) == 1
+
+
+def test_every_problem_of_a_payment_is_named_beside_its_field_in_one_save_and_nothing_moves(app, staff):
+    """A payment with a used reference, an amount above what is due and a date after today: the three
+    problems at once, each beside its field, what was typed kept, nothing paid."""
+    grant_id, tranche_id, call_id = _accepted(app, at=on(ACCEPTED_ON, 11))
+    client = staff()
+    today = _today_in_madrid()
+    assert (
+        _pay(client, grant_id, tranche_id, today.isoformat(), amount="10000.50", reference="SP-T1").status_code == 302
+    )
+    with app.app_context():
+        before = state()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    response = _pay(client, grant_id, tranche_id, tomorrow, amount="35000", reference="sp-t1")
+    assert response.status_code == 400
+    html = page(response)
+    assert field_error(html, "pay", "reference").startswith("A payment with the reference SP-T1 is already recorded")
+    assert field_error(html, "pay", "amount") == "Only €29,999.50 is due on this tranche."
+    shown = format_date(today, "medium", locale="en")
+    assert field_error(html, "pay", "paid_on") == f"A payment cannot be dated after today, {shown} (Europe/Madrid)."
+    assert f'value="{tomorrow}"' in html and 'value="sp-t1"' in html and 'value="35000"' in html
+    # An amount the form cannot read is said once, beside it, with the rules the other fields break.
+    unread = _pay(client, grant_id, tranche_id, tomorrow, amount="35 000,005", reference="")
+    html = page(unread)
+    assert field_error(html, "pay", "amount") == "Use at most two decimals (cents)."
+    assert field_error(html, "pay", "reference") == "Give the payment reference."
+    assert field_error(html, "pay", "paid_on") == f"A payment cannot be dated after today, {shown} (Europe/Madrid)."
+    with app.app_context():
+        assert state() == before
+        assert db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.grant_id == grant_id)) == 1
