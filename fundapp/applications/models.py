@@ -422,8 +422,15 @@ class Application(db.Model):
         return [p for p in self.partners if p.is_asked and p.member_id in mine]
 
     def is_partner_user(self, user):
-        """A focal point of a partner city that has been asked to take part."""
-        return bool(self.asked_partners_of(user))
+        """A focal point of a partner city that has been asked to take part and has not declined
+        (a city that declined is no longer shown the application: declined_by)."""
+        return any(not p.is_declined for p in self.asked_partners_of(user))
+
+    def declined_by(self, user):
+        """`user` speaks only for partner cities that declined to take part: they see their answer
+        and nothing more of the application (not its contents, documents, decision or grant)."""
+        asked = self.asked_partners_of(user)
+        return bool(asked) and all(p.is_declined for p in asked) and not self.is_lead_user(user)
 
     def sees_as_partner(self, user):
         """`user` sees this application only as a partner: read-only, nothing meant for the lead

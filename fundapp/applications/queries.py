@@ -10,7 +10,7 @@ from ..core.rows import plain_rows
 from ..core.timeutil import utcnow
 from ..extensions import db
 from ..members.models import Member
-from .models import APPLICATION_WORKFLOW, Application, Partner, is_reply_overdue
+from .models import APPLICATION_WORKFLOW, PARTNER_WORKFLOW, Application, Partner, is_reply_overdue
 
 SORTS = {
     "reference": (Application.number.asc(), Application.id.asc()),
@@ -266,11 +266,14 @@ def partner_requests(user):
 
 def viewable_applications(user):
     """The condition on Application of what `user` may open (Application.can_view as SQL): the lead
-    city's own (drafts included), those its city has been asked to take part in as a partner, and
+    city's own (drafts included), those its city has been asked to take part in as a partner (and
+    has not declined), and
     for staff every application once sent. The JSON API lists through it."""
     if not user or not user.is_authenticated:
         return sa.false()
     asked = sa.select(Partner.application_id).where(
-        Partner.member_id.in_(user.member_ids() or [-1]), Partner.state.is_not(None)
+        Partner.member_id.in_(user.member_ids() or [-1]),
+        Partner.state.is_not(None),
+        Partner.state.not_in(PARTNER_WORKFLOW.states_with("declined")),  # a city that declined sees no more
     )
     return sa.or_(Application.visible_to(user), Application.id.in_(asked))

@@ -394,6 +394,9 @@ def withdraw(application_id):
 @bp.route("/applications/<int:application_id>")
 @login_required
 def view(application_id):
+    declined = _declined_by_me(application_id)
+    if declined is not None:
+        return _partner_page(declined)
     application = get_visible_or_404(Application, application_id)
     if current_user.has_role("staff") and not application.is_lead_user(current_user):
         return redirect(url_for("applications.staff_detail", application_id=application.id))
@@ -405,27 +408,38 @@ def view(application_id):
 # -- a partner city's side: the application read-only, and its answer ------------------------------
 
 
+def _declined_by_me(application_id):
+    """The application if the user's cities were asked to take part in it and all declined, else
+    None: they are shown their answer, and nothing more of the application."""
+    application = db.session.get(Application, db_int(application_id))
+    return application if application is not None and application.declined_by(current_user) else None
+
+
 def _partner_page(application, *, confirm_form=None, decline_form=None, status=200):
     """What a partner city sees: the application as sent (or the draft as it stands), read-only,
-    its own request and answer, and the decision once the lead city has been told."""
-    latest = application.submissions[-1] if application.submissions else None
+    its own request and answer, and the decision once the lead city has been told. A city that
+    declined sees its request and its answer alone."""
+    declined_only = application.declined_by(current_user)
+    latest = application.submissions[-1] if application.submissions and not declined_only else None
     return render_template(
         "applications/partner_view.html",
         application=application,
         latest=latest,
-        data=latest.data if latest else operations.snapshot(application),
+        data=None if declined_only else (latest.data if latest else operations.snapshot(application)),
+        declined_only=declined_only,
         mine=application.asked_partners_of(current_user),
         withdrawn=APPLICATION_WORKFLOW.has(application.state, "withdrawn"),
         confirm_form=confirm_form or PartnerConfirmForm(formdata=None),
         decline_form=decline_form or PartnerDeclineForm(formdata=None),
-        decision=told_decisions([application]).get(application.id),
+        decision=None if declined_only else told_decisions([application]).get(application.id),
     ), status
 
 
 def _my_partner_or_404(application_id, partner_id):
     """The application and a partner row of it that the user speaks for; anything else is a 404
-    (another city's row, the lead answering for its partner, a city not asked)."""
-    application = get_visible_or_404(Application, application_id)
+    (another city's row, the lead answering for its partner, a city not asked). A city that
+    declined answering again (the back button) is told it has answered."""
+    application = _declined_by_me(application_id) or get_visible_or_404(Application, application_id)
     partner = db.session.get(Partner, partner_id)
     if (
         partner is None

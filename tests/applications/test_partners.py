@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from fundapp.applications.models import Application, Partner, Submission
+from fundapp.applications.queries import viewable_applications
 from fundapp.awards.models import Grant
 from fundapp.core.i18n import format_deadline, reader_zone
 from fundapp.core.models import AuditEntry, Document, OutboxMessage
@@ -213,6 +214,52 @@ def test_a_partner_reads_the_application_and_can_change_nothing(app, make_client
     listing = page_text(medellin.get("/applications/"))
     own, _sep, joined = listing.partition('id="as-partner"')
     assert "Manzanas del Cuidado" not in own and "Manzanas del Cuidado en Bogotá" in joined
+
+
+def test_a_partner_that_declined_sees_its_answer_and_nothing_more_of_the_application(app, make_client, people):
+    """Quito declines: from then on its focal point reads its own request and answer, not the
+    application's contents, documents or receipts; the API lists it no more. Medellín, which has
+    not answered, still reads everything."""
+    lead, application_id = _draft_with_partners(app, make_client, people)
+    assert (
+        lead.post(
+            f"/applications/{application_id}/submit", {}, token_from=f"/applications/{application_id}/check"
+        ).status_code
+        == 302
+    )
+    run_jobs(app)  # the receipt of version 1
+    quito_id = _partner_id(app, application_id, people["quito"])
+    quito, medellin = _client(make_client, "andrea@quito.example"), _client(make_client, "elise@medellin.example")
+    base = f"/applications/{application_id}"
+    with app.app_context():
+        document_id = db.session.scalar(
+            sa.select(Document.id).join(Application.documents).where(Application.id == application_id)
+        )
+    private = [f"{base}/documents/{document_id}", f"{base}/versions/1/receipt.pdf"]
+    assert [quito.get(url).status_code for url in private] == [200, 200]  # asked: it reads them
+    reason = "El concejo municipal no aprobó la participación este año."
+    assert _decline(quito, application_id, quito_id, reason).status_code == 302
+    page = quito.get(base)
+    assert page.status_code == 200
+    body = page_text(page)
+    assert "Declinó" in body or reason in body  # its answer, in Spanish
+    assert reason in body and "ya no se comparte" in body
+    assert "Coordinadoras" not in body and "/documents/" not in body and "receipt.pdf" not in body
+    assert [quito.get(url).status_code for url in private] == [404, 404]
+    # Answering again (the back button) is told it has answered, and sees no more.
+    again = _decline(quito, application_id, quito_id, "Otra vez")
+    assert again.status_code == 302 and "Coordinadoras" not in page_text(quito.get(again.headers["Location"]))
+    assert [medellin.get(url).status_code for url in private] == [200, 200]
+    assert "Coordinadoras" in page_text(medellin.get(base))
+    with app.app_context():
+        row = db.session.get(Partner, quito_id)
+        assert row.is_declined and row.decline_reason == reason
+        # The JSON API lists what the pages show (applications.queries.viewable_applications).
+        listed = {
+            email: db.session.scalars(sa.select(Application.id).where(viewable_applications(f.user(email)))).all()
+            for email in ("andrea@quito.example", "elise@medellin.example")
+        }
+        assert listed == {"andrea@quito.example": [], "elise@medellin.example": [application_id]}
 
 
 def test_another_city_or_the_lead_cannot_answer_for_a_partner(app, make_client, people):
