@@ -31,6 +31,7 @@ class Shortfall:
     full: int
     on_panel: int
     proposed: int = 0
+    off: int = 0  # declined it, or taken off its panel by staff
 
 
 @dataclass
@@ -44,9 +45,11 @@ class Proposal:
         return not self.shortfalls
 
 
-def propose(call, applications, reviewers, existing, *, max_load=None, unavailable=(), load=None):
+def propose(call, applications, reviewers, existing, *, max_load=None, unavailable=(), load=None, past=None):
     """applications: those needing reviewers; reviewers: the call's jurors (active reviewers with a
     profile); existing: {application_id: [reviewer ids already counted on its panel]};
+    past: {application_id: {reviewer id: state}} of the assignments that no longer count (a
+    conflict the reviewer declared, a review declined, a reviewer taken off): never proposed again;
     max_load: {reviewer id: most applications of the call}; unavailable: the ids of jurors
     unavailable today; load: {reviewer id: applications of the call already counted} (from the
     panels in `existing` when not given). Returns a Proposal."""
@@ -64,17 +67,22 @@ def propose(call, applications, reviewers, existing, *, max_load=None, unavailab
     def has_room(reviewer):
         return reviewer.id not in max_load or load[reviewer.id] < max_load[reviewer.id]
 
+    past = past or {}
     conflicted = {}
+    off = {}
     allowed = {}
     for application in applications:
+        before = past.get(application.id, {})
         conflicted[application.id] = {
             r.id for r in reviewers if conflict_reasons(r.reviewer_profile, application, call.conflict_same_country)
-        }
+        } | {rid for rid, state in before.items() if state == "conflict"}
+        off[application.id] = {rid for rid, state in before.items() if state != "conflict"}
         allowed[application.id] = [
             r
             for r in reviewers
             if r.id not in existing.get(application.id, [])
             and r.id not in conflicted[application.id]
+            and r.id not in off[application.id]
             and r.id not in unavailable
         ]
     by_id = {r.id: r for r in reviewers}
@@ -119,19 +127,26 @@ def propose(call, applications, reviewers, existing, *, max_load=None, unavailab
         if missing[application.id] > 0:
             already = set(existing.get(application.id, []))
             others = [r for r in reviewers if r.id not in already and r not in proposed[application.id]]
+            gone = off[application.id] - conflicted[application.id]
             proposal.shortfalls.append(
                 Shortfall(
                     application=application,
                     missing=missing[application.id],
                     jury=len(reviewers),
                     conflicts=sum(1 for r in others if r.id in conflicted[application.id]),
+                    off=sum(1 for r in others if r.id in gone),
                     unavailable=sum(
-                        1 for r in others if r.id in unavailable and r.id not in conflicted[application.id]
+                        1
+                        for r in others
+                        if r.id in unavailable and r.id not in conflicted[application.id] and r.id not in gone
                     ),
                     full=sum(
                         1
                         for r in others
-                        if r.id not in unavailable and r.id not in conflicted[application.id] and not has_room(r)
+                        if r.id not in unavailable
+                        and r.id not in conflicted[application.id]
+                        and r.id not in gone
+                        and not has_room(r)
                     ),
                     on_panel=len([r for r in reviewers if r.id in already]),
                     proposed=len(proposed[application.id]),

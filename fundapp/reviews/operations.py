@@ -73,6 +73,21 @@ def counted_panels(application_ids):
     return panels
 
 
+def past_panels(application_ids):
+    """{application id: {reviewer id: state}} of the assignments that no longer count towards the
+    panel (a declared conflict, a declined review, a reviewer taken off): none of them is asked again."""
+    rows = db.session.execute(
+        sa.select(Assignment.application_id, Assignment.reviewer_id, Assignment.state).where(
+            Assignment.application_id.in_(application_ids or [-1]),
+            Assignment.state.not_in(ASSIGNMENT_WORKFLOW.states_with("counts")),
+        )
+    ).all()
+    past = {}
+    for application_id, reviewer_id, state in rows:
+        past.setdefault(application_id, {})[reviewer_id] = state
+    return past
+
+
 def reviewable_applications(call):
     return db.session.scalars(
         sa.select(Application)
@@ -205,6 +220,7 @@ def proposal_for(call, applications=None):
         max_load={j.reviewer_id: j.max_load for j in jurors},
         unavailable={j.reviewer_id for j in jurors if j.unavailable_on(today)},
         load=call_loads(call),
+        past=past_panels([a.id for a in applications]),
     )
 
 
@@ -212,8 +228,8 @@ def shortfall_text(shortfall):
     """Why an application cannot get its panel: how many reviewers it lacks, and what stops the others."""
     return _l(
         "%(reference)s: reviewers missing: %(n)d. Of the %(jury)d on the jury: proposed for it, %(proposed)d; "
-        "already on its panel, %(on_panel)d; in conflict with it, %(conflicts)d; unavailable today, "
-        "%(unavailable)d; at their maximum load, %(full)d.",
+        "already on its panel, %(on_panel)d; in conflict with it, %(conflicts)d; declined it or taken off "
+        "its panel, %(off)d; unavailable today, %(unavailable)d; at their maximum load, %(full)d.",
         reference=shortfall.application.reference,
         n=shortfall.missing,
         jury=shortfall.jury,
@@ -222,6 +238,7 @@ def shortfall_text(shortfall):
         full=shortfall.full,
         on_panel=shortfall.on_panel,
         proposed=shortfall.proposed,
+        off=shortfall.off,
     )
 
 

@@ -139,7 +139,8 @@ def test_an_assignment_that_cannot_be_satisfied_is_reported_and_nothing_is_saved
     assert 'id="shortfalls"' in page
     assert (
         "IFM-LCS-2025-001: reviewers missing: 1. Of the 3 on the jury: proposed for it, 2; already on its panel, 0; "
-        "in conflict with it, 1; unavailable today, 0; at their maximum load, 0." in page
+        "in conflict with it, 1; declined it or taken off its panel, 0; unavailable today, 0; at their maximum "
+        "load, 0." in page
     )
     pairs = __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)
     response = staff.post(
@@ -171,3 +172,47 @@ def test_a_proposal_gone_stale_is_refused(app, review_call, staff):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 0
     assert operations  # the module under test
+
+
+def test_a_reviewer_who_declared_a_conflict_or_declined_is_not_proposed_again(app, review_call, staff):
+    """Five jurors, panels of three: Mei declares a conflict with Accra's application and Henrik
+    declines it. Assigning automatically again proposes two others for Accra, never them, and the
+    proposal is confirmed; with nobody else left, the shortfall says why."""
+    with app.app_context():
+        accra = db.session.get(Application, eligible(review_call, "Accra"))
+        jury = f.panel(5)
+        f.s.seat_jury(db.session.get(Call, review_call), f.staff(), jury)
+        by_email = {r.email: r for r in jury}
+        first = [
+            operations.assign(accra, by_email[e], actor=f.staff())
+            for e in ("mei@experts.example", "henrik@experts.example", "aissatou@experts.example")
+        ]
+        operations.declare(
+            first[0], "declare_conflict", actor=by_email["mei@experts.example"], reason="Asesoré a Accra en 2025."
+        )
+        operations.declare(first[1], "decline", actor=by_email["henrik@experts.example"], reason="Sin tiempo este mes.")
+        accra_id, gone = accra.id, {by_email["mei@experts.example"].id, by_email["henrik@experts.example"].id}
+    url = f"/staff/calls/{review_call}/assign"
+    page = text(staff.get(url))
+    pairs = __import__("re").findall(r'name="pair" value="(\d+:\d+)"', page)
+    proposed = {int(p.split(":")[1]) for p in pairs if int(p.split(":")[0]) == accra_id}
+    assert len(proposed) == 2 and not proposed & gone
+    response = staff.post(url, {"pair": pairs}, token_from=url, follow_redirects=True)
+    assert "Nothing was assigned." not in text(response)
+    with app.app_context():
+        counted = db.session.scalars(
+            sa.select(Assignment.reviewer_id).where(
+                Assignment.application_id == accra_id, Assignment.state.not_in(("conflict", "declined"))
+            )
+        ).all()
+        assert len(counted) == 3 and not set(counted) & gone
+        # Another one declines: nobody is left to ask, and the page says who is kept out and why.
+        last = db.session.scalar(
+            sa.select(Assignment).where(Assignment.application_id == accra_id, Assignment.reviewer_id.in_(proposed))
+        )
+        operations.declare(last, "decline", actor=last.reviewer, reason="Una urgencia familiar.")
+    page = text(staff.get(url))
+    assert (
+        "reviewers missing: 1. Of the 5 on the jury: proposed for it, 0; already on its panel, 2; in conflict with "
+        "it, 1; declined it or taken off its panel, 2; unavailable today, 0; at their maximum load, 0." in page
+    )

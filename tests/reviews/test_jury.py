@@ -328,7 +328,7 @@ def test_a_jury_too_small_for_the_applications_gives_the_shortfall_and_saves_not
     # Six places, four within the load limits of the two available jurors: one application lacks both.
     assert (
         "reviewers missing: 2. Of the 3 on the jury: proposed for it, 0; already on its panel, 0; in conflict "
-        "with it, 0; unavailable today, 1; at their maximum load, 2." in page
+        "with it, 0; declined it or taken off its panel, 0; unavailable today, 1; at their maximum load, 2." in page
     )
     response = staff.post(url, {"pair": _proposal_pairs(page)}, token_from=url, follow_redirects=True)
     assert "Nothing was assigned." in text(response)
