@@ -42,6 +42,7 @@ from .models import (
     letter_stem,
 )
 from .pdf import application_pdf
+from .queries import existing_application
 
 TEXT_FIELDS = [
     "title",
@@ -75,17 +76,6 @@ def _section_of(field):
         if field in fields:
             return section
     raise KeyError(field)
-
-
-def existing_application(call, member):
-    """The member's application to the call that is not withdrawn, if there is one."""
-    return db.session.scalar(
-        sa.select(Application).where(
-            Application.call_id == call.id,
-            Application.member_id == member.id,
-            Application.state.not_in(APPLICATION_WORKFLOW.states_with("withdrawn")),
-        )
-    )
 
 
 def start_application(call, *, actor, member=None):

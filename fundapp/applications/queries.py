@@ -2,9 +2,10 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from blinker import Namespace
+from flask import url_for
 from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
 
-from ..calls.queries import submitted_counts
+from ..calls.queries import CityApplication, city_application_wanted, submitted_counts
 from ..core.pagination import page_within
 from ..core.rows import plain_rows
 from ..core.timeutil import utcnow
@@ -239,6 +240,31 @@ def submitted_per_call(call_ids, **_kwargs):
             .where(Application.call_id.in_(list(call_ids) or [-1]), Application.first_submitted_at.is_not(None))
             .group_by(Application.call_id)
         ).all()
+    )
+
+
+def existing_application(call, member):
+    """The member's application to the call that is not withdrawn, if there is one."""
+    return db.session.scalar(
+        sa.select(Application).where(
+            Application.call_id == call.id,
+            Application.member_id == member.id,
+            Application.state.not_in(APPLICATION_WORKFLOW.states_with("withdrawn")),
+        )
+    )
+
+
+@city_application_wanted.connect
+def city_application_of(call, member, **_kwargs):
+    """The call's page asks what it should offer `member`: its application to the call, if any."""
+    application = existing_application(call, member)
+    if application is None:
+        return None
+    return CityApplication(
+        url=url_for("applications.view", application_id=application.id),
+        title=application.display_title,
+        label=application.applicant_label,
+        is_draft=application.first_submitted_at is None and application.state == APPLICATION_WORKFLOW.initial,
     )
 
 

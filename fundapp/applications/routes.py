@@ -45,6 +45,7 @@ from .models import (
 )
 from .queries import (
     city_applications,
+    existing_application,
     partner_requests,
     staff_applications,
     staff_list,
@@ -91,7 +92,7 @@ def start(code):
         flash(refusal.message, "error")
         # The city's application to this call, when that is why: straight to it.
         member = current_user.member
-        existing = operations.existing_application(call, member) if member is not None else None
+        existing = existing_application(call, member) if member is not None else None
         if existing is not None and existing.is_lead_user(current_user):
             return redirect(url_for("applications.view", application_id=existing.id))
         return redirect(url_for("calls.public_detail", code=call.code))

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from blinker import Namespace
 from sqlalchemy.orm import selectinload
@@ -32,6 +34,30 @@ def published_calls(limit=50):
 
 # Asked with the call ids of a page; a receiver returns {call_id: applications submitted}.
 submitted_counts = Namespace().signal("calls.submitted-counts")
+# Asked with a call and a member city; a receiver returns the city's application to the call (not
+# withdrawn) as CityApplication, or None. Applications are downstream of calls: they answer.
+city_application_wanted = Namespace().signal("calls.city-application")
+
+
+@dataclass(frozen=True)
+class CityApplication:
+    """What a call's page says of the city's own application to it: where it is, its title, its
+    state in the city's words, and whether it is a draft still being written."""
+
+    url: str
+    title: str
+    label: str
+    is_draft: bool
+
+
+def city_application(call, member):
+    """The CityApplication of `member`'s application to `call`, or None."""
+    if member is None:
+        return None
+    for _receiver, answer in city_application_wanted.send(call, member=member):
+        if answer is not None:
+            return answer
+    return None
 
 
 def staff_calls_page(*, state="", page=1, per_page=50):

@@ -26,7 +26,7 @@ from .forms import (
     call_form_class,
 )
 from .models import CALL_WORKFLOW, LANGUAGES, Call, CallIndicator, Criterion, ReportStep, ordered_steps
-from .queries import public_calls, published_calls, staff_calls_page
+from .queries import city_application, public_calls, published_calls, staff_calls_page
 
 TRANSLATED = [c for c in LANGUAGES if c != "en"]  # the English theme and documents are the keys
 
@@ -57,8 +57,14 @@ def public_index():
 @bp.route("/calls/<code>")
 def public_detail(code):
     call = _public_call_or_404(code)
+    member = current_user.member if current_user.is_authenticated and current_user.has_role("applicant") else None
     return render_template(
-        "calls/public_detail.html", call=call, language=str(get_locale()), now=utcnow(), preview=False
+        "calls/public_detail.html",
+        call=call,
+        language=str(get_locale()),
+        now=utcnow(),
+        preview=False,
+        mine=city_application(call, member),  # the city's application to it: continue it, not start another
     )
 
 

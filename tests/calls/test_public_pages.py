@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from icalendar import Calendar
 
 from fundapp.accounts import operations as accounts
+from fundapp.applications.models import Application
 from fundapp.calls.models import Call
 from fundapp.core.timeutil import utcnow
 from fundapp.extensions import db
@@ -141,3 +142,30 @@ def test_staff_preview_a_draft_as_the_public_would_see_it(app, fund, staff, clie
     assert client.get("/calls/LCS-2025").status_code == 404
     with app.app_context():
         assert db.session.scalar(sa.select(Call.state)) == "draft"
+
+
+def test_the_call_page_takes_a_city_to_its_own_application_instead_of_starting_another(app, published, make_client):
+    """Camila (Bogotá, Spanish) is offered to start an application; once Bogotá has a draft, the
+    page takes her to it ("Continuar el borrador"), once it is sent, to the application; another
+    city is still offered to start its own."""
+    with app.app_context():
+        f.focal_point("Bogotá", "camila@bogota.example", language="es", name="Camila Rodríguez")
+        f.focal_point("Dakar", "awa@dakar.example", language="fr", name="Awa Diop")
+        db.session.commit()
+    camila, awa = make_client(), make_client()
+    camila.login("camila@bogota.example")
+    awa.login("awa@dakar.example")
+    page = text(camila.get("/calls/LCS-2025"))
+    assert 'id="start-application"' in page and 'id="city-application"' not in page
+    with app.app_context():
+        draft_id = f.draft("Bogotá", focal=f.user("camila@bogota.example")).id
+    page = text(camila.get("/calls/LCS-2025"))
+    assert 'id="start-application"' not in page
+    assert "Solicitud de Bogotá a esta convocatoria: " in page
+    assert f'href="/applications/{draft_id}">Continuar el borrador</a>' in page
+    with app.app_context():
+        f.s.submit(db.session.get(Application, draft_id), f.user("camila@bogota.example"))
+    page = text(camila.get("/calls/LCS-2025"))
+    assert f'href="/applications/{draft_id}">Ver la solicitud</a>' in page and 'id="start-application"' not in page
+    page = text(awa.get("/calls/LCS-2025"))  # Dakar has none: it may start its own
+    assert 'id="start-application"' in page and 'id="city-application"' not in page
