@@ -3,12 +3,13 @@
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
 from ..accounts.models import GENDERS
 from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.documents import renamed, slug
+from ..core.inputs import folded
 from ..core.states import RETURN, State, Transition, Workflow
 from ..core.timeutil import UTCDateTime, utcnow
 from ..extensions import db
@@ -228,6 +229,8 @@ class Application(db.Model):
 
     language: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="en")
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    # The title without accents or case (core.inputs.folded), for the staff list's search.
+    title_folded: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="", server_default="")
     summary: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     problem: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     objectives: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
@@ -361,6 +364,11 @@ class Application(db.Model):
             ),
             else_=cls.state,
         )
+
+    @validates("title")
+    def _fold_title(self, _key, title):
+        self.title_folded = folded(title)
+        return title
 
     @property
     def display_title(self):

@@ -6,6 +6,7 @@ from flask import url_for
 from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
 
 from ..calls.queries import CityApplication, city_application_wanted, submitted_counts
+from ..core.inputs import LIKE_ESCAPE, contains_pattern
 from ..core.pagination import page_within
 from ..core.rows import plain_rows
 from ..core.timeutil import utcnow
@@ -56,12 +57,14 @@ def _staff_filters(call, *, state="", region="", country="", min_cents=None, max
     if country:
         by_member.append(Member.country == country.upper())
     if q:
-        like = f"%{q.lower()}%"
+        # Without accents or case ("sao paulo" finds São Paulo, "creches" Crèches), and a % or _
+        # typed is itself, not a wildcard.
+        like = contains_pattern(q)
         by_member.append(
             sa.or_(
-                sa.func.lower(Application.title).like(like),
-                sa.func.lower(Application.reference).like(like),
-                sa.func.lower(Member.name).like(like),
+                Application.title_folded.like(like, escape=LIKE_ESCAPE),
+                sa.func.lower(Application.reference).like(like, escape=LIKE_ESCAPE),
+                Member.sort_name.like(like, escape=LIKE_ESCAPE),
             )
         )
     return conditions + by_member, bool(by_member)

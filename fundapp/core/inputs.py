@@ -34,6 +34,16 @@ def folded(text):
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text):
+    """A LIKE pattern (escaped with LIKE_ESCAPE) matching what contains `text` folded: a % or _
+    typed in a search box is itself, not a wildcard."""
+    escaped = folded(text).replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 _PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n\s*")
 
 

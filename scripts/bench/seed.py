@@ -30,6 +30,7 @@ os.environ.pop("FUNDAPP_REDIS_URL", None)  # the template's jobs (receipts, lett
 import sqlalchemy as sa  # noqa: E402
 
 from fundapp import create_app  # noqa: E402
+from fundapp.core.inputs import folded  # noqa: E402
 from fundapp.extensions import db  # noqa: E402
 
 PASSWORD = "correct horse battery"  # tests/factories.PASSWORD: every seeded account's password
@@ -259,6 +260,7 @@ class AppCloner:
             title=title.format(city=city),
             problem=problem.format(city=city),
         )
+        app["title_folded"] = folded(app["title"])  # as Application keeps it (the staff list's search)
         lines = [dict(ln) for ln in self.lines]
         if requested is not None and len(lines) >= 2:
             personnel = requested * 3 // 5

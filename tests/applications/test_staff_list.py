@@ -1,6 +1,9 @@
 """Staff's list of a call's applications: filters, their counts, and the drafts kept apart."""
 
 import re
+from urllib.parse import quote
+
+import pytest
 
 from .. import factories as f
 
@@ -104,3 +107,28 @@ def test_each_row_reads_in_the_readers_language(app, make_client):
     assert ">Recevable</option>" in page  # the state filter
     assert "(Europe/Madrid)</td>" in page  # the submission instant, in the reader's time zone
     assert "2 résultats" in page
+
+
+@pytest.mark.sqlite
+def test_the_search_ignores_accents_and_case_and_reads_wildcards_as_typed(app, make_client):
+    """Staff type names as a keyboard lets them: "montreal", "SAO PAULO" and "bogota" find the cities,
+    "quartier a" and "CUIDADO EN SAO" the titles written with accents; a % or _ typed is a character,
+    not "anything"."""
+    call_id = _list_of_four(app)
+    client = make_client()
+    client.login("staff@fund.example", f.PASSWORD)
+    url = f"/staff/calls/{call_id}/applications?q="
+    for typed, cities in [
+        ("montreal", ["Montréal"]),
+        ("MONTRÉAL", ["Montréal"]),
+        ("SAO PAULO", ["São Paulo"]),
+        ("bogota", ["Bogotá"]),
+        ("maisons du soin de quartier a", ["Dakar", "Montréal"]),  # "… quartier à Dakar"
+        ("MAISONS DU SOIN DE QUARTIER À MONTRÉAL", ["Montréal"]),
+        ("CUIDADO EN SAO", ["São Paulo"]),
+        ("%", []),  # no title, city or reference holds a per cent sign
+        ("_", []),
+        ("a%b", []),
+    ]:
+        page = client.get(url + quote(typed)).get_data(as_text=True)
+        assert sorted(_cities(page)) == cities, typed
