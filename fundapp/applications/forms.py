@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from ..accounts.models import GENDERS
 from ..calls.forms import IndicatorFigures
@@ -26,7 +26,7 @@ from .models import BUDGET_CATEGORIES, DIMENSIONS, MESSAGE_MAX_LENGTH, SECTIONS
 
 class BudgetLineForm(Form):
     category = SelectField(_l("Category"), choices=[("", "—")] + list(BUDGET_CATEGORIES.items()), validate_choice=False)
-    description = StringField(_l("Description"), validators=[Length(max=500)])
+    description = StringField(_l("Description"), validators=[TextLength(max=500)])
     requested = MoneyField(_l("Requested from the fund (EUR)"), validators=[Optional()])
     cofunding = MoneyField(_l("Co-funding (EUR)"), validators=[Optional()])
 
@@ -34,13 +34,13 @@ class BudgetLineForm(Form):
 class PartnerForm(Form):
     # Its choices (every member city) are given when the editor is shown: SharedChoices, rendered once a page.
     member = SelectField(_l("Partner city"), choices=[], coerce=db_int, validate_choice=False, widget=SharedSelect())
-    role = StringField(_l("Its role in the project"), validators=[Length(max=300)])
+    role = StringField(_l("Its role in the project"), validators=[TextLength(max=300)])
 
 
 class ApplicationForm(FlaskForm):
     version = HiddenField()
     language = SelectField(_l("Language of the application"), choices=list(LANGUAGE_NAMES.items()))
-    title = StringField(_l("Project title"), validators=[Length(max=300)])
+    title = StringField(_l("Project title"), validators=[TextLength(max=300)])
     summary = TextAreaField(_l("Summary"), validators=[TextLength(max=3000)])
     problem = TextAreaField(_l("Problem and context"), validators=[TextLength(max=10000)])
     objectives = TextAreaField(_l("Objectives"), validators=[TextLength(max=10000)])
@@ -58,7 +58,7 @@ class ApplicationForm(FlaskForm):
         _l("Direct beneficiaries: other or undisclosed"),
         validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))],
     )
-    lead_name = StringField(_l("Project lead (the person who leads it in the city)"), validators=[Length(max=200)])
+    lead_name = StringField(_l("Project lead (the person who leads it in the city)"), validators=[TextLength(max=200)])
     lead_gender = SelectField(
         _l("Project lead’s gender (optional, counted in the fund’s figures)"),
         choices=[("", "—"), *GENDERS.items()],
@@ -80,12 +80,14 @@ class UploadForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give the reason.")), Length(max=4000)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(message=_l("Give the reason.")), TextLength(max=4000)]
+    )
 
 
 class ScreeningForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField(_l("Reason or message to the city"), validators=[Length(max=4000)])
+    reason = TextAreaField(_l("Reason or message to the city"), validators=[TextLength(max=4000)])
     sections = CheckboxList(_l("Parts the city may change"), choices=list(SECTIONS.items()))
     reply_by = DateField(_l("Reply by"), validators=[PlausibleDate(), Optional()])
 
@@ -113,7 +115,7 @@ class BulkForm(FlaskForm):
     all_on_page = BooleanField(_l("Select all on this page"))
     action = HiddenField()
     reason = TextAreaField(
-        _l("Reason for ineligibility (one for all, shown to each city)"), validators=[Length(max=4000)]
+        _l("Reason for ineligibility (one for all, shown to each city)"), validators=[TextLength(max=4000)]
     )
 
     def selected_ids(self):
@@ -131,5 +133,5 @@ class PartnerConfirmForm(FlaskForm):
 class PartnerDeclineForm(FlaskForm):
     reason = TextAreaField(
         _l("Why does your city decline?"),
-        validators=[DataRequired(message=_l("Say why your city declines.")), Length(max=4000)],
+        validators=[DataRequired(message=_l("Say why your city declines.")), TextLength(max=4000)],
     )

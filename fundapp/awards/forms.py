@@ -4,10 +4,10 @@ these forms by hand, several on one page (core.forms.PostedForm).
 """
 
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ..core.catalogue import lazy_gettext as _l
-from ..core.forms import MoneyField, PlausibleDate, PostedForm
+from ..core.forms import MoneyField, PlausibleDate, PostedForm, TextLength
 from .models import DECISION_KINDS
 
 
@@ -34,7 +34,7 @@ class PaymentForm(PostedForm):
     )
     amount = MoneyField(_l("Amount paid (EUR)"), validators=[Optional()])
     reference = StringField(
-        validators=[Length(max=100, message=_l("The payment reference is longer than 100 characters."))]
+        validators=[TextLength(max=100, message=_l("The payment reference is longer than 100 characters."))]
     )
 
     def validate_paid_on(self, field):

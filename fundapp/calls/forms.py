@@ -12,10 +12,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from ..core.catalogue import lazy_gettext as _l
-from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField, PlausibleDate
+from ..core.forms import CheckboxList, DecimalText, EmailAddress, MoneyField, PlausibleDate, TextLength
 from ..core.i18n import parse_count, timezone_options
 from ..members.models import MEMBERSHIPS, REGIONS
 from .models import DUE_MODES, INDICATOR_PARTS, UNIT_MAX
@@ -34,23 +34,23 @@ LANGUAGE_LABELS = {"en": _l("English"), "fr": _l("French"), "es": _l("Spanish")}
 
 
 class CallForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
-    theme = StringField(_l("Theme (English)"), validators=[DataRequired(), Length(max=100)])
-    theme_fr = StringField(_l("Theme (French)"), validators=[Length(max=100)])
-    theme_es = StringField(_l("Theme (Spanish)"), validators=[Length(max=100)])
+    code = StringField(_l("Code"), validators=[DataRequired(), TextLength(max=30)])
+    theme = StringField(_l("Theme (English)"), validators=[DataRequired(), TextLength(max=100)])
+    theme_fr = StringField(_l("Theme (French)"), validators=[TextLength(max=100)])
+    theme_es = StringField(_l("Theme (Spanish)"), validators=[TextLength(max=100)])
     contact_email = EmailField(
         _l("Contact address for applicants"),
-        validators=[DataRequired(), Length(max=254), EmailAddress()],
+        validators=[DataRequired(), TextLength(max=254), EmailAddress()],
     )
-    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
-    title_fr = StringField(_l("Title (French)"), validators=[Length(max=300)])
-    title_es = StringField(_l("Title (Spanish)"), validators=[Length(max=300)])
-    summary_en = TextAreaField(_l("Summary (English)"), validators=[Length(max=2000)])
-    summary_fr = TextAreaField(_l("Summary (French)"), validators=[Length(max=2000)])
-    summary_es = TextAreaField(_l("Summary (Spanish)"), validators=[Length(max=2000)])
-    body_en = TextAreaField(_l("Full text (English)"), validators=[Length(max=50000)])
-    body_fr = TextAreaField(_l("Full text (French)"), validators=[Length(max=50000)])
-    body_es = TextAreaField(_l("Full text (Spanish)"), validators=[Length(max=50000)])
+    title_en = StringField(_l("Title (English)"), validators=[TextLength(max=300)])
+    title_fr = StringField(_l("Title (French)"), validators=[TextLength(max=300)])
+    title_es = StringField(_l("Title (Spanish)"), validators=[TextLength(max=300)])
+    summary_en = TextAreaField(_l("Summary (English)"), validators=[TextLength(max=2000)])
+    summary_fr = TextAreaField(_l("Summary (French)"), validators=[TextLength(max=2000)])
+    summary_es = TextAreaField(_l("Summary (Spanish)"), validators=[TextLength(max=2000)])
+    body_en = TextAreaField(_l("Full text (English)"), validators=[TextLength(max=50000)])
+    body_fr = TextAreaField(_l("Full text (French)"), validators=[TextLength(max=50000)])
+    body_es = TextAreaField(_l("Full text (Spanish)"), validators=[TextLength(max=50000)])
     opens_at = DateTimeLocalField(
         _l("Opens (in the call's timezone)"),
         format="%Y-%m-%dT%H:%M",
@@ -79,13 +79,13 @@ class CallForm(FlaskForm):
     partners_must_confirm = BooleanField(_l("Every partner city must confirm its part before the lead can submit"))
     partners_dues_required = BooleanField(_l("Partner cities’ membership dues must be paid"))
     required_documents = TextAreaField(
-        _l("Required documents, in English (one per line)"), validators=[Length(max=5000)]
+        _l("Required documents, in English (one per line)"), validators=[TextLength(max=5000)]
     )
     required_documents_fr = TextAreaField(
-        _l("Required documents, in French (same order)"), validators=[Length(max=5000)]
+        _l("Required documents, in French (same order)"), validators=[TextLength(max=5000)]
     )
     required_documents_es = TextAreaField(
-        _l("Required documents, in Spanish (same order)"), validators=[Length(max=5000)]
+        _l("Required documents, in Spanish (same order)"), validators=[TextLength(max=5000)]
     )
     overall_threshold = DecimalText(_l("Overall threshold (score out of 100, optional)"), validators=[Optional()])
     project_start_earliest = DateField(
@@ -105,7 +105,7 @@ class CallForm(FlaskForm):
         validators=[PlausibleDate(), Optional()],
     )
     tranche_schedule = StringField(
-        _l("Payment tranches (condition:percent, empty for 40/40/20)"), validators=[Optional(), Length(max=200)]
+        _l("Payment tranches (condition:percent, empty for 40/40/20)"), validators=[Optional(), TextLength(max=200)]
     )
     reviewers_per_application = IntegerField(_l("Reviewers per application"), validators=[NumberRange(min=1, max=20)])
 
@@ -129,12 +129,12 @@ def call_form_class(contributions):
 
 
 class CriterionForm(FlaskForm):
-    name_en = StringField(_l("Name (English)"), validators=[Length(max=200)])
-    name_fr = StringField(_l("Name (French)"), validators=[Length(max=200)])
-    name_es = StringField(_l("Name (Spanish)"), validators=[Length(max=200)])
-    guidance_en = TextAreaField(_l("Guidance for reviewers (English)"), validators=[Length(max=4000)])
-    guidance_fr = TextAreaField(_l("Guidance for reviewers (French)"), validators=[Length(max=4000)])
-    guidance_es = TextAreaField(_l("Guidance for reviewers (Spanish)"), validators=[Length(max=4000)])
+    name_en = StringField(_l("Name (English)"), validators=[TextLength(max=200)])
+    name_fr = StringField(_l("Name (French)"), validators=[TextLength(max=200)])
+    name_es = StringField(_l("Name (Spanish)"), validators=[TextLength(max=200)])
+    guidance_en = TextAreaField(_l("Guidance for reviewers (English)"), validators=[TextLength(max=4000)])
+    guidance_fr = TextAreaField(_l("Guidance for reviewers (French)"), validators=[TextLength(max=4000)])
+    guidance_es = TextAreaField(_l("Guidance for reviewers (Spanish)"), validators=[TextLength(max=4000)])
     weight = DecimalText(_l("Weight"), validators=[InputRequired(message=_l("Give a weight."))])
     scale_min = DecimalText(_l("Scale from"), validators=[InputRequired(message=_l("Give the bottom of the scale."))])
     scale_max = DecimalText(_l("Scale to"), validators=[InputRequired(message=_l("Give the top of the scale."))])
@@ -145,13 +145,13 @@ class CriterionForm(FlaskForm):
 
 class StateForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
+    reason = TextAreaField(_l("Reason"), validators=[TextLength(max=2000)])
 
 
 class GiveBackForm(FlaskForm):
     """A decided call's envelope: what no grant holds goes back to the donors' contributions."""
 
-    reason = TextAreaField(_l("Why give it back now?"), validators=[Length(max=2000)])
+    reason = TextAreaField(_l("Why give it back now?"), validators=[TextLength(max=2000)])
 
 
 class ReportStepForm(FlaskForm):
@@ -169,12 +169,14 @@ class FinalReportForm(FlaskForm):
 
 
 class IndicatorForm(FlaskForm):
-    name_en = StringField(_l("Name (English)"), validators=[Length(max=200)])
-    name_fr = StringField(_l("Name (French)"), validators=[Length(max=200)])
-    name_es = StringField(_l("Name (Spanish)"), validators=[Length(max=200)])
-    unit_en = StringField(_l("Unit (English, such as people, hours of care, EUR)"), validators=[Length(max=UNIT_MAX)])
-    unit_fr = StringField(_l("Unit (French)"), validators=[Length(max=UNIT_MAX)])
-    unit_es = StringField(_l("Unit (Spanish)"), validators=[Length(max=UNIT_MAX)])
+    name_en = StringField(_l("Name (English)"), validators=[TextLength(max=200)])
+    name_fr = StringField(_l("Name (French)"), validators=[TextLength(max=200)])
+    name_es = StringField(_l("Name (Spanish)"), validators=[TextLength(max=200)])
+    unit_en = StringField(
+        _l("Unit (English, such as people, hours of care, EUR)"), validators=[TextLength(max=UNIT_MAX)]
+    )
+    unit_fr = StringField(_l("Unit (French)"), validators=[TextLength(max=UNIT_MAX)])
+    unit_es = StringField(_l("Unit (Spanish)"), validators=[TextLength(max=UNIT_MAX)])
     by_gender = BooleanField(_l("Counted by gender (women, men, other or undisclosed)"))
     position = IntegerField(_l("Position"), validators=[Optional(), NumberRange(min=0, max=100)])
 

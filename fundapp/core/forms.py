@@ -14,7 +14,7 @@ from .addresses import check_email_address
 from .catalogue import lazy_gettext as _l
 from .catalogue import lazy_ngettext
 from .errors import Refused
-from .i18n import format_decimal_input, format_eur_input, parse_count
+from .i18n import format_decimal_input, format_eur_input, format_number, parse_count
 from .money import MoneyError, parse_eur
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
@@ -68,13 +68,26 @@ def amounts_by_key(formdata, prefix, keys=None):
 
 
 class TextLength(Length):
-    """Length, for long text: the page gets no maxlength, which a browser counts in UTF-16 units (an
-    emoji as two) and at which it cuts pasted text without a word. The server says when a text is
-    too long, beside it, and keeps it as typed."""
+    """Length, for every text typed: the page gets no maxlength, which a browser counts in UTF-16
+    units (an emoji as two) and at which it cuts typed or pasted text without a word. The server
+    says when a text is too long, beside it, with the numbers in the reader's language ("10.000"
+    in Spanish), and keeps it as typed."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.field_flags = {}
+
+    def __call__(self, form, field):
+        length = len(field.data) if field.data else 0
+        if self.message is None and self.max != -1 and length > self.max and self.min in (-1, 0):
+            raise ValidationError(
+                _l(
+                    "This text is too long: %(length)s characters, for at most %(max)s.",
+                    length=format_number(length, 0),
+                    max=format_number(self.max, 0),
+                )
+            )
+        super().__call__(form, field)
 
 
 class MoneyField(StringField):

@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from ..core.catalogue import lazy_gettext as _l
 from ..core.forms import TextLength
@@ -10,7 +10,7 @@ from .models import MEMBERSHIPS, REGIONS
 
 
 class MemberForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    name = StringField(_l("Name"), validators=[DataRequired(), TextLength(max=160)])
     # No maxlength: "Colombia" typed is refused beside the field, not cut to "Co" without a word.
     country = StringField(_l("Country (ISO code, e.g. ES)"), validators=[DataRequired(), TextLength(min=2, max=2)])
     region = SelectField(_l("Metropolis region"), choices=list(REGIONS.items()))

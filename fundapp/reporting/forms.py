@@ -6,10 +6,10 @@ after a refusal): core.forms.PostedForm.
 """
 
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from ..calls.forms import IndicatorFigures
-from ..core.forms import MoneyField, PlausibleDate, PostedForm, WholeNumber
+from ..core.forms import MoneyField, PlausibleDate, PostedForm, TextLength, WholeNumber
 from ..core.i18n import LANGUAGE_NAMES
 
 REPORT_TEXT_MAX = 10000
@@ -17,9 +17,9 @@ REPORT_TEXT_MAX = 10000
 
 class ReportForm(PostedForm):
     # As long as an application's longest field: a report is read by staff, donors and the public.
-    progress = TextAreaField(validators=[Length(max=REPORT_TEXT_MAX)])
-    results = TextAreaField(validators=[Length(max=REPORT_TEXT_MAX)])
-    difficulties = TextAreaField(validators=[Length(max=REPORT_TEXT_MAX)])
+    progress = TextAreaField(validators=[TextLength(max=REPORT_TEXT_MAX)])
+    results = TextAreaField(validators=[TextLength(max=REPORT_TEXT_MAX)])
+    difficulties = TextAreaField(validators=[TextLength(max=REPORT_TEXT_MAX)])
     reached_women = WholeNumber()
     reached_men = WholeNumber()
     reached_other = WholeNumber()

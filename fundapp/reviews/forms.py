@@ -3,10 +3,10 @@ from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from ..core.catalogue import lazy_gettext as _l
-from ..core.forms import CheckboxList, DecimalText, EmailAddress, PlausibleDate, PostedForm
+from ..core.forms import CheckboxList, DecimalText, EmailAddress, PlausibleDate, PostedForm, TextLength
 from ..core.inputs import db_int
 from ..members.models import REGIONS
 
@@ -16,7 +16,7 @@ class DeclarationForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason"),
         validators=[
-            Length(max=2000, message=_l("The reason has at most %(max)d characters; this one has %(length)d."))
+            TextLength(max=2000, message=_l("The reason has at most %(max)d characters; this one has %(length)d."))
         ],
     )
 
@@ -26,12 +26,14 @@ class AssignForm(FlaskForm):
 
 
 class ReopenForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("Give the reason.")), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(message=_l("Give the reason.")), TextLength(max=2000)]
+    )
 
 
 class ConsensusForm(FlaskForm):
     score = DecimalText(_l("Consensus score (0-100)"), validators=[DataRequired(message=_l("Give the score."))])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), TextLength(max=4000)])
 
 
 # -- experts' offers -----------------------------------------------------------------------------
@@ -54,10 +56,10 @@ def country_choices():
 
 
 class ExpertOfferForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(message=_l("Give your name.")), Length(max=200)])
+    name = StringField(_l("Full name"), validators=[DataRequired(message=_l("Give your name.")), TextLength(max=200)])
     email = StringField(
         _l("E-mail address"),
-        validators=[DataRequired(message=_l("Give your e-mail address.")), Length(max=254), EmailAddress()],
+        validators=[DataRequired(message=_l("Give your e-mail address.")), TextLength(max=254), EmailAddress()],
     )
     gender = SelectField(
         _l("Gender"),
@@ -76,9 +78,9 @@ class ExpertOfferForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose at least one language you review in."))],
     )
     expertise = TextAreaField(
-        _l("Your expertise"), validators=[DataRequired(message=_l("Describe your expertise.")), Length(max=4000)]
+        _l("Your expertise"), validators=[DataRequired(message=_l("Describe your expertise.")), TextLength(max=4000)]
     )
-    affiliation = StringField(_l("Affiliation (optional)"), validators=[Optional(), Length(max=200)])
+    affiliation = StringField(_l("Affiliation (optional)"), validators=[Optional(), TextLength(max=200)])
     cv = FileField(_l("Your CV (PDF)"), validators=[FileRequired(_l("Upload your CV as a PDF."))])
 
     def __init__(self, *args, **kwargs):
@@ -89,7 +91,7 @@ class ExpertOfferForm(FlaskForm):
 class DeclineOfferForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason (kept for the programme team)"),
-        validators=[DataRequired(message=_l("Give the reason.")), Length(max=2000)],
+        validators=[DataRequired(message=_l("Give the reason.")), TextLength(max=2000)],
     )
 
 
@@ -127,5 +129,5 @@ class JuryRuleForm(FlaskForm):
 
 class ConfirmJuryForm(FlaskForm):
     reason = TextAreaField(
-        _l("Reason (needed when the jury does not meet its rule)"), validators=[Optional(), Length(max=2000)]
+        _l("Reason (needed when the jury does not meet its rule)"), validators=[Optional(), TextLength(max=2000)]
     )

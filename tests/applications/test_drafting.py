@@ -582,11 +582,13 @@ def test_a_long_text_is_not_cut_by_the_browser_but_refused_beside_it_and_kept(ap
     summary_tag = (
         editor.split('name="summary"')[0].rsplit("<textarea", 1)[1] + editor.split('name="summary"')[1].split(">")[0]
     )
-    assert "maxlength" not in summary_tag
-    long_summary = "Cuidado comunitario 🤝 " * 140  # 3,220 characters
+    assert "maxlength" not in summary_tag and "maxlength" not in editor  # the title neither
+    long_summary = "Cuidado comunitario 🤝 " * 140  # 3,080 characters (3,220 UTF-16 units)
     response = save(camila, application_id, {"title": "Manzanas del cuidado", "summary": long_summary})
     assert response.status_code == 400
     assert long_summary.strip() in page_text(response) or long_summary in page_text(response)
+    # The numbers written for the reader (Camila reads English here), counted as she sees them.
+    assert "This text is too long: 3,080 characters, for at most 3,000." in page_text(response)
     with app.app_context():
         application = get_application(application_id)
         assert application.title == "Manzanas del cuidado" and application.summary == ""

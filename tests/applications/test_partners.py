@@ -314,6 +314,14 @@ def test_a_letter_that_is_not_a_pdf_or_a_decline_without_reason_is_refused(app, 
     assert 'id="letter-error"' in page_text(forged)
     empty = _decline(medellin, application_id, medellin_id, "   ")
     assert empty.status_code == 400 and translated(app, "fr", "Say why your city declines.") in page_text(empty)
+    # A reason past 4,000 characters is refused beside it in her language and kept: the browser
+    # does not cut it (no maxlength), and the city does not decline with half its reason.
+    long_reason = "Le conseil municipal n’a pas voté la contrepartie. " * 80  # 4,080 characters
+    too_long = _decline(medellin, application_id, medellin_id, long_reason)
+    shown = page_text(too_long).replace("\u202f", " ").replace("\xa0", " ")
+    assert too_long.status_code == 400 and "maxlength" not in shown
+    assert "Ce texte est trop long : 4 080 caractères, pour 4 000 au plus." in shown
+    assert long_reason.strip()[:200] in shown.replace("&#39;", "’").replace("&#x27;", "’")
     with app.app_context():
         assert db.session.get(Partner, medellin_id).is_waiting
         assert count(Document, Document.filename.like("%commitment%")) == 0
