@@ -165,7 +165,14 @@ def board(call, adjusted):
         decision = decisions.get(result.application.id)
         proposed = min(result.application.requested_cents, call.cap_cents)
         amount, problem = adjusted.get(result.application.id, proposed), None
-        if decision is None and amount > proposed:
+        if decision is None and amount <= 0:
+            # An award of nothing is no award: the batch award would refuse it.
+            problem = _l(
+                "An award needs an amount above zero: the scenario counts %(proposed)s.", proposed=format_eur(proposed)
+            )
+            amount = proposed
+            adjusted.pop(result.application.id, None)
+        elif decision is None and amount > proposed:
             # No award can be above the cap or the request: the scenario counts the proposal, and
             # the amount set is dropped from the scenario (the page and the batch award agree).
             problem = _l(

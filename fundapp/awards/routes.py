@@ -38,14 +38,17 @@ def _tranche_of(grant, raw):
     return tranche
 
 
-def _scenario_amounts(formdata):
+def _scenario_amounts(formdata, unread=None):
     """{application id: cents} of the amounts staff set in the funding scenario (`amount_<id>`);
-    one that cannot be read is left as proposed, and staff are told why."""
+    one that cannot be read is left as proposed, and staff are told why (in `unread`, when given:
+    {application id: (the text typed, why)}, shown on its row)."""
     amounts, errors = amounts_by_key(formdata, "amount_")
     if errors:
         flash(
             _("An amount in the scenario was left as proposed: %(reason)s", reason=next(iter(errors.values()))), "error"
         )
+        if unread is not None:
+            unread.update({key: (formdata.get(f"amount_{key}", ""), why) for key, why in errors.items()})
     return {key: cents for key, cents in amounts.items() if cents is not None}
 
 
@@ -53,12 +56,15 @@ def _scenario_amounts(formdata):
 @staff_required
 def decision_board(call_id):
     call = get_visible_or_404(Call, call_id)
-    return _board_page(call, _scenario_amounts(request.args))
+    unread = {}
+    adjusted = _scenario_amounts(request.args, unread)
+    return _board_page(call, adjusted, unread=unread)
 
 
-def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
+def _board_page(call, adjusted=None, *, errors=None, typed=None, unread=None, status=200):
     """The decision board; after a refused decision, its messages next to the fields of that
-    application's form (`errors`: {application id: {field: message}}) and what staff typed kept."""
+    application's form (`errors`: {application id: {field: message}}) and what staff typed kept.
+    `unread`: the scenario's amounts that could not be read, kept as typed on their rows."""
     adjusted = adjusted or {}
     data = board(call, adjusted)
     errors = errors or {}
@@ -75,6 +81,7 @@ def _board_page(call, adjusted=None, *, errors=None, typed=None, status=200):
         scenario=scenario,
         errors=errors,
         typed=typed or {},
+        unread=unread or {},
         listed=BOARD_LIST_SIZE,
     ), status
 

@@ -98,6 +98,16 @@ def test_amounts_in_the_scenario_are_read_in_the_readers_language_or_said_unread
     assert "€190,000.50" in page  # 100,000.00 + 90,000.50 in the scenario's running total
     page = text(staff.get(f"{url}?amount_{ids[1]}=mucho"))
     assert "An amount in the scenario was left as proposed: Enter an amount in euros" in page
+    # On its row: what was typed, kept, and why beside it; the scenario counts the proposal.
+    row = page.split(f'name="amount_{ids[1]}"')[1].split("</td>")[0]
+    assert 'value="mucho"' in row and 'aria-invalid="true"' in row
+    assert "Enter an amount in euros, such as 100000 or 100,000.00. The scenario counts €100,000.00." in row
+    assert "€200,000.00" in page
+    # Nothing (0) is no award: said on the row, the proposal counted, and no batch award offered for it.
+    page = text(staff.get(f"{url}?amount_{ids[1]}=0"))
+    row = page.split(f'name="amount_{ids[1]}"')[1].split("</td>")[0]
+    assert "An award needs an amount above zero: the scenario counts €100,000.00." in row
+    assert f'name="award" value="{ids[1]}:0"' not in page and f'name="award" value="{ids[1]}:10000000"' in page
 
 
 def test_batch_award_above_the_cut_line_then_grant_pages(app, awards_call, staff, make_client):
