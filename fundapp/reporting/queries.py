@@ -23,7 +23,7 @@ from ..extensions import db
 from ..funding.models import Contribution, Donor, LedgerEntry
 from ..members.models import Member
 from . import gender
-from .models import REPORT_WORKFLOW, GrantReport
+from .models import REPORT_WORKFLOW, DonorReport, GrantReport
 
 
 @dataclass
@@ -281,3 +281,21 @@ def figures(donor, start, end):
 
 def donors():
     return db.session.scalars(sa.select(Donor).order_by(Donor.short_name)).all()
+
+
+def same_donor_report(donor, start, end, language):
+    """The report already asked for on the same donor (None: the whole fund), period and language,
+    being built or built, or None: its figures are those a new one would have (a period's money is
+    fixed once its days are closed), so staff and donors are taken to it rather than given a copy."""
+    return db.session.scalar(
+        sa.select(DonorReport)
+        .where(
+            DonorReport.donor_id.is_(None) if donor is None else DonorReport.donor_id == donor.id,
+            DonorReport.period_start == start,
+            DonorReport.period_end == end,
+            DonorReport.language == language,
+            DonorReport.status != "failed",
+        )
+        .order_by(DonorReport.id)
+        .limit(1)
+    )

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from ..core.documents import send_document
 from ..core.errors import Refused
+from ..core.i18n import format_instant
 from ..core.inputs import db_int, page_number
 from ..core.pagination import page_within
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
@@ -22,7 +23,7 @@ from . import gender, operations, public
 from .dashboard import fund_dashboard
 from .forms import DonorReportForm, report_form
 from .models import REPORT_WORKFLOW, DonorReport, GrantReport
-from .queries import Figures, figures
+from .queries import Figures, figures, same_donor_report
 
 bp = Blueprint("reporting", __name__)
 bp.context_processor(gender.template_helpers)
@@ -156,13 +157,24 @@ def donor_reports():
                 abort(404)
         start, end = form.period_start.data, form.period_end.data
         language = form.language.data or (donor.reporting_language if donor else "en")
+        language = language if language in ("en", "fr", "es") else "en"
+        same = same_donor_report(donor, start, end, language) if start and end else None
+        if same is not None:
+            flash(
+                _(
+                    "The same report (donor, period and language) was asked for on %(when)s: here it is.",
+                    when=format_instant(same.created_at),
+                ),
+                "info",
+            )
+            return redirect(url_for("reporting.donor_report", report_id=same.id))
         try:
             report = operations.request_donor_report(
                 actor=_me(),
                 donor=donor,
                 start=start,
                 end=end,
-                language=language if language in ("en", "fr", "es") else "en",
+                language=language,
             )
         except Refused as refusal:
             db.session.rollback()

@@ -27,10 +27,10 @@ def _state(app):
         return reports, list(db.session.scalars(sa.select(LedgerClosing.through).order_by(LedgerClosing.id)))
 
 
-def _ask(client, sdc_id, end):
+def _ask(client, sdc_id, end, language="fr"):
     return client.post(
         "/donor-reports",
-        {"donor": str(sdc_id), "period_start": "2026-01-01", "period_end": end.isoformat(), "language": "fr"},
+        {"donor": str(sdc_id), "period_start": "2026-01-01", "period_end": end.isoformat(), "language": language},
         token_from="/donor-reports",
     )
 
@@ -66,8 +66,12 @@ def test_a_donor_reports_on_days_the_team_closed_and_closes_none(app, funded, ma
     assert _state(app) == (1, [CLOSED])
 
     # Up to the closed day, the donor's report is built and the books stay closed where they were.
-    assert _ask(donor, sdc_id, CLOSED).status_code == 302
+    assert _ask(donor, sdc_id, CLOSED, language="en").status_code == 302
     assert _state(app) == (2, [CLOSED])
+    # The same report as the team's (donor, period, language) is the team's, not a copy.
+    same = _ask(donor, sdc_id, CLOSED)
+    assert same.status_code == 302 and _state(app) == (2, [CLOSED])
+    assert "La même demande de rapport" in text(donor.get(same.headers["Location"]))
 
 
 def test_closed_books_keep_their_contributions_so_the_reports_on_them_hold(app, funded, make_client):

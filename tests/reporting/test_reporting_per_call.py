@@ -325,7 +325,12 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
             "name_en",
             "Name the indicator in English.",
         ),
-        ("indicators/new", {"name_en": "Carers trained", "unit_en": "p" * 41}, "unit_en", "40 characters"),
+        (
+            "indicators/new",
+            {"name_en": "Carers trained", "unit_en": "p" * 41},
+            "unit_en",
+            "41 characters, for at most 40",
+        ),
         ("indicators/new", {"name_en": "Carers trained", "unit_fr": "personnes"}, "unit_en", "unit in English"),
         ("report-steps/new", {"due_mode": "month", "due_month": "25"}, "due_month", "at most 24 months"),
         ("report-steps/new", {"due_mode": "month", "due_month": "0"}, "due_month", "at most 24 months"),

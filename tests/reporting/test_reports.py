@@ -498,3 +498,25 @@ def test_counts_read_in_the_readers_language_while_editable_and_once_sent(app, f
     staff.login("staff@fund.example", PASSWORD)
     page = text(staff.get(url))
     assert re.search(r'id="reached_women" name="reached_women" inputmode="numeric" value="1,450" readonly', page)
+
+
+def test_asking_again_for_the_same_report_opens_the_one_asked_for_before(app, funded, make_client):
+    """ "Generate" clicked three times: one report, not three identical ones shown to the donor. The
+    same donor and period in another language is another report."""
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    with app.app_context():
+        osf_id = _donor("OSF").id
+    first = _built(app, staff, osf_id, "en")
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count(DonorReport.id)))
+    again = staff.post(
+        "/donor-reports",
+        {"donor": str(osf_id), "period_start": "2026-01-01", "period_end": YESTERDAY, "language": "en"},
+        token_from="/donor-reports",
+    )
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/donor-reports/{first}")
+    assert "The same report (donor, period and language) was asked for on" in text(staff.get(again.headers["Location"]))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(DonorReport.id))) == before
+    assert _built(app, staff, osf_id, "fr") != first
