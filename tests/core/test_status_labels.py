@@ -2,14 +2,17 @@
 code stays in data attributes and CSS classes."""
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from html import unescape
 
 import pytest
 from flask_babel import force_locale
 
+from fundapp.core.i18n import format_instant
+from fundapp.core.jobs import enqueue
 from fundapp.core.mail import queue_mail
 from fundapp.core.models import JOB_STATE_LABELS, JOB_STATES, MAIL_STATE_LABELS, MAIL_STATES
+from fundapp.core.timeutil import utcnow
 from fundapp.extensions import db
 
 from ..helpers import make_user, run_jobs, text
@@ -101,3 +104,19 @@ def test_a_status_filter_still_takes_the_code(app, make_client):
     page = text(staff.get("/outbox?status=dead"))
     assert '<option value="dead" selected>Abandonné</option>' in page
     assert "<td data-status=" not in page  # no message was given up
+
+
+def test_a_job_scheduled_for_later_says_when_it_runs(app, make_client):
+    """A reminder queued for a later day is waiting, not stuck: the page says when it runs."""
+    when = utcnow().replace(microsecond=0) + timedelta(days=3)
+    with app.app_context():
+        make_user("staff@fund.example", "staff", language="fr")
+        enqueue("mail.send", message_id=0, run_at=when, dedupe_key="later")
+        db.session.commit()
+    staff = make_client()
+    staff.login("staff@fund.example")
+    jobs = text(staff.get("/jobs"))
+    with app.test_request_context(), force_locale("fr"):
+        shown = format_instant(when, "Europe/Madrid")
+    runs = re.findall(r"<td data-runs-at>([^<]*)</td>", jobs)
+    assert runs and unescape(runs[0]).split(" (")[0] == shown.split(" (")[0], (runs, shown)
