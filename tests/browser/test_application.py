@@ -228,3 +228,58 @@ def test_a_budget_above_the_cap_is_saved_and_the_page_says_it_cannot_be_sent_so(
         page.locator("[name='budget-0-requested']").fill("95.000")
     expect(page.locator("#over-cap")).to_be_hidden(timeout=10000)
     page.context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+# Every input, select and error message in `selector` whose box lies (even partly) outside the
+# window's width: [] when all of them can be read and filled without scrolling sideways.
+OUTSIDE = """(selector) => {
+  const width = window.innerWidth;
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const box = el.getBoundingClientRect();
+    if (!box.width) continue;
+    if (box.x < 0 || box.x + box.width > width + 0.5) out.push((el.name || el.id || el.textContent) + ' ' + Math.round(box.x) + '+' + Math.round(box.width));
+  }
+  return out;
+}"""
+
+
+def test_the_budget_lines_fit_a_390_px_phone_with_each_cell_named(open_call, live_server, browser):
+    """On a phone each budget line is a block: every field (the co-funding too) and its error within
+    the screen, each under its column's name; on a wide screen the budget stays a table."""
+    page = _start_application(browser, live_server, locale="es-ES", timezone_id="America/Bogota", viewport=PHONE)
+    page.route("**/autosave", lambda route: route.abort())  # the button's save alone
+    page.locator("[name='budget-0-category']").select_option("personnel")
+    page.locator("[name='budget-0-description']").fill("Cuidadoras comunitarias de Ciudad Bolívar")
+    page.locator("[name='budget-0-requested']").fill("45.000,50")
+    page.locator("[name='budget-0-cofunding']").fill("12.500,00")
+    page.locator("[name='budget-1-category']").select_option("equipment")
+    page.locator("[name='budget-1-description']").fill("Lavanderías comunitarias")
+    page.locator("[name='budget-1-requested']").fill("30.000,00")
+    page.locator("[name='budget-1-cofunding']").fill("cinco mil")
+    page.unroute("**/autosave")
+    page.locator("button[name=next][value=edit]").click()
+    refused = page.locator("[name='budget-1-cofunding'][aria-invalid=true]")
+    expect(refused).to_be_visible()
+    table = "#budget table input, #budget table select, #budget table .error"
+    assert page.evaluate(OUTSIDE, table) == []
+    assert page.locator("#budget table .error").count() == 1
+    # The amounts are shown whole, not cut ("45.000,5…"), and the cell says what it is.
+    requested = page.locator("[name='budget-0-requested']")
+    assert requested.input_value() == "45.000,50"
+    assert page.evaluate("(el) => el.scrollWidth <= el.clientWidth", requested.element_handle())
+    cell = page.locator("#budget tbody tr").nth(1).locator("td").nth(3)
+    label = page.evaluate("(td) => getComputedStyle(td, '::before').content", cell.element_handle())
+    assert "Cofinanciación (EUR)" in label
+    # Its label is its own: the error beside the field, the field named for screen readers.
+    assert refused.get_attribute("aria-label") == "Cofinanciación (EUR)"
+    assert refused.get_attribute("aria-describedby") == "budget-1-cofunding-error"
+
+    # A wide screen keeps the table: a line's four fields side by side.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    row = page.locator("#budget tbody tr").first
+    tops = {round(row.locator(f"td:nth-child({n}) :is(input, select)").bounding_box()["y"]) for n in (1, 2, 3, 4)}
+    assert len(tops) == 1
+    page.context.close()
