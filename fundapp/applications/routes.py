@@ -15,7 +15,7 @@ from ..core.i18n import format_instant
 from ..core.inputs import db_int, page_number
 from ..core.kept import kept_form_saved
 from ..core.models import AuditEntry
-from ..core.money import cents_to_decimal
+from ..core.money import cents_to_decimal, format_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -278,6 +278,11 @@ def autosave(application_id):
         # Saved, but not to be sent as it is: said beside the budget, not as a field left unsaved.
         notes={"budget": str(over_cap)} if over_cap is not None else {},
         requested=str(cents_to_decimal(application.requested_cents)),
+        # The budget's totals as the server holds them, for the page's "Total (saved)".
+        totals={
+            "requested": format_eur(application.requested_cents),
+            "cofunding": format_eur(application.cofunding_cents),
+        },
     )
 
 
