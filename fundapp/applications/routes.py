@@ -238,6 +238,23 @@ def edit(application_id):
     return _render_editor(application, _editor_form(application), {})
 
 
+# Problems named after a part of the form that has no element of its own on the page.
+SUMMARY_ANCHORS = {"indicator_targets": "indicators"}
+
+
+def _error_summary(errors):
+    """[(anchor, message)]: each problem once, linking to an element the page has. A problem also
+    named at the input it concerns ("indicator_targets-3-men") is listed at that input only."""
+    entries = []
+    for name, message in errors.items():
+        if any(other.startswith(f"{name}-") for other in errors):
+            continue
+        entry = (SUMMARY_ANCHORS.get(name, name), str(message))
+        if entry not in entries:
+            entries.append(entry)
+    return entries
+
+
 def _render_editor(application, form, errors, stale=None):
     _offer_partner_cities(form, application)
     for name, message in errors.items():
@@ -248,6 +265,7 @@ def _render_editor(application, form, errors, stale=None):
         application=application,
         form=form,
         errors=errors,
+        error_summary=_error_summary(errors),
         over_cap=operations.over_cap_message(application),
         stale=stale,
         sections=application.editable_sections(),
