@@ -151,7 +151,7 @@ def test_the_report_tables_fit_a_390_px_phone_with_their_errors(measured, app, l
     city.locator(f"[name=spent_{lines[1]}]").fill("doce mil")
     city.locator("[name^=indicator_values-]").first.fill("-3")
     city.locator("#submit-report").click()
-    expect(city.locator("#expenditure-table .error")).to_be_visible()
+    expect(city.locator("#report-problems")).to_be_visible()
     tables = "#indicator-table input, #indicator-table .error, #expenditure-table input, #expenditure-table .error"
     assert city.locator("#indicator-table input").count() >= 1
     assert city.locator("#indicator-table .error, #expenditure-table .error").count() == 2

@@ -40,7 +40,7 @@ def _error(page, field_id):
 
 def _cell_error(page, key):
     """The message shown beside a hand-drawn input (the report page)."""
-    match = re.search(rf'name="{re.escape(key)}".*?<p class="error">(.*?)</p>', page, re.S)
+    match = re.search(rf'name="{re.escape(key)}".*?<p class="error"[^>]*>(.*?)</p>', page, re.S)
     return match.group(1).strip() if match else None
 
 
