@@ -60,6 +60,12 @@ def test_city_reports_staff_approve_and_download_the_sdc_report(funded, app, liv
     city.locator(f"[name=spent_{lines[1]}]").fill("12.000")
     city.locator("#submit-report").click()
     expect(city.locator("#submit-report")).to_have_count(0)  # sent: no longer editable
+    # And it looks so: a note at the top, the fields muted and without a resize handle.
+    expect(city.locator("#read-only-note")).to_be_visible()
+    style = city.evaluate(
+        "() => { const s = getComputedStyle(document.getElementById('progress')); return [s.resize, s.backgroundColor]; }"
+    )
+    assert style[0] == "none" and style[1] != "rgb(255, 255, 255)", style
     assert city.url.endswith(f"/reports/{report_id}")
 
     staff = sign_in(browser, live_server, "staff@fundapp.test", accept_downloads=True)

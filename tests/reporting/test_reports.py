@@ -532,3 +532,25 @@ def test_a_refused_sending_lists_every_problem_each_linked_to_its_marked_field(a
     assert re.search(rf'name="spent_{lines[0]}"[^>]*aria-invalid="true" aria-describedby="expenditure-error"', page)
     assert not re.search(rf'name="spent_{lines[1]}"[^>]*aria-invalid', page)  # given: not refused
     assert "difficulties-error" not in page
+
+
+def test_a_sent_report_says_when_it_was_sent_and_that_it_can_no_longer_be_changed(app, funded, make_client):
+    city, report_id, lines = _bogota_interim(app, funded, make_client)
+    url = f"/reports/{report_id}"
+    assert 'id="read-only-note"' not in text(city.get(url))  # still to write: no note
+    assert city.post(url, _report_form(lines), token_from=url).status_code == 302
+    with app.app_context():
+        sent_at = _interim(funded[0]).submitted_at
+        assert sent_at is not None
+    page = text(city.get(url))
+    note = page.split('id="read-only-note">', 1)[1].split("</p>", 1)[0]
+    # In Bogotá's focal point's language, on their clock; the form is read-only.
+    assert note.startswith("Presentada el ")
+    # Changed only when the programme team asks (English until the catalogue has the sentence).
+    assert "programme team asks for changes" in note or "equipo del programa" in note
+    assert "This report cannot be changed now." not in note
+    assert "readonly" in page.split('id="progress"', 1)[1].split(">", 1)[0]
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    staff_note = text(staff.get(url)).split('id="read-only-note">', 1)[1].split("</p>", 1)[0]
+    assert "Submitted on " in staff_note and "This report cannot be changed now." in staff_note
