@@ -15,7 +15,7 @@ from ..core.i18n import format_instant
 from ..core.inputs import db_int, page_number
 from ..core.kept import kept_form_saved
 from ..core.models import AuditEntry
-from ..core.money import cents_to_decimal
+from ..core.money import cents_to_decimal, format_eur
 from ..core.permissions import get_visible_or_404, roles_required, staff_required
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -239,6 +239,23 @@ def edit(application_id):
     return _render_editor(application, _editor_form(application), {})
 
 
+# Problems named after a part of the form that has no element of its own on the page.
+SUMMARY_ANCHORS = {"indicator_targets": "indicators"}
+
+
+def _error_summary(errors):
+    """[(anchor, message)]: each problem once, linking to an element the page has. A problem also
+    named at the input it concerns ("indicator_targets-3-men") is listed at that input only."""
+    entries = []
+    for name, message in errors.items():
+        if any(other.startswith(f"{name}-") for other in errors):
+            continue
+        entry = (SUMMARY_ANCHORS.get(name, name), str(message))
+        if entry not in entries:
+            entries.append(entry)
+    return entries
+
+
 def _render_editor(application, form, errors, stale=None):
     _offer_partner_cities(form, application)
     for name, message in errors.items():
@@ -249,6 +266,7 @@ def _render_editor(application, form, errors, stale=None):
         application=application,
         form=form,
         errors=errors,
+        error_summary=_error_summary(errors),
         over_cap=operations.over_cap_message(application),
         stale=stale,
         sections=application.editable_sections(),
@@ -279,6 +297,11 @@ def autosave(application_id):
         # Saved, but not to be sent as it is: said beside the budget, not as a field left unsaved.
         notes={"budget": str(over_cap)} if over_cap is not None else {},
         requested=str(cents_to_decimal(application.requested_cents)),
+        # The budget's totals as the server holds them, for the page's "Total (saved)".
+        totals={
+            "requested": format_eur(application.requested_cents),
+            "cofunding": format_eur(application.cofunding_cents),
+        },
     )
 
 

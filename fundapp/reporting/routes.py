@@ -68,7 +68,8 @@ def city_report(report_id):
             for message, field in refusal.problems:
                 if field:
                     errors.setdefault(field, message)
-            flash(refusal.message, "error")
+            if not errors:  # a refusal of no field; the others are listed above the form, each linked
+                flash(refusal.message, "error")
         return render_template(
             "reporting/report.html", report=report, is_city=is_city, errors=errors, typed=request.form
         ), 400

@@ -228,3 +228,122 @@ def test_a_budget_above_the_cap_is_saved_and_the_page_says_it_cannot_be_sent_so(
         page.locator("[name='budget-0-requested']").fill("95.000")
     expect(page.locator("#over-cap")).to_be_hidden(timeout=10000)
     page.context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+# Every input, select and error message in `selector` whose box lies (even partly) outside the
+# window's width: [] when all of them can be read and filled without scrolling sideways.
+OUTSIDE = """(selector) => {
+  const width = window.innerWidth;
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const box = el.getBoundingClientRect();
+    if (!box.width) continue;
+    if (box.x < 0 || box.x + box.width > width + 0.5) out.push((el.name || el.id || el.textContent) + ' ' + Math.round(box.x) + '+' + Math.round(box.width));
+  }
+  return out;
+}"""
+
+
+def test_the_budget_lines_fit_a_390_px_phone_with_each_cell_named(open_call, live_server, browser):
+    """On a phone each budget line is a block: every field (the co-funding too) and its error within
+    the screen, each under its column's name; on a wide screen the budget stays a table."""
+    page = _start_application(browser, live_server, locale="es-ES", timezone_id="America/Bogota", viewport=PHONE)
+    page.route("**/autosave", lambda route: route.abort())  # the button's save alone
+    page.locator("[name='budget-0-category']").select_option("personnel")
+    page.locator("[name='budget-0-description']").fill("Cuidadoras comunitarias de Ciudad Bolívar")
+    page.locator("[name='budget-0-requested']").fill("45.000,50")
+    page.locator("[name='budget-0-cofunding']").fill("12.500,00")
+    page.locator("[name='budget-1-category']").select_option("equipment")
+    page.locator("[name='budget-1-description']").fill("Lavanderías comunitarias")
+    page.locator("[name='budget-1-requested']").fill("30.000,00")
+    page.locator("[name='budget-1-cofunding']").fill("cinco mil")
+    page.unroute("**/autosave")
+    page.locator("button[name=next][value=edit]").click()
+    refused = page.locator("[name='budget-1-cofunding'][aria-invalid=true]")
+    expect(refused).to_be_visible()
+    table = "#budget table input, #budget table select, #budget table .error"
+    assert page.evaluate(OUTSIDE, table) == []
+    assert page.locator("#budget tbody .error").count() == 1
+    # The amounts are shown whole, not cut ("45.000,5…"), and the cell says what it is.
+    requested = page.locator("[name='budget-0-requested']")
+    assert requested.input_value() == "45.000,50"
+    assert page.evaluate("(el) => el.scrollWidth <= el.clientWidth", requested.element_handle())
+    cell = page.locator("#budget tbody tr").nth(1).locator("td").nth(3)
+    label = page.evaluate("(td) => getComputedStyle(td, '::before').content", cell.element_handle())
+    assert "Cofinanciación (EUR)" in label
+    # Its label is its own: the error beside the field, the field named for screen readers.
+    assert refused.get_attribute("aria-label") == "Cofinanciación (EUR)"
+    assert refused.get_attribute("aria-describedby") == "budget-1-cofunding-error"
+
+    # A wide screen keeps the table: a line's four fields side by side.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    row = page.locator("#budget tbody tr").first
+    tops = {round(row.locator(f"td:nth-child({n}) :is(input, select)").bounding_box()["y"]) for n in (1, 2, 3, 4)}
+    assert len(tops) == 1
+    page.context.close()
+
+
+def test_the_total_as_typed_reads_amounts_as_the_server_and_names_what_it_cannot_read(open_call, live_server, browser):
+    """The live total reads "30.000,555" (three decimals) and "doce mil" as the server does, refused:
+    it names the cell instead of showing 30 million or counting it as 0; the saved total is what the
+    server accepted, after each autosave."""
+    from fundapp.core.money import MoneyError, parse_eur
+
+    page = _start_application(browser, live_server, locale="es-ES", timezone_id="America/Bogota")
+    live, saved = page.locator("#total-requested"), page.locator("#saved-requested")
+    expect(page.locator("[data-live-total]")).to_be_visible()
+    page.locator("[name='budget-0-category']").select_option("personnel")
+    page.locator("[name='budget-0-description']").fill("Cuidadoras de Ciudad Bolívar")
+    page.locator("[name='budget-0-requested']").fill("30.000,555")
+    expect(live).to_have_text("Importe no válido: 30.000,555")
+    assert "30.000.555" not in live.inner_text()
+    page.locator("[name='budget-0-requested']").fill("30.000,55")
+    page.locator("[name='budget-1-category']").select_option("equipment")
+    page.locator("[name='budget-1-description']").fill("Lavanderías comunitarias")
+    page.locator("[name='budget-1-requested']").fill("doce mil")
+    expect(live).to_have_text("Importe no válido: doce mil")
+    page.locator("[name='budget-1-requested']").fill("12.000")
+    expect(live).to_contain_text("42.000,55")
+    page.locator("[name='budget-0-cofunding']").fill("4.500,5")
+    expect(page.locator("#total-cofunding")).to_contain_text("4.500,50")  # written as the server writes it
+    # The server saves the budget: "Total (saved)" says what it holds.
+    expect(saved).to_contain_text("42.000,55", timeout=10000)
+    assert "4.500,50" in page.locator("#saved-cofunding").inner_text()
+
+    # The page reads every way of writing an amount exactly as the server does.
+    samples = [
+        "45.000,50",
+        "45,000.50",
+        "45 000,50 €",
+        "45000.5",
+        "30.000,555",
+        "1.234",
+        "1,234",
+        "1,5",
+        "0.001",
+        "1.000.000",
+        "1.000.00",
+        "€ 1.234,56",
+        "EUR 12",
+        "-5",
+        "12.34.567,00",
+        "01.000",
+        "1'000.50",
+        ".5",
+        "5.",
+        "9999999999999",
+        "99999999999999",
+        "1,000,000.123",
+        "doce mil",
+    ]
+
+    def server(text):
+        try:
+            return parse_eur(text)
+        except MoneyError:
+            return None
+
+    assert page.evaluate("(samples) => samples.map(parseEur)", samples) == [server(s) for s in samples]
+    page.context.close()

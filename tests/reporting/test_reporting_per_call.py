@@ -40,7 +40,7 @@ def _error(page, field_id):
 
 def _cell_error(page, key):
     """The message shown beside a hand-drawn input (the report page)."""
-    match = re.search(rf'name="{re.escape(key)}".*?<p class="error">(.*?)</p>', page, re.S)
+    match = re.search(rf'name="{re.escape(key)}".*?<p class="error"[^>]*>(.*?)</p>', page, re.S)
     return match.group(1).strip() if match else None
 
 
@@ -381,3 +381,48 @@ def test_a_new_call_and_its_copy_owe_the_funds_default_reports(app, lcs):
             ("final", "final", 2),
             ("interim", "half", None),
         ]
+
+
+def _summary_links(page):
+    """[(href, message)] of the editor's error summary."""
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    return re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', summary)
+
+
+def test_the_editors_summary_names_each_refused_figure_once_and_links_to_it(app, lcs, make_client):
+    """Bogotá saves a negative target and a negative number of women reached: the summary lists each
+    problem once, each linking to an element of the page (the target's own input), in Spanish."""
+    with clock_at(T0 + timedelta(hours=1)):
+        _set_up_the_call(app, _staff(make_client), lcs)
+    with clock_at(T0 + timedelta(days=1)):
+        with app.app_context():
+            call = db.session.get(Call, lcs)
+            application_id = f.draft("Bogotá", the_call=call).id
+            carers_id = call.indicators[0].id
+            db.session.remove()
+        city = make_client()
+        city.login("focal@bogota.example", PASSWORD)
+        edit = f"/applications/{application_id}/edit"
+        version = re.search(r'name="version"[^>]*value="(\d+)"', text(city.get(edit))).group(1)
+        refused = city.post(
+            edit,
+            {
+                "version": version,
+                "present": "indicators",
+                "beneficiaries_women": "-1200",
+                f"indicator_targets-{carers_id}-women": "300",
+                f"indicator_targets-{carers_id}-men": "-40",
+                "next": "edit",
+            },
+            token_from=edit,
+        )
+        assert refused.status_code == 400
+        page = text(refused)
+        links = _summary_links(page)
+        messages = [message for _anchor, message in links]
+        assert messages.count("Una meta no puede ser negativa.") == 1, links
+        assert len(links) == len(set(links)) == 2, links
+        assert (f"indicator_targets-{carers_id}-men", "Una meta no puede ser negativa.") in links
+        for anchor, _message in links:
+            assert re.search(rf'\bid="{re.escape(anchor)}"', page), anchor
+        assert 'href="#indicator_targets"' not in page

@@ -467,10 +467,10 @@ def test_every_problem_of_a_report_is_marked_in_one_save_and_nothing_is_saved(ap
     response = city.post(url, typed, token_from=url)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    marked = dict(re.findall(r'<textarea id="(\w+)".*?</textarea>\s*<p class="error">([^<]+)</p>', html, re.S))
+    marked = dict(re.findall(r'<textarea id="(\w+)".*?</textarea>\s*<p class="error"[^>]*>([^<]+)</p>', html, re.S))
     assert "progress" in marked  # too long: in the reader's language, by WTForms
     for field in ("reached_women", "reached_men", f"spent_{lines[0]}", f"spent_{lines[1]}"):
-        assert re.search(rf'name="{field}"[^>]*>\s*<p class="error">', html), field
+        assert re.search(rf'name="{field}"[^>]*>\s*<p class="error" id="{field}-error">', html), field
     with app.app_context():
         report = _interim(funded[0])
         assert report.progress == "" and report.reached_women == 0 and report.expenditures == []
@@ -520,3 +520,59 @@ def test_asking_again_for_the_same_report_opens_the_one_asked_for_before(app, fu
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(DonorReport.id))) == before
     assert _built(app, staff, osf_id, "fr") != first
+
+
+def test_a_refused_sending_lists_every_problem_each_linked_to_its_marked_field(app, funded, make_client):
+    """Bogotá sends its final report empty: the banner lists the three problems (not the first one
+    alone), each linking to its field, and each refused input says it is invalid and which message
+    describes it."""
+    with app.app_context():
+        report = db.session.scalar(
+            sa.select(GrantReport).where(GrantReport.grant_id == funded[0], GrantReport.kind == "final")
+        )
+        report_id = report.id
+        lines = [line.id for line in report.grant.application.budget_lines]
+    city = make_client()
+    city.login("focal@bogota.example", PASSWORD)
+    url = f"/reports/{report_id}"
+    empty = _report_form(lines, progress="", results=" ", **{f"spent_{lines[0]}": "", f"spent_{lines[1]}": "2.500,00"})
+    response = city.post(url, empty, token_from=url)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    summary = page.split('id="report-problems"', 1)[1].split("</div>", 1)[0]
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
+    assert [anchor for anchor, _message in links] == ["progress", "results", "expenditure"]
+    assert links[0][1] == "Describa el avance."
+    assert 'class="flash flash-error"' not in page  # not the first problem alone, above the list
+    for anchor, _message in links:
+        assert re.search(rf'id="{anchor}"', page), anchor
+    # Each refused field: aria-invalid and its message, by id.
+    for name in ("progress", "results"):
+        assert re.search(rf'<textarea id="{name}"[^>]*aria-invalid="true" aria-describedby="{name}-error"', page), name
+        assert f'<p class="error" id="{name}-error">' in page
+    assert '<p class="error" id="expenditure-error">' in page
+    assert re.search(rf'name="spent_{lines[0]}"[^>]*aria-invalid="true" aria-describedby="expenditure-error"', page)
+    assert not re.search(rf'name="spent_{lines[1]}"[^>]*aria-invalid', page)  # given: not refused
+    assert "difficulties-error" not in page
+
+
+def test_a_sent_report_says_when_it_was_sent_and_that_it_can_no_longer_be_changed(app, funded, make_client):
+    city, report_id, lines = _bogota_interim(app, funded, make_client)
+    url = f"/reports/{report_id}"
+    assert 'id="read-only-note"' not in text(city.get(url))  # still to write: no note
+    assert city.post(url, _report_form(lines), token_from=url).status_code == 302
+    with app.app_context():
+        sent_at = _interim(funded[0]).submitted_at
+        assert sent_at is not None
+    page = text(city.get(url))
+    note = page.split('id="read-only-note">', 1)[1].split("</p>", 1)[0]
+    # In Bogotá's focal point's language, on their clock; the form is read-only.
+    assert note.startswith("Presentada el ")
+    # Changed only when the programme team asks (English until the catalogue has the sentence).
+    assert "programme team asks for changes" in note or "equipo del programa" in note
+    assert "This report cannot be changed now." not in note
+    assert "readonly" in page.split('id="progress"', 1)[1].split(">", 1)[0]
+    staff = make_client()
+    staff.login("staff@fund.example", PASSWORD)
+    staff_note = text(staff.get(url)).split('id="read-only-note">', 1)[1].split("</p>", 1)[0]
+    assert "Submitted on " in staff_note and "This report cannot be changed now." in staff_note

@@ -46,6 +46,46 @@ function amount(text) {
   return isNaN(n) ? 0 : Math.round(n * 100);
 }
 
+// An amount read exactly as the server reads it (core/money.py parse_eur, whatever the page's
+// language): "45.000,50", "45,000.50", "45 000,50 €" and "45000.5" are 4500050 cents; anything it
+// refuses ("30.000,555": three decimals; "doce mil") is null, never a guess.
+function isGrouping(parts) {
+  return parts[0].length >= 1 && parts[0].length <= 3 && parts[0].charAt(0) !== "0" &&
+    parts.every(function (p, i) { return /^[0-9]+$/.test(p) && (i === 0 || p.length === 3); });
+}
+function parseEur(text) {
+  var body = String(text || "").replace(/[\s\u00a0\u202f\u2009']/g, "").replace(/€/g, "");
+  if (/EUR$/i.test(body)) { body = body.slice(0, -3); }
+  if (/^EUR/i.test(body)) { body = body.slice(3); }
+  var negative = body.charAt(0) === "-";
+  body = body.replace(/^[-+]+/, "");
+  if (!body || !/^[0-9][0-9.,]*$/.test(body)) { return null; }
+  var dots = body.split(".").length - 1, commas = body.split(",").length - 1;
+  var whole, fraction = "";
+  if (dots && commas) {
+    var dec = body.lastIndexOf(".") > body.lastIndexOf(",") ? "." : ",";
+    var halves = body.split(dec);
+    if (halves.length !== 2) { return null; }
+    var groups = halves[0].split(dec === "." ? "," : ".");
+    if (!isGrouping(groups)) { return null; }
+    whole = groups.join(""); fraction = halves[1];
+  } else if (dots || commas) {
+    var parts = body.split(dots ? "." : ",");
+    if (parts.length > 2 || (parts[parts.length - 1].length === 3 && isGrouping(parts))) {
+      if (!isGrouping(parts)) { return null; }
+      whole = parts.join("");
+    } else {
+      whole = parts[0]; fraction = parts[1];
+      if (!whole || !fraction) { return null; }
+    }
+  } else {
+    whole = body;
+  }
+  if (fraction.length > 2 || whole.length > 13) { return null; }
+  var cents = Number(whole) * 100 + Number((fraction + "00").slice(0, 2));
+  return negative ? -cents : cents;
+}
+
 // What the server has and a copy kept on the device are the same when every field holds the same
 // text (spaces around it aside) or the same number: the server writes amounts and marks its own way
 // ("5 000,00" for "5 000" typed, "3,5" for "3.5", "0,00" for an amount left empty), and drops rows
@@ -251,6 +291,7 @@ document.addEventListener("DOMContentLoaded", function () {
                    : form.getAttribute("data-saved-text").replace("{time}", result.body.saved_at), failed);
         showErrors(result.body.errors);
         showOverCap((result.body.notes || {}).budget);
+        savedTotals(result.body.totals);
         // Text typed while this save was on its way stays kept here until the next save.
         if (!failed && !dirty) { localStorage.removeItem(key); } else { keepLocally(); }
       } else {
@@ -346,18 +387,36 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
-  // Running totals while typing (the server recomputes them on every save).
+  // The total of what is typed, read as the server will read it: a cell it cannot read (three
+  // decimals, words, a negative amount) is named instead of a total that would count it as 0.
+  var live = document.querySelector("[data-live-total]");
   function totals() {
+    if (!live) { return; }
+    live.hidden = false;
     ["requested", "cofunding"].forEach(function (kind) {
-      var cell = document.querySelector("[data-total='" + kind + "']");
-      if (!cell) { return; }
-      var cents = 0;
-      form.querySelectorAll("[data-sum='" + kind + "']").forEach(function (input) { cents += amount(input.value); });
-      cell.textContent = (cents / 100).toLocaleString(document.documentElement.lang || undefined,
-        { style: "currency", currency: "EUR" });
+      var cell = live.querySelector("[data-total='" + kind + "']");
+      var cents = 0, unread = null;
+      form.querySelectorAll("[data-sum='" + kind + "']").forEach(function (input) {
+        var typed = input.value.trim();
+        if (!typed || unread !== null) { return; }
+        var read = parseEur(typed);
+        if (read === null || read < 0) { unread = typed; } else { cents += read; }
+      });
+      cell.textContent = unread !== null ? live.getAttribute("data-unread-text").replace("{value}", unread)
+        : (cents / 100).toLocaleString(document.documentElement.lang || undefined,
+          { style: "currency", currency: "EUR", useGrouping: "always" });  // "4.500,50 €" in Spanish, as the server writes it
+      cell.classList.toggle("error", unread !== null);
+    });
+  }
+  // The totals the server holds, as it last accepted the budget.
+  function savedTotals(figures) {
+    Object.keys(figures || {}).forEach(function (kind) {
+      var cell = document.querySelector("[data-saved-total='" + kind + "']");
+      if (cell) { cell.textContent = figures[kind]; }
     });
   }
   form.addEventListener("input", totals);
+  totals();
   offerKeptCopy();
 });
 
