@@ -508,7 +508,9 @@ def test_the_lead_city_withdraws_with_a_reason(app, cities, open_call, make_clie
         token_from=f"/applications/{application_id}",
     )
     page = page_text(response)
-    assert response.status_code == 400 and "4000" in page.split('id="reason-error"', 1)[1].split("</p>", 1)[0]
+    assert (
+        response.status_code == 400 and "for at most 4,000" in page.split('id="reason-error"', 1)[1].split("</p>", 1)[0]
+    )
     assert long_reason.strip()[:200] in page
     with app.app_context():
         assert get_application(application_id).state == "submitted"
