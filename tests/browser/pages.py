@@ -66,3 +66,19 @@ def send_and_sign_in_again(page, button, email, back_to):
     page.locator("main [name=password]").fill(DEMO_PASSWORDS[email])
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(back_to)
+
+
+PHONE = {"width": 390, "height": 844}
+
+# Every input, select and error message in `selector` whose box lies (even partly) outside the
+# window's width: [] when all of them can be read and filled without scrolling sideways.
+OUTSIDE = """(selector) => {
+  const width = window.innerWidth;
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const box = el.getBoundingClientRect();
+    if (!box.width) continue;
+    if (box.x < 0 || box.x + box.width > width + 0.5) out.push((el.name || el.id || el.textContent) + ' ' + Math.round(box.x) + '+' + Math.round(box.width));
+  }
+  return out;
+}"""

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from .pages import pdf_file, sign_in
+from .pages import OUTSIDE, PHONE, pdf_file, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -228,22 +228,6 @@ def test_a_budget_above_the_cap_is_saved_and_the_page_says_it_cannot_be_sent_so(
         page.locator("[name='budget-0-requested']").fill("95.000")
     expect(page.locator("#over-cap")).to_be_hidden(timeout=10000)
     page.context.close()
-
-
-PHONE = {"width": 390, "height": 844}
-
-# Every input, select and error message in `selector` whose box lies (even partly) outside the
-# window's width: [] when all of them can be read and filled without scrolling sideways.
-OUTSIDE = """(selector) => {
-  const width = window.innerWidth;
-  const out = [];
-  for (const el of document.querySelectorAll(selector)) {
-    const box = el.getBoundingClientRect();
-    if (!box.width) continue;
-    if (box.x < 0 || box.x + box.width > width + 0.5) out.push((el.name || el.id || el.textContent) + ' ' + Math.round(box.x) + '+' + Math.round(box.width));
-  }
-  return out;
-}"""
 
 
 def test_the_budget_lines_fit_a_390_px_phone_with_each_cell_named(open_call, live_server, browser):

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from .pages import sign_in
+from .pages import OUTSIDE, PHONE, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -93,21 +93,6 @@ def test_city_reports_staff_approve_and_download_the_sdc_report(funded, app, liv
 
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert "Bogotá" in text and "Montréal" in text
-
-
-PHONE = {"width": 390, "height": 844}
-
-# Every input and error message in `selector` lying (even partly) outside the window's width.
-OUTSIDE = """(selector) => {
-  const width = window.innerWidth;
-  const out = [];
-  for (const el of document.querySelectorAll(selector)) {
-    const box = el.getBoundingClientRect();
-    if (!box.width) continue;
-    if (box.x < 0 || box.x + box.width > width + 0.5) out.push((el.name || el.textContent) + ' ' + Math.round(box.x) + '+' + Math.round(box.width));
-  }
-  return out;
-}"""
 
 
 @pytest.fixture
