@@ -14,7 +14,7 @@ from ..core import audit
 from ..core.catalogue import lazy_gettext as _l
 from ..core.documents import generated_document, make_document
 from ..core.errors import Refused
-from ..core.i18n import lazy_day, lazy_deadline, lazy_decimal, lazy_in_language, lazy_instant
+from ..core.i18n import lazy_count, lazy_day, lazy_deadline, lazy_decimal, lazy_in_language, lazy_instant
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
@@ -1104,7 +1104,11 @@ def post_message(application, *, actor, body):
         raise Refused(_l("Write your message."), field="body")
     if len(body) > MESSAGE_MAX_LENGTH:
         raise Refused(
-            _l("A message has at most %(max)d characters; this one has %(n)d.", max=MESSAGE_MAX_LENGTH, n=len(body)),
+            _l(
+                "A message has at most %(max)s characters; this one has %(n)s.",
+                max=lazy_count(MESSAGE_MAX_LENGTH),
+                n=lazy_count(len(body)),
+            ),
             field="body",
         )
     from_staff = not application.is_lead_user(actor)

@@ -58,10 +58,16 @@ def decision_board(call_id):
     call = get_visible_or_404(Call, call_id)
     unread = {}
     adjusted = _scenario_amounts(request.args, unread)
-    return _board_page(call, adjusted, unread=unread)
+    # What was typed in each amount, shown back on a row whose amount the scenario could not take.
+    typed_amounts = {
+        int(key[len("amount_") :]): value
+        for key, value in request.args.items()
+        if key.startswith("amount_") and key[len("amount_") :].isdigit()
+    }
+    return _board_page(call, adjusted, unread=unread, typed_amounts=typed_amounts)
 
 
-def _board_page(call, adjusted=None, *, errors=None, typed=None, unread=None, status=200):
+def _board_page(call, adjusted=None, *, errors=None, typed=None, unread=None, typed_amounts=None, status=200):
     """The decision board; after a refused decision, its messages next to the fields of that
     application's form (`errors`: {application id: {field: message}}) and what staff typed kept.
     `unread`: the scenario's amounts that could not be read, kept as typed on their rows."""
@@ -82,6 +88,7 @@ def _board_page(call, adjusted=None, *, errors=None, typed=None, unread=None, st
         errors=errors,
         typed=typed or {},
         unread=unread or {},
+        typed_amounts=typed_amounts or {},
         listed=BOARD_LIST_SIZE,
     ), status
 

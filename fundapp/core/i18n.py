@@ -248,6 +248,15 @@ class lazy_decimal(_Lazy):
         return format(self.value.normalize(), "f")
 
 
+class lazy_count(_Lazy):
+    """A whole number as the reader writes it ("4 000" in French, "4.000" in Spanish)."""
+
+    render = staticmethod(lambda value: format_number(value, 0))
+
+    def fallback(self):
+        return str(self.value)
+
+
 class lazy_in_language(_Lazy):
     """`function(*args, language)`: a text that exists in each language (a document's name)."""
 

@@ -8,6 +8,7 @@ from ..accounts.models import Invitation, User
 from ..applications.models import APPLICATION_WORKFLOW, Application
 from ..applications.queries import city_applications, partner_requests, told_decisions
 from ..awards.models import Grant
+from ..calls.models import Call
 from ..calls.queries import public_calls
 from ..core.models import JobRecord
 from ..core.notices import open_notices
@@ -58,9 +59,16 @@ def home_figures(user):
         # What waits for the team: applications sent and not yet screened, reports sent to approve.
         screenable = APPLICATION_WORKFLOW.states_allowing("mark_eligible", {"staff"})
         approvable = REPORT_WORKFLOW.states_allowing("approve", {"staff"})
-        figures["to_screen"] = db.session.scalar(
-            sa.select(sa.func.count(Application.id)).where(Application.state.in_(screenable))
-        )
+        # Per call, so the link leads to the applications waiting (one query; a handful of calls).
+        figures["to_screen_by_call"] = db.session.execute(
+            sa.select(Call.id, Call.code, sa.func.count(Application.id))
+            .join(Call, Call.id == Application.call_id)
+            .where(Application.state.in_(screenable))
+            .group_by(Call.id, Call.code)
+            .order_by(Call.code)
+        ).all()
+        figures["to_screen"] = sum(n for _id, _code, n in figures["to_screen_by_call"])
+        figures["screen_state"] = screenable[0] if len(screenable) == 1 else ""
         figures["to_approve"] = db.session.scalar(
             sa.select(sa.func.count(GrantReport.id)).where(GrantReport.state.in_(approvable))
         )

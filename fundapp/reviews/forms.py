@@ -15,9 +15,7 @@ class DeclarationForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(
         _l("Reason"),
-        validators=[
-            TextLength(max=2000, message=_l("The reason has at most %(max)d characters; this one has %(length)d."))
-        ],
+        validators=[TextLength(max=2000)],
     )
 
 

@@ -194,8 +194,11 @@ def test_an_empty_or_too_long_message_is_refused_and_changes_nothing(app, fund, 
     response = _post(claire, url, f"/staff/applications/{application_id}", too_long)
     assert response.status_code == 400
     page = text(response)
-    too_long_message = "A message has at most %(max)d characters; this one has %(n)d."
-    assert translated(app, "fr", too_long_message, max=MESSAGE_MAX_LENGTH, n=len(too_long)) in unescape(page)
+    too_long_message = "A message has at most %(max)s characters; this one has %(n)s."
+    # Claire reads French: the numbers as she writes them ("4 000", "4 009").
+    shown = unescape(page).replace("\u202f", " ").replace("\xa0", " ")
+    expected = translated(app, "fr", too_long_message, max="4 000", n=f"4 {len(too_long) - 4000:03d}")
+    assert expected.replace("\u202f", " ").replace("\xa0", " ") in shown
     assert too_long in page  # what was typed is kept in the field
     with app.app_context():
         assert count(ApplicationMessage) == 0

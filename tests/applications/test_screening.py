@@ -50,7 +50,10 @@ def _screen(staff, application_id, action, reason="", sections=()):
 
 def test_more_information_round_trips_to_the_state_it_came_from(app, cities, open_call, make_client, staff):
     camila, application_id = _submitted(app, make_client, "camila@bogota.example", open_call)
-    assert "1 application to screen" in page_text(staff.get("/"))  # staff's home counts what waits for them
+    home = page_text(staff.get("/"))
+    assert "1 application to screen" in home  # staff's home counts what waits for them
+    # ...and leads to them: the call's list of applications waiting for screening.
+    assert f'<a href="/staff/calls/{open_call}/applications?state=submitted">1 application to screen</a>' in home
     _screen(staff, application_id, "mark_eligible")
     assert "0 applications to screen" in page_text(staff.get("/"))
     page = page_text(_screen(staff, application_id, "request_info", "Please split the personnel costs.", ["budget"]))

@@ -107,6 +107,7 @@ def test_amounts_in_the_scenario_are_read_in_the_readers_language_or_said_unread
     page = text(staff.get(f"{url}?amount_{ids[1]}=0"))
     row = page.split(f'name="amount_{ids[1]}"')[1].split("</td>")[0]
     assert "An award needs an amount above zero: the scenario counts €100,000.00." in row
+    assert 'value="0"' in row  # what was typed, kept
     assert f'name="award" value="{ids[1]}:0"' not in page and f'name="award" value="{ids[1]}:10000000"' in page
 
 

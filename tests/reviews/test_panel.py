@@ -141,6 +141,18 @@ def test_a_reviewer_sees_the_content_only_after_declaring_no_conflict(app, revie
     # A conflict declared with a reason removes the reviewer from the panel and from the content.
     other_id = _assign(app, application_id, second)
     other = _login(make_client, second)
+    # A reason past 2,000 characters is refused beside it, kept, and nothing is declared.
+    long_reason = "I advised Accra on its care census. " * 60  # 2,160 characters
+    refused = other.post(
+        f"/reviews/{other_id}/declare",
+        {"action": "declare_conflict", "reason": long_reason},
+        token_from=f"/reviews/{other_id}",
+    )
+    assert refused.status_code == 400
+    assert "This text is too long: 2,160 characters, for at most 2,000." in text(refused)
+    assert long_reason.strip() in text(refused) and "maxlength" not in text(refused)
+    with app.app_context():
+        assert db.session.get(Assignment, other_id).state == "assigned"
     response = other.post(
         f"/reviews/{other_id}/declare",
         {"action": "declare_conflict", "reason": "I advised Accra."},
