@@ -118,6 +118,7 @@ def _register_template_globals(app):
     budget, a donor report its regions): given once to every template, never by one blueprint."""
     from .applications.models import BUDGET_CATEGORIES, DIMENSIONS
     from .calls.models import INDICATOR_PARTS
+    from .core.notices import notice_message
     from .members.models import REGIONS
 
     app.jinja_env.globals.update(
@@ -125,6 +126,7 @@ def _register_template_globals(app):
         category_labels=BUDGET_CATEGORIES,
         region_labels=REGIONS,
         indicator_parts=INDICATOR_PARTS,
+        notice_message=notice_message,
     )
 
 

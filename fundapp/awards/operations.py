@@ -18,7 +18,7 @@ from ..core.i18n import lazy_day
 from ..core.jobs import current_job_id, enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
-from ..core.notices import add_notice
+from ..core.notices import add_notice, in_euros, notice_text
 from ..core.states import TransitionError, actor_roles
 from ..core.timeutil import utcnow
 from ..core.transactions import boundary, commit_now, done
@@ -50,6 +50,9 @@ grant_ended = signals.signal("awards.grant-ended")
 # Sent when the city accepts its grant, inside the operation's transaction: the reporting feature
 # (downstream) creates the grant's report duties.
 grant_accepted = signals.signal("awards.grant-accepted")
+
+
+notice_text("grant_declined", _l("%(city)s declined its grant %(reference)s: %(amount)s is back in the envelope."))
 
 
 def _locked(obj, *related):
@@ -980,7 +983,14 @@ def _tell_staff_of_decline(grant, returned):
                     amount=format_eur(returned),
                 )
             )
-        add_notice(user, "grant_declined", message, link=link, dedupe_key=f"grant-declined:{grant.id}:{user.id}")
+        add_notice(
+            user,
+            "grant_declined",
+            message,
+            params={"city": application.member.name, "reference": application.reference, "amount": in_euros(returned)},
+            link=link,
+            dedupe_key=f"grant-declined:{grant.id}:{user.id}",
+        )
 
 
 def close_grant(grant, *, actor, reason=""):

@@ -18,7 +18,7 @@ from ..core.i18n import lazy_day
 from ..core.jobs import enqueue, job
 from ..core.mail import queue_mail
 from ..core.money import format_eur
-from ..core.notices import add_notice, withdraw_notices
+from ..core.notices import add_notice, in_language, notice_text, withdraw_notices
 from ..core.states import TransitionError
 from ..core.timeutil import in_zone, is_valid_timezone, utcnow
 from ..core.transactions import done
@@ -85,6 +85,9 @@ CALL_FIELDS = [
 # Fixed once an application is submitted: {column: (form field, what staff read)}.
 LOCKED_FIELDS = {"cap_cents": ("cap", _l("The grant cap"))}
 CRITERION_FIELDS = ["position", "name", "guidance", "weight", "scale_min", "scale_max", "scale_step", "threshold"]
+
+
+notice_text("call_published", _l("A new call is open: %(title)s."))
 
 
 def _refuse_if_not_editable(call):
@@ -842,7 +845,14 @@ def notify_published(call_id):
         )
         with force_locale(user.language):
             message = str(_l("A new call is open: %(title)s.", title=title))
-        add_notice(user, "call_published", message, link=link, dedupe_key=f"call-published:{call.id}:{user.id}")
+        add_notice(
+            user,
+            "call_published",
+            message,
+            params={"title": in_language({language: call.title_in(language) for language in LANGUAGES})},
+            link=link,
+            dedupe_key=f"call-published:{call.id}:{user.id}",
+        )
     done()
     return len(recipients)
 

@@ -169,6 +169,8 @@ class Notice(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(60), nullable=False)
     message: Mapped[str] = mapped_column(sa.String(500), nullable=False)
+    # The values that fill its kind's text, shown in the reader's language (core.notices).
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
     link: Mapped[str | None] = mapped_column(sa.String(300))
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -1,4 +1,10 @@
-"""Notices on a user's home page, written in the user's language when they are created."""
+"""Notices on a user's home page, shown in the language the reader reads now.
+
+A feature names the text of each kind of notice once (`notice_text`); a notice keeps the values
+that fill it (`params`), so it is written out when shown, in the reader's language of the day:
+a call's title as the call gives it in that language, an amount as the reader writes amounts.
+The text as first written (`message`) stays for notices kept from before, and as the fallback.
+"""
 
 import sqlalchemy as sa
 
@@ -6,15 +12,64 @@ from ..extensions import db
 from .models import Notice
 from .timeutil import utcnow
 
+_TEXTS = {}
 
-def add_notice(user, kind, message, *, link=None, dedupe_key=None):
+
+def notice_text(kind, text):
+    """Name the text of the notices of `kind`: a lazy message (`_l`, no values given) with
+    %(name)s fields, filled from each notice's params when shown."""
+    _TEXTS[kind] = text
+
+
+def in_language(values):
+    """A value of each language ({"en": ..., "fr": ...}) kept in a notice's params."""
+    return {"by_language": dict(values)}
+
+
+def in_euros(cents):
+    """An amount kept in a notice's params, written in the reader's way when shown."""
+    return {"cents": int(cents)}
+
+
+def add_notice(user, kind, message, *, params=None, link=None, dedupe_key=None):
     if dedupe_key is not None:
         existing = db.session.scalar(sa.select(Notice).where(Notice.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
-    notice = Notice(user_id=user.id, kind=kind, message=str(message)[:500], link=link, dedupe_key=dedupe_key)
+    notice = Notice(
+        user_id=user.id,
+        kind=kind,
+        message=str(message)[:500],
+        params=params,
+        link=link,
+        dedupe_key=dedupe_key,
+    )
     db.session.add(notice)
     return notice
+
+
+def _value(value, language):
+    from .money import format_eur
+
+    if isinstance(value, dict) and "by_language" in value:
+        texts = value["by_language"]
+        return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
+    if isinstance(value, dict) and "cents" in value:
+        return format_eur(value["cents"])
+    return value
+
+
+def notice_message(notice, language):
+    """The notice's text for a reader of `language`: its kind's text filled with its params, or
+    the text as first written."""
+    text = _TEXTS.get(notice.kind)
+    if text is None or notice.params is None:
+        return notice.message
+    try:
+        # The lazy text unformatted is its translation with its %(name)s fields, in this request.
+        return str(text) % {key: _value(value, language) for key, value in notice.params.items()}
+    except (KeyError, TypeError, ValueError):
+        return notice.message
 
 
 def withdraw_notices(dedupe_prefix):

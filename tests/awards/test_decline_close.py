@@ -7,6 +7,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from fundapp.accounts import operations as accounts
+from fundapp.accounts.models import User
 from fundapp.applications.models import APPLICATION_WORKFLOW, Application
 from fundapp.awards import operations
 from fundapp.awards.models import GRANT_WORKFLOW, Grant, Tranche
@@ -157,6 +159,15 @@ def test_the_city_declines_its_offered_grant_the_money_returns_and_staff_are_tol
 
     home = page(staff.get("/"))
     assert f"São Paulo declined its grant {reference}: €80,000.00 is back in the envelope." in home
+    # Read in French, the same notice is in French, the amount written the French way.
+    with app.app_context():
+        me = db.session.scalar(sa.select(User).where(User.email == "staff@fund.example"))
+        accounts.update_profile(me, name=me.name, language="fr", timezone=me.timezone, actor=me)
+    french = page(staff.get("/")).replace("\u202f", " ").replace("\xa0", " ")
+    assert f"São Paulo a refusé sa subvention {reference}" in french and "80 000,00 €" in french
+    with app.app_context():
+        me = db.session.scalar(sa.select(User).where(User.email == "staff@fund.example"))
+        accounts.update_profile(me, name=me.name, language="en", timezone=me.timezone, actor=me)
     board = page(staff.get(f"/staff/calls/{call_id}/decisions"))
     assert 'data-grant-state="declined"' in board and "Declined by the city" in board
     assert 'id="reserve-offer"' in board and "€80,000.00 returned" in board and REASON in board

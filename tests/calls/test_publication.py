@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from rq.registry import ScheduledJobRegistry
 
 from fundapp.accounts import operations as accounts
+from fundapp.accounts.models import User
 from fundapp.calls.models import Call
 from fundapp.core.jobs import get_queue, run_job
 from fundapp.core.models import JobRecord, Notice, OutboxMessage
@@ -114,6 +115,13 @@ def test_the_focal_point_sees_the_notice_and_the_open_call_at_home(app, fund, st
     with app.app_context():
         code = db.session.scalar(sa.select(Call.code))
     assert f'<a href="/calls/{code}">A new call is open' in home and "http://fundapp.test" not in home
+    # The focal point switches to Spanish: the notice reads in Spanish, with the call's Spanish title.
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "focal@bcn.example"))
+        accounts.update_profile(user, name=user.name, language="es", timezone=user.timezone, actor=user)
+        spanish_title = db.session.scalar(sa.select(Call)).title_in("es")
+    assert spanish_title != "Local Care Systems 2025"
+    assert f"Se ha abierto una nueva convocatoria: {spanish_title}." in text(focal.get("/"))
     # Once the call has closed, the notice is taken off the home page: it no longer holds.
     with app.app_context():
         call_id = db.session.scalar(sa.select(Call.id))
