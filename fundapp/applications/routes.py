@@ -169,6 +169,10 @@ def _values_and_errors(form, application):
     if "budget" in errors:  # which line: the whole budget waits for it (its cell is marked too)
         line = next(i for i, entry in enumerate(form.budget, start=1) if entry.errors)
         errors["budget"] = _("Budget not saved, because of line %(n)d: %(message)s", n=line, message=errors["budget"])
+        for entry in form.budget:  # each cell that could not be read, beside it (the autosave too)
+            for field in entry.form:
+                if field.errors:
+                    errors.setdefault(field.name, _first_error(field.errors))
     if "indicator_targets" in fields:
         errors.update(form.indicator_targets.input_errors)  # beside the input that could not be read
     values = {name: form[name].data for name in fields if name in operations.SCALAR_FIELDS + ["indicator_targets"]}

@@ -191,6 +191,10 @@ def test_an_unreadable_amount_is_named_by_its_line_and_marked_in_its_cell(app, c
     assert 'aria-invalid="true"' in cell and 'aria-describedby="budget-1-requested-error"' in cell
     assert 'value="12.500,5x"' in cell  # what was typed, to correct
     assert 'id="budget-1-requested-error"' in page
+    # The autosave names the cell too, so the page marks it beside the amount, not only the budget.
+    autosaved = save(camila, application_id, data, autosave=True).get_json()
+    assert autosaved["errors"]["budget-1-requested"].startswith("Enter an amount in euros")
+    assert autosaved["errors"]["budget"].startswith("Budget not saved, because of line 2")
     with app.app_context():
         assert get_application(application_id).budget_lines == []  # the budget waits for that line
 

@@ -230,6 +230,26 @@ def test_a_budget_above_the_cap_is_saved_and_the_page_says_it_cannot_be_sent_so(
     page.context.close()
 
 
+def test_an_autosaved_amount_that_cannot_be_read_is_marked_beside_its_cell(open_call, live_server, browser):
+    """ "doce mil" typed as co-funding: the autosave says so beside that cell (marked invalid) as well as
+    under the budget; once corrected, the mark goes."""
+    page = _start_application(browser, live_server, locale="es-ES", timezone_id="America/Bogota")
+    page.locator("[name='budget-0-category']").select_option("personnel")
+    page.locator("[name='budget-0-description']").fill("Cuidadoras comunitarias")
+    page.locator("[name='budget-0-requested']").fill("45.000")
+    cell = page.locator("[name='budget-0-cofunding']")
+    with page.expect_response(lambda r: r.url.endswith("/autosave")):
+        cell.fill("doce mil")
+    error = page.locator("[name='budget-0-cofunding'] + .autosave-error")
+    expect(error).to_be_visible(timeout=10000)
+    expect(cell).to_have_attribute("aria-invalid", "true")
+    with page.expect_response(lambda r: r.url.endswith("/autosave") and r.status == 200):
+        cell.fill("12.000")
+    expect(error).to_have_count(0, timeout=10000)
+    assert cell.get_attribute("aria-invalid") is None
+    page.context.close()
+
+
 def test_the_budget_lines_fit_a_390_px_phone_with_each_cell_named(open_call, live_server, browser):
     """On a phone each budget line is a block: every field (the co-funding too) and its error within
     the screen, each under its column's name; on a wide screen the budget stays a table."""

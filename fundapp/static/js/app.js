@@ -252,6 +252,9 @@ document.addEventListener("DOMContentLoaded", function () {
 
   function showErrors(errors) {
     form.querySelectorAll(".autosave-error").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[data-autosave-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid"); el.removeAttribute("data-autosave-invalid");
+    });
     Object.keys(errors || {}).forEach(function (name) {
       var anchor = document.getElementById(name) || form.querySelector("[name='" + name + "']");
       if (!anchor) { return; }
@@ -259,6 +262,9 @@ document.addEventListener("DOMContentLoaded", function () {
       p.className = "error autosave-error";
       p.textContent = errors[name];
       anchor.insertAdjacentElement("afterend", p);
+      if (/^(INPUT|SELECT|TEXTAREA)$/.test(anchor.tagName) && !anchor.hasAttribute("aria-invalid")) {
+        anchor.setAttribute("aria-invalid", "true"); anchor.setAttribute("data-autosave-invalid", "");
+      }
     });
   }
 
