@@ -230,13 +230,13 @@ def submit_report(report, *, actor):
         problems.append(
             (_l("Give the expenditure of every budget line (0 where nothing was spent on it)."), "expenditure")
         )
+    # Every value left out is marked (the page names the problem once, above the form).
     for row in report.indicator_rows():
-        missing = [part for part in row.indicator.parts if row.reached.get(part) is None]
-        if missing:
-            problems.append(
-                (_l("Give the value reached for each indicator."), f"indicator_values-{row.indicator.id}-{missing[0]}")
-            )
-            break
+        for part in row.indicator.parts:
+            if row.reached.get(part) is None:
+                problems.append(
+                    (_l("Give the value reached for each indicator."), f"indicator_values-{row.indicator.id}-{part}")
+                )
     if problems:
         raise Refused(problems[0][0], field=problems[0][1], errors=problems)
     _apply(report, "submit", actor, summary=f"{report.grant.application.reference}: {report.kind} report sent")

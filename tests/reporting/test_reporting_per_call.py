@@ -224,6 +224,15 @@ def test_a_call_sets_its_reports_and_indicators_and_the_city_reports_against_its
         with app.app_context():
             report = db.session.get(GrantReport, first_id)
             assert (report.indicator_values, report.progress, report.state) == ({}, "", "due")
+        # Sent with three values left out: each is marked, the problem named once above the form.
+        left_out = {k: v for k, v in values.items() if not k.startswith(f"indicator_values-{carers_id}-")}
+        refused = city.post(url, {**left_out, "submit_report": "1"}, token_from=url)
+        assert refused.status_code == 400
+        page = text(refused)
+        for part in ("women", "men", "other"):
+            assert re.search(rf'name="indicator_values-{carers_id}-{part}"[^>]*aria-invalid="true"', page), part
+        summary = page.split('id="report-problems"', 1)[1].split("</div>", 1)[0]
+        assert summary.count("Indique el valor alcanzado para cada indicador.") == 1, summary
         sent = city.post(url, {**values, "submit_report": "1"}, token_from=url)
         assert sent.status_code == 302, text(sent)
         with app.app_context():

@@ -567,7 +567,7 @@ def test_a_sent_report_says_when_it_was_sent_and_that_it_can_no_longer_be_change
     page = text(city.get(url))
     note = page.split('id="read-only-note">', 1)[1].split("</p>", 1)[0]
     # In Bogotá's focal point's language, on their clock; the form is read-only.
-    assert note.startswith("Presentada el ")
+    assert note.startswith("Presentado el ")
     # Changed only when the programme team asks (English until the catalogue has the sentence).
     assert "programme team asks for changes" in note or "equipo del programa" in note
     assert "This report cannot be changed now." not in note
