@@ -522,10 +522,10 @@ class Partner(db.Model):
     answered_by = relationship("User")
     letter = relationship("Document")
 
-    @property
-    def letter_download_name(self):
-        """The letter's name as the application is now called (see ApplicationDocument.download_name)."""
-        return renamed(self.letter, letter_stem(self.application, self))
+    def letter_download_name(self, language=None):
+        """The letter's name as the application is now called, in the reader's language (see
+        ApplicationDocument.download_name)."""
+        return renamed(self.letter, letter_stem(self.application, self, language))
 
     __table_args__ = (
         sa.UniqueConstraint("application_id", "member_id", name="uq_application_partner_member"),
@@ -564,20 +564,39 @@ class Partner(db.Model):
         return bool(user and user.is_authenticated and self.member_id in user.member_ids())
 
 
+# Words of file names, in the reader's language when a file is downloaded (stored names are English).
+_NAME_WORDS = {
+    "draft": {"en": "draft", "fr": "brouillon", "es": "borrador"},
+    "document": {"en": "document", "fr": "document", "es": "documento"},
+    "commitment": {"en": "commitment", "fr": "engagement", "es": "compromiso"},
+}
+
+
+def name_word(key, language=None):
+    """A word of a file's name in `language` (English when none is given or known)."""
+    words = _NAME_WORDS[key]
+    return words.get(language or "en", words["en"])
+
+
+def _named(application, language):
+    return application.reference or f"{name_word('draft', language)}-{application.id}"
+
+
 def attachment_stem(application, requirement, language=None):
     """The name (without extension) a document of `application` goes by: its reference (or
-    "draft-<id>" before it has one) and which document it is, named as the call names it in
-    `language` when given ("IFM-2026-0042-presupuesto-detallado"), else by its key."""
+    "draft-<id>", "borrador-<id>"… before it has one) and which document it is, named as the call
+    names it in `language` when given ("IFM-2026-0042-presupuesto-detallado"), else by its key."""
     if requirement == "other":
-        label = "document"
+        label = name_word("document", language)
     else:
         label = application.call.document_name(requirement, language) if language else requirement
-    return f"{application.reference or f'draft-{application.id}'}-{slug(label)}"
+    return f"{_named(application, language)}-{slug(label)}"
 
 
-def letter_stem(application, partner):
-    """The name (without extension) of a partner's letter of commitment ("IFM-2026-0042-commitment-quito")."""
-    return f"{application.reference or f'draft-{application.id}'}-commitment-{slug(partner.member.name)}"
+def letter_stem(application, partner, language=None):
+    """The name (without extension) of a partner's letter of commitment ("IFM-2026-0042-commitment-quito",
+    "IFM-2026-0042-compromiso-quito" for a Spanish reader)."""
+    return f"{_named(application, language)}-{name_word('commitment', language)}-{slug(partner.member.name)}"
 
 
 class ApplicationDocument(db.Model):

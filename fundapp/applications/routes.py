@@ -551,7 +551,7 @@ def partner_letter(application_id, partner_id):
         abort(404)
     if application.sees_as_partner(current_user) and not partner.is_partner_user(current_user):
         abort(404)
-    return send_document(partner.letter, partner.letter_download_name)
+    return send_document(partner.letter, partner.letter_download_name(str(get_locale())))
 
 
 def _city_page(application, *, message_form=None, reason_form=None, status=200):

@@ -185,3 +185,19 @@ def letter_pdf(decision):
         footer=application.reference,
         page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
     )
+
+
+# What a decision letter's file is called for its reader ("IFM-2026-0042-carta-de-concesion.pdf"):
+# the stored name, attached to the e-mail, is "<reference>-<kind>-letter.pdf".
+_LETTER_WORDS = {
+    "award": {"en": "award-letter", "fr": "lettre-d-attribution", "es": "carta-de-concesion"},
+    "reserve": {"en": "reserve-letter", "fr": "lettre-liste-de-reserve", "es": "carta-lista-de-reserva"},
+    "reject": {"en": "reject-letter", "fr": "lettre-de-decision", "es": "carta-de-decision"},
+}
+
+
+def letter_download_name(decision, language):
+    """The decision letter's file name in the reader's language."""
+    words = _LETTER_WORDS.get(decision.kind, {})
+    word = words.get(language) or words.get("en") or f"{decision.kind}-letter"
+    return f"{decision.application.reference}-{word}.pdf"

@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..applications import operations as applications_ops
@@ -18,6 +18,7 @@ from ..core.permissions import get_visible_or_404, staff_required
 from ..extensions import db
 from . import operations
 from .forms import AcceptanceForm, DecisionForm, PaymentForm, PublicationForm, ReasonForm, ReserveAwardForm
+from .letters import letter_download_name
 from .models import GRANT_WORKFLOW, Decision, Grant, Letter, Tranche
 from .queries import BOARD_LIST_SIZE, board, decide_page, scenario_page, shown_decisions
 
@@ -315,7 +316,7 @@ def letter(letter_id):
     letter = db.session.get(Letter, letter_id)
     if letter is None or letter.document is None or not letter.decision.application.can_view(current_user):
         abort(404)
-    return send_document(letter.document)
+    return send_document(letter.document, letter_download_name(letter.decision, str(get_locale())))
 
 
 # -- grants ------------------------------------------------------------------------------------

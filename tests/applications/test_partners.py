@@ -185,6 +185,8 @@ def test_partners_are_asked_answer_and_the_lead_sees_each_answer(app, make_clien
     download = lead.get(letter_url)
     assert download.status_code == 200 and download.data == letter
     assert "attachment" in download.headers["Content-Disposition"]
+    # Named for Camila, who reads Spanish: the draft and the commitment in her words.
+    assert f"filename=borrador-{application_id}-compromiso-medellin.pdf" in download.headers["Content-Disposition"]
     # Quito, a partner too, does not get Medellín's letter.
     assert quito.get(letter_url).status_code == 404
 

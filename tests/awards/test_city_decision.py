@@ -1,6 +1,8 @@
 """The application follows the decision (awarded, reserve list, not funded), and the city finds its
 way to its grant from its own pages, but only once the letter is sent."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -101,6 +103,11 @@ def test_an_award_reads_under_review_until_the_letter_then_leads_the_city_to_its
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/grants/{grant_id}")
     page = _plain(text(city_client.get(f"/grants/{grant_id}")))
     assert 'id="accept-grant"' in page and 'data-tranche="1"' in page and "/letters/" in page and amount in page
+    # The letter downloads under a name in the reader's language.
+    letter_url = re.search(r'href="(/letters/\d+\.pdf)"', page).group(1)
+    word = {"en": "award-letter", "fr": "lettre-d-attribution"}[language]
+    disposition = city_client.get(letter_url).headers["Content-Disposition"]
+    assert re.search(rf"filename=IFM-[A-Z0-9-]+-{word}\.pdf", disposition), disposition
 
 
 def test_reserve_and_not_funded_show_their_label_and_reason_once_the_letter_is_sent(
