@@ -974,19 +974,9 @@ def _tell_staff_of_decline(grant, returned):
             reason=grant.declined_reason,
             link=link,
         )
-        with force_locale(user.language):
-            message = str(
-                _l(
-                    "%(city)s declined its grant %(reference)s: %(amount)s is back in the envelope.",
-                    city=application.member.name,
-                    reference=application.reference,
-                    amount=format_eur(returned),
-                )
-            )
         add_notice(
             user,
             "grant_declined",
-            message,
             params={"city": application.member.name, "reference": application.reference, "amount": in_euros(returned)},
             link=link,
             dedupe_key=f"grant-declined:{grant.id}:{user.id}",

@@ -42,14 +42,14 @@ def _tranche_of(grant, raw):
 def _scenario_amounts(formdata, unread=None):
     """{application id: cents} of the amounts staff set in the funding scenario (`amount_<id>`);
     one that cannot be read is left as proposed, and staff are told why (in `unread`, when given:
-    {application id: (the text typed, why)}, shown on its row)."""
+    {application id: why}, shown on its row)."""
     amounts, errors = amounts_by_key(formdata, "amount_")
     if errors:
         flash(
             _("An amount in the scenario was left as proposed: %(reason)s", reason=next(iter(errors.values()))), "error"
         )
         if unread is not None:
-            unread.update({key: (formdata.get(f"amount_{key}", ""), why) for key, why in errors.items()})
+            unread.update(errors)
     return {key: cents for key, cents in amounts.items() if cents is not None}
 
 
@@ -71,7 +71,8 @@ def decision_board(call_id):
 def _board_page(call, adjusted=None, *, errors=None, typed=None, unread=None, typed_amounts=None, status=200):
     """The decision board; after a refused decision, its messages next to the fields of that
     application's form (`errors`: {application id: {field: message}}) and what staff typed kept.
-    `unread`: the scenario's amounts that could not be read, kept as typed on their rows."""
+    `unread`: why the scenario's amounts that could not be read were left as proposed, and
+    `typed_amounts` what was typed: both shown on their rows."""
     adjusted = adjusted or {}
     data = board(call, adjusted)
     errors = errors or {}

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from blinker import Namespace
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from flask_babel import force_locale
 
 from ..accounts.models import RoleGrant, User
 from ..core import audit
@@ -843,12 +842,9 @@ def notify_published(call_id):
             cap=call.cap_cents,
             city=user.member.name,
         )
-        with force_locale(user.language):
-            message = str(_l("A new call is open: %(title)s.", title=title))
         add_notice(
             user,
             "call_published",
-            message,
             params={"title": in_language({language: call.title_in(language) for language in LANGUAGES})},
             link=link,
             dedupe_key=f"call-published:{call.id}:{user.id}",

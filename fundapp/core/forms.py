@@ -14,7 +14,7 @@ from .addresses import check_email_address
 from .catalogue import lazy_gettext as _l
 from .catalogue import lazy_ngettext
 from .errors import Refused
-from .i18n import format_decimal_input, format_eur_input, format_number, parse_count
+from .i18n import format_decimal_input, format_eur_input, lazy_count, parse_count
 from .money import MoneyError, parse_eur
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
@@ -83,8 +83,8 @@ class TextLength(Length):
             raise ValidationError(
                 _l(
                     "This text is too long: %(length)s characters, for at most %(max)s.",
-                    length=format_number(length, 0),
-                    max=format_number(self.max, 0),
+                    length=lazy_count(length),
+                    max=lazy_count(self.max),
                 )
             )
         super().__call__(form, field)

@@ -7,9 +7,11 @@ The text as first written (`message`) stays for notices kept from before, and as
 """
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from ..extensions import db
 from .models import Notice
+from .money import format_eur
 from .timeutil import utcnow
 
 _TEXTS = {}
@@ -31,15 +33,19 @@ def in_euros(cents):
     return {"cents": int(cents)}
 
 
-def add_notice(user, kind, message, *, params=None, link=None, dedupe_key=None):
+def add_notice(user, kind, *, params, link=None, dedupe_key=None):
+    """A notice of `kind` (its text named with notice_text) on `user`'s home page, filled from
+    `params`; its text as written today in the user's language is kept as the fallback."""
     if dedupe_key is not None:
         existing = db.session.scalar(sa.select(Notice).where(Notice.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
+    with force_locale(user.language):
+        message = _written(kind, params, user.language)
     notice = Notice(
         user_id=user.id,
         kind=kind,
-        message=str(message)[:500],
+        message=message[:500],
         params=params,
         link=link,
         dedupe_key=dedupe_key,
@@ -49,8 +55,6 @@ def add_notice(user, kind, message, *, params=None, link=None, dedupe_key=None):
 
 
 def _value(value, language):
-    from .money import format_eur
-
     if isinstance(value, dict) and "by_language" in value:
         texts = value["by_language"]
         return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
@@ -59,15 +63,19 @@ def _value(value, language):
     return value
 
 
+def _written(kind, params, language):
+    """The text of a notice of `kind` filled with `params`, in the current request's language."""
+    # The lazy text unformatted is its translation with its %(name)s fields, in this request.
+    return str(_TEXTS[kind]) % {key: _value(value, language) for key, value in params.items()}
+
+
 def notice_message(notice, language):
     """The notice's text for a reader of `language`: its kind's text filled with its params, or
-    the text as first written."""
-    text = _TEXTS.get(notice.kind)
-    if text is None or notice.params is None:
+    the text as first written (a notice kept from before it had params)."""
+    if notice.kind not in _TEXTS or notice.params is None:
         return notice.message
     try:
-        # The lazy text unformatted is its translation with its %(name)s fields, in this request.
-        return str(text) % {key: _value(value, language) for key, value in notice.params.items()}
+        return _written(notice.kind, notice.params, language)
     except (KeyError, TypeError, ValueError):
         return notice.message
 

@@ -66,16 +66,8 @@ def fund_dashboard():
     )
     # One query for the rows (city, report, due date), one for their number.
     overdue = [
-        OverdueReport(report, member_name, reference, today)
-        for report, member_name, reference in db.session.execute(
-            sa.select(GrantReport, Member.name, Application.reference)
-            .join(Grant, Grant.id == GrantReport.grant_id)
-            .join(Application, Application.id == Grant.application_id)
-            .join(Member, Member.id == Application.member_id)
-            .where(*overdue_where)
-            .order_by(GrantReport.due_on, GrantReport.id)
-            .limit(OVERDUE_SHOWN)
-        ).all()
+        OverdueReport(d.report, d.city, d.reference, today)
+        for d in _reports_listed(overdue_where, (GrantReport.due_on, GrantReport.id), limit=OVERDUE_SHOWN)
     ]
     overdue_count = db.session.scalar(
         sa.select(sa.func.count())
@@ -130,11 +122,9 @@ class DueReport:
         self.reference = reference
 
 
-class OverdueReport:
-    """A report past its due date and never sent, with its city, for the dashboard."""
+class OverdueReport(DueReport):
+    """A report past its due date and never sent, with its city and how many days late."""
 
     def __init__(self, report, city, reference, today):
-        self.report = report
-        self.city = city
-        self.reference = reference
+        super().__init__(report, city, reference)
         self.days = (today - report.due_on).days
